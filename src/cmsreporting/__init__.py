@@ -1,0 +1,8 @@
+"""cmsreporting: harmonized national reporting for the biodiversity conventions."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("cmsreporting")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"

@@ -1,0 +1,54 @@
+"""Write and read audit events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cmsreporting.audit.models import AuditEvent
+from cmsreporting.pagination import Page, paginate
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one audit event to the current transaction."""
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    actor: str | None = None,
+) -> Page[AuditEvent]:
+    """Audit events, newest first."""
+    stmt = select(AuditEvent)
+    if target_type:
+        stmt = stmt.where(AuditEvent.target_type == target_type)
+    if target_id:
+        stmt = stmt.where(AuditEvent.target_id == target_id)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor == actor)
+    return await paginate(session, stmt, AuditEvent.id, limit=limit, cursor=cursor, descending=True)

@@ -1,0 +1,50 @@
+"""Request dependencies that identify the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from cmsreporting.auth.principal import Principal
+from cmsreporting.auth.service import authenticate
+from cmsreporting.db import SessionDep
+from cmsreporting.errors import Forbidden, Unauthorized
+
+
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller if a bearer token is given; a bad token is refused, not ignored."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    principal = await authenticate(session, token=token)
+    if principal is None:
+        raise Unauthorized("the bearer token is unknown, revoked or expired")
+    return principal
+
+
+async def required_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    """The caller; anonymous requests are refused with 401."""
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+async def admin_principal(
+    principal: Annotated[Principal, Depends(required_principal)],
+) -> Principal:
+    """The caller, who must be an admin."""
+    if not principal.is_admin:
+        raise Forbidden("this needs the admin role")
+    return principal
+
+
+MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
+CurrentUser = Annotated[Principal, Depends(required_principal)]
+AdminUser = Annotated[Principal, Depends(admin_principal)]

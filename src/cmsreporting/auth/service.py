@@ -1,0 +1,164 @@
+"""Users, role grants and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cmsreporting.audit.service import record
+from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User
+from cmsreporting.auth.principal import Grant, Principal
+from cmsreporting.db import utcnow
+from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
+from cmsreporting.registry.models import Convention, Party
+
+TOKEN_PREFIX = "cmsr_"
+
+
+def digest_token(token: str) -> str:
+    """The stored form of a token: its SHA-256 hex digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def authenticate(session: AsyncSession, *, token: str) -> Principal | None:
+    """The principal a bearer token stands for, or None if it is unknown, revoked or expired."""
+    row = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.digest == digest_token(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    now = utcnow()
+    if (
+        not user.active
+        or api_token.revoked_at is not None
+        or (api_token.expires_at is not None and api_token.expires_at <= now)
+    ):
+        return None
+    grants = (await session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id))).all()
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        grants=tuple(Grant(g.role, g.convention_code, g.party_iso3) for g in grants),
+    )
+
+
+async def get_user(session: AsyncSession, *, name: str) -> User:
+    """A user by name."""
+    user = await session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user named {name!r}")
+    return user
+
+
+async def create_user(
+    session: AsyncSession, *, actor: str, name: str, demo: bool = False
+) -> User:
+    """A new user without roles."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(
+            "a user name has 1 to 100 characters", errors=[FieldError("/name", "bad length")]
+        )
+    if await session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise Conflict(f"a user named {name!r} exists", errors=[FieldError("/name", "taken")])
+    user = User(name=name, demo=demo)
+    session.add(user)
+    await session.flush()
+    await record(
+        session, actor=actor, action="user.create", target_type="user", target_id=name,
+        after={"name": name, "demo": demo},
+    )
+    return user
+
+
+async def grant_role(
+    session: AsyncSession,
+    *,
+    actor: str,
+    user: User,
+    role: str,
+    convention: str | None = None,
+    party: str | None = None,
+) -> RoleGrant:
+    """Give a user a role, checking that its scope fits the role and exists."""
+    if role not in ROLES:
+        raise InvalidInput(
+            f"unknown role {role!r}; one of {', '.join(ROLES)}",
+            errors=[FieldError("/role", "unknown role")],
+        )
+    needs_convention = role in ("secretariat", "focal_point")
+    needs_party = role == "focal_point"
+    if needs_convention != (convention is not None):
+        raise InvalidInput(
+            f"role {role} {'needs' if needs_convention else 'takes no'} convention",
+            errors=[FieldError("/convention", "required" if needs_convention else "not allowed")],
+        )
+    if needs_party != (party is not None):
+        raise InvalidInput(
+            f"role {role} {'needs' if needs_party else 'takes no'} party",
+            errors=[FieldError("/party", "required" if needs_party else "not allowed")],
+        )
+    if convention is not None and await session.get(Convention, convention) is None:
+        raise InvalidInput(
+            f"unknown convention {convention!r}", errors=[FieldError("/convention", "unknown")]
+        )
+    if party is not None:
+        party = party.upper()
+        if await session.get(Party, party) is None:
+            raise InvalidInput(f"unknown Party {party!r}", errors=[FieldError("/party", "unknown")])
+    existing = await session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user.id,
+            RoleGrant.role == role,
+            RoleGrant.convention_code.is_(None)
+            if convention is None
+            else RoleGrant.convention_code == convention,
+            RoleGrant.party_iso3.is_(None) if party is None else RoleGrant.party_iso3 == party,
+        )
+    )
+    if existing is not None:
+        return existing
+    grant = RoleGrant(user_id=user.id, role=role, convention_code=convention, party_iso3=party)
+    session.add(grant)
+    await session.flush()
+    await record(
+        session, actor=actor, action="user.grant", target_type="user", target_id=user.name,
+        after={"role": role, "convention": convention, "party": party},
+    )
+    return grant
+
+
+async def create_token(
+    session: AsyncSession,
+    *,
+    actor: str,
+    user: User,
+    label: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """A new bearer token for the user; the clear text is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            digest=digest_token(token),
+            prefix=token[: len(TOKEN_PREFIX) + 6],
+            label=label,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    await record(
+        session, actor=actor, action="token.create", target_type="user", target_id=user.name,
+        after={"prefix": token[: len(TOKEN_PREFIX) + 6], "label": label},
+    )
+    return token

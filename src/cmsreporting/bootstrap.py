@@ -1,0 +1,104 @@
+"""First-start loading: reference data, bundled templates, demo users."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cmsreporting.auth import service as auth_service
+from cmsreporting.auth.models import User
+from cmsreporting.registry import service as registry
+from cmsreporting.resources import schemas_dir
+from cmsreporting.templates import service as templates
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+DEMO_USERS: tuple[tuple[str, tuple[tuple[str, str | None, str | None], ...]], ...] = (
+    ("demo-admin", (("admin", None, None),)),
+    ("demo-cms-secretariat", (("secretariat", "CMS", None),)),
+    ("demo-cbd-secretariat", (("secretariat", "CBD", None),)),
+    ("demo-ken-focal-point", (("focal_point", "CMS", "KEN"), ("focal_point", "CBD", "KEN"))),
+    ("demo-reviewer", (("reviewer", None, None),)),
+)
+DEMO_MEMBERSHIPS = (("KEN", "CMS"), ("KEN", "CBD"), ("KEN", "AEWA"))
+
+
+def bundled_template_files() -> list[Path]:
+    """The bundled template documents, in a stable order."""
+    return sorted((schemas_dir() / "templates").glob("*.json"))
+
+
+@dataclass
+class LoadReport:
+    """What a load added or skipped."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+async def load_template_file(
+    session: AsyncSession, *, actor: str, path: Path, publish: bool
+) -> tuple[str, bool]:
+    """Import one template file unless that version exists; returns (label, added)."""
+    document: Any = json.loads(path.read_text("utf-8"))
+    label = path.name
+    if isinstance(document, dict) and {"convention", "cycle", "version"} <= document.keys():
+        label = f"{document['convention']}:{document['cycle']} {document['version']}"
+        existing = await templates.find_version(
+            session,
+            convention=str(document["convention"]),
+            cycle=str(document["cycle"]),
+            version=str(document["version"]),
+        )
+        if existing is not None:
+            if existing.digest != templates.digest_document(document):
+                log.warning("%s differs from the stored %s; bump its version", path, label)
+            return label, False
+    template = await templates.import_template(session, actor=actor, document=document)
+    if publish:
+        await templates.publish(session, actor=actor, template=template)
+    return label, True
+
+
+async def load_bundled(session: AsyncSession) -> LoadReport:
+    """Reference data and published bundled templates, where missing."""
+    report = LoadReport()
+    added = await registry.load_reference_data(session, actor=SYSTEM)
+    report.added += [f"{n} {kind}" for kind, n in added.items() if n]
+    for path in bundled_template_files():
+        label, new = await load_template_file(session, actor=SYSTEM, path=path, publish=True)
+        (report.added if new else report.skipped).append(label)
+    return report
+
+
+async def create_demo_users(session: AsyncSession) -> dict[str, str]:
+    """Demo users and memberships; returns {user: token} for users created now."""
+    tokens: dict[str, str] = {}
+    for iso3, convention in DEMO_MEMBERSHIPS:
+        party = await registry.memberships_of(session, parties=[iso3])
+        if not any(m.convention_code == convention for m in party[iso3]):
+            await registry.set_membership(
+                session, actor=SYSTEM, iso3=iso3, convention=convention,
+                since=date(2000, 1, 1), source="demo data, not a recorded membership", demo=True,
+            )
+    for name, grants in DEMO_USERS:
+        if await session.scalar(select(User.id).where(User.name == name)) is not None:
+            continue
+        user = await auth_service.create_user(session, actor=SYSTEM, name=name, demo=True)
+        for role, convention, party in grants:
+            await auth_service.grant_role(
+                session, actor=SYSTEM, user=user, role=role, convention=convention, party=party
+            )
+        tokens[name] = await auth_service.create_token(
+            session, actor=SYSTEM, user=user, label="demo"
+        )
+    return tokens

@@ -1,0 +1,280 @@
+"""The `cmsreporting` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cmsreporting import bootstrap, migrate
+from cmsreporting.auth import service as auth_service
+from cmsreporting.auth.models import ROLES, RoleGrant, User
+from cmsreporting.config import get_settings
+from cmsreporting.db import create_engine, create_session_factory, utcnow
+from cmsreporting.errors import DomainError
+
+T = TypeVar("T")
+CLI_ACTOR = "cli"
+
+app = typer.Typer(
+    name="cmsreporting",
+    help="Harmonized national reporting for the biodiversity conventions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database; domain errors exit 1."""
+
+    async def runner() -> T:
+        engine = create_engine(get_settings().database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except DomainError as exc:
+        for error in exc.errors:
+            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
+        raise _fail(exc.detail) from None
+
+
+def _upgrade() -> None:
+    url = get_settings().database_url
+    try:
+        migrate.upgrade(url)
+    except Exception as exc:
+        raise _fail(f"cannot migrate {url}: {exc}") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create demo users and print their tokens once")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=64)] = 1,
+    load: Annotated[
+        bool, typer.Option(help="Migrate and load reference data and bundled templates first")
+    ] = True,
+) -> None:
+    """Migrate the database, load the bundled data, and serve the API."""
+    import uvicorn
+
+    if load:
+        _upgrade()
+        report = _in_transaction(bootstrap.load_bundled)
+        if report.added:
+            out.print(f"loaded: {', '.join(report.added)}")
+    if demo:
+        tokens = _in_transaction(bootstrap.create_demo_users)
+        if tokens:
+            table = Table(title="Demo users (tokens are shown once)")
+            table.add_column("user")
+            table.add_column("token")
+            for name, token in tokens.items():
+                table.add_row(name, token)
+            out.print(table)
+        else:
+            out.print(
+                "demo users exist; their tokens were printed when they were created "
+                "(new ones: cmsreporting tokens create demo-admin)"
+            )
+    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "cmsreporting.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Migrate the database up (to the newest revision by default)."""
+    url = get_settings().database_url
+    try:
+        migrate.upgrade(url, revision)
+    except Exception as exc:
+        raise _fail(f"cannot migrate {url}: {exc}") from None
+    out.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, or base")]) -> None:
+    """Migrate the database down."""
+    url = get_settings().database_url
+    try:
+        migrate.downgrade(url, revision)
+    except Exception as exc:
+        raise _fail(f"cannot migrate {url}: {exc}") from None
+    out.print(f"database at {revision}")
+
+
+def _collect(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.json") if p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise _fail(f"{path}: no such file or folder")
+    return files
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Template JSON files or folders")],
+    publish: Annotated[bool, typer.Option(help="Publish each template after import")] = False,
+) -> None:
+    """Load template documents (all or nothing: one bad file loads none)."""
+    files = _collect(paths)
+    for path in files:
+        try:
+            json.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _fail(f"{path}: not a readable JSON document ({exc})") from None
+
+    async def work(session: AsyncSession) -> list[tuple[str, bool]]:
+        results = []
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("loading", total=len(files))
+            for path in files:
+                try:
+                    results.append(
+                        await bootstrap.load_template_file(
+                            session, actor=CLI_ACTOR, path=path, publish=publish
+                        )
+                    )
+                except DomainError as exc:
+                    exc.detail = f"{path}: {exc.detail}"
+                    raise
+                progress.advance(task)
+        return results
+
+    _upgrade()
+    for label, added in _in_transaction(work):
+        out.print(f"{'loaded ' if added else 'exists '} {label}")
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="User name")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    convention: Annotated[
+        str | None, typer.Option(help="Convention code (secretariat, focal_point)")
+    ] = None,
+    party: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-3 (focal_point)")] = None,
+) -> None:
+    """Create a user with one role."""
+
+    async def work(session: AsyncSession) -> None:
+        user = await auth_service.create_user(session, actor=CLI_ACTOR, name=name)
+        await auth_service.grant_role(
+            session, actor=CLI_ACTOR, user=user, role=role, convention=convention, party=party
+        )
+
+    _in_transaction(work)
+    out.print(f"created user {name} ({role})")
+
+
+@users_app.command("grant")
+def users_grant(
+    name: Annotated[str, typer.Argument(help="User name")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    convention: Annotated[str | None, typer.Option(help="Convention code")] = None,
+    party: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-3")] = None,
+) -> None:
+    """Give an existing user another role."""
+
+    async def work(session: AsyncSession) -> None:
+        user = await auth_service.get_user(session, name=name)
+        await auth_service.grant_role(
+            session, actor=CLI_ACTOR, user=user, role=role, convention=convention, party=party
+        )
+
+    _in_transaction(work)
+    out.print(f"granted {role} to {name}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users and their roles."""
+
+    async def work(session: AsyncSession) -> list[tuple[str, str]]:
+        rows = await session.execute(
+            select(User.name, RoleGrant.role, RoleGrant.convention_code, RoleGrant.party_iso3)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .order_by(User.name)
+        )
+        return [
+            (n, " ".join(x for x in (r, c, p) if x) if r else "") for n, r, c, p in rows.all()
+        ]
+
+    table = Table("user", "role")
+    for name, grant in _in_transaction(work):
+        table.add_row(name, grant)
+    out.print(table)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="User name")],
+    label: Annotated[str | None, typer.Option(help="What the token is for")] = None,
+    expires_days: Annotated[
+        int | None, typer.Option(help="Days until the token expires", min=1)
+    ] = None,
+) -> None:
+    """Create a bearer token for a user and print it once."""
+
+    async def work(session: AsyncSession) -> str:
+        user = await auth_service.get_user(session, name=name)
+        expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+        return await auth_service.create_token(
+            session, actor=CLI_ACTOR, user=user, label=label, expires_at=expires
+        )
+
+    token = _in_transaction(work)
+    if sys.stdout.isatty():
+        err.print("store this token now; it is not shown again:")
+    print(token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

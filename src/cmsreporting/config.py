@@ -1,0 +1,27 @@
+"""Settings read from the environment (prefix CMSREPORTING_)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="CMSREPORTING_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./cmsreporting.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///PATH or postgresql+asyncpg://…",
+    )
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=64, ge=8)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

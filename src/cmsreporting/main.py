@@ -1,0 +1,168 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cmsreporting import __version__
+from cmsreporting.audit.router import router as audit_router
+from cmsreporting.auth.router import router as auth_router
+from cmsreporting.config import Settings, get_settings
+from cmsreporting.db import create_engine, create_session_factory
+from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
+from cmsreporting.middleware import BodyGuard
+from cmsreporting.registry.router import router as registry_router
+from cmsreporting.templates.router import router as templates_router
+
+log = logging.getLogger(__name__)
+
+HTTP_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int, detail: str, request: Request, *, headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """An application/problem+json response."""
+    title = HTTP_TITLES.get(status, "Error")
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[int, list[FieldError]]:
+    status = 422
+    errors: list[FieldError] = []
+    for error in exc.errors()[:50]:
+        loc = list(error.get("loc", ()))
+        where = str(loc.pop(0)) if loc else "body"
+        if error.get("type") == "json_invalid":
+            status = 400
+            errors.append(FieldError("", "the body is not valid JSON", **{"in": "body"}))
+            continue
+        message = str(error.get("msg", "invalid"))
+        errors.append(FieldError(pointer(*loc), message, **{"in": where}))
+    return status, errors
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(
+            exc.body(request.url.path),
+            status_code=exc.status,
+            media_type=PROBLEM_JSON,
+            headers=exc.headers or None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, errors = _validation_errors(exc)
+        detail = "the body is not valid JSON" if status == 400 else "the request is not valid"
+        return problem(status, detail, request, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTP_TITLES.get(exc.status_code, "")
+        return problem(exc.status_code, detail, request, headers=exc.headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict on %s: %s", request.url.path, exc.orig)
+        return problem(409, "the change conflicts with the current state; reload and retry", request)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable on %s: %s", request.url.path, exc.orig)
+        return problem(503, "the database is unavailable; retry later", request,
+                       headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "an unexpected error occurred; it has been logged", request)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI application."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
+        )
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="cmsreporting",
+        version=__version__,
+        summary="Harmonized national reporting for the biodiversity conventions",
+        description=(
+            "Report once, use many times: one workspace per Party answers the national reports "
+            "of several conventions through a shared question bank. Errors are "
+            "application/problem+json; lists are paginated with `limit` and `cursor`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    _install_error_handlers(app)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> JSONResponse:
+        """Liveness, database reachability and the migration revision."""
+        try:
+            async with request.app.state.engine.connect() as conn:
+                revision = (
+                    await conn.execute(text("SELECT version_num FROM alembic_version"))
+                ).scalar_one_or_none()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+            log.warning("health check: database unreachable: %s", exc)
+            return problem(
+                503, "the database is not reachable", request, database="unreachable",
+                version=__version__,
+            )
+        return JSONResponse(
+            {"status": "ok", "database": "ok", "revision": revision, "version": __version__}
+        )
+
+    app.include_router(registry_router)
+    app.include_router(templates_router)
+    app.include_router(auth_router)
+    app.include_router(audit_router)
+    return app

@@ -1,0 +1,168 @@
+"""Conventions, Parties, memberships and cycles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from cmsreporting.auth.deps import AdminUser, CurrentUser
+from cmsreporting.db import SessionDep
+from cmsreporting.errors import Forbidden
+from cmsreporting.pagination import PageOut, Paging
+from cmsreporting.registry import service
+from cmsreporting.registry.models import Convention, Cycle, Membership, Party
+from cmsreporting.registry.schemas import (
+    ConventionOut,
+    CycleIn,
+    CycleOut,
+    MembershipIn,
+    MembershipOut,
+    PartyOut,
+    TemplateRef,
+)
+from cmsreporting.templates.models import Template
+
+router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+
+def _convention_out(c: Convention) -> ConventionOut:
+    return ConventionOut(code=c.code, name=c.name, languages=c.languages, family=c.family, url=c.url)
+
+
+def _membership_out(m: Membership) -> MembershipOut:
+    return MembershipOut(
+        party=m.party_iso3, convention=m.convention_code, since=m.since, source=m.source, demo=m.demo
+    )
+
+
+def _party_out(p: Party, memberships: list[Membership]) -> PartyOut:
+    return PartyOut(
+        iso3=p.iso3,
+        iso2=p.iso2,
+        numeric=p.numeric,
+        name=p.name,
+        official_name=p.official_name,
+        memberships=[_membership_out(m) for m in memberships],
+    )
+
+
+def _cycle_out(c: Cycle, template: Template | None) -> CycleOut:
+    return CycleOut(
+        ref=c.ref,
+        convention=c.convention_code,
+        code=c.code,
+        title=c.title,
+        opens_on=c.opens_on,
+        due_on=c.due_on,
+        note=c.note,
+        created_at=c.created_at,
+        template=TemplateRef(id=template.id, version=template.version) if template else None,
+    )
+
+
+@router.get("/conventions", response_model=PageOut[ConventionOut])
+async def list_conventions(session: SessionDep) -> PageOut[ConventionOut]:
+    """All conventions and instruments, with their official languages."""
+    items = await service.list_conventions(session)
+    return PageOut(items=[_convention_out(c) for c in items], next_cursor=None)
+
+
+@router.get("/conventions/{code}", response_model=ConventionOut)
+async def get_convention(code: str, session: SessionDep) -> ConventionOut:
+    """One convention."""
+    return _convention_out(await service.get_convention(session, code=code))
+
+
+@router.get("/parties", response_model=PageOut[PartyOut])
+async def list_parties(
+    session: SessionDep,
+    paging: Paging,
+    convention: Annotated[str | None, Query(description="Only members of this convention")] = None,
+) -> PageOut[PartyOut]:
+    """Parties (ISO 3166-1) and their memberships."""
+    page, memberships = await service.list_parties(
+        session, convention=convention, limit=paging.limit, cursor=paging.cursor
+    )
+    return PageOut(
+        items=[_party_out(p, memberships[p.iso3]) for p in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/parties/{iso3}", response_model=PartyOut)
+async def get_party(iso3: str, session: SessionDep) -> PartyOut:
+    """One Party and its memberships."""
+    party = await service.get_party(session, iso3=iso3)
+    memberships = await service.memberships_of(session, parties=[party.iso3])
+    return _party_out(party, memberships[party.iso3])
+
+
+@router.put(
+    "/parties/{iso3}/memberships/{code}",
+    response_model=MembershipOut,
+    responses={201: {"model": MembershipOut, "description": "Membership created"}},
+)
+async def set_membership(
+    iso3: str,
+    code: str,
+    body: MembershipIn,
+    session: SessionDep,
+    principal: AdminUser,
+    response: Response,
+) -> MembershipOut:
+    """Set a Party's membership of a convention (admin)."""
+    membership, created = await service.set_membership(
+        session,
+        actor=principal.actor,
+        iso3=iso3,
+        convention=code,
+        since=body.since,
+        source=body.source,
+        demo=body.demo,
+    )
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return _membership_out(membership)
+
+
+@router.delete("/parties/{iso3}/memberships/{code}", status_code=204)
+async def delete_membership(
+    iso3: str, code: str, session: SessionDep, principal: AdminUser
+) -> Response:
+    """Remove a Party's membership of a convention (admin)."""
+    await service.delete_membership(session, actor=principal.actor, iso3=iso3, convention=code)
+    return Response(status_code=204)
+
+
+@router.get("/cycles", response_model=PageOut[CycleOut])
+async def list_cycles(
+    session: SessionDep,
+    paging: Paging,
+    convention: Annotated[str | None, Query(description="Only this convention's cycles")] = None,
+) -> PageOut[CycleOut]:
+    """Reporting cycles."""
+    page = await service.list_cycles(
+        session, convention=convention, limit=paging.limit, cursor=paging.cursor
+    )
+    templates = await service.current_templates(session, cycle_ids=[c.id for c in page.items])
+    return PageOut(
+        items=[_cycle_out(c, templates.get(c.id)) for c in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post("/cycles", response_model=CycleOut, status_code=201)
+async def create_cycle(body: CycleIn, session: SessionDep, principal: CurrentUser) -> CycleOut:
+    """Open a new reporting cycle (admin or the convention's secretariat)."""
+    if not principal.can_manage_convention(body.convention):
+        raise Forbidden(f"only admins and the {body.convention} secretariat create its cycles")
+    cycle = await service.create_cycle(session, actor=principal.actor, data=body)
+    return _cycle_out(cycle, None)
+
+
+@router.get("/cycles/{ref}", response_model=CycleOut)
+async def get_cycle(ref: str, session: SessionDep) -> CycleOut:
+    """One cycle (CONVENTION:CYCLE) and the published template it uses."""
+    cycle = await service.get_cycle(session, ref=ref)
+    templates = await service.current_templates(session, cycle_ids=[cycle.id])
+    return _cycle_out(cycle, templates.get(cycle.id))

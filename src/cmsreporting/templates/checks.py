@@ -1,0 +1,293 @@
+"""Validation of template documents: JSON Schema, then semantic checks. Pure: no database."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from cmsreporting.errors import FieldError, pointer
+from cmsreporting.resources import schemas_dir
+
+MAX_CONDITION_DEPTH = 20
+MAX_ERRORS = 50
+
+TYPE_CONSTRAINTS: dict[str, tuple[str, ...]] = {
+    "text": ("max_length", "pattern"),
+    "number": ("min", "max", "integer", "unit"),
+    "boolean": (),
+    "date": (),
+    "single_choice": ("options",),
+    "multi_choice": ("options", "min_selected", "max_selected"),
+    "table": ("columns", "min_rows", "max_rows"),
+}
+ALL_CONSTRAINTS = frozenset(c for cs in TYPE_CONSTRAINTS.values() for c in cs)
+
+
+@lru_cache
+def template_validator() -> Draft202012Validator:
+    """The validator of schemas/template.schema.json."""
+    schema = json.loads((schemas_dir() / "template.schema.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _schema_errors(document: Any) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for error in sorted(template_validator().iter_errors(document), key=_error_order):
+        errors.append(FieldError(pointer(*error.absolute_path), _message(error)))
+        if len(errors) >= MAX_ERRORS:
+            break
+    return errors
+
+
+def _error_order(error: ValidationError) -> tuple[int, str]:
+    return (len(error.absolute_path), "/".join(map(str, error.absolute_path)))
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return "not a valid condition: expected one of question+equals, question+in, " \
+            "question+contains, question+answered, all, any, not"
+    text = error.message
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+@dataclass
+class _Question:
+    id: str
+    ptr: str
+    data: dict[str, Any]
+
+
+@dataclass
+class _Walk:
+    questions: dict[str, _Question] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+
+    def error(self, ptr: str, detail: str) -> None:
+        self.errors.append(FieldError(ptr, detail))
+
+
+def iter_questions(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(JSON pointer, question) for every question of a schema-valid document, in order."""
+
+    def walk(sections: list[dict[str, Any]], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for i, section in enumerate(sections):
+            sptr = f"{base}/{i}"
+            for j, question in enumerate(section.get("questions", [])):
+                yield f"{sptr}/questions/{j}", question
+            yield from walk(section.get("sections", []), f"{sptr}/sections")
+
+    yield from walk(document["sections"], "/sections")
+
+
+def _iter_sections(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def walk(sections: list[dict[str, Any]], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for i, section in enumerate(sections):
+            sptr = f"{base}/{i}"
+            yield sptr, section
+            yield from walk(section.get("sections", []), f"{sptr}/sections")
+
+    yield from walk(document["sections"], "/sections")
+
+
+def _iter_labels(node: Any, ptr: str) -> Iterator[tuple[str, dict[str, str]]]:
+    label_keys = ("title", "text", "help", "label", "description")
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "metadata":
+                continue
+            child = f"{ptr}/{key}"
+            if key in label_keys and isinstance(value, dict):
+                yield child, value
+            else:
+                yield from _iter_labels(value, child)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _iter_labels(value, f"{ptr}/{i}")
+
+
+def _check_field(walk: _Walk, ptr: str, item: dict[str, Any]) -> None:
+    """Constraints that apply to the field's type and are consistent."""
+    kind = item["type"]
+    allowed = TYPE_CONSTRAINTS[kind]
+    for name in sorted(ALL_CONSTRAINTS & item.keys()):
+        if name not in allowed:
+            walk.error(f"{ptr}/{name}", f"'{name}' does not apply to a question of type {kind}")
+    if "min" in item and "max" in item and item["min"] > item["max"]:
+        walk.error(f"{ptr}/min", "min is greater than max")
+    if item.get("integer"):
+        for bound in ("min", "max"):
+            if bound in item and item[bound] != int(item[bound]):
+                walk.error(f"{ptr}/{bound}", f"{bound} of an integer question must be a whole number")
+    if "pattern" in item:
+        try:
+            re.compile(item["pattern"])
+        except re.error as exc:
+            walk.error(f"{ptr}/pattern", f"not a valid regular expression: {exc}")
+    options = item.get("options", [])
+    seen: set[str] = set()
+    for k, option in enumerate(options):
+        if option["code"] in seen:
+            walk.error(f"{ptr}/options/{k}/code", f"duplicate option code {option['code']!r}")
+        seen.add(option["code"])
+    if kind == "multi_choice":
+        lo, hi = item.get("min_selected"), item.get("max_selected")
+        if lo is not None and hi is not None and lo > hi:
+            walk.error(f"{ptr}/min_selected", "min_selected is greater than max_selected")
+        if lo is not None and lo > len(options):
+            walk.error(f"{ptr}/min_selected", "min_selected is greater than the number of options")
+    if kind == "table":
+        lo, hi = item.get("min_rows"), item.get("max_rows")
+        if lo is not None and hi is not None and lo > hi:
+            walk.error(f"{ptr}/min_rows", "min_rows is greater than max_rows")
+        columns_seen: set[str] = set()
+        for k, column in enumerate(item["columns"]):
+            cptr = f"{ptr}/columns/{k}"
+            if column["id"] in columns_seen:
+                walk.error(f"{cptr}/id", f"duplicate column id {column['id']!r}")
+            columns_seen.add(column["id"])
+            _check_field(walk, cptr, column)
+
+
+def _check_condition(
+    walk: _Walk, owner: _Question, cond: dict[str, Any], ptr: str, depth: int, refs: set[str]
+) -> None:
+    if depth > MAX_CONDITION_DEPTH:
+        walk.error(ptr, f"condition nested deeper than {MAX_CONDITION_DEPTH} levels")
+        return
+    for key in ("all", "any"):
+        if key in cond:
+            for i, sub in enumerate(cond[key]):
+                _check_condition(walk, owner, sub, f"{ptr}/{key}/{i}", depth + 1, refs)
+            return
+    if "not" in cond:
+        _check_condition(walk, owner, cond["not"], f"{ptr}/not", depth + 1, refs)
+        return
+    target_id = cond["question"]
+    target = walk.questions.get(target_id)
+    if target is None:
+        walk.error(f"{ptr}/question", f"no question {target_id!r} in this template")
+        return
+    if target_id == owner.id:
+        walk.error(f"{ptr}/question", "a question's condition cannot refer to itself")
+        return
+    refs.add(target_id)
+    kind = target.data["type"]
+    codes = {o["code"] for o in target.data.get("options", [])}
+    if "contains" in cond:
+        if kind != "multi_choice":
+            walk.error(f"{ptr}/contains", f"'contains' needs a multi_choice question; {target_id} is {kind}")
+        elif cond["contains"] not in codes:
+            walk.error(f"{ptr}/contains", f"{target_id} has no option {cond['contains']!r}")
+        return
+    values: list[tuple[str, Any]] = []
+    if "equals" in cond:
+        values = [(f"{ptr}/equals", cond["equals"])]
+    elif "in" in cond:
+        values = [(f"{ptr}/in/{i}", v) for i, v in enumerate(cond["in"])]
+    for vptr, value in values:
+        problem = _value_mismatch(kind, codes, value)
+        if problem:
+            walk.error(vptr, f"{target_id} ({kind}) {problem}")
+
+
+def _value_mismatch(kind: str, codes: set[str], value: Any) -> str | None:
+    if kind in ("single_choice", "multi_choice"):
+        if kind == "multi_choice":
+            return "is multi_choice: use 'contains'"
+        return None if value in codes else f"has no option {value!r}"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "compares only with true or false"
+    if kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "compares only with a number"
+    if kind == "table":
+        return "can only be tested with 'answered'"
+    return None if isinstance(value, str) else "compares only with a string"
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle in the condition graph, as the list of question ids along it."""
+    state: dict[str, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(graph[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if state.get(child) == 1:
+                    return [*path[path.index(child):], child]
+                if not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(sorted(graph.get(child, ())))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+    return None
+
+
+def check_semantics(document: dict[str, Any]) -> list[FieldError]:
+    """Rules a JSON Schema cannot say, for a document that passed the schema."""
+    walk = _Walk()
+    languages: list[str] = document["languages"]
+    first = languages[0]
+    section_ids: set[str] = set()
+    for sptr, section in _iter_sections(document):
+        if section["id"] in section_ids:
+            walk.error(f"{sptr}/id", f"duplicate section id {section['id']!r}")
+        section_ids.add(section["id"])
+    for qptr, question in iter_questions(document):
+        if question["id"] in walk.questions:
+            other = walk.questions[question["id"]].ptr
+            walk.error(f"{qptr}/id", f"duplicate question id {question['id']!r} (first at {other})")
+            continue
+        walk.questions[question["id"]] = _Question(question["id"], qptr, question)
+        _check_field(walk, qptr, question)
+    for lptr, label in _iter_labels(document, ""):
+        if first not in label:
+            walk.error(lptr, f"label has no text in the template's first language {first!r}")
+        for lang in label:
+            if lang not in languages:
+                walk.error(f"{lptr}/{lang}", f"language {lang!r} is not in the template's languages")
+    graph: dict[str, set[str]] = {}
+    for question in walk.questions.values():
+        if "visible_if" in question.data:
+            refs: set[str] = set()
+            _check_condition(
+                walk, question, question.data["visible_if"], f"{question.ptr}/visible_if", 1, refs
+            )
+            graph[question.id] = refs
+    loop = _find_cycle(graph)
+    if loop:
+        walk.error(
+            f"{walk.questions[loop[0]].ptr}/visible_if",
+            "circular conditions: " + " -> ".join(loop),
+        )
+    return walk.errors[:MAX_ERRORS]
+
+
+def check_template(document: Any) -> list[FieldError]:
+    """Every problem of a template document, each named by a JSON pointer; empty when valid."""
+    errors = _schema_errors(document)
+    if errors:
+        return errors
+    return check_semantics(document)
+
+
+def count_questions(document: dict[str, Any]) -> int:
+    """Number of questions in a valid document."""
+    return sum(1 for _ in iter_questions(document))

@@ -1,0 +1,177 @@
+"""Template documents: import, replace, publish, retire, read."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Header, Query, Response
+
+from cmsreporting.auth.deps import CurrentUser, MaybeUser
+from cmsreporting.auth.principal import Principal
+from cmsreporting.db import SessionDep
+from cmsreporting.errors import Forbidden
+from cmsreporting.i18n import choose_language, localize
+from cmsreporting.pagination import PageOut, Paging
+from cmsreporting.templates import service
+from cmsreporting.templates.models import Template
+from cmsreporting.templates.schemas import PublishReport, TemplateOut, TemplateSummary
+
+router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
+
+DocumentBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="A template document (schemas/template.schema.json)",
+        openapi_examples={
+            "minimal": {
+                "value": {
+                    "convention": "CMS",
+                    "cycle": "COP15",
+                    "version": "9.0.0",
+                    "languages": ["en"],
+                    "title": {"en": "Example"},
+                    "sections": [
+                        {
+                            "id": "I",
+                            "title": {"en": "Section I"},
+                            "questions": [{"id": "I.1", "type": "boolean", "text": {"en": "?"}}],
+                        }
+                    ],
+                }
+            }
+        },
+    ),
+]
+
+
+def to_summary(t: Template) -> TemplateSummary:
+    """API summary of a template."""
+    return TemplateSummary(
+        id=t.id,
+        convention=t.convention_code,
+        cycle=t.cycle.ref,
+        version=t.version,
+        status=t.status,
+        title=t.title,
+        languages=t.languages,
+        question_count=t.question_count,
+        illustrative_sample=t.illustrative_sample,
+        created_at=t.created_at,
+        created_by=t.created_by,
+        published_at=t.published_at,
+        retired_at=t.retired_at,
+    )
+
+
+def _authorize_write(principal: Principal, convention: Any) -> None:
+    if principal.is_admin:
+        return
+    if not principal.secretariat_of:
+        raise Forbidden("template writes need the admin role or a secretariat role")
+    if not isinstance(convention, str) or not principal.is_secretariat(convention):
+        raise Forbidden(f"only admins and the {convention} secretariat write its templates")
+
+
+@router.post("", response_model=TemplateSummary, status_code=201)
+async def import_template(
+    document: DocumentBody, session: SessionDep, principal: CurrentUser, response: Response
+) -> TemplateSummary:
+    """Import a template document as a draft (admin or the convention's secretariat)."""
+    _authorize_write(principal, document.get("convention"))
+    template = await service.import_template(session, actor=principal.actor, document=document)
+    response.headers["Location"] = f"/api/v1/templates/{template.id}"
+    return to_summary(template)
+
+
+@router.get("", response_model=PageOut[TemplateSummary])
+async def list_templates(
+    session: SessionDep,
+    principal: MaybeUser,
+    paging: Paging,
+    convention: Annotated[str | None, Query(max_length=40)] = None,
+    cycle: Annotated[str | None, Query(max_length=81, description="CONVENTION:CYCLE")] = None,
+    status: Literal["draft", "published", "retired"] | None = None,
+) -> PageOut[TemplateSummary]:
+    """Templates: published ones for everyone, drafts for admins and their secretariat."""
+    page = await service.list_templates(
+        session,
+        principal=principal,
+        convention=convention,
+        cycle=cycle,
+        status=status,
+        limit=paging.limit,
+        cursor=paging.cursor,
+    )
+    return PageOut(items=[to_summary(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{template_id}", response_model=TemplateOut)
+async def get_template(
+    template_id: int,
+    session: SessionDep,
+    principal: MaybeUser,
+    response: Response,
+    lang: Annotated[str | None, Query(max_length=35, description="Label language")] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> TemplateOut:
+    """A template with labels in ?lang= or Accept-Language, else its first language."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    chosen = choose_language(template.languages, lang, accept_language)
+    document = localize(template.document, chosen, template.languages[0])
+    response.headers["Content-Language"] = chosen
+    return TemplateOut(
+        **to_summary(template).model_dump(),
+        lang=chosen,
+        metadata=document.get("metadata", {}),
+        sections=document["sections"],
+    )
+
+
+@router.get("/{template_id}/document")
+async def get_document(
+    template_id: int, session: SessionDep, principal: MaybeUser
+) -> dict[str, Any]:
+    """The template document as imported, with every language."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    return template.document
+
+
+@router.put("/{template_id}", response_model=TemplateSummary)
+async def replace_draft(
+    template_id: int, document: DocumentBody, session: SessionDep, principal: CurrentUser
+) -> TemplateSummary:
+    """Replace a draft's document; published templates are immutable."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    _authorize_write(principal, template.convention_code)
+    template = await service.replace_draft(
+        session, actor=principal.actor, template=template, document=document
+    )
+    return to_summary(template)
+
+
+@router.post("/{template_id}/publish", response_model=PublishReport)
+async def publish(template_id: int, session: SessionDep, principal: CurrentUser) -> PublishReport:
+    """Freeze a draft: from now on it never changes."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    _authorize_write(principal, template.convention_code)
+    template, replaces = await service.publish(session, actor=principal.actor, template=template)
+    return PublishReport(
+        template=to_summary(template), replaces=to_summary(replaces) if replaces else None
+    )
+
+
+@router.post("/{template_id}/retire", response_model=TemplateSummary)
+async def retire(template_id: int, session: SessionDep, principal: CurrentUser) -> TemplateSummary:
+    """Mark a published template as no longer used."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    _authorize_write(principal, template.convention_code)
+    return to_summary(await service.retire(session, actor=principal.actor, template=template))
+
+
+@router.delete("/{template_id}", status_code=204)
+async def delete_draft(template_id: int, session: SessionDep, principal: CurrentUser) -> Response:
+    """Delete a draft."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    _authorize_write(principal, template.convention_code)
+    await service.delete_draft(session, actor=principal.actor, template=template)
+    return Response(status_code=204)

@@ -1,0 +1,281 @@
+"""Import, replace, publish, retire and read template documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, defer, joinedload
+
+from cmsreporting.audit.service import record
+from cmsreporting.auth.principal import Principal
+from cmsreporting.db import utcnow
+from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
+from cmsreporting.pagination import Page, paginate
+from cmsreporting.registry.models import Convention, Cycle
+from cmsreporting.registry.service import parse_cycle_ref
+from cmsreporting.templates.checks import check_template, count_questions
+from cmsreporting.templates.models import Template
+
+
+def digest_document(document: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a document."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sortable form of MAJOR.MINOR.PATCH."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def validate_document(document: Any) -> dict[str, Any]:
+    """The document if it passes the schema and the semantic checks; else InvalidInput."""
+    errors = check_template(document)
+    if errors:
+        raise InvalidInput(
+            f"the template document has {len(errors)} problem(s); see errors", errors=errors
+        )
+    assert isinstance(document, dict)
+    return document
+
+
+def can_see(principal: Principal | None, template: Template) -> bool:
+    """Published and retired templates are public; drafts only for admins and the secretariat."""
+    if template.status != "draft":
+        return True
+    return principal is not None and principal.can_manage_convention(template.convention_code)
+
+
+async def _resolve_cycle(session: AsyncSession, document: dict[str, Any]) -> Cycle:
+    if await session.get(Convention, document["convention"]) is None:
+        raise InvalidInput(
+            f"unknown convention {document['convention']!r}",
+            errors=[FieldError("/convention", "unknown convention")],
+        )
+    cycle = await session.scalar(
+        select(Cycle).where(
+            Cycle.convention_code == document["convention"], Cycle.code == document["cycle"]
+        )
+    )
+    if cycle is None:
+        raise InvalidInput(
+            f"no cycle {document['convention']}:{document['cycle']}; create it first with "
+            "POST /api/v1/cycles",
+            errors=[FieldError("/cycle", "unknown cycle")],
+        )
+    return cycle
+
+
+async def _ensure_version_free(
+    session: AsyncSession, *, cycle: Cycle, version: str, except_id: int | None = None
+) -> None:
+    stmt = select(Template.id).where(Template.cycle_id == cycle.id, Template.version == version)
+    if except_id is not None:
+        stmt = stmt.where(Template.id != except_id)
+    if await session.scalar(stmt) is not None:
+        raise Conflict(
+            f"{cycle.ref} already has a template version {version}; a change is a new version",
+            errors=[FieldError("/version", "version exists")],
+        )
+
+
+def _fill(template: Template, document: dict[str, Any]) -> None:
+    template.version = document["version"]
+    template.title = document["title"][document["languages"][0]]
+    template.languages = document["languages"]
+    template.question_count = count_questions(document)
+    template.illustrative_sample = bool(
+        document.get("metadata", {}).get("illustrative_sample", False)
+    )
+    template.document = document
+    template.digest = digest_document(document)
+    template.updated_at = utcnow()
+
+
+def summary(template: Template) -> dict[str, Any]:
+    """The audit-friendly identity of a template."""
+    return {
+        "id": template.id,
+        "convention": template.convention_code,
+        "cycle": template.cycle.ref,
+        "version": template.version,
+        "status": template.status,
+        "digest": template.digest,
+    }
+
+
+async def import_template(
+    session: AsyncSession, *, actor: str, document: dict[str, Any]
+) -> Template:
+    """Store a checked document as a new draft."""
+    document = validate_document(document)
+    cycle = await _resolve_cycle(session, document)
+    await _ensure_version_free(session, cycle=cycle, version=document["version"])
+    template = Template(
+        convention_code=document["convention"], cycle=cycle, status="draft", created_by=actor
+    )
+    _fill(template, document)
+    session.add(template)
+    await session.flush()
+    await record(
+        session, actor=actor, action="template.import", target_type="template",
+        target_id=str(template.id), after=summary(template),
+    )
+    return template
+
+
+async def replace_draft(
+    session: AsyncSession, *, actor: str, template: Template, document: dict[str, Any]
+) -> Template:
+    """Replace the document of a draft; published and retired templates never change."""
+    if template.status != "draft":
+        raise Conflict(
+            f"template {template.id} is {template.status} and cannot change; import a new version"
+        )
+    document = validate_document(document)
+    for key, current in (("convention", template.convention_code),):
+        if document[key] != current:
+            raise InvalidInput(
+                f"a draft keeps its {key} ({current})",
+                errors=[FieldError(f"/{key}", f"must stay {current}")],
+            )
+    cycle = await _resolve_cycle(session, document)
+    if cycle.id != template.cycle_id:
+        raise InvalidInput(
+            "a draft keeps its cycle", errors=[FieldError("/cycle", "cannot change the cycle")]
+        )
+    await _ensure_version_free(
+        session, cycle=cycle, version=document["version"], except_id=template.id
+    )
+    before = summary(template)
+    _fill(template, document)
+    await session.flush()
+    await record(
+        session, actor=actor, action="template.replace", target_type="template",
+        target_id=str(template.id), before=before, after=summary(template),
+    )
+    return template
+
+
+async def published_versions(session: AsyncSession, *, cycle_id: int) -> list[Template]:
+    """Published and retired templates of a cycle, newest version last."""
+    rows = await session.scalars(
+        select(Template)
+        .options(defer(Template.document, raiseload=True))
+        .where(Template.cycle_id == cycle_id, Template.status != "draft")
+    )
+    return sorted(rows, key=lambda t: version_key(t.version))
+
+
+async def publish(
+    session: AsyncSession, *, actor: str, template: Template
+) -> tuple[Template, Template | None]:
+    """Freeze a draft; returns it and the published version it supersedes."""
+    if template.status != "draft":
+        raise Conflict(f"template {template.id} is already {template.status}")
+    earlier = await published_versions(session, cycle_id=template.cycle_id)
+    if earlier and version_key(earlier[-1].version) >= version_key(template.version):
+        raise Conflict(
+            f"version {template.version} is not newer than published version "
+            f"{earlier[-1].version}",
+            errors=[FieldError("/version", "must be newer than every published version")],
+        )
+    replaces = next((t for t in reversed(earlier) if t.status == "published"), None)
+    before = summary(template)
+    template.status = "published"
+    template.published_at = utcnow()
+    template.published_by = actor
+    await session.flush()
+    await record(
+        session, actor=actor, action="template.publish", target_type="template",
+        target_id=str(template.id), before=before, after=summary(template),
+    )
+    return template, replaces
+
+
+async def retire(session: AsyncSession, *, actor: str, template: Template) -> Template:
+    """Mark a published template as no longer in use."""
+    if template.status != "published":
+        raise Conflict(f"only a published template can be retired; {template.id} is {template.status}")
+    before = summary(template)
+    template.status = "retired"
+    template.retired_at = utcnow()
+    await session.flush()
+    await record(
+        session, actor=actor, action="template.retire", target_type="template",
+        target_id=str(template.id), before=before, after=summary(template),
+    )
+    return template
+
+
+async def delete_draft(session: AsyncSession, *, actor: str, template: Template) -> None:
+    """Delete a draft; published templates stay forever."""
+    if template.status != "draft":
+        raise Conflict(f"template {template.id} is {template.status}; only drafts can be deleted")
+    before = summary(template)
+    await session.delete(template)
+    await session.flush()
+    await record(
+        session, actor=actor, action="template.delete", target_type="template",
+        target_id=str(before["id"]), before=before,
+    )
+
+
+async def get_template(
+    session: AsyncSession, *, template_id: int, principal: Principal | None
+) -> Template:
+    """A template the caller may see."""
+    template = await session.get(Template, template_id, options=[joinedload(Template.cycle)])
+    if template is None or not can_see(principal, template):
+        raise NotFound(f"no template {template_id}")
+    return template
+
+
+async def list_templates(
+    session: AsyncSession,
+    *,
+    principal: Principal | None,
+    convention: str | None,
+    cycle: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Template]:
+    """Templates the caller may see, filtered."""
+    stmt = select(Template).options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
+    if convention:
+        stmt = stmt.where(Template.convention_code == convention)
+    if cycle:
+        conv, code = parse_cycle_ref(cycle)
+        stmt = stmt.join(Cycle, Cycle.id == Template.cycle_id).where(
+            Cycle.convention_code == conv, Cycle.code == code
+        )
+    if status:
+        stmt = stmt.where(Template.status == status)
+    if principal is None or not principal.is_admin:
+        visible_drafts = sorted(principal.secretariat_of) if principal else []
+        stmt = stmt.where(
+            (Template.status != "draft") | Template.convention_code.in_(visible_drafts)
+        )
+    key: InstrumentedAttribute[Any] = Template.id  # type: ignore[assignment]
+    return await paginate(session, stmt, key, limit=limit, cursor=cursor)
+
+
+async def find_version(
+    session: AsyncSession, *, convention: str, cycle: str, version: str
+) -> Template | None:
+    """A template by convention, cycle code and version."""
+    return await session.scalar(
+        select(Template)
+        .options(joinedload(Template.cycle))
+        .join(Cycle, Cycle.id == Template.cycle_id)
+        .where(
+            Template.convention_code == convention,
+            Cycle.code == cycle,
+            Template.version == version,
+        )
+    )
