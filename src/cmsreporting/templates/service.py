@@ -165,7 +165,7 @@ async def published_versions(session: AsyncSession, *, cycle_id: int) -> list[Te
     """Published and retired templates of a cycle, newest version last."""
     rows = await session.scalars(
         select(Template)
-        .options(defer(Template.document, raiseload=True))
+        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
         .where(Template.cycle_id == cycle_id, Template.status != "draft")
     )
     return sorted(rows, key=lambda t: version_key(t.version))

@@ -1,0 +1,138 @@
+"""Test databases and HTTP clients.
+
+Every test gets a fresh database cloned from one that was migrated with `alembic upgrade head`
+and loaded with the bundled data once per run: a file copy on SQLite, CREATE DATABASE …
+TEMPLATE on PostgreSQL. Set CMSREPORTING_TEST_DATABASE_URL to a postgresql+asyncpg URL to run
+the suite on PostgreSQL; the default is SQLite in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cmsreporting import bootstrap, migrate
+from cmsreporting.auth import service as auth_service
+from cmsreporting.config import Settings
+from cmsreporting.db import create_engine, create_session_factory
+from cmsreporting.main import create_app
+
+TEST_URL = os.environ.get("CMSREPORTING_TEST_DATABASE_URL", "")
+IS_POSTGRES = TEST_URL.startswith("postgresql")
+
+# name -> role grants (role, convention, party)
+TEST_USERS: dict[str, list[tuple[str, str | None, str | None]]] = {
+    "admin": [("admin", None, None)],
+    "cms_sec": [("secretariat", "CMS", None)],
+    "cbd_sec": [("secretariat", "CBD", None)],
+    "ken_fp": [("focal_point", "CMS", "KEN"), ("focal_point", "CBD", "KEN")],
+    "tza_fp": [("focal_point", "CMS", "TZA")],
+    "reviewer": [("reviewer", None, None)],
+}
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The seeded template database and the clear-text tokens of its users."""
+
+    url: str
+    tokens: dict[str, str]
+
+
+async def _seed(url: str) -> dict[str, str]:
+    engine = create_engine(url)
+    tokens: dict[str, str] = {}
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            await bootstrap.load_bundled(session)
+            for name, grants in TEST_USERS.items():
+                user = await auth_service.create_user(session, actor="test", name=name)
+                for role, convention, party in grants:
+                    await auth_service.grant_role(
+                        session, actor="test", user=user, role=role,
+                        convention=convention, party=party,
+                    )
+                tokens[name] = await auth_service.create_token(session, actor="test", user=user)
+    finally:
+        await engine.dispose()
+    return tokens
+
+
+async def _admin(sql: str) -> None:
+    url = make_url(TEST_URL).set(database="postgres")
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+def _pg_url(name: str) -> str:
+    return make_url(TEST_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
+    """Migrate and load one database per run, to clone for each test."""
+    if IS_POSTGRES:
+        name = f"cmsr_seed_{os.getpid()}"
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        url = _pg_url(name)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('seed') / 'seed.db'}"
+    migrate.upgrade(url)
+    tokens = asyncio.run(_seed(url))
+    yield Seed(url=url, tokens=tokens)
+    if IS_POSTGRES:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def db_url(seed: Seed, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh copy of the seeded database for one test."""
+    if IS_POSTGRES:
+        name = f"cmsr_t_{uuid.uuid4().hex[:12]}"
+        seed_name = make_url(seed.url).database
+        await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{seed_name}"')
+        yield _pg_url(name)
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        source = Path(make_url(seed.url).database or "")
+        target = tmp_path / "test.db"
+        shutil.copyfile(source, target)
+        yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to a fresh app on a fresh database."""
+    app = create_app(Settings(database_url=db_url, max_body_bytes=2 * 1024 * 1024))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+@pytest.fixture
+def tokens(seed: Seed) -> dict[str, str]:
+    """Clear-text tokens of the test users, by user name."""
+    return seed.tokens
+
+
+@pytest.fixture
+def auth(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Authorization headers of the test users, by user name."""
+    return {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
