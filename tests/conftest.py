@@ -60,8 +60,12 @@ async def _seed(url: str) -> dict[str, str]:
                 user = await auth_service.create_user(session, actor="test", name=name)
                 for role, convention, party in grants:
                     await auth_service.grant_role(
-                        session, actor="test", user=user, role=role,
-                        convention=convention, party=party,
+                        session,
+                        actor="test",
+                        user=user,
+                        role=role,
+                        convention=convention,
+                        party=party,
                     )
                 tokens[name] = await auth_service.create_token(session, actor="test", user=user)
     finally:

@@ -20,8 +20,19 @@ async def test_health_reports_database_and_revision(client: httpx.AsyncClient) -
 async def test_conventions_include_the_cms_family(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/conventions")
     codes = {c["code"]: c for c in response.json()["items"]}
-    for code in ("CMS", "AEWA", "CBD", "CITES", "RAMSAR", "WHC", "ITPGRFA", "ASCOBANS",
-                 "EUROBATS", "RAPTORS", "SHARKS"):
+    for code in (
+        "CMS",
+        "AEWA",
+        "CBD",
+        "CITES",
+        "RAMSAR",
+        "WHC",
+        "ITPGRFA",
+        "ASCOBANS",
+        "EUROBATS",
+        "RAPTORS",
+        "SHARKS",
+    ):
         assert code in codes
     assert codes["AEWA"]["family"] == "CMS"
     assert codes["AEWA"]["languages"] == ["en", "fr"]
@@ -44,7 +55,8 @@ async def test_parties_are_paginated_iso_countries(client: httpx.AsyncClient) ->
     assert seen == sorted(seen)
     assert {"KEN", "BRA", "FRA", "CHN", "USA", "TUV"} <= set(seen)
     kenya = (await client.get("/api/v1/parties/ken")).json()
-    assert kenya["iso2"] == "KE" and kenya["name"] == "Kenya"
+    assert kenya["iso2"] == "KE"
+    assert kenya["name"] == "Kenya"
     assert_problem(await client.get("/api/v1/parties", params={"cursor": "garbage!"}), 400)
     assert_problem(await client.get("/api/v1/parties/XXX"), 404)
 
@@ -59,16 +71,22 @@ async def test_admin_sets_memberships(
     created = await client.put(url, json=body, headers=auth["admin"])
     assert created.status_code == 201
     again = await client.put(url, json=body | {"since": "2000-05-01"}, headers=auth["admin"])
-    assert again.status_code == 200 and again.json()["since"] == "2000-05-01"
+    assert again.status_code == 200
+    assert again.json()["since"] == "2000-05-01"
     members = (await client.get("/api/v1/parties", params={"convention": "CMS"})).json()
     assert [p["iso3"] for p in members["items"]] == ["KEN"]
     assert members["items"][0]["memberships"][0]["source"] == "CMS list of Parties"
     bad = await client.put(url, json={"since": "not a date"}, headers=auth["admin"])
     assert pointers(assert_problem(bad, 422)) == ["/since"]
-    unknown = await client.put("/api/v1/parties/KEN/memberships/XYZ", json={}, headers=auth["admin"])
+    unknown = await client.put(
+        "/api/v1/parties/KEN/memberships/XYZ", json={}, headers=auth["admin"]
+    )
     assert_problem(unknown, 404)
-    audit = (await client.get("/api/v1/audit", params={"target_type": "membership"},
-                              headers=auth["admin"])).json()
+    audit = (
+        await client.get(
+            "/api/v1/audit", params={"target_type": "membership"}, headers=auth["admin"]
+        )
+    ).json()
     assert [e["action"] for e in audit["items"]] == ["membership.set", "membership.set"]
     assert audit["items"][0]["before"]["since"] == "1999-01-01"
     assert audit["items"][0]["actor"] == "user:admin"
@@ -78,11 +96,17 @@ async def test_cycles(client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
     cycles = (await client.get("/api/v1/cycles")).json()["items"]
     refs = {c["ref"] for c in cycles}
     assert {"CBD:NR7", "CMS:COP15"} <= refs
-    new = {"convention": "CMS", "code": "COP16", "title": "COP16 reports",
-           "opens_on": "2028-01-01", "due_on": "2028-12-31"}
+    new = {
+        "convention": "CMS",
+        "code": "COP16",
+        "title": "COP16 reports",
+        "opens_on": "2028-01-01",
+        "due_on": "2028-12-31",
+    }
     assert_problem(await client.post("/api/v1/cycles", json=new, headers=auth["cbd_sec"]), 403)
     created = await client.post("/api/v1/cycles", json=new, headers=auth["cms_sec"])
-    assert created.status_code == 201 and created.json()["ref"] == "CMS:COP16"
+    assert created.status_code == 201
+    assert created.json()["ref"] == "CMS:COP16"
     assert created.json()["template"] is None
     assert_problem(await client.post("/api/v1/cycles", json=new, headers=auth["admin"]), 409)
     backwards = new | {"code": "X", "opens_on": "2029-01-01"}
@@ -107,13 +131,15 @@ async def test_template_lifecycle(
     assert_problem(await client.get(f"/api/v1/templates/{tid}", headers=auth["cbd_sec"]), 404)
     listed = await client.get("/api/v1/templates", params={"status": "draft"})
     assert tid not in [t["id"] for t in listed.json()["items"]]
-    mine = await client.get("/api/v1/templates", params={"status": "draft"},
-                            headers=auth["cms_sec"])
+    mine = await client.get(
+        "/api/v1/templates", params={"status": "draft"}, headers=auth["cms_sec"]
+    )
     assert tid in [t["id"] for t in mine.json()["items"]]
     # replace the draft
     doc["title"]["en"] = "Test report, revised"
     replaced = await client.put(f"/api/v1/templates/{tid}", json=doc, headers=auth["cms_sec"])
-    assert replaced.status_code == 200 and replaced.json()["title"] == "Test report, revised"
+    assert replaced.status_code == 200
+    assert replaced.json()["title"] == "Test report, revised"
     # publish; then it is public and immutable
     published = await client.post(f"/api/v1/templates/{tid}/publish", headers=auth["cms_sec"])
     assert published.status_code == 200, published.text
@@ -122,46 +148,69 @@ async def test_template_lifecycle(
     assert public.status_code == 200
     assert public.json()["sections"][0]["questions"][0]["text"] == "Is it covered?"
     doc["title"]["en"] = "Changed after publication"
-    assert_problem(await client.put(f"/api/v1/templates/{tid}", json=doc,
-                                    headers=auth["cms_sec"]), 409)
-    assert_problem(await client.post(f"/api/v1/templates/{tid}/publish",
-                                     headers=auth["cms_sec"]), 409)
+    assert_problem(
+        await client.put(f"/api/v1/templates/{tid}", json=doc, headers=auth["cms_sec"]), 409
+    )
+    assert_problem(
+        await client.post(f"/api/v1/templates/{tid}/publish", headers=auth["cms_sec"]), 409
+    )
     assert_problem(await client.delete(f"/api/v1/templates/{tid}", headers=auth["cms_sec"]), 409)
     stored = await client.get(f"/api/v1/templates/{tid}/document")
     assert stored.json()["title"]["en"] == "Test report, revised"
     # the same version cannot be imported again; a new version can, and supersedes it
     assert_problem(await client.post("/api/v1/templates", json=doc, headers=auth["cms_sec"]), 409)
-    newer = await client.post("/api/v1/templates", json=doc | {"version": "9.1.0"},
-                              headers=auth["cms_sec"])
+    newer = await client.post(
+        "/api/v1/templates", json=doc | {"version": "9.1.0"}, headers=auth["cms_sec"]
+    )
     assert newer.status_code == 201
-    report = await client.post(f"/api/v1/templates/{newer.json()['id']}/publish",
-                               headers=auth["admin"])
+    report = await client.post(
+        f"/api/v1/templates/{newer.json()['id']}/publish", headers=auth["admin"]
+    )
     assert report.json()["replaces"]["id"] == tid
     cycle = (await client.get("/api/v1/cycles/CMS:COP15")).json()
     assert cycle["template"] == {"id": newer.json()["id"], "version": "9.1.0"}
     # an older version cannot be published after a newer one
-    older = await client.post("/api/v1/templates", json=doc | {"version": "8.0.0"},
-                              headers=auth["cms_sec"])
-    assert_problem(await client.post(f"/api/v1/templates/{older.json()['id']}/publish",
-                                     headers=auth["cms_sec"]), 409)
-    deleted = await client.delete(f"/api/v1/templates/{older.json()['id']}",
-                                  headers=auth["cms_sec"])
+    older = await client.post(
+        "/api/v1/templates", json=doc | {"version": "8.0.0"}, headers=auth["cms_sec"]
+    )
+    assert_problem(
+        await client.post(
+            f"/api/v1/templates/{older.json()['id']}/publish", headers=auth["cms_sec"]
+        ),
+        409,
+    )
+    deleted = await client.delete(
+        f"/api/v1/templates/{older.json()['id']}", headers=auth["cms_sec"]
+    )
     assert deleted.status_code == 204
     retired = await client.post(f"/api/v1/templates/{tid}/retire", headers=auth["cms_sec"])
     assert retired.json()["status"] == "retired"
-    actions = [e["action"] for e in (await client.get(
-        "/api/v1/audit", params={"target_type": "template", "limit": 100},
-        headers=auth["admin"])).json()["items"]]
-    for action in ("template.import", "template.replace", "template.publish",
-                   "template.delete", "template.retire"):
+    actions = [
+        e["action"]
+        for e in (
+            await client.get(
+                "/api/v1/audit",
+                params={"target_type": "template", "limit": 100},
+                headers=auth["admin"],
+            )
+        ).json()["items"]
+    ]
+    for action in (
+        "template.import",
+        "template.replace",
+        "template.publish",
+        "template.delete",
+        "template.retire",
+    ):
         assert action in actions
 
 
 async def test_language_selection(
     client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
 ) -> None:
-    created = await client.post("/api/v1/templates", json=minimal_template(),
-                                headers=auth["cms_sec"])
+    created = await client.post(
+        "/api/v1/templates", json=minimal_template(), headers=auth["cms_sec"]
+    )
     tid = created.json()["id"]
     await client.post(f"/api/v1/templates/{tid}/publish", headers=auth["cms_sec"])
     fr = await client.get(f"/api/v1/templates/{tid}", params={"lang": "fr"})
@@ -171,11 +220,13 @@ async def test_language_selection(
     assert question["options"][0]["label"] == "Oui"
     # a label without French falls back to the first language
     assert fr.json()["sections"][0]["questions"][1]["text"] == "Details"
-    header = await client.get(f"/api/v1/templates/{tid}",
-                              headers={"Accept-Language": "de-CH, fr;q=0.8, en;q=0.5"})
+    header = await client.get(
+        f"/api/v1/templates/{tid}", headers={"Accept-Language": "de-CH, fr;q=0.8, en;q=0.5"}
+    )
     assert header.json()["lang"] == "fr"
-    query_wins = await client.get(f"/api/v1/templates/{tid}", params={"lang": "en"},
-                                  headers={"Accept-Language": "fr"})
+    query_wins = await client.get(
+        f"/api/v1/templates/{tid}", params={"lang": "en"}, headers={"Accept-Language": "fr"}
+    )
     assert query_wins.json()["sections"][0]["title"] == "Policies"
     unknown = await client.get(f"/api/v1/templates/{tid}", params={"lang": "ru"})
     assert unknown.json()["lang"] == "en"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ async def load_template_file(
     session: AsyncSession, *, actor: str, path: Path, publish: bool
 ) -> tuple[str, bool]:
     """Import one template file unless that version exists; returns (label, added)."""
-    document: Any = json.loads(path.read_text("utf-8"))
+    document: Any = json.loads(await asyncio.to_thread(path.read_text, "utf-8"))
     label = path.name
     if isinstance(document, dict) and {"convention", "cycle", "version"} <= document.keys():
         label = f"{document['convention']}:{document['cycle']} {document['version']}"
@@ -84,19 +85,29 @@ async def create_demo_users(session: AsyncSession) -> dict[str, str]:
     """Demo users and memberships; returns {user: token} for users created now."""
     tokens: dict[str, str] = {}
     for iso3, convention in DEMO_MEMBERSHIPS:
-        party = await registry.memberships_of(session, parties=[iso3])
-        if not any(m.convention_code == convention for m in party[iso3]):
+        current = await registry.memberships_of(session, parties=[iso3])
+        if not any(m.convention_code == convention for m in current[iso3]):
             await registry.set_membership(
-                session, actor=SYSTEM, iso3=iso3, convention=convention,
-                since=date(2000, 1, 1), source="demo data, not a recorded membership", demo=True,
+                session,
+                actor=SYSTEM,
+                iso3=iso3,
+                convention=convention,
+                since=date(2000, 1, 1),
+                source="demo data, not a recorded membership",
+                demo=True,
             )
     for name, grants in DEMO_USERS:
         if await session.scalar(select(User.id).where(User.name == name)) is not None:
             continue
         user = await auth_service.create_user(session, actor=SYSTEM, name=name, demo=True)
-        for role, convention, party in grants:
+        for role, scope_convention, party in grants:
             await auth_service.grant_role(
-                session, actor=SYSTEM, user=user, role=role, convention=convention, party=party
+                session,
+                actor=SYSTEM,
+                user=user,
+                role=role,
+                convention=scope_convention,
+                party=party,
             )
         tokens[name] = await auth_service.create_token(
             session, actor=SYSTEM, user=user, label="demo"

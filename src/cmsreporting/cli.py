@@ -243,9 +243,7 @@ def users_list() -> None:
             .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
             .order_by(User.name)
         )
-        return [
-            (n, " ".join(x for x in (r, c, p) if x) if r else "") for n, r, c, p in rows.all()
-        ]
+        return [(n, " ".join(x for x in (r, c, p) if x) if r else "") for n, r, c, p in rows.all()]
 
     table = Table("user", "role")
     for name, grant in _in_transaction(work):

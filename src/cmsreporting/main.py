@@ -43,7 +43,11 @@ HTTP_TITLES = {
 
 
 def problem(
-    status: int, detail: str, request: Request, *, headers: dict[str, str] | None = None,
+    status: int,
+    detail: str,
+    request: Request,
+    *,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     """An application/problem+json response."""
@@ -93,18 +97,21 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTP_TITLES.get(exc.status_code, "")
-        return problem(exc.status_code, detail, request, headers=exc.headers)
+        return problem(exc.status_code, detail, request, headers=dict(exc.headers or {}))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity conflict on %s: %s", request.url.path, exc.orig)
-        return problem(409, "the change conflicts with the current state; reload and retry", request)
+        return problem(
+            409, "the change conflicts with the current state; reload and retry", request
+        )
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable on %s: %s", request.url.path, exc.orig)
-        return problem(503, "the database is unavailable; retry later", request,
-                       headers={"Retry-After": "5"})
+        return problem(
+            503, "the database is unavailable; retry later", request, headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -151,10 +158,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 revision = (
                     await conn.execute(text("SELECT version_num FROM alembic_version"))
                 ).scalar_one_or_none()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        except Exception as exc:
             log.warning("health check: database unreachable: %s", exc)
             return problem(
-                503, "the database is not reachable", request, database="unreachable",
+                503,
+                "the database is not reachable",
+                request,
+                database="unreachable",
                 version=__version__,
             )
         return JSONResponse(

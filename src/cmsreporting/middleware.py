@@ -59,9 +59,15 @@ class BodyGuard:
                 await _send_problem(send, self._too_large(), path)
                 return
         content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip()
-        has_body = length not in (None, b"0") or b"chunked" in headers.get(b"transfer-encoding", b"")
-        if has_body and content_type.lower() not in ACCEPTED_TYPES and not (
-            content_type.lower().startswith("application/") and content_type.endswith("+json")
+        has_body = length not in (None, b"0") or b"chunked" in headers.get(
+            b"transfer-encoding", b""
+        )
+        if (
+            has_body
+            and content_type.lower() not in ACCEPTED_TYPES
+            and not (
+                content_type.lower().startswith("application/") and content_type.endswith("+json")
+            )
         ):
             error = UnsupportedMediaType(
                 f"content type {content_type or '(none)'!r} is not accepted; send "

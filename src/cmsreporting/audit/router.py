@@ -50,8 +50,14 @@ async def list_audit(
     return PageOut(
         items=[
             AuditEventOut(
-                id=e.id, at=e.at, actor=e.actor, action=e.action, target_type=e.target_type,
-                target_id=e.target_id, before=e.before, after=e.after,
+                id=e.id,
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                target_type=e.target_type,
+                target_id=e.target_id,
+                before=e.before,
+                after=e.after,
             )
             for e in page.items
         ],

@@ -35,7 +35,8 @@ class RoleGrant(Base):
         CheckConstraint(
             "(role = 'secretariat' AND convention_code IS NOT NULL AND party_iso3 IS NULL)"
             " OR (role = 'focal_point' AND convention_code IS NOT NULL AND party_iso3 IS NOT NULL)"
-            " OR (role IN ('admin', 'reviewer') AND convention_code IS NULL AND party_iso3 IS NULL)",
+            " OR (role IN ('admin', 'reviewer')"
+            " AND convention_code IS NULL AND party_iso3 IS NULL)",
             name="scope",
         ),
     )

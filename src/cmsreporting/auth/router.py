@@ -30,5 +30,7 @@ async def me(principal: CurrentUser) -> MeOut:
     """The caller's name and roles."""
     return MeOut(
         name=principal.name,
-        roles=[GrantOut(role=g.role, convention=g.convention, party=g.party) for g in principal.grants],
+        roles=[
+            GrantOut(role=g.role, convention=g.convention, party=g.party) for g in principal.grants
+        ],
     )

@@ -16,7 +16,7 @@ from cmsreporting.db import utcnow
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.registry.models import Convention, Party
 
-TOKEN_PREFIX = "cmsr_"
+TOKEN_PREFIX = "cmsr_"  # noqa: S105 - a public prefix, not a secret
 
 
 def digest_token(token: str) -> str:
@@ -59,9 +59,7 @@ async def get_user(session: AsyncSession, *, name: str) -> User:
     return user
 
 
-async def create_user(
-    session: AsyncSession, *, actor: str, name: str, demo: bool = False
-) -> User:
+async def create_user(session: AsyncSession, *, actor: str, name: str, demo: bool = False) -> User:
     """A new user without roles."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -74,7 +72,11 @@ async def create_user(
     session.add(user)
     await session.flush()
     await record(
-        session, actor=actor, action="user.create", target_type="user", target_id=name,
+        session,
+        actor=actor,
+        action="user.create",
+        target_type="user",
+        target_id=name,
         after={"name": name, "demo": demo},
     )
     return user
@@ -131,7 +133,11 @@ async def grant_role(
     session.add(grant)
     await session.flush()
     await record(
-        session, actor=actor, action="user.grant", target_type="user", target_id=user.name,
+        session,
+        actor=actor,
+        action="user.grant",
+        target_type="user",
+        target_id=user.name,
         after={"role": role, "convention": convention, "party": party},
     )
     return grant
@@ -158,7 +164,11 @@ async def create_token(
     )
     await session.flush()
     await record(
-        session, actor=actor, action="token.create", target_type="user", target_id=user.name,
+        session,
+        actor=actor,
+        action="token.create",
+        target_type="user",
+        target_id=user.name,
         after={"prefix": token[: len(TOKEN_PREFIX) + 6], "label": label},
     )
     return token

@@ -27,12 +27,18 @@ router = APIRouter(prefix="/api/v1", tags=["registry"])
 
 
 def _convention_out(c: Convention) -> ConventionOut:
-    return ConventionOut(code=c.code, name=c.name, languages=c.languages, family=c.family, url=c.url)
+    return ConventionOut(
+        code=c.code, name=c.name, languages=c.languages, family=c.family, url=c.url
+    )
 
 
 def _membership_out(m: Membership) -> MembershipOut:
     return MembershipOut(
-        party=m.party_iso3, convention=m.convention_code, since=m.since, source=m.source, demo=m.demo
+        party=m.party_iso3,
+        convention=m.convention_code,
+        since=m.since,
+        source=m.source,
+        demo=m.demo,
     )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pycountry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from cmsreporting.audit.service import record
 from cmsreporting.errors import BadRequest, Conflict, FieldError, InvalidInput, NotFound
@@ -95,8 +94,12 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
     await session.flush()
     if any(added.values()):
         await record(
-            session, actor=actor, action="reference.load", target_type="registry",
-            target_id="reference", after=added,
+            session,
+            actor=actor,
+            action="reference.load",
+            target_type="registry",
+            target_id="reference",
+            after=added,
         )
     return added
 
@@ -130,8 +133,7 @@ async def list_parties(
         stmt = stmt.join(Membership, Membership.party_iso3 == Party.iso3).where(
             Membership.convention_code == convention
         )
-    key: InstrumentedAttribute[Any] = Party.iso3  # type: ignore[assignment]
-    page = await paginate(session, stmt, key, limit=limit, cursor=cursor, key_type=str)
+    page = await paginate(session, stmt, Party.iso3, limit=limit, cursor=cursor, key_type=str)
     return page, await memberships_of(session, parties=[p.iso3 for p in page.items])
 
 
@@ -194,8 +196,13 @@ async def set_membership(
         membership.since, membership.source, membership.demo = since, source, demo
     await session.flush()
     await record(
-        session, actor=actor, action="membership.set", target_type="membership",
-        target_id=f"{party.iso3}:{convention}", before=before, after=after,
+        session,
+        actor=actor,
+        action="membership.set",
+        target_type="membership",
+        target_id=f"{party.iso3}:{convention}",
+        before=before,
+        after=after,
     )
     return membership, created
 
@@ -214,7 +221,10 @@ async def delete_membership(
     await session.delete(membership)
     await session.flush()
     await record(
-        session, actor=actor, action="membership.delete", target_type="membership",
+        session,
+        actor=actor,
+        action="membership.delete",
+        target_type="membership",
         target_id=f"{iso3.upper()}:{convention}",
         before={"since": membership.since.isoformat() if membership.since else None},
     )
@@ -252,13 +262,10 @@ async def list_cycles(
     stmt = select(Cycle)
     if convention is not None:
         stmt = stmt.where(Cycle.convention_code == convention)
-    key: InstrumentedAttribute[Any] = Cycle.id  # type: ignore[assignment]
-    return await paginate(session, stmt, key, limit=limit, cursor=cursor)
+    return await paginate(session, stmt, Cycle.id, limit=limit, cursor=cursor)
 
 
-async def current_templates(
-    session: AsyncSession, *, cycle_ids: list[int]
-) -> dict[int, Template]:
+async def current_templates(session: AsyncSession, *, cycle_ids: list[int]) -> dict[int, Template]:
     """The latest published template of each cycle."""
     result: dict[int, Template] = {}
     if cycle_ids:
@@ -280,9 +287,7 @@ async def create_cycle(session: AsyncSession, *, actor: str, data: CycleIn) -> C
             errors=[FieldError("/convention", "unknown convention")],
         )
     exists = await session.scalar(
-        select(Cycle.id).where(
-            Cycle.convention_code == data.convention, Cycle.code == data.code
-        )
+        select(Cycle.id).where(Cycle.convention_code == data.convention, Cycle.code == data.code)
     )
     if exists is not None:
         raise Conflict(
@@ -300,7 +305,11 @@ async def create_cycle(session: AsyncSession, *, actor: str, data: CycleIn) -> C
     session.add(cycle)
     await session.flush()
     await record(
-        session, actor=actor, action="cycle.create", target_type="cycle", target_id=cycle.ref,
+        session,
+        actor=actor,
+        action="cycle.create",
+        target_type="cycle",
+        target_id=cycle.ref,
         after=data.model_dump(mode="json"),
     )
     return cycle

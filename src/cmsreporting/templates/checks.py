@@ -53,8 +53,10 @@ def _error_order(error: ValidationError) -> tuple[int, str]:
 
 def _message(error: ValidationError) -> str:
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return "not a valid condition: expected one of question+equals, question+in, " \
+        return (
+            "not a valid condition: expected one of question+equals, question+in, "
             "question+contains, question+answered, all, any, not"
+        )
     text = error.message
     return text if len(text) <= 300 else text[:297] + "..."
 
@@ -126,7 +128,9 @@ def _check_field(walk: _Walk, ptr: str, item: dict[str, Any]) -> None:
     if item.get("integer"):
         for bound in ("min", "max"):
             if bound in item and item[bound] != int(item[bound]):
-                walk.error(f"{ptr}/{bound}", f"{bound} of an integer question must be a whole number")
+                walk.error(
+                    f"{ptr}/{bound}", f"{bound} of an integer question must be a whole number"
+                )
     if "pattern" in item:
         try:
             re.compile(item["pattern"])
@@ -184,7 +188,10 @@ def _check_condition(
     codes = {o["code"] for o in target.data.get("options", [])}
     if "contains" in cond:
         if kind != "multi_choice":
-            walk.error(f"{ptr}/contains", f"'contains' needs a multi_choice question; {target_id} is {kind}")
+            walk.error(
+                f"{ptr}/contains",
+                f"'contains' needs a multi_choice question; {target_id} is {kind}",
+            )
         elif cond["contains"] not in codes:
             walk.error(f"{ptr}/contains", f"{target_id} has no option {cond['contains']!r}")
         return
@@ -227,7 +234,7 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
             node, children = stack[-1]
             for child in children:
                 if state.get(child) == 1:
-                    return [*path[path.index(child):], child]
+                    return [*path[path.index(child) :], child]
                 if not state.get(child):
                     state[child] = 1
                     path.append(child)
@@ -262,15 +269,17 @@ def check_semantics(document: dict[str, Any]) -> list[FieldError]:
             walk.error(lptr, f"label has no text in the template's first language {first!r}")
         for lang in label:
             if lang not in languages:
-                walk.error(f"{lptr}/{lang}", f"language {lang!r} is not in the template's languages")
+                walk.error(
+                    f"{lptr}/{lang}", f"language {lang!r} is not in the template's languages"
+                )
     graph: dict[str, set[str]] = {}
-    for question in walk.questions.values():
-        if "visible_if" in question.data:
+    for entry in walk.questions.values():
+        if "visible_if" in entry.data:
             refs: set[str] = set()
             _check_condition(
-                walk, question, question.data["visible_if"], f"{question.ptr}/visible_if", 1, refs
+                walk, entry, entry.data["visible_if"], f"{entry.ptr}/visible_if", 1, refs
             )
-            graph[question.id] = refs
+            graph[entry.id] = refs
     loop = _find_cycle(graph)
     if loop:
         walk.error(

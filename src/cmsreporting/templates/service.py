@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, defer, joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
@@ -122,8 +122,12 @@ async def import_template(
     session.add(template)
     await session.flush()
     await record(
-        session, actor=actor, action="template.import", target_type="template",
-        target_id=str(template.id), after=summary(template),
+        session,
+        actor=actor,
+        action="template.import",
+        target_type="template",
+        target_id=str(template.id),
+        after=summary(template),
     )
     return template
 
@@ -155,8 +159,13 @@ async def replace_draft(
     _fill(template, document)
     await session.flush()
     await record(
-        session, actor=actor, action="template.replace", target_type="template",
-        target_id=str(template.id), before=before, after=summary(template),
+        session,
+        actor=actor,
+        action="template.replace",
+        target_type="template",
+        target_id=str(template.id),
+        before=before,
+        after=summary(template),
     )
     return template
 
@@ -180,8 +189,7 @@ async def publish(
     earlier = await published_versions(session, cycle_id=template.cycle_id)
     if earlier and version_key(earlier[-1].version) >= version_key(template.version):
         raise Conflict(
-            f"version {template.version} is not newer than published version "
-            f"{earlier[-1].version}",
+            f"version {template.version} is not newer than published version {earlier[-1].version}",
             errors=[FieldError("/version", "must be newer than every published version")],
         )
     replaces = next((t for t in reversed(earlier) if t.status == "published"), None)
@@ -191,8 +199,13 @@ async def publish(
     template.published_by = actor
     await session.flush()
     await record(
-        session, actor=actor, action="template.publish", target_type="template",
-        target_id=str(template.id), before=before, after=summary(template),
+        session,
+        actor=actor,
+        action="template.publish",
+        target_type="template",
+        target_id=str(template.id),
+        before=before,
+        after=summary(template),
     )
     return template, replaces
 
@@ -200,14 +213,21 @@ async def publish(
 async def retire(session: AsyncSession, *, actor: str, template: Template) -> Template:
     """Mark a published template as no longer in use."""
     if template.status != "published":
-        raise Conflict(f"only a published template can be retired; {template.id} is {template.status}")
+        raise Conflict(
+            f"only a published template can be retired; {template.id} is {template.status}"
+        )
     before = summary(template)
     template.status = "retired"
     template.retired_at = utcnow()
     await session.flush()
     await record(
-        session, actor=actor, action="template.retire", target_type="template",
-        target_id=str(template.id), before=before, after=summary(template),
+        session,
+        actor=actor,
+        action="template.retire",
+        target_type="template",
+        target_id=str(template.id),
+        before=before,
+        after=summary(template),
     )
     return template
 
@@ -220,8 +240,12 @@ async def delete_draft(session: AsyncSession, *, actor: str, template: Template)
     await session.delete(template)
     await session.flush()
     await record(
-        session, actor=actor, action="template.delete", target_type="template",
-        target_id=str(before["id"]), before=before,
+        session,
+        actor=actor,
+        action="template.delete",
+        target_type="template",
+        target_id=str(before["id"]),
+        before=before,
     )
 
 
@@ -246,7 +270,9 @@ async def list_templates(
     cursor: str | None,
 ) -> Page[Template]:
     """Templates the caller may see, filtered."""
-    stmt = select(Template).options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
+    stmt = select(Template).options(
+        joinedload(Template.cycle), defer(Template.document, raiseload=True)
+    )
     if convention:
         stmt = stmt.where(Template.convention_code == convention)
     if cycle:
@@ -261,8 +287,7 @@ async def list_templates(
         stmt = stmt.where(
             (Template.status != "draft") | Template.convention_code.in_(visible_drafts)
         )
-    key: InstrumentedAttribute[Any] = Template.id  # type: ignore[assignment]
-    return await paginate(session, stmt, key, limit=limit, cursor=cursor)
+    return await paginate(session, stmt, Template.id, limit=limit, cursor=cursor)
 
 
 async def find_version(

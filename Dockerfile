@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t cmsreporting .
+# Run:   docker run -p 8000:8000 -v cmsreporting-data:/data cmsreporting
+#        (PostgreSQL: -e CMSREPORTING_DATABASE_URL=postgresql+asyncpg://user:pass@host/db)
+
+FROM python:3.11-slim-bookworm AS build
+WORKDIR /src
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+COPY pyproject.toml README.md alembic.ini ./
+COPY src ./src
+COPY schemas ./schemas
+COPY migrations ./migrations
+RUN pip wheel --wheel-dir /wheels .
+
+FROM python:3.11-slim-bookworm
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    CMSREPORTING_DATABASE_URL=sqlite+aiosqlite:////data/cmsreporting.db
+COPY --from=build /wheels /wheels
+RUN pip install --no-index --find-links=/wheels cmsreporting==0.1.0 \
+    && rm -rf /wheels \
+    && useradd --create-home --uid 10001 cmsreporting \
+    && mkdir /data \
+    && chown cmsreporting:cmsreporting /data
+USER 10001:10001
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
+CMD ["cmsreporting", "serve", "--host", "0.0.0.0", "--port", "8000"]
