@@ -120,8 +120,9 @@ async def get_template(
     document = localize(template.document, chosen, template.languages[0])
     response.headers["Content-Language"] = chosen
     return TemplateOut(
-        **to_summary(template).model_dump(),
+        **(to_summary(template).model_dump() | {"title": document["title"]}),
         lang=chosen,
+        description=document.get("description"),
         metadata=document.get("metadata", {}),
         sections=document["sections"],
     )

@@ -32,6 +32,7 @@ class TemplateOut(TemplateSummary):
     """A template with its sections, labels in one language."""
 
     lang: str = Field(description="Language of the labels")
+    description: str | None = None
     metadata: dict[str, Any]
     sections: list[dict[str, Any]]
 

@@ -1,0 +1,105 @@
+"""The bundled templates are published on first start and faithful to their sources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from cmsreporting.resources import schemas_dir
+from cmsreporting.templates.checks import iter_questions
+
+REFERENCE_CBD = {"I", "II", "III", "IV", "V", "other"}
+
+
+async def _published(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    page = await client.get("/api/v1/templates", params={"status": "published", "limit": 100})
+    return {t["cycle"]: t for t in page.json()["items"]}
+
+
+async def test_five_conventions_have_published_templates(client: httpx.AsyncClient) -> None:
+    published = await _published(client)
+    assert set(published) >= {"CMS:COP15", "AEWA:MOP9", "CBD:NR7", "CITES:COP21", "RAMSAR:COP16"}
+    assert published["CBD:NR7"]["illustrative_sample"] is False
+    assert published["CMS:COP15"]["illustrative_sample"] is False
+    for ref in ("AEWA:MOP9", "CITES:COP21", "RAMSAR:COP16"):
+        assert published[ref]["illustrative_sample"] is True
+    for ref, summary in published.items():
+        cycle = (await client.get(f"/api/v1/cycles/{ref}")).json()
+        assert cycle["template"]["id"] == summary["id"]
+
+
+async def test_cbd_nr7_keeps_the_ort_fields_and_questionnaires(client: httpx.AsyncClient) -> None:
+    published = await _published(client)
+    doc = (await client.get(f"/api/v1/templates/{published['CBD:NR7']['id']}/document")).json()
+    questions: dict[str, dict[str, Any]] = {}
+
+    def walk(sections: list[dict[str, Any]]) -> None:
+        for section in sections:
+            for q in section.get("questions", []):
+                questions[q["id"]] = q
+            walk(section.get("sections", []))
+
+    walk(doc["sections"])
+    nbsap = questions["sectionII.hasRevisedNbsap"]
+    assert nbsap["type"] == "single_choice"
+    assert [o["code"] for o in nbsap["options"]] == ["yes", "no", "inProgress"]
+    assert questions["sectionV.assessmentSummary"]["required"] is True
+    binary = [q for q in questions.values() if q["id"].startswith("binaryResponse")]
+    # 78 questionnaire questions in the source; grouped headers are folded into their parts
+    assert len(binary) >= 70
+    goal_b = questions["binaryResponseGoalB.b_1"]
+    assert [o["code"] for o in goal_b["options"]] == [
+        "no",
+        "underDevelopment",
+        "partially",
+        "fully",
+    ]
+    assert goal_b["required"] is True
+    sections = {s["id"] for s in doc["sections"]}
+    assert sections >= REFERENCE_CBD | {"binaryIndicators"}
+    questionnaires = next(s for s in doc["sections"] if s["id"] == "binaryIndicators")
+    assert len(questionnaires["sections"]) == 16
+    goals = next(s for s in doc["sections"] if s["id"] == "IV")
+    assert [s["id"] for s in goals["sections"]] == ["IV[A]", "IV[B]", "IV[C]", "IV[D]"]
+
+
+def test_cbd_options_match_the_reference_file() -> None:
+    """Every option list of the CBD questionnaires is carried over code for code."""
+    reference_file = schemas_dir().parent.parent / "shared" / "reference" / "cbd_nr7.json"
+    if not reference_file.exists():
+        pytest.skip(f"{reference_file} is not beside this checkout")
+    reference = json.loads(reference_file.read_text("utf-8"))
+    doc = json.loads((schemas_dir() / "templates" / "cbd_nr7.json").read_text("utf-8"))
+    questions = {q["id"]: q for _, q in iter_questions(doc)}
+    checked = 0
+    for questionnaire in reference["binary_indicator_questionnaires"]:
+        for q in questionnaire["questions"]:
+            if q.get("options"):
+                mine = questions.get(f"{questionnaire['key']}.{q['key']}")
+                assert mine is not None, q["key"]
+                assert [o["code"] for o in mine["options"]] == [
+                    str(o["value"]) for o in q["options"]
+                ]
+                assert mine.get("required", False) == bool(q.get("mandatory")), q["key"]
+                checked += 1
+    assert checked >= 60
+
+
+async def test_cms_template_keeps_printed_numbers_and_targets(client: httpx.AsyncClient) -> None:
+    published = await _published(client)
+    doc = (await client.get(f"/api/v1/templates/{published['CMS:COP15']['id']}/document")).json()
+    first = doc["sections"][0]["questions"][0]
+    assert first["id"] == "I(a).1"
+    assert first["metadata"]["spms_targets"] == [2]
+    fr = await client.get(
+        f"/api/v1/templates/{published['CMS:COP15']['id']}", params={"lang": "fr"}
+    )
+    assert fr.json()["lang"] == "fr"
+    assert "espèces migratrices" in fr.json()["title"]
+    es = await client.get(
+        f"/api/v1/templates/{published['CMS:COP15']['id']}", params={"lang": "es"}
+    )
+    assert "Especies Migratorias" in es.json()["title"]
