@@ -1,0 +1,161 @@
+"""Validation of report values against a template. Pure: no database."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem of a report: its severity, where it is, and what is wrong."""
+
+    severity: Severity
+    question: str
+    code: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form, without empty locations."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def is_answered(value: Any) -> bool:
+    """A value counts as an answer unless it is null, blank text or an empty list."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    if isinstance(value, list):
+        return len(value) > 0
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
+    """(code, message) for each way a non-empty value breaks its field's type and constraints."""
+    kind = field["type"]
+    problems: list[tuple[str, str]] = []
+    if kind == "text":
+        if not isinstance(value, str):
+            return [("type", "expected text")]
+        if "max_length" in field and len(value) > field["max_length"]:
+            problems.append(("length", f"longer than {field['max_length']} characters"))
+        if "pattern" in field and not _regex(field["pattern"]).search(value):
+            problems.append(("pattern", f"does not match {field['pattern']}"))
+    elif kind == "number":
+        if not _is_number(value):
+            return [("type", "expected a number")]
+        if field.get("integer") and float(value) != int(value):
+            problems.append(("type", "expected a whole number"))
+        if "min" in field and value < field["min"]:
+            problems.append(("range", f"less than the minimum {field['min']}"))
+        if "max" in field and value > field["max"]:
+            problems.append(("range", f"greater than the maximum {field['max']}"))
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            return [("type", "expected true or false")]
+    elif kind == "date":
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return [("type", "expected a date YYYY-MM-DD")]
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return [("type", "not a calendar date")]
+    elif kind == "single_choice":
+        codes = {o["code"] for o in field.get("options", [])}
+        if not isinstance(value, str):
+            return [("type", "expected an option code")]
+        if value not in codes:
+            problems.append(("option", f"{value!r} is not an option"))
+    elif kind == "multi_choice":
+        codes = {o["code"] for o in field.get("options", [])}
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return [("type", "expected a list of option codes")]
+        unknown = [v for v in value if v not in codes]
+        if unknown:
+            problems.append(("option", f"not options: {', '.join(map(repr, unknown))}"))
+        if len(set(value)) != len(value):
+            problems.append(("option", "an option is selected twice"))
+        if "min_selected" in field and len(value) < field["min_selected"]:
+            problems.append(("selected", f"select at least {field['min_selected']}"))
+        if "max_selected" in field and len(value) > field["max_selected"]:
+            problems.append(("selected", f"select at most {field['max_selected']}"))
+    elif kind == "table":
+        if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+            return [("type", "expected a list of rows")]
+        if "min_rows" in field and len(value) < field["min_rows"]:
+            problems.append(("rows", f"at least {field['min_rows']} rows are needed"))
+        if "max_rows" in field and len(value) > field["max_rows"]:
+            problems.append(("rows", f"at most {field['max_rows']} rows are allowed"))
+    return problems
+
+
+def check_table_rows(question: dict[str, Any], rows: list[dict[str, Any]]) -> list[Issue]:
+    """Issues of each cell of a table value."""
+    issues: list[Issue] = []
+    columns = {c["id"]: c for c in question["columns"]}
+    qid = question["id"]
+    for index, row in enumerate(rows):
+        for cid in row:
+            if cid not in columns:
+                issues.append(
+                    Issue("error", qid, "column", f"no column {cid!r}", row=index, column=cid)
+                )
+        for cid, column in columns.items():
+            cell = row.get(cid)
+            if not is_answered(cell):
+                if column.get("required"):
+                    issues.append(
+                        Issue("error", qid, "required", "required", row=index, column=cid)
+                    )
+                continue
+            for code, message in check_value(column, cell):
+                issues.append(Issue("error", qid, code, message, row=index, column=cid))
+    return issues
+
+
+def validate(
+    questions: list[dict[str, Any]], values: dict[str, Any], visible: set[str]
+) -> list[Issue]:
+    """Issues of a report: required and recommended, types, options, ranges, rows and cells.
+
+    Hidden questions are never required and their values are not checked.
+    """
+    issues: list[Issue] = []
+    for question in questions:
+        qid = question["id"]
+        if qid not in visible:
+            continue
+        value = values.get(qid)
+        if not is_answered(value):
+            if question.get("required"):
+                issues.append(Issue("error", qid, "required", "an answer is required"))
+            elif question.get("recommended"):
+                issues.append(Issue("warning", qid, "recommended", "an answer is recommended"))
+            continue
+        problems = check_value(question, value)
+        issues += [Issue("error", qid, code, message) for code, message in problems]
+        if question["type"] == "table" and isinstance(value, list) and not problems:
+            issues += check_table_rows(question, value)
+    return issues
