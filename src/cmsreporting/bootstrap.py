@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import User
+from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.errors import FieldError, InvalidInput
 from cmsreporting.registry import service as registry
 from cmsreporting.resources import schemas_dir
 from cmsreporting.templates import service as templates
@@ -70,14 +72,61 @@ async def load_template_file(
     return label, True
 
 
-async def load_bundled(session: AsyncSession) -> LoadReport:
-    """Reference data and published bundled templates, where missing."""
+async def load_crosswalk_document(
+    session: AsyncSession, *, actor: str, document: Any, label: str
+) -> tuple[str, bool]:
+    """Add the concepts and mappings of a crosswalk document that are missing."""
+    if not isinstance(document, dict):
+        raise InvalidInput(
+            f"{label}: a crosswalk document is a JSON object",
+            errors=[FieldError("", "expected an object")],
+        )
+    concepts = document.get("concepts", [])
+    mappings = document.get("mappings", [])
+    if not isinstance(concepts, list) or not isinstance(mappings, list):
+        raise InvalidInput(
+            f"{label}: concepts and mappings must be lists",
+            errors=[FieldError("/concepts", "expected lists")],
+        )
+    known = await crosswalk.concepts_by_key(session)
+    fresh = []
+    for concept in concepts:
+        key = concept.get("key") if isinstance(concept, dict) else None
+        if key in known:
+            if known[key] != concept:
+                log.warning(
+                    "%s: concept %s differs from the stored one; kept the stored", label, key
+                )
+            continue
+        fresh.append(concept)
+    created = await crosswalk.create_concepts(session, actor=actor, documents=fresh)
+    linked = await crosswalk.create_mappings(
+        session, actor=actor, documents=mappings, skip_existing=True
+    )
+    added = bool(created or linked)
+    return f"{label}: {len(created)} concepts, {len(linked)} mappings", added
+
+
+def bundled_crosswalk_files() -> list[Path]:
+    """The bundled crosswalk documents, in a stable order."""
+    return sorted((schemas_dir() / "crosswalk").glob("*.json"))
+
+
+async def load_bundled(session: AsyncSession, *, crosswalk_data: bool = True) -> LoadReport:
+    """Reference data, published bundled templates and the bundled crosswalk, where missing."""
     report = LoadReport()
     added = await registry.load_reference_data(session, actor=SYSTEM)
     report.added += [f"{n} {kind}" for kind, n in added.items() if n]
     for path in bundled_template_files():
         label, new = await load_template_file(session, actor=SYSTEM, path=path, publish=True)
         (report.added if new else report.skipped).append(label)
+    if crosswalk_data:
+        for path in bundled_crosswalk_files():
+            document = json.loads(await asyncio.to_thread(path.read_text, "utf-8"))
+            label, new = await load_crosswalk_document(
+                session, actor=SYSTEM, document=document, label=path.name
+            )
+            (report.added if new else report.skipped).append(label)
     return report
 
 

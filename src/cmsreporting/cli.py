@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,8 @@ from cmsreporting import bootstrap, migrate
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ROLES, RoleGrant, User
 from cmsreporting.config import get_settings
+from cmsreporting.crosswalk import exchange
+from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.errors import DomainError
 
@@ -150,7 +152,9 @@ def _collect(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*.json") if p.is_file())
+            files += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".tsv")
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -158,30 +162,63 @@ def _collect(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _read(path: Path) -> tuple[str, Any]:
+    """('template' | 'crosswalk' | 'sssom', content) of a file to load."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _fail(f"{path}: cannot read ({exc})") from None
+    if path.suffix == ".tsv":
+        return "sssom", raw
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(f"{path}: not a readable JSON document ({exc})") from None
+    if isinstance(document, dict) and ("concepts" in document or "mappings" in document):
+        return "crosswalk", document
+    return "template", document
+
+
 @app.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="Template JSON files or folders")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Template or crosswalk JSON files, SSSOM .tsv files, or folders"),
+    ],
     publish: Annotated[bool, typer.Option(help="Publish each template after import")] = False,
 ) -> None:
-    """Load template documents (all or nothing: one bad file loads none)."""
-    files = _collect(paths)
-    for path in files:
-        try:
-            json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _fail(f"{path}: not a readable JSON document ({exc})") from None
+    """Load templates, concepts and mappings: all or nothing (one bad file loads none).
+
+    Templates load first, then crosswalk documents, then SSSOM mapping files, so a folder
+    can hold all three. Concepts and mappings that exist already are skipped.
+    """
+    order = {"template": 0, "crosswalk": 1, "sssom": 2}
+    items = sorted(((path, *_read(path)) for path in _collect(paths)), key=lambda i: order[i[1]])
 
     async def work(session: AsyncSession) -> list[tuple[str, bool]]:
         results = []
         with Progress(console=err, transient=True) as progress:
-            task = progress.add_task("loading", total=len(files))
-            for path in files:
+            task = progress.add_task("loading", total=len(items))
+            for path, kind, content in items:
                 try:
-                    results.append(
-                        await bootstrap.load_template_file(
-                            session, actor=CLI_ACTOR, path=path, publish=publish
+                    if kind == "template":
+                        results.append(
+                            await bootstrap.load_template_file(
+                                session, actor=CLI_ACTOR, path=path, publish=publish
+                            )
                         )
-                    )
+                    elif kind == "crosswalk":
+                        results.append(
+                            await bootstrap.load_crosswalk_document(
+                                session, actor=CLI_ACTOR, document=content, label=str(path)
+                            )
+                        )
+                    else:
+                        documents = exchange.read_sssom(content)
+                        created = await crosswalk.create_mappings(
+                            session, actor=CLI_ACTOR, documents=documents, skip_existing=True
+                        )
+                        results.append((f"{path}: {len(created)} mappings", bool(created)))
                 except DomainError as exc:
                     exc.detail = f"{path}: {exc.detail}"
                     raise

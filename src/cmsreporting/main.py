@@ -18,6 +18,7 @@ from cmsreporting import __version__
 from cmsreporting.audit.router import router as audit_router
 from cmsreporting.auth.router import router as auth_router
 from cmsreporting.config import Settings, get_settings
+from cmsreporting.crosswalk.router import router as crosswalk_router
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.middleware import BodyGuard
@@ -148,7 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     _install_error_handlers(app)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
+    )
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:
@@ -173,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(registry_router)
     app.include_router(templates_router)
+    app.include_router(crosswalk_router)
     app.include_router(auth_router)
     app.include_router(audit_router)
     return app

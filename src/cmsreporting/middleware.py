@@ -1,13 +1,28 @@
-"""ASGI middleware: request body size limit and accepted content types."""
+"""ASGI middleware: body size limit, accepted content types, and strict JSON.
+
+JSON bodies are read in full (they are bounded by the size limit) and checked before the
+application sees them: valid UTF-8, no NaN or Infinity, no number too large for a double, and
+nesting no deeper than the configured limit. A body that fails is refused with 400 and never
+reaches a handler, so recursive code below never meets a hostile shape.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cmsreporting.errors import PROBLEM_JSON, DomainError, PayloadTooLarge, UnsupportedMediaType
+from cmsreporting.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    DomainError,
+    FieldError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = ("application/json", "text/tab-separated-values", "text/csv")
@@ -29,6 +44,62 @@ async def _send_problem(send: Send, error: DomainError, path: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class _NotFinite:
+    """Stands in for NaN, Infinity or an overflowing number while a body is checked."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _finite_float(text: str) -> float | _NotFinite:
+    value = float(text)
+    return value if math.isfinite(value) else _NotFinite(text)
+
+
+def _problems(document: Any, limit: int) -> list[FieldError]:
+    """Non-finite numbers and too-deep nesting, each at its JSON pointer."""
+    errors: list[FieldError] = []
+    stack: list[tuple[Any, str, int]] = [(document, "", 1)]
+    while stack and len(errors) < 20:
+        node, ptr, level = stack.pop()
+        if isinstance(node, _NotFinite):
+            errors.append(FieldError(ptr, f"{node.text[:40]} is not a finite JSON number"))
+        elif isinstance(node, dict | list):
+            if level > limit:
+                errors.append(FieldError(ptr, f"nested deeper than {limit} levels"))
+                continue
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                escaped = str(key).replace("~", "~0").replace("/", "~1")
+                stack.append((child, f"{ptr}/{escaped}", level + 1))
+    return sorted(errors, key=lambda e: str(e["pointer"]))
+
+
+def check_json(body: bytes, *, max_depth: int) -> None:
+    """Refuse a JSON body that is not strict, finite and shallow enough (BadRequest)."""
+    try:
+        document = json.loads(
+            body.decode("utf-8"), parse_constant=_NotFinite, parse_float=_finite_float
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            "the body is not UTF-8", errors=[FieldError("", f"invalid byte at {exc.start}")]
+        ) from None
+    except RecursionError:
+        raise BadRequest(
+            "the body nests too deeply", errors=[FieldError("", f"deeper than {max_depth}")]
+        ) from None
+    except ValueError as exc:
+        raise BadRequest(
+            "the body is not valid JSON", errors=[FieldError("", str(exc)[:200])]
+        ) from None
+    errors = _problems(document, max_depth)
+    if errors:
+        raise BadRequest(
+            "the body holds numbers JSON cannot carry or nests too deeply", errors=errors
+        )
+
+
 class _TooLarge(HTTPException):
     """Raised from receive() so that body readers stop; rendered as 413."""
 
@@ -39,9 +110,10 @@ class _TooLarge(HTTPException):
 class BodyGuard:
     """Refuses bodies over `max_bytes` (413) and bodies of unaccepted content types (415)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_json_depth: int = 64) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -75,6 +147,11 @@ class BodyGuard:
             )
             await _send_problem(send, error, path)
             return
+        if has_body and (
+            content_type.lower() == "application/json" or content_type.endswith("+json")
+        ):
+            await self._strict_json(scope, receive, send, path)
+            return
         received = 0
         started = False
 
@@ -98,6 +175,38 @@ class BodyGuard:
         except _TooLarge:
             if not started:
                 await _send_problem(send, self._too_large(), path)
+
+    async def _strict_json(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _send_problem(send, self._too_large(), path)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            check_json(body, max_depth=self.max_json_depth)
+        except DomainError as error:
+            await _send_problem(send, error, path)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")

@@ -2,6 +2,7 @@
 
 from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import ApiToken, RoleGrant, User
+from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
 from cmsreporting.db import Base
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.templates.models import Template
@@ -10,8 +11,11 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Concept",
+    "ConceptTag",
     "Convention",
     "Cycle",
+    "Mapping",
     "Membership",
     "Party",
     "RoleGrant",

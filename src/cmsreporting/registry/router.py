@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from cmsreporting.auth.deps import AdminUser, CurrentUser
+from cmsreporting.auth.deps import AdminUser, CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
 from cmsreporting.pagination import PageOut, Paging
@@ -23,7 +23,7 @@ from cmsreporting.registry.schemas import (
 )
 from cmsreporting.templates.models import Template
 
-router = APIRouter(prefix="/api/v1", tags=["registry"])
+router = APIRouter(prefix="/api/v1", tags=["registry"], dependencies=[Depends(optional_principal)])
 
 
 def _convention_out(c: Convention) -> ConventionOut:

@@ -38,13 +38,45 @@ def template_validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def _schema_errors(document: Any) -> list[FieldError]:
+def located_errors(
+    validator: Draft202012Validator, document: Any, base: str = ""
+) -> list[FieldError]:
+    """Schema errors, each at the pointer of the offending member itself.
+
+    A missing required member is named by its own pointer, an unexpected member too, and a
+    bad property name (a label's language tag) by the name; jsonschema reports all three at the
+    enclosing object.
+    """
     errors: list[FieldError] = []
-    for error in sorted(template_validator().iter_errors(document), key=_error_order):
-        errors.append(FieldError(pointer(*error.absolute_path), _message(error)))
+    for error in sorted(validator.iter_errors(document), key=_error_order):
+        path = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    errors.append(FieldError(base + pointer(*path, name), f"'{name}' is required"))
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+            for name in error.instance:
+                if name not in known:
+                    errors.append(
+                        FieldError(base + pointer(*path, name), f"unknown member '{name}'")
+                    )
+        elif "propertyNames" in error.schema_path and isinstance(error.instance, str):
+            errors.append(
+                FieldError(
+                    base + pointer(*path, error.instance),
+                    f"{error.instance!r} is not a language tag like en or pt-BR",
+                )
+            )
+        else:
+            errors.append(FieldError(base + pointer(*path), _message(error)))
         if len(errors) >= MAX_ERRORS:
             break
-    return errors
+    return errors[:MAX_ERRORS]
+
+
+def _schema_errors(document: Any) -> list[FieldError]:
+    return located_errors(template_validator(), document)
 
 
 def _error_order(error: ValidationError) -> tuple[int, str]:
@@ -52,11 +84,9 @@ def _error_order(error: ValidationError) -> tuple[int, str]:
 
 
 def _message(error: ValidationError) -> str:
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return (
-            "not a valid condition: expected one of question+equals, question+in, "
-            "question+contains, question+answered, all, any, not"
-        )
+    hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
+    if error.validator == "oneOf" and hint:
+        return str(hint)
     text = error.message
     return text if len(text) <= 300 else text[:297] + "..."
 
@@ -159,6 +189,13 @@ def _check_field(walk: _Walk, ptr: str, item: dict[str, Any]) -> None:
                 walk.error(f"{cptr}/id", f"duplicate column id {column['id']!r}")
             columns_seen.add(column["id"])
             _check_field(walk, cptr, column)
+
+
+def field_errors(ptr: str, item: dict[str, Any]) -> list[FieldError]:
+    """Constraint problems of one question-like definition (a question, column or concept)."""
+    walk = _Walk()
+    _check_field(walk, ptr, item)
+    return walk.errors
 
 
 def _check_condition(
@@ -295,6 +332,11 @@ def check_template(document: Any) -> list[FieldError]:
     if errors:
         return errors
     return check_semantics(document)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sortable form of MAJOR.MINOR.PATCH."""
+    return tuple(int(part) for part in version.split("."))
 
 
 def count_questions(document: dict[str, Any]) -> int:

@@ -63,12 +63,8 @@ def to_summary(t: Template) -> TemplateSummary:
     )
 
 
-def _authorize_write(principal: Principal, convention: Any) -> None:
-    if principal.is_admin:
-        return
-    if not principal.secretariat_of:
-        raise Forbidden("template writes need the admin role or a secretariat role")
-    if not isinstance(convention, str) or not principal.is_secretariat(convention):
+def _authorize_write(principal: Principal, convention: str) -> None:
+    if not principal.can_manage_convention(convention):
         raise Forbidden(f"only admins and the {convention} secretariat write its templates")
 
 
@@ -77,8 +73,14 @@ async def import_template(
     document: DocumentBody, session: SessionDep, principal: CurrentUser, response: Response
 ) -> TemplateSummary:
     """Import a template document as a draft (admin or the convention's secretariat)."""
-    _authorize_write(principal, document.get("convention"))
-    template = await service.import_template(session, actor=principal.actor, document=document)
+    if not (principal.is_admin or principal.secretariat_of):
+        raise Forbidden("template writes need the admin role or a secretariat role")
+    template = await service.import_template(
+        session,
+        actor=principal.actor,
+        document=document,
+        authorize=lambda convention: _authorize_write(principal, convention),
+    )
     response.headers["Location"] = f"/api/v1/templates/{template.id}"
     return to_summary(template)
 
@@ -155,9 +157,12 @@ async def publish(template_id: int, session: SessionDep, principal: CurrentUser)
     """Freeze a draft: from now on it never changes."""
     template = await service.get_template(session, template_id=template_id, principal=principal)
     _authorize_write(principal, template.convention_code)
-    template, replaces = await service.publish(session, actor=principal.actor, template=template)
+    done = await service.publish(session, actor=principal.actor, template=template)
     return PublishReport(
-        template=to_summary(template), replaces=to_summary(replaces) if replaces else None
+        template=to_summary(done.template),
+        replaces=to_summary(done.replaces) if done.replaces else None,
+        mappings_carried=done.carry_over.carried if done.carry_over else [],
+        mappings_to_review=done.carry_over.needs_review if done.carry_over else [],
     )
 
 

@@ -44,3 +44,9 @@ class PublishReport(BaseModel):
     replaces: TemplateSummary | None = Field(
         description="The previously published version of the same cycle, if any"
     )
+    mappings_carried: list[dict[str, Any]] = Field(
+        description="Mappings of the previous version copied to this one, as proposed"
+    )
+    mappings_to_review: list[dict[str, Any]] = Field(
+        description="Mappings of the previous version that do not fit this one, and why"
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,12 +14,13 @@ from sqlalchemy.orm import defer, joinedload
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
+from cmsreporting.crosswalk.service import CarryOver, carry_over
 from cmsreporting.db import utcnow
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle
 from cmsreporting.registry.service import parse_cycle_ref
-from cmsreporting.templates.checks import check_template, count_questions
+from cmsreporting.templates.checks import check_template, count_questions, version_key
 from cmsreporting.templates.models import Template
 
 
@@ -25,11 +28,6 @@ def digest_document(document: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a document."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """Sortable form of MAJOR.MINOR.PATCH."""
-    return tuple(int(part) for part in version.split("."))
 
 
 def validate_document(document: Any) -> dict[str, Any]:
@@ -109,11 +107,21 @@ def summary(template: Template) -> dict[str, Any]:
 
 
 async def import_template(
-    session: AsyncSession, *, actor: str, document: dict[str, Any]
+    session: AsyncSession,
+    *,
+    actor: str,
+    document: dict[str, Any],
+    authorize: Callable[[str], None] | None = None,
 ) -> Template:
-    """Store a checked document as a new draft."""
+    """Check a document and store it as a new draft.
+
+    `authorize(convention)` runs once the document is known to be valid and to name an
+    existing convention and cycle, so a refusal for bad content always names the field.
+    """
     document = validate_document(document)
     cycle = await _resolve_cycle(session, document)
+    if authorize is not None:
+        authorize(document["convention"])
     await _ensure_version_free(session, cycle=cycle, version=document["version"])
     template = Template(
         convention_code=document["convention"], cycle=cycle, status="draft", created_by=actor
@@ -180,10 +188,17 @@ async def published_versions(session: AsyncSession, *, cycle_id: int) -> list[Te
     return sorted(rows, key=lambda t: version_key(t.version))
 
 
-async def publish(
-    session: AsyncSession, *, actor: str, template: Template
-) -> tuple[Template, Template | None]:
-    """Freeze a draft; returns it and the published version it supersedes."""
+@dataclass
+class Published:
+    """A newly published template, the version it supersedes, and its mappings' carry-over."""
+
+    template: Template
+    replaces: Template | None
+    carry_over: CarryOver | None
+
+
+async def publish(session: AsyncSession, *, actor: str, template: Template) -> Published:
+    """Freeze a draft; the previous version's unchanged mappings carry over as proposed."""
     if template.status != "draft":
         raise Conflict(f"template {template.id} is already {template.status}")
     earlier = await published_versions(session, cycle_id=template.cycle_id)
@@ -207,7 +222,10 @@ async def publish(
         before=before,
         after=summary(template),
     )
-    return template, replaces
+    carried = None
+    if replaces is not None:
+        carried = await carry_over(session, actor=actor, previous=replaces, current=template)
+    return Published(template, replaces, carried)
 
 
 async def retire(session: AsyncSession, *, actor: str, template: Template) -> Template:

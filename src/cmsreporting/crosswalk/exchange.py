@@ -1,0 +1,327 @@
+"""The crosswalk in exchange formats: JSON, SSSOM TSV and SKOS Turtle. Pure: no database.
+
+Identifiers (IRIs) are minted under BASE_IRI:
+- a concept: BASE_IRI + "concept/" + key (CURIE prefix ``qbank``)
+- a question: BASE_IRI + "question/" + the reference CONVENTION:CYCLE:QUESTION_ID with every
+  character other than letters, digits and ``:()._-`` percent-encoded (CURIE prefix ``rq``)
+- a mapping record: BASE_IRI + "mapping/" + id (CURIE prefix ``xwm``)
+
+SSSOM columns carry each field of a mapping: predicate_id (skos relation), comment
+(justification), confidence, author_label, reviewer_label and review_date (approval),
+mapping_date (creation), object_source_version (the template version the mapping is pinned
+to), mapping_justification (SEMAPV), and ``other``: a JSON object with the status, the transform
+and the full approval time, which SSSOM has no column for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+import yaml
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS
+
+from cmsreporting.errors import BadRequest, FieldError
+from cmsreporting.templates.checks import iter_questions
+
+if TYPE_CHECKING:
+    from cmsreporting.crosswalk.models import Concept, Mapping
+
+BASE_IRI = "https://cmsreporting.org/id/"
+CONCEPT_NS = BASE_IRI + "concept/"
+QUESTION_NS = BASE_IRI + "question/"
+MAPPING_NS = BASE_IRI + "mapping/"
+TEMPLATE_NS = BASE_IRI + "template/"
+SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
+CURIE_MAP = {
+    "qbank": CONCEPT_NS,
+    "rq": QUESTION_NS,
+    "xwm": MAPPING_NS,
+    "skos": SKOS_NS,
+    "semapv": "https://w3id.org/semapv/vocab/",
+}
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+SSSOM_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "author_label",
+    "reviewer_label",
+    "review_date",
+    "mapping_date",
+    "object_source_version",
+    "record_id",
+    "comment",
+    "other",
+)
+RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+
+
+def question_iri(ref: str) -> str:
+    """The IRI of a question reference."""
+    return QUESTION_NS + quote(ref, safe=":()._-")
+
+
+def _label(label: dict[str, str] | None) -> str:
+    if not label:
+        return ""
+    return label.get("en") or next(iter(label.values()))
+
+
+def concept_document(concept: Concept) -> dict[str, Any]:
+    """The exchange form of a concept."""
+    return concept.document | {"tags": [t.tag for t in concept.tags]}
+
+
+def question_ref(mapping: Mapping) -> str:
+    """CONVENTION:CYCLE:QUESTION_ID of a mapping's question."""
+    return f"{mapping.template.cycle.ref}:{mapping.question_id}"
+
+
+def mapping_document(mapping: Mapping) -> dict[str, Any]:
+    """The exchange form of a mapping (crosswalk.schema.json#/$defs/mapping)."""
+    doc: dict[str, Any] = {
+        "concept": mapping.concept.key,
+        "question": question_ref(mapping),
+        "template_version": mapping.template.version,
+        "relation": mapping.relation,
+        "transform": mapping.transform,
+        "mapping_justification": mapping.mapping_justification,
+        "author": mapping.author,
+        "status": mapping.status,
+    }
+    if mapping.justification is not None:
+        doc["justification"] = mapping.justification
+    if mapping.confidence is not None:
+        doc["confidence"] = mapping.confidence
+    if mapping.approved_by is not None:
+        doc["approved_by"] = mapping.approved_by
+    if mapping.approved_at is not None:
+        doc["approved_at"] = mapping.approved_at.isoformat()
+    return doc
+
+
+def crosswalk_document(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> dict[str, Any]:
+    """The crosswalk as one JSON document (schemas/crosswalk.schema.json)."""
+    return {
+        "metadata": {
+            "exported_at": datetime.now(UTC).isoformat(),
+            "iri_base": BASE_IRI,
+        },
+        "concepts": [concept_document(c) for c in concepts],
+        "mappings": [mapping_document(m) for m in mappings],
+    }
+
+
+def _question_label(mapping: Mapping) -> str:
+    for _, question in iter_questions(mapping.template.document):
+        if question["id"] == mapping.question_id:
+            return _label(question.get("text"))
+    return ""
+
+
+def write_sssom(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str:
+    """The mappings as an SSSOM TSV file (metadata block, then one row per mapping)."""
+    now = datetime.now(UTC)
+    metadata = {
+        "curie_map": CURIE_MAP,
+        "mapping_set_id": BASE_IRI + "crosswalk",
+        "mapping_set_version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mapping_set_title": "cmsreporting crosswalk: report questions linked to shared concepts",
+        "license": LICENSE,
+        "sssom_version": "1.0",
+    }
+    out = io.StringIO()
+    header = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
+    out.writelines(f"# {line}\n" for line in header.splitlines())
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(SSSOM_COLUMNS)
+    for mapping in mappings:
+        doc = mapping_document(mapping)
+        other: dict[str, Any] = {"status": doc["status"], "transform": doc["transform"]}
+        if "approved_at" in doc:
+            other["approved_at"] = doc["approved_at"]
+        writer.writerow(
+            [
+                "qbank:" + mapping.concept.key,
+                _label(mapping.concept.document.get("text")),
+                "skos:" + mapping.relation,
+                "rq:" + quote(doc["question"], safe=":()._-"),
+                _question_label(mapping),
+                mapping.mapping_justification,
+                "" if mapping.confidence is None else repr(mapping.confidence),
+                mapping.author.replace("|", "/"),
+                (mapping.approved_by or "").replace("|", "/"),
+                mapping.approved_at.date().isoformat() if mapping.approved_at else "",
+                mapping.created_at.date().isoformat(),
+                mapping.template.version,
+                f"xwm:{mapping.id}",
+                mapping.justification or "",
+                json.dumps(other, sort_keys=True, ensure_ascii=False),
+            ]
+        )
+    return out.getvalue()
+
+
+def _expand(curie: str, prefixes: dict[str, str]) -> str:
+    prefix, sep, local = curie.partition(":")
+    if sep and prefix in prefixes:
+        return prefixes[prefix] + local
+    return curie
+
+
+def read_sssom(raw: bytes) -> list[dict[str, Any]]:
+    """Mapping documents from an SSSOM TSV file; pointers /N/... name data row N (from 0)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("the SSSOM file is not UTF-8", errors=[FieldError("", str(exc))]) from None
+    lines = text.splitlines(keepends=True)
+    head = 0
+    while head < len(lines) and lines[head].startswith("#"):
+        head += 1
+    try:
+        metadata = yaml.safe_load("".join(line[1:] for line in lines[:head])) or {}
+    except yaml.YAMLError as exc:
+        raise BadRequest(
+            "the SSSOM metadata block is not valid YAML",
+            errors=[FieldError("/metadata", str(exc)[:300])],
+        ) from None
+    if not isinstance(metadata, dict):
+        raise BadRequest(
+            "the SSSOM metadata block must be a mapping",
+            errors=[FieldError("/metadata", "expected key: value lines")],
+        )
+    curie_map = metadata.get("curie_map") or {}
+    if not isinstance(curie_map, dict):
+        raise BadRequest(
+            "curie_map must map prefixes to IRIs",
+            errors=[FieldError("/metadata/curie_map", "expected a mapping")],
+        )
+    prefixes = {"skos": SKOS_NS, **{str(k): str(v) for k, v in curie_map.items()}}
+    reader = csv.DictReader(io.StringIO("".join(lines[head:])), delimiter="\t")
+    missing = {"subject_id", "predicate_id", "object_id", "object_source_version"} - set(
+        reader.fieldnames or []
+    )
+    if missing:
+        raise BadRequest(
+            f"the SSSOM table lacks the columns {', '.join(sorted(missing))}",
+            errors=[FieldError(f"/columns/{name}", "required column") for name in sorted(missing)],
+        )
+    documents: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    for index, row in enumerate(reader):
+        ptr = f"/{index}"
+        subject = _expand(row.get("subject_id") or "", prefixes)
+        obj = _expand(row.get("object_id") or "", prefixes)
+        predicate = _expand(row.get("predicate_id") or "", prefixes)
+        if not subject.startswith(CONCEPT_NS):
+            errors.append(
+                FieldError(f"{ptr}/subject_id", f"not a concept of this service: {subject!r}")
+            )
+            continue
+        if not obj.startswith(QUESTION_NS):
+            errors.append(
+                FieldError(f"{ptr}/object_id", f"not a question of this service: {obj!r}")
+            )
+            continue
+        relation = predicate.removeprefix(SKOS_NS)
+        if not predicate.startswith(SKOS_NS) or relation not in RELATIONS:
+            errors.append(
+                FieldError(f"{ptr}/predicate_id", f"not a SKOS mapping relation: {predicate!r}")
+            )
+            continue
+        try:
+            other = json.loads(row.get("other") or "{}")
+        except ValueError:
+            other = None
+        if not isinstance(other, dict):
+            errors.append(FieldError(f"{ptr}/other", "expected a JSON object"))
+            continue
+        document: dict[str, Any] = {
+            "concept": subject.removeprefix(CONCEPT_NS),
+            "question": unquote(obj.removeprefix(QUESTION_NS)),
+            "template_version": row.get("object_source_version") or "",
+            "relation": relation,
+            "transform": other.get("transform", {}),
+            "status": other.get("status", "proposed"),
+        }
+        if row.get("mapping_justification"):
+            document["mapping_justification"] = row["mapping_justification"]
+        if row.get("comment"):
+            document["justification"] = row["comment"]
+        if row.get("author_label"):
+            document["author"] = row["author_label"]
+        if row.get("reviewer_label"):
+            document["approved_by"] = row["reviewer_label"]
+        if "approved_at" in other:
+            document["approved_at"] = other["approved_at"]
+        if row.get("confidence"):
+            try:
+                document["confidence"] = float(row["confidence"])
+            except ValueError:
+                errors.append(FieldError(f"{ptr}/confidence", "not a number"))
+                continue
+        documents.append(document)
+    if errors:
+        raise BadRequest(
+            f"{len(errors)} row(s) of the SSSOM file cannot be read", errors=errors[:50]
+        )
+    return documents
+
+
+def write_skos(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str:
+    """Concepts and approved mappings as SKOS in Turtle."""
+    qbank, rq = Namespace(CONCEPT_NS), Namespace(QUESTION_NS)
+    graph = Graph(bind_namespaces="core")
+    graph.bind("qbank", qbank)
+    graph.bind("rq", rq)
+    graph.bind("skos", SKOS)
+    graph.bind("dcterms", DCTERMS)
+    scheme = URIRef(BASE_IRI + "concept-scheme")
+    graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+    graph.add((scheme, DCTERMS.title, Literal("cmsreporting shared question bank", lang="en")))
+    for concept in concepts:
+        node = URIRef(CONCEPT_NS + concept.key)
+        graph.add((node, RDF.type, SKOS.Concept))
+        graph.add((node, SKOS.inScheme, scheme))
+        graph.add((node, SKOS.notation, Literal(concept.key)))
+        for lang, text in concept.document.get("text", {}).items():
+            graph.add((node, SKOS.prefLabel, Literal(text, lang=lang)))
+        for lang, text in (concept.document.get("description") or {}).items():
+            graph.add((node, SKOS.definition, Literal(text, lang=lang)))
+        for tag in concept.tags:
+            graph.add((node, DCTERMS.subject, Literal(tag.tag)))
+    schemes: dict[int, URIRef] = {}
+    for mapping in mappings:
+        if mapping.status != "approved":
+            continue
+        template = mapping.template
+        if template.id not in schemes:
+            t_node = URIRef(
+                TEMPLATE_NS + quote(f"{template.cycle.ref}:{template.version}", safe=":()._-")
+            )
+            graph.add((t_node, RDF.type, SKOS.ConceptScheme))
+            graph.add((t_node, DCTERMS.title, Literal(template.title, lang=template.languages[0])))
+            graph.add((t_node, DCTERMS.hasVersion, Literal(template.version)))
+            schemes[template.id] = t_node
+        ref = f"{template.cycle.ref}:{mapping.question_id}"
+        q_node = URIRef(question_iri(ref))
+        graph.add((q_node, RDF.type, SKOS.Concept))
+        graph.add((q_node, SKOS.inScheme, schemes[template.id]))
+        graph.add((q_node, SKOS.notation, Literal(ref)))
+        label = _question_label(mapping)
+        if label:
+            graph.add((q_node, SKOS.prefLabel, Literal(label, lang="en")))
+        graph.add((URIRef(CONCEPT_NS + mapping.concept.key), SKOS[mapping.relation], q_node))
+    return graph.serialize(format="turtle")

@@ -1,0 +1,304 @@
+"""Concepts, mappings, crosswalk queries, coverage, translation and exports."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from cmsreporting.auth.deps import AdminUser, CurrentUser, optional_principal
+from cmsreporting.auth.principal import Principal
+from cmsreporting.crosswalk import exchange, service, transforms
+from cmsreporting.crosswalk.models import Concept, Mapping
+from cmsreporting.crosswalk.schemas import ConceptOut, MappingOut, MappingPatch, TranslateIn
+from cmsreporting.db import SessionDep
+from cmsreporting.errors import BadRequest, FieldError, Forbidden, UnsupportedMediaType
+from cmsreporting.pagination import PageOut, Paging
+
+router = APIRouter(prefix="/api/v1", tags=["crosswalk"], dependencies=[Depends(optional_principal)])
+
+Relation = Literal["exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"]
+
+
+def concept_out(concept: Concept) -> ConceptOut:
+    """API form of a concept."""
+    return ConceptOut(
+        **concept.document | {"tags": [t.tag for t in concept.tags]},
+        created_at=concept.created_at,
+        updated_at=concept.updated_at,
+    )
+
+
+def mapping_out(m: Mapping) -> MappingOut:
+    """API form of a mapping."""
+    doc = exchange.mapping_document(m)
+    return MappingOut(
+        id=m.id,
+        concept=m.concept.key,
+        question=doc["question"],
+        template_id=m.template_id,
+        template_version=m.template.version,
+        relation=m.relation,
+        transform=m.transform,
+        invertible=transforms.is_invertible(m.transform),
+        propagates=service.binding(m).propagates,
+        justification=m.justification,
+        mapping_justification=m.mapping_justification,
+        confidence=m.confidence,
+        author=m.author,
+        status=m.status,
+        approved_by=m.approved_by,
+        approved_at=m.approved_at,
+        created_at=m.created_at,
+        created_by=m.created_by,
+        updated_at=m.updated_at,
+    )
+
+
+# --- concepts -----------------------------------------------------------------------------
+
+
+@router.get("/concepts", response_model=PageOut[ConceptOut], tags=["concepts"])
+async def list_concepts(
+    session: SessionDep,
+    paging: Paging,
+    tag: Annotated[
+        str | None,
+        Query(max_length=60, description="Only concepts serving this target, e.g. GBF:T3"),
+    ] = None,
+    type: Annotated[str | None, Query(max_length=20, description="Only this type")] = None,
+) -> PageOut[ConceptOut]:
+    """The shared question bank, by key."""
+    page = await service.list_concepts(
+        session, tag=tag, type_=type, limit=paging.limit, cursor=paging.cursor
+    )
+    return PageOut(items=[concept_out(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/concepts", response_model=list[ConceptOut], status_code=201, tags=["concepts"])
+async def create_concepts(
+    body: Annotated[
+        dict[str, Any] | list[Any],
+        Body(description="One concept (crosswalk.schema.json#/$defs/concept) or a list of them"),
+    ],
+    session: SessionDep,
+    principal: AdminUser,
+) -> list[ConceptOut]:
+    """Add concepts (admin): all of them or none."""
+    documents = body if isinstance(body, list) else [body]
+    created = await service.create_concepts(session, actor=principal.actor, documents=documents)
+    return [concept_out(c) for c in created]
+
+
+@router.get("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
+async def get_concept(key: str, session: SessionDep) -> ConceptOut:
+    """One concept."""
+    return concept_out(await service.get_concept(session, key=key))
+
+
+@router.put("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
+async def replace_concept(
+    key: str,
+    document: Annotated[dict[str, Any], Body()],
+    session: SessionDep,
+    principal: AdminUser,
+) -> ConceptOut:
+    """Replace a concept's definition (admin); refused if it breaks existing mappings."""
+    concept = await service.replace_concept(
+        session, actor=principal.actor, key=key, document=document
+    )
+    return concept_out(concept)
+
+
+# --- mappings ---------------------------------------------------------------------------
+
+
+async def _mapping_documents(request: Request) -> list[Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if content_type == "text/tab-separated-values":
+        return exchange.read_sssom(raw)
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType("send application/json or text/tab-separated-values (SSSOM)")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(
+            "the body is not valid JSON", errors=[FieldError("", str(exc)[:200])]
+        ) from None
+    if isinstance(body, dict) and isinstance(body.get("mappings"), list):
+        body = body["mappings"]
+    if not isinstance(body, list):
+        raise BadRequest(
+            "expected a JSON list of mappings",
+            errors=[FieldError("", "expected a list")],
+        )
+    return body
+
+
+@router.get("/mappings", response_model=PageOut[MappingOut], tags=["mappings"])
+async def list_mappings(
+    session: SessionDep,
+    paging: Paging,
+    concept: Annotated[str | None, Query(max_length=100)] = None,
+    cycle: Annotated[str | None, Query(max_length=81, description="CONVENTION:CYCLE")] = None,
+    question: Annotated[
+        str | None, Query(max_length=200, description="CONVENTION:CYCLE:QUESTION_ID")
+    ] = None,
+    status: Literal["proposed", "approved"] | None = None,
+    relation: Relation | None = None,
+) -> PageOut[MappingOut]:
+    """Mappings, filtered by concept, cycle, question, status or relation."""
+    page = await service.list_mappings(
+        session,
+        concept=concept,
+        cycle=cycle,
+        question=question,
+        status=status,
+        relation=relation,
+        limit=paging.limit,
+        cursor=paging.cursor,
+    )
+    return PageOut(items=[mapping_out(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/mappings",
+    response_model=list[MappingOut],
+    status_code=201,
+    tags=["mappings"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": {"type": "object"}},
+                },
+                "text/tab-separated-values": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def create_mappings(
+    request: Request, session: SessionDep, principal: CurrentUser
+) -> list[MappingOut]:
+    """Add mappings from a JSON list or an SSSOM TSV file: all of them or none.
+
+    Secretariats propose and approve mappings of their convention's questions; reviewers
+    propose; admins do anything.
+    """
+    documents = await _mapping_documents(request)
+    service.authorize_mappings(principal, documents)
+    created = await service.create_mappings(session, actor=principal.actor, documents=documents)
+    return [mapping_out(m) for m in created]
+
+
+def _authorize_change(principal: Principal, mapping: Mapping) -> None:
+    convention = mapping.template.convention_code
+    if not (principal.is_admin or principal.is_secretariat(convention)):
+        raise Forbidden(f"only admins and the {convention} secretariat change its mappings")
+
+
+@router.get("/mappings/{mapping_id}", response_model=MappingOut, tags=["mappings"])
+async def get_mapping(mapping_id: int, session: SessionDep) -> MappingOut:
+    """One mapping."""
+    return mapping_out(await service.get_mapping(session, mapping_id=mapping_id))
+
+
+@router.patch("/mappings/{mapping_id}", response_model=MappingOut, tags=["mappings"])
+async def update_mapping(
+    mapping_id: int, body: MappingPatch, session: SessionDep, principal: CurrentUser
+) -> MappingOut:
+    """Change or approve a mapping (admin or the question's convention's secretariat)."""
+    mapping = await service.get_mapping(session, mapping_id=mapping_id)
+    _authorize_change(principal, mapping)
+    updated = await service.update_mapping(
+        session, actor=principal.actor, mapping=mapping, changes=body.model_dump(exclude_unset=True)
+    )
+    return mapping_out(updated)
+
+
+@router.delete("/mappings/{mapping_id}", status_code=204, tags=["mappings"])
+async def delete_mapping(mapping_id: int, session: SessionDep, principal: CurrentUser) -> Response:
+    """Remove a mapping (admin or the question's convention's secretariat)."""
+    mapping = await service.get_mapping(session, mapping_id=mapping_id)
+    _authorize_change(principal, mapping)
+    await service.delete_mapping(session, actor=principal.actor, mapping=mapping)
+    return Response(status_code=204)
+
+
+# --- crosswalk queries --------------------------------------------------------------------
+
+
+@router.get("/crosswalk/coverage")
+async def coverage(
+    session: SessionDep,
+    from_: Annotated[str, Query(alias="from", max_length=81, description="CONVENTION:CYCLE")],
+    to: Annotated[str, Query(max_length=81, description="CONVENTION:CYCLE")],
+) -> dict[str, Any]:
+    """For each question of `to`: can it be filled from `from`, by which relation and concept."""
+    return await service.coverage(session, from_ref=from_, to_ref=to)
+
+
+@router.post("/crosswalk/translate")
+async def translate(body: TranslateIn, session: SessionDep) -> dict[str, Any]:
+    """The `to` report of answers given in `from`, through invertible transforms."""
+    return await service.translate(
+        session, from_ref=body.from_, to_ref=body.to, answers=body.answers
+    )
+
+
+@router.get(
+    "/crosswalk/export",
+    response_model=None,
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/tab-separated-values": {},
+                "text/turtle": {},
+            }
+        }
+    },
+)
+async def export(
+    session: SessionDep,
+    format: Literal["json", "sssom", "skos"] = "json",
+    status: Literal["proposed", "approved"] | None = None,
+) -> Response:
+    """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV or SKOS Turtle."""
+    concepts = await service.all_concepts(session)
+    mappings = await service.all_mappings(session)
+    if status:
+        mappings = [m for m in mappings if m.status == status]
+    if format == "json":
+        return Response(
+            json.dumps(exchange.crosswalk_document(concepts, mappings), ensure_ascii=False),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="crosswalk.json"'},
+        )
+    if format == "sssom":
+        return PlainTextResponse(
+            exchange.write_sssom(concepts, mappings),
+            media_type="text/tab-separated-values; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="crosswalk.sssom.tsv"'},
+        )
+    return PlainTextResponse(
+        exchange.write_skos(concepts, mappings),
+        media_type="text/turtle; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="crosswalk.ttl"'},
+    )
+
+
+@router.get("/crosswalk/{question_ref}")
+async def question_links(
+    question_ref: str,
+    session: SessionDep,
+    version: Annotated[
+        str | None, Query(max_length=20, description="Template version (default: newest published)")
+    ] = None,
+) -> dict[str, Any]:
+    """Everything linked to one question across conventions, with relations and transforms."""
+    return await service.question_links(session, question_ref=question_ref, version=version)
