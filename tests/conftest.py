@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cmsreporting import bootstrap, migrate
 from cmsreporting.auth import service as auth_service
+from cmsreporting.auth.models import ApiToken
 from cmsreporting.config import Settings
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.main import create_app
@@ -50,12 +51,12 @@ class Seed:
     tokens: dict[str, str]
 
 
-async def _seed(url: str) -> dict[str, str]:
+async def _seed(url: str, *, crosswalk: bool) -> dict[str, str]:
     engine = create_engine(url)
     tokens: dict[str, str] = {}
     try:
         async with create_session_factory(engine)() as session, session.begin():
-            await bootstrap.load_bundled(session)
+            await bootstrap.load_bundled(session, crosswalk_data=crosswalk)
             for name, grants in TEST_USERS.items():
                 user = await auth_service.create_user(session, actor="test", name=name)
                 for role, convention, party in grants:
@@ -67,7 +68,15 @@ async def _seed(url: str) -> dict[str, str]:
                         convention=convention,
                         party=party,
                     )
-                tokens[name] = await auth_service.create_token(session, actor="test", user=user)
+                # the same clear-text token in every seeded database, so `auth` fits them all
+                tokens[name] = f"cmsr_test_{name}"
+                session.add(
+                    ApiToken(
+                        user_id=user.id,
+                        digest=auth_service.digest_token(tokens[name]),
+                        prefix=tokens[name][:11],
+                    )
+                )
     finally:
         await engine.dispose()
     return tokens
@@ -87,46 +96,78 @@ def _pg_url(name: str) -> str:
     return make_url(TEST_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def _make_seed(tmp_path_factory: pytest.TempPathFactory, name: str, *, crosswalk: bool) -> Seed:
+    if IS_POSTGRES:
+        database = f"cmsr_{name}_{os.getpid()}"
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+        url = _pg_url(database)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp(name) / 'seed.db'}"
+    migrate.upgrade(url)
+    return Seed(url=url, tokens=asyncio.run(_seed(url, crosswalk=crosswalk)))
+
+
+def _drop_seed(seed: Seed) -> None:
+    if IS_POSTGRES:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{make_url(seed.url).database}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
-    """Migrate and load one database per run, to clone for each test."""
+    """Migrate and load one database per run (bundled data included), to clone for each test."""
+    made = _make_seed(tmp_path_factory, "seed", crosswalk=True)
+    yield made
+    _drop_seed(made)
+
+
+@pytest.fixture(scope="session")
+def bare_seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
+    """Like `seed`, with the bundled templates but without the bundled crosswalk."""
+    made = _make_seed(tmp_path_factory, "bare", crosswalk=False)
+    yield made
+    _drop_seed(made)
+
+
+async def _clone(seed: Seed, tmp_path: Path) -> AsyncIterator[str]:
     if IS_POSTGRES:
-        name = f"cmsr_seed_{os.getpid()}"
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        url = _pg_url(name)
+        name = f"cmsr_t_{uuid.uuid4().hex[:12]}"
+        await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(seed.url).database}"')
+        yield _pg_url(name)
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('seed') / 'seed.db'}"
-    migrate.upgrade(url)
-    tokens = asyncio.run(_seed(url))
-    yield Seed(url=url, tokens=tokens)
-    if IS_POSTGRES:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        target = tmp_path / f"test-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(Path(make_url(seed.url).database or ""), target)
+        yield f"sqlite+aiosqlite:///{target}"
+
+
+async def _client(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(database_url=url, max_body_bytes=2 * 1024 * 1024))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
 
 
 @pytest.fixture
 async def db_url(seed: Seed, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh copy of the seeded database for one test."""
-    if IS_POSTGRES:
-        name = f"cmsr_t_{uuid.uuid4().hex[:12]}"
-        seed_name = make_url(seed.url).database
-        await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{seed_name}"')
-        yield _pg_url(name)
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        source = Path(make_url(seed.url).database or "")
-        target = tmp_path / "test.db"
-        shutil.copyfile(source, target)
-        yield f"sqlite+aiosqlite:///{target}"
+    async for url in _clone(seed, tmp_path):
+        yield url
 
 
 @pytest.fixture
 async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to a fresh app on a fresh database."""
-    app = create_app(Settings(database_url=db_url, max_body_bytes=2 * 1024 * 1024))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async for http in _client(db_url):
+        yield http
+
+
+@pytest.fixture
+async def bare_client(bare_seed: Seed, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh database that has templates but no crosswalk yet."""
+    async for url in _clone(bare_seed, tmp_path):
+        async for http in _client(url):
             yield http
 
 
