@@ -23,6 +23,7 @@ from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.middleware import BodyGuard
 from cmsreporting.registry.router import router as registry_router
+from cmsreporting.reporting.router import router as reporting_router
 from cmsreporting.templates.router import router as templates_router
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(templates_router)
     app.include_router(crosswalk_router)
+    app.include_router(reporting_router)
     app.include_router(auth_router)
     app.include_router(audit_router)
     return app

@@ -5,20 +5,34 @@ from cmsreporting.auth.models import ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
 from cmsreporting.db import Base
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
+from cmsreporting.reporting.models import (
+    Answer,
+    Comment,
+    IdempotencyRecord,
+    Submission,
+    Workspace,
+    WorkspaceCycle,
+)
 from cmsreporting.templates.models import Template
 
 __all__ = [
+    "Answer",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Comment",
     "Concept",
     "ConceptTag",
     "Convention",
     "Cycle",
+    "IdempotencyRecord",
     "Mapping",
     "Membership",
     "Party",
     "RoleGrant",
+    "Submission",
     "Template",
     "User",
+    "Workspace",
+    "WorkspaceCycle",
 ]

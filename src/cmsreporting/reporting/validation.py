@@ -159,3 +159,12 @@ def validate(
         if question["type"] == "table" and isinstance(value, list) and not problems:
             issues += check_table_rows(question, value)
     return issues
+
+
+def value_issues(definition: dict[str, Any], value: Any, where: str) -> list[Issue]:
+    """Issues of one non-empty value of a question or concept (`where` names it)."""
+    problems = check_value(definition, value)
+    issues = [Issue("error", where, code, message) for code, message in problems]
+    if definition["type"] == "table" and isinstance(value, list) and not problems:
+        issues += check_table_rows(definition | {"id": where}, value)
+    return issues

@@ -1,0 +1,148 @@
+"""The merged form of a workspace. Pure: no database.
+
+Each concept that fills a question (an approved exactMatch/closeMatch) appears once, at the
+place of the first question it feeds, listing every native question it feeds; every other
+question appears as a convention-specific item. Items follow the workspace's cycles in order
+and, within each, the template's sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cmsreporting.crosswalk.transforms import is_invertible
+from cmsreporting.i18n import localize, pick
+from cmsreporting.reporting.projection import Binding, concept_slot, native_slot
+
+QUESTION_FIELDS = (
+    "type",
+    "required",
+    "recommended",
+    "visible_if",
+    "max_length",
+    "pattern",
+    "min",
+    "max",
+    "integer",
+    "unit",
+    "options",
+    "min_selected",
+    "max_selected",
+    "columns",
+    "min_rows",
+    "max_rows",
+)
+
+
+@dataclass(frozen=True)
+class FormCycle:
+    """One cycle of the workspace with its template and mappings."""
+
+    ref: str
+    template_id: int
+    version: str
+    document: dict[str, Any]
+    bindings: list[Binding]
+    due_on: str
+
+
+def _walk(
+    sections: list[dict[str, Any]], trail: tuple[dict[str, Any], ...] = ()
+) -> Iterator[tuple[tuple[dict[str, Any], ...], dict[str, Any]]]:
+    for section in sections:
+        path = (*trail, section)
+        for question in section.get("questions", []):
+            yield path, question
+        yield from _walk(section.get("sections", []), path)
+
+
+def _question_view(question: dict[str, Any], lang: str, fallback: str) -> dict[str, Any]:
+    view: dict[str, Any] = {"id": question["id"]}
+    view["text"] = pick(question["text"], lang, fallback)
+    if "help" in question:
+        view["help"] = pick(question["help"], lang, fallback)
+    for name in QUESTION_FIELDS:
+        if name in question:
+            view[name] = localize(question[name], lang, fallback)
+    return view
+
+
+def _concept_view(concept: dict[str, Any], lang: str) -> dict[str, Any]:
+    fallback = "en" if "en" in concept["text"] else next(iter(concept["text"]))
+    view = localize({k: v for k, v in concept.items() if k not in ("metadata",)}, lang, fallback)
+    assert isinstance(view, dict)
+    return view
+
+
+def build_form(
+    cycles: list[FormCycle], concepts: dict[str, dict[str, Any]], lang: str
+) -> dict[str, Any]:
+    """The merged form: concept items and convention-specific question items, in order."""
+    items: list[dict[str, Any]] = []
+    concept_items: dict[str, dict[str, Any]] = {}
+    for cycle in cycles:
+        document = cycle.document
+        fallback = document["languages"][0]
+        chosen = lang if lang in document["languages"] else fallback
+        by_question: dict[str, list[Binding]] = {}
+        for binding in cycle.bindings:
+            by_question.setdefault(binding.question, []).append(binding)
+        for trail, question in _walk(document["sections"]):
+            qid = question["id"]
+            linked = by_question.get(qid, [])
+            feeding = next((b for b in linked if b.propagates and b.concept in concepts), None)
+            view = _question_view(question, chosen, fallback)
+            place = {
+                "cycle": cycle.ref,
+                "question": qid,
+                "slot": native_slot(document, qid),
+                "sections": [
+                    {"id": s["id"], "title": pick(s["title"], chosen, fallback)} for s in trail
+                ],
+            }
+            if feeding is not None:
+                item = concept_items.get(feeding.concept)
+                if item is None:
+                    item = {
+                        "kind": "concept",
+                        "slot": concept_slot(feeding.concept),
+                        "concept": _concept_view(concepts[feeding.concept], lang),
+                        "feeds": [],
+                    }
+                    concept_items[feeding.concept] = item
+                    items.append(item)
+                item["feeds"].append(
+                    place
+                    | {
+                        "relation": feeding.relation,
+                        "transform": feeding.transform,
+                        "invertible": is_invertible(feeding.transform),
+                        "mapping_id": feeding.mapping_id,
+                        "question_definition": view,
+                    }
+                )
+                continue
+            suggestions = [
+                {"concept": b.concept, "relation": b.relation, "mapping_id": b.mapping_id}
+                for b in linked
+                if b.status == "approved" and b.concept in concepts
+            ]
+            items.append(
+                {"kind": "question", **place, "definition": view, "suggested_from": suggestions}
+            )
+    return {
+        "lang": lang,
+        "cycles": [
+            {
+                "cycle": c.ref,
+                "template_id": c.template_id,
+                "version": c.version,
+                "title": pick(c.document["title"], lang, c.document["languages"][0]),
+                "due_on": c.due_on,
+            }
+            for c in cycles
+        ],
+        "items": items,
+    }

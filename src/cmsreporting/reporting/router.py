@@ -1,0 +1,380 @@
+"""Workspaces, answers, previews, submissions, comments and cycle status."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from cmsreporting.auth.deps import CurrentUser, optional_principal
+from cmsreporting.db import SessionDep, utcnow
+from cmsreporting.errors import FieldError, Forbidden, InvalidInput
+from cmsreporting.i18n import choose_language
+from cmsreporting.pagination import PageOut, Paging
+from cmsreporting.registry.service import get_cycle
+from cmsreporting.reporting import service, submissions
+from cmsreporting.reporting.models import Answer, Comment, Workspace
+from cmsreporting.reporting.schemas import (
+    AnswerOut,
+    AnswersIn,
+    AnswersOut,
+    CommentIn,
+    CommentOut,
+    DecisionIn,
+    SubmitIn,
+    WorkspaceCycleOut,
+    WorkspaceIn,
+    WorkspaceOut,
+)
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(optional_principal)])
+
+
+def workspace_out(workspace: Workspace, carried: int | None = None) -> WorkspaceOut:
+    """API form of a workspace."""
+    return WorkspaceOut(
+        id=workspace.id,
+        party=workspace.party_iso3,
+        title=workspace.title,
+        cycles=[
+            WorkspaceCycleOut(
+                cycle=link.cycle.ref,
+                convention=link.cycle.convention_code,
+                title=link.cycle.title,
+                due_on=link.cycle.due_on.isoformat(),
+            )
+            for link in workspace.cycles
+        ],
+        created_at=workspace.created_at,
+        created_by=workspace.created_by,
+        carried_forward=carried,
+    )
+
+
+def answer_out(answer: Answer) -> AnswerOut:
+    """API form of an answer."""
+    return AnswerOut(
+        slot=answer.slot,
+        value=answer.value,
+        revision=answer.revision,
+        updated_at=answer.updated_at,
+        updated_by=answer.updated_by,
+        carried=answer.carried,
+    )
+
+
+def comment_out(comment: Comment) -> CommentOut:
+    """API form of a comment."""
+    return CommentOut(
+        id=comment.id,
+        kind=comment.kind,
+        question=comment.question_id,
+        body=comment.body,
+        author=comment.author,
+        created_at=comment.created_at,
+    )
+
+
+# --- workspaces ---------------------------------------------------------------------------
+
+
+@router.post("/workspaces", response_model=WorkspaceOut, status_code=201, tags=["workspaces"])
+async def create_workspace(
+    body: WorkspaceIn, session: SessionDep, principal: CurrentUser, response: Response
+) -> WorkspaceOut:
+    """Open a Party's workspace for cycles of conventions it is a member of (its focal points)."""
+    if not service.can_use(principal, body.party.upper()):
+        raise Forbidden(f"only {body.party.upper()}'s focal points open its workspaces")
+    workspace, carried = await service.create_workspace(
+        session,
+        actor=principal.actor,
+        party=body.party,
+        cycle_refs=body.cycles,
+        title=body.title,
+        carry_forward=body.carry_forward,
+    )
+    workspace = await service.get_workspace(session, workspace_id=workspace.id, principal=principal)
+    response.headers["Location"] = f"/api/v1/workspaces/{workspace.id}"
+    return workspace_out(workspace, carried)
+
+
+@router.get("/workspaces", response_model=PageOut[WorkspaceOut], tags=["workspaces"])
+async def list_workspaces(
+    session: SessionDep,
+    principal: CurrentUser,
+    paging: Paging,
+    party: Annotated[str | None, Query(max_length=3)] = None,
+) -> PageOut[WorkspaceOut]:
+    """The workspaces of the caller's Parties (all of them for admins)."""
+    page = await service.list_workspaces(
+        session, principal=principal, party=party, limit=paging.limit, cursor=paging.cursor
+    )
+    return PageOut(items=[workspace_out(w) for w in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/workspaces/{workspace_id}", response_model=WorkspaceOut, tags=["workspaces"])
+async def get_workspace(
+    workspace_id: int, session: SessionDep, principal: CurrentUser
+) -> WorkspaceOut:
+    """One workspace."""
+    return workspace_out(
+        await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    )
+
+
+@router.get("/workspaces/{workspace_id}/form", tags=["workspaces"])
+async def get_form(
+    workspace_id: int,
+    session: SessionDep,
+    principal: CurrentUser,
+    response: Response,
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> dict[str, Any]:
+    """The merged form: each shared concept once with the questions it feeds, then each
+    convention-specific question, in the templates' order, with labels in one language."""
+    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    chosen = choose_language(["en", "fr", "es"], lang, accept_language)
+    response.headers["Content-Language"] = chosen
+    return {"workspace_id": workspace.id, "party": workspace.party_iso3} | await service.form(
+        session, workspace=workspace, lang=chosen
+    )
+
+
+@router.get("/workspaces/{workspace_id}/answers", response_model=AnswersOut, tags=["workspaces"])
+async def get_answers(workspace_id: int, session: SessionDep, principal: CurrentUser) -> AnswersOut:
+    """Every answer of the workspace with its revision."""
+    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    return AnswersOut(
+        answers=[answer_out(a) for a in await service.list_answers(session, workspace=workspace)]
+    )
+
+
+@router.patch(
+    "/workspaces/{workspace_id}/answers",
+    response_model=AnswersOut,
+    tags=["workspaces"],
+    responses={409: {"description": "A base revision is stale; nothing was written"}},
+)
+async def patch_answers(
+    workspace_id: int, body: AnswersIn, session: SessionDep, principal: CurrentUser
+) -> AnswersOut:
+    """Save a batch of answers, each with the revision it was based on: all or nothing."""
+    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    written = await service.write_answers(
+        session,
+        actor=principal.actor,
+        workspace=workspace,
+        items=[a.model_dump() for a in body.answers],
+    )
+    return AnswersOut(answers=[answer_out(a) for a in written])
+
+
+@router.get("/workspaces/{workspace_id}/preview/{cycle_ref}", tags=["workspaces"])
+async def get_preview(
+    workspace_id: int, cycle_ref: str, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """Exactly what would be submitted for one cycle, where each value came from, and what
+    still blocks submission."""
+    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    context, report = await service.preview(session, workspace=workspace, cycle_ref=cycle_ref)
+    return {
+        "workspace_id": workspace.id,
+        "party": workspace.party_iso3,
+        "cycle": context.cycle.ref,
+        "template_id": context.template.id,
+        "template_version": context.template.version,
+        "submittable": not report.errors,
+        **report.as_dict(),
+    }
+
+
+@router.post(
+    "/workspaces/{workspace_id}/submit",
+    status_code=201,
+    tags=["submissions"],
+    responses={
+        201: {
+            "description": "The submissions created (or those of the first request with this key)"
+        },
+        409: {"description": "A cycle already has a pending or accepted submission"},
+        422: {"description": "A report has blocking issues; nothing was submitted"},
+    },
+)
+async def submit(
+    workspace_id: int,
+    body: SubmitIn,
+    session: SessionDep,
+    principal: CurrentUser,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=200, description="Repeat-safe request key"),
+    ] = None,
+) -> JSONResponse:
+    """Submit one or several cycles at once: every snapshot is created, or none."""
+    if not idempotency_key or not idempotency_key.strip():
+        raise InvalidInput(
+            "send an Idempotency-Key header so the submission can be retried safely",
+            errors=[FieldError("/Idempotency-Key", "required", **{"in": "header"})],
+        )
+    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    digest = hashlib.sha256(json.dumps(body.cycles).encode()).hexdigest()
+    status, result = await submissions.submit(
+        session,
+        principal=principal,
+        workspace=workspace,
+        cycle_refs=body.cycles,
+        key=idempotency_key.strip(),
+        request_digest=digest,
+    )
+    return JSONResponse(result, status_code=status)
+
+
+# --- submissions ----------------------------------------------------------------------------
+
+
+@router.get("/submissions", tags=["submissions"])
+async def list_submissions(
+    session: SessionDep,
+    principal: CurrentUser,
+    paging: Paging,
+    convention: Annotated[str | None, Query(max_length=40)] = None,
+    cycle: Annotated[str | None, Query(max_length=81)] = None,
+    party: Annotated[str | None, Query(max_length=3)] = None,
+    status: Literal["submitted", "accepted", "returned"] | None = None,
+) -> dict[str, Any]:
+    """Submissions the caller may read."""
+    page = await submissions.list_submissions(
+        session,
+        principal=principal,
+        convention=convention,
+        cycle=cycle,
+        party=party,
+        status=status,
+        limit=paging.limit,
+        cursor=paging.cursor,
+    )
+    return {
+        "items": [submissions.summary(s) for s in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get("/submissions/{submission_id}", tags=["submissions"])
+async def get_submission(
+    submission_id: int, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """One submission with its values, their provenance and its validation result."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    return submissions.detail(submission)
+
+
+@router.post("/submissions/{submission_id}/accept", tags=["submissions"])
+async def accept(
+    submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """Accept a submission (the convention's secretariat)."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    decided = await submissions.decide(
+        session,
+        principal=principal,
+        submission=submission,
+        decision="accept",
+        comment=body.comment,
+    )
+    return submissions.summary(decided)
+
+
+@router.post("/submissions/{submission_id}/return", tags=["submissions"])
+async def return_submission(
+    submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """Return a submission to the Party with a comment; it is amended as a new version."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    decided = await submissions.decide(
+        session,
+        principal=principal,
+        submission=submission,
+        decision="return",
+        comment=body.comment,
+    )
+    return submissions.summary(decided)
+
+
+@router.get(
+    "/submissions/{submission_id}/comments", response_model=list[CommentOut], tags=["submissions"]
+)
+async def list_comments(
+    submission_id: int, session: SessionDep, principal: CurrentUser
+) -> list[CommentOut]:
+    """The feedback thread."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    if not submissions.can_comment(principal, submission):
+        raise Forbidden("only the secretariat and the Party's focal points read this thread")
+    return [comment_out(c) for c in await submissions.list_comments(session, submission=submission)]
+
+
+@router.post(
+    "/submissions/{submission_id}/comments",
+    response_model=CommentOut,
+    status_code=201,
+    tags=["submissions"],
+)
+async def add_comment(
+    submission_id: int, body: CommentIn, session: SessionDep, principal: CurrentUser
+) -> CommentOut:
+    """Comment on a submission, optionally about one question."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    comment = await submissions.add_comment(
+        session,
+        principal=principal,
+        submission=submission,
+        body=body.body,
+        question=body.question,
+    )
+    return comment_out(comment)
+
+
+@router.get("/submissions/{submission_id}/diff", tags=["submissions"])
+async def get_diff(
+    submission_id: int,
+    session: SessionDep,
+    principal: CurrentUser,
+    against: Annotated[
+        int | None, Query(description="Submission to compare with (default: previous version)")
+    ] = None,
+) -> dict[str, Any]:
+    """What changed between two versions of a Party's report for a cycle."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    return await submissions.diff(
+        session, principal=principal, submission=submission, against=against
+    )
+
+
+@router.get("/cycles/{ref}/status", tags=["submissions"])
+async def cycle_status(ref: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
+    """Per member Party: not started, in progress (share answered), submitted, accepted or
+    returned, and late past the due date (the convention's secretariat, reviewers, admins)."""
+    cycle = await get_cycle(session, ref=ref)
+    if not (
+        principal.is_admin
+        or principal.is_reviewer
+        or principal.is_secretariat(cycle.convention_code)
+    ):
+        raise Forbidden(f"only the {cycle.convention_code} secretariat follows this cycle")
+    return await submissions.cycle_status(session, cycle_ref=ref, today=utcnow().date())

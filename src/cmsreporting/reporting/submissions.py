@@ -1,0 +1,479 @@
+"""Submit-once, secretariat decisions, comments, version differences and cycle status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from cmsreporting.audit.models import AuditEvent
+from cmsreporting.auth.principal import Principal
+from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.db import utcnow
+from cmsreporting.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from cmsreporting.pagination import Page, paginate
+from cmsreporting.registry.models import Cycle, Membership
+from cmsreporting.registry.service import get_cycle, parse_cycle_ref
+from cmsreporting.reporting.models import (
+    Comment,
+    IdempotencyRecord,
+    Submission,
+    Workspace,
+    WorkspaceCycle,
+)
+from cmsreporting.reporting.projection import project
+from cmsreporting.reporting.service import CycleContext, answer_values, context_for, contexts
+from cmsreporting.reporting.validation import is_answered
+from cmsreporting.templates.checks import iter_questions
+
+
+def summary(submission: Submission) -> dict[str, Any]:
+    """A submission without its values."""
+    errors = sum(1 for i in submission.issues if i.get("severity") == "error")
+    return {
+        "id": submission.id,
+        "workspace_id": submission.workspace_id,
+        "party": submission.party_iso3,
+        "convention": submission.cycle.convention_code,
+        "cycle": submission.cycle.ref,
+        "template_id": submission.template_id,
+        "template_version": submission.template.version,
+        "version": submission.version,
+        "status": submission.status,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "submitted_by": submission.submitted_by,
+        "decided_at": submission.decided_at.isoformat() if submission.decided_at else None,
+        "decided_by": submission.decided_by,
+        "warnings": sum(1 for i in submission.issues if i.get("severity") == "warning"),
+        "errors": errors,
+    }
+
+
+def detail(submission: Submission) -> dict[str, Any]:
+    """A submission with its values, provenance and issues."""
+    return summary(submission) | {
+        "values": submission.values,
+        "provenance": submission.provenance,
+        "issues": submission.issues,
+    }
+
+
+def _query() -> Select[Submission]:
+    return select(Submission).options(joinedload(Submission.cycle), joinedload(Submission.template))
+
+
+async def _latest(session: AsyncSession, *, party: str, cycle_id: int) -> Submission | None:
+    return await session.scalar(
+        select(Submission)
+        .where(Submission.party_iso3 == party, Submission.cycle_id == cycle_id)
+        .order_by(Submission.version.desc())
+        .limit(1)
+    )
+
+
+async def find_idempotent(
+    session: AsyncSession, *, workspace_id: int, key: str
+) -> IdempotencyRecord | None:
+    """The record of an earlier request with this key, if any."""
+    return await session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.workspace_id == workspace_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    workspace: Workspace,
+    cycle_refs: Sequence[str],
+    key: str,
+    request_digest: str,
+) -> tuple[int, dict[str, Any]]:
+    """Validate every requested cycle and snapshot each one: all of them or none.
+
+    Repeating the Idempotency-Key returns the first result; reusing it for another request is
+    refused.
+    """
+    earlier = await find_idempotent(session, workspace_id=workspace.id, key=key)
+    if earlier is not None:
+        if earlier.request_digest != request_digest:
+            raise InvalidInput(
+                "this Idempotency-Key was used for a different request",
+                errors=[
+                    FieldError("/Idempotency-Key", "reused with another body", **{"in": "header"})
+                ],
+            )
+        return earlier.status_code, earlier.response
+    if not cycle_refs:
+        raise InvalidInput("name at least one cycle", errors=[FieldError("/cycles", "empty")])
+    cycle_contexts = await contexts(session, workspace=workspace)
+    chosen: list[CycleContext] = []
+    errors: list[FieldError] = []
+    for i, ref in enumerate(cycle_refs):
+        try:
+            parse_cycle_ref(ref)
+            context = context_for(cycle_contexts, ref)
+        except NotFound as exc:
+            errors.append(FieldError(f"/cycles/{i}", exc.detail))
+            continue
+        if any(c.cycle.id == context.cycle.id for c in chosen):
+            errors.append(FieldError(f"/cycles/{i}", f"{ref} is listed twice"))
+            continue
+        chosen.append(context)
+    if errors:
+        raise InvalidInput("cannot submit these cycles", errors=errors)
+    for i, context in enumerate(chosen):
+        convention = context.cycle.convention_code
+        if not (principal.is_admin or principal.is_focal_point(workspace.party_iso3, convention)):
+            raise Forbidden(
+                f"only {workspace.party_iso3}'s {convention} focal points submit to {convention}",
+                errors=[FieldError(f"/cycles/{i}", "not your convention")],
+            )
+    answers = await answer_values(session, workspace_id=workspace.id)
+    concepts = await crosswalk.concepts_by_key(
+        session, keys={b.concept for c in chosen for b in c.bindings}
+    )
+    reports = []
+    blocking: dict[str, list[dict[str, Any]]] = {}
+    for i, context in enumerate(chosen):
+        report = project(context.template.document, context.bindings, concepts, answers)
+        reports.append(report)
+        if report.errors:
+            blocking[context.cycle.ref] = [issue.as_dict() for issue in report.errors]
+            errors.append(
+                FieldError(f"/cycles/{i}", f"{len(report.errors)} issue(s) block submission")
+            )
+    if errors:
+        raise InvalidInput(
+            "nothing was submitted: some reports have blocking issues",
+            errors=errors,
+            issues=blocking,
+        )
+    versions = []
+    for i, context in enumerate(chosen):
+        latest = await _latest(session, party=workspace.party_iso3, cycle_id=context.cycle.id)
+        if latest is not None and latest.status != "returned":
+            errors.append(
+                FieldError(
+                    f"/cycles/{i}",
+                    f"version {latest.version} is {latest.status}; a new version follows a return",
+                    submission=latest.id,
+                )
+            )
+        versions.append(1 if latest is None else latest.version + 1)
+    if errors:
+        raise Conflict("nothing was submitted", errors=errors)
+    now = utcnow()
+    created = []
+    for context, report, version in zip(chosen, reports, versions, strict=True):
+        submission = Submission(
+            workspace_id=workspace.id,
+            party_iso3=workspace.party_iso3,
+            cycle=context.cycle,
+            template=context.template,
+            version=version,
+            status="submitted",
+            values=report.values,
+            provenance=report.provenance,
+            issues=[issue.as_dict() for issue in report.issues],
+            submitted_at=now,
+            submitted_by=principal.actor,
+        )
+        session.add(submission)
+        created.append(submission)
+    await session.flush()
+    body = {"submissions": [summary(s) for s in created]}
+    session.add(
+        IdempotencyRecord(
+            workspace_id=workspace.id,
+            key=key,
+            request_digest=request_digest,
+            status_code=201,
+            response=body,
+            created_by=principal.actor,
+        )
+    )
+    session.add_all(
+        AuditEvent(
+            actor=principal.actor,
+            action="submission.create",
+            target_type="submission",
+            target_id=str(s.id),
+            after=summary(s),
+        )
+        for s in created
+    )
+    await session.flush()
+    return 201, body
+
+
+def can_read(principal: Principal, submission: Submission) -> bool:
+    """Admins, the convention's secretariat, the Party's focal points, reviewers if accepted."""
+    return (
+        principal.is_admin
+        or principal.is_secretariat(submission.cycle.convention_code)
+        or principal.is_focal_point(submission.party_iso3)
+        or (principal.is_reviewer and submission.status == "accepted")
+    )
+
+
+async def get_submission(
+    session: AsyncSession, *, submission_id: int, principal: Principal
+) -> Submission:
+    """A submission the caller may read; others are reported as missing."""
+    submission = await session.scalar(_query().where(Submission.id == submission_id))
+    if submission is None or not can_read(principal, submission):
+        raise NotFound(f"no submission {submission_id}")
+    return submission
+
+
+async def list_submissions(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    convention: str | None,
+    cycle: str | None,
+    party: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Submission]:
+    """Submissions the caller may read, filtered."""
+    stmt = _query().join(Cycle, Cycle.id == Submission.cycle_id)
+    if not principal.is_admin:
+        secretariat = sorted(principal.secretariat_of)
+        parties = sorted({g.party for g in principal.grants if g.role == "focal_point" and g.party})
+        visible = Cycle.convention_code.in_(secretariat) | Submission.party_iso3.in_(parties)
+        if principal.is_reviewer:
+            visible = visible | (Submission.status == "accepted")
+        stmt = stmt.where(visible)
+    if convention:
+        stmt = stmt.where(Cycle.convention_code == convention)
+    if cycle:
+        conv, code = parse_cycle_ref(cycle)
+        stmt = stmt.where(Cycle.convention_code == conv, Cycle.code == code)
+    if party:
+        stmt = stmt.where(Submission.party_iso3 == party.upper())
+    if status:
+        stmt = stmt.where(Submission.status == status)
+    return await paginate(session, stmt, Submission.id, limit=limit, cursor=cursor)
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    submission: Submission,
+    decision: str,
+    comment: str | None,
+) -> Submission:
+    """Accept a submission, or return it with a comment (the convention's secretariat)."""
+    convention = submission.cycle.convention_code
+    if not (principal.is_admin or principal.is_secretariat(convention)):
+        raise Forbidden(f"only the {convention} secretariat decides on its submissions")
+    if submission.status != "submitted":
+        raise Conflict(f"submission {submission.id} is already {submission.status}")
+    if decision == "return" and not (comment and comment.strip()):
+        raise InvalidInput(
+            "say why the submission is returned", errors=[FieldError("/comment", "required")]
+        )
+    before = summary(submission)
+    submission.status = "accepted" if decision == "accept" else "returned"
+    submission.decided_at = utcnow()
+    submission.decided_by = principal.actor
+    if comment and comment.strip():
+        session.add(
+            Comment(
+                submission_id=submission.id,
+                kind=decision,
+                body=comment.strip(),
+                author=principal.actor,
+            )
+        )
+    session.add(
+        AuditEvent(
+            actor=principal.actor,
+            action=f"submission.{decision}",
+            target_type="submission",
+            target_id=str(submission.id),
+            before=before,
+            after=summary(submission),
+        )
+    )
+    await session.flush()
+    return submission
+
+
+def can_comment(principal: Principal, submission: Submission) -> bool:
+    """Admins, the convention's secretariat and the Party's focal points for it."""
+    convention = submission.cycle.convention_code
+    return (
+        principal.is_admin
+        or principal.is_secretariat(convention)
+        or principal.is_focal_point(submission.party_iso3, convention)
+    )
+
+
+async def list_comments(session: AsyncSession, *, submission: Submission) -> list[Comment]:
+    """The feedback thread of a submission, oldest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Comment).where(Comment.submission_id == submission.id).order_by(Comment.id)
+            )
+        ).all()
+    )
+
+
+async def add_comment(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    submission: Submission,
+    body: str,
+    question: str | None,
+) -> Comment:
+    """Add to the feedback thread, optionally about one question."""
+    if not can_comment(principal, submission):
+        raise Forbidden("only the secretariat and the Party's focal points comment here")
+    if question is not None and question not in crosswalk.question_index(submission.template):
+        raise InvalidInput(
+            f"{submission.cycle.ref} has no question {question!r}",
+            errors=[FieldError("/question", "unknown question")],
+        )
+    comment = Comment(
+        submission_id=submission.id,
+        question_id=question,
+        body=body.strip(),
+        author=principal.actor,
+    )
+    session.add(comment)
+    await session.flush()
+    session.add(
+        AuditEvent(
+            actor=principal.actor,
+            action="comment.create",
+            target_type="submission",
+            target_id=str(submission.id),
+            after={"comment": comment.id, "question": question},
+        )
+    )
+    return comment
+
+
+async def diff(
+    session: AsyncSession, *, principal: Principal, submission: Submission, against: int | None
+) -> dict[str, Any]:
+    """What changed between an earlier version and this one."""
+    if against is None:
+        other = await session.scalar(
+            _query()
+            .where(
+                Submission.party_iso3 == submission.party_iso3,
+                Submission.cycle_id == submission.cycle_id,
+                Submission.version < submission.version,
+            )
+            .order_by(Submission.version.desc())
+            .limit(1)
+        )
+        if other is None:
+            raise NotFound(f"submission {submission.id} is the first version")
+    else:
+        other = await get_submission(session, submission_id=against, principal=principal)
+        if (other.party_iso3, other.cycle_id) != (submission.party_iso3, submission.cycle_id):
+            raise InvalidInput(
+                "compare versions of the same Party and cycle",
+                errors=[FieldError("/against", "another Party or cycle")],
+            )
+    old, new = other.values, submission.values
+    changes = []
+    for qid in [*old, *(q for q in new if q not in old)]:
+        if old.get(qid) != new.get(qid):
+            kind = "added" if qid not in old else "removed" if qid not in new else "changed"
+            changes.append(
+                {"question": qid, "change": kind, "before": old.get(qid), "after": new.get(qid)}
+            )
+    return {
+        "from": summary(other),
+        "to": summary(submission),
+        "changes": changes,
+    }
+
+
+async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) -> dict[str, Any]:
+    """Each member Party of the cycle's convention: where its report stands."""
+    cycle = await get_cycle(session, ref=cycle_ref)
+    members = (
+        await session.scalars(
+            select(Membership.party_iso3)
+            .where(Membership.convention_code == cycle.convention_code)
+            .order_by(Membership.party_iso3)
+        )
+    ).all()
+    links = {
+        wc.party_iso3: wc.workspace_id
+        for wc in (
+            await session.scalars(select(WorkspaceCycle).where(WorkspaceCycle.cycle_id == cycle.id))
+        ).all()
+    }
+    latest: dict[str, Submission] = {}
+    for submission in (
+        await session.scalars(
+            select(Submission).where(Submission.cycle_id == cycle.id).order_by(Submission.version)
+        )
+    ).all():
+        latest[submission.party_iso3] = submission
+    template = None
+    bindings: list[Any] = []
+    concepts: dict[str, dict[str, Any]] = {}
+    if any(p in links and p not in latest for p in members):
+        template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
+        bindings = (await crosswalk.bindings_of(session, template_ids=[template.id]))[template.id]
+        concepts = await crosswalk.concepts_by_key(session, keys={b.concept for b in bindings})
+    late = today > cycle.due_on
+    rows = []
+    counts: dict[str, int] = {}
+    for party in members:
+        row: dict[str, Any] = {"party": party, "workspace_id": links.get(party)}
+        if party in latest:
+            submission = latest[party]
+            row |= {
+                "status": submission.status,
+                "submission_id": submission.id,
+                "version": submission.version,
+                "submitted_at": submission.submitted_at.isoformat(),
+            }
+            row["late"] = late and submission.status == "returned"
+        elif party in links and template is not None:
+            answers = await answer_values(session, workspace_id=links[party])
+            report = project(template.document, bindings, concepts, answers)
+            required = [q for q in _required(template.document) if q not in report.hidden]
+            done = sum(1 for q in required if is_answered(report.values.get(q)))
+            row |= {
+                "status": "in_progress",
+                "required_answered": done,
+                "required_total": len(required),
+                "share_answered": round(done / len(required), 4) if required else 1.0,
+                "late": late,
+            }
+        else:
+            row |= {"status": "not_started", "late": late}
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        rows.append(row)
+    return {
+        "cycle": cycle.ref,
+        "due_on": cycle.due_on.isoformat(),
+        "past_due": late,
+        "totals": counts | {"parties": len(rows), "late": sum(1 for r in rows if r["late"])},
+        "parties": rows,
+    }
+
+
+def _required(document: dict[str, Any]) -> list[str]:
+    return [q["id"] for _, q in iter_questions(document) if q.get("required")]
