@@ -1,0 +1,216 @@
+"""Alembic migrations: empty -> head -> base -> head, on the database kind the suite runs on.
+
+`cmsreporting.migrate.upgrade/downgrade` are synchronous and run their own event loop, so these
+tests are plain functions. Each gets a throwaway empty database: a file under tmp_path on
+SQLite, a database created and dropped for it on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Connection
+
+from cmsreporting import bootstrap, migrate
+from cmsreporting.db import create_engine, create_session_factory
+from cmsreporting.models import Base
+from cmsreporting.templates.models import Template
+from tests.conftest import IS_POSTGRES, _admin, _pg_url
+
+T = TypeVar("T")
+
+# what may remain of an emptied database: Alembic's own bookkeeping
+ALEMBIC = {"alembic_version", "alembic_version_pkc"}
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path) -> Iterator[str]:
+    """URL of a new, empty database of the kind the suite runs on."""
+    if IS_POSTGRES:
+        name = f"cmsr_mig_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        try:
+            yield _pg_url(name)
+        finally:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+
+
+def on_connection(url: str, work: Callable[[Connection], T]) -> T:
+    """Run `work` on a synchronous view of a connection to the database."""
+
+    async def run() -> T:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                result: T = await conn.run_sync(work)
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class State:
+    """What a database holds, schema-wise."""
+
+    tables: set[str]
+    revisions: list[str]
+    other_objects: list[str]
+
+
+def _state(conn: Connection) -> State:
+    tables = set(inspect(conn).get_table_names())
+    revisions: list[str] = []
+    if "alembic_version" in tables:
+        revisions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(
+            text(
+                "SELECT type || ' ' || name FROM sqlite_master "
+                "WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT IN ('alembic_version')"
+            )
+        )
+    else:
+        rows = conn.execute(
+            text(
+                "SELECT c.relkind::text || ' ' || c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' "
+                "AND c.relname NOT IN ('alembic_version', 'alembic_version_pkc') "
+                "UNION ALL "
+                "SELECT 'type ' || t.typname FROM pg_type t "
+                "JOIN pg_namespace n ON n.oid = t.typnamespace "
+                "WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'm')"
+            )
+        )
+    return State(tables=tables, revisions=revisions, other_objects=sorted(rows.scalars()))
+
+
+def state(url: str) -> State:
+    """The schema state of the database at `url`."""
+    return on_connection(url, _state)
+
+
+def _drift(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    diffs: list[Any] = compare_metadata(context, Base.metadata)
+    return diffs
+
+
+def model_tables() -> set[str]:
+    """Every table of the application's models."""
+    return set(Base.metadata.tables)
+
+
+def assert_at_head(url: str) -> None:
+    """Every model table exists, the revision is head, and the schema matches the models."""
+    now = state(url)
+    missing = model_tables() - now.tables
+    assert not missing, f"tables missing after upgrade: {sorted(missing)}"
+    assert now.tables - model_tables() <= ALEMBIC
+    assert now.revisions == [migrate.head_revision()]
+    assert on_connection(url, _drift) == [], "the migrations and the models disagree"
+
+
+def assert_emptied(url: str) -> None:
+    """Nothing but Alembic's version table (or nothing at all) remains."""
+    now = state(url)
+    assert now.tables <= {"alembic_version"}, sorted(now.tables)
+    assert now.revisions == []
+    assert now.other_objects == [], now.other_objects
+
+
+async def _load_bundled(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            await bootstrap.load_bundled(session)
+            return len((await session.scalars(select(Template.id))).all())
+    finally:
+        await engine.dispose()
+
+
+def load_bundled(url: str) -> int:
+    """Load the reference data and bundled templates; the number of templates stored."""
+    return asyncio.run(_load_bundled(url))
+
+
+def revisions_base_to_head() -> list[tuple[str, str]]:
+    """(revision, the revision below it or 'base'), oldest first."""
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    steps: list[tuple[str, str]] = []
+    for revision in script.walk_revisions():
+        down = revision.down_revision
+        assert not isinstance(down, tuple | list), f"{revision.revision} is a merge"
+        steps.append((revision.revision, down or "base"))
+    return list(reversed(steps))
+
+
+def test_the_migrations_form_one_line() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1, f"several heads: {script.get_heads()}"
+    assert len(script.get_bases()) == 1
+    steps = revisions_base_to_head()
+    assert steps[0][1] == "base"
+    assert steps[-1][0] == migrate.head_revision()
+
+
+def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
+    assert state(empty_url).tables == set()
+    migrate.upgrade(empty_url, "head")
+    assert_at_head(empty_url)
+    migrate.upgrade(empty_url, "head")  # nothing left to do
+    assert_at_head(empty_url)
+    migrate.downgrade(empty_url, "base")
+    assert_emptied(empty_url)
+    migrate.upgrade(empty_url, "head")
+    assert_at_head(empty_url)
+    assert load_bundled(empty_url) >= 5
+
+
+SQLITE_DROP_WITH_FOREIGN_KEYS = (
+    "on SQLite the migrations run with PRAGMA foreign_keys=ON (db._configure_sqlite applies to "
+    "the migration engine too): DROP TABLE conventions does an implicit DELETE, and the "
+    "self-reference conventions.family (ON DELETE RESTRICT, AEWA -> CMS) makes it fail with "
+    "'FOREIGN KEY constraint failed', so a database holding the bundled data cannot be "
+    "downgraded; the same pragma makes every batch (copy-and-move) migration of a referenced "
+    "table unsafe"
+)
+
+
+@pytest.mark.xfail(not IS_POSTGRES, strict=True, reason=SQLITE_DROP_WITH_FOREIGN_KEYS)
+def test_downgrade_with_data_and_upgrade_again(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "head")
+    assert load_bundled(empty_url) >= 5
+    migrate.downgrade(empty_url, "base")
+    assert_emptied(empty_url)
+    migrate.upgrade(empty_url, "head")
+    assert_at_head(empty_url)
+    assert load_bundled(empty_url) >= 5
+
+
+def test_each_revision_steps_down_and_up(empty_url: str) -> None:
+    for revision, below in revisions_base_to_head():
+        migrate.upgrade(empty_url, revision)
+        assert state(empty_url).revisions == [revision]
+        migrate.downgrade(empty_url, below)
+        if below == "base":
+            assert_emptied(empty_url)
+        else:
+            assert state(empty_url).revisions == [below]
+        migrate.upgrade(empty_url, revision)
+        assert state(empty_url).revisions == [revision]
+    assert_at_head(empty_url)
