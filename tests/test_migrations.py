@@ -181,17 +181,6 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     assert load_bundled(empty_url) >= 5
 
 
-SQLITE_DROP_WITH_FOREIGN_KEYS = (
-    "on SQLite the migrations run with PRAGMA foreign_keys=ON (db._configure_sqlite applies to "
-    "the migration engine too): DROP TABLE conventions does an implicit DELETE, and the "
-    "self-reference conventions.family (ON DELETE RESTRICT, AEWA -> CMS) makes it fail with "
-    "'FOREIGN KEY constraint failed', so a database holding the bundled data cannot be "
-    "downgraded; the same pragma makes every batch (copy-and-move) migration of a referenced "
-    "table unsafe"
-)
-
-
-@pytest.mark.xfail(not IS_POSTGRES, strict=True, reason=SQLITE_DROP_WITH_FOREIGN_KEYS)
 def test_downgrade_with_data_and_upgrade_again(empty_url: str) -> None:
     migrate.upgrade(empty_url, "head")
     assert load_bundled(empty_url) >= 5

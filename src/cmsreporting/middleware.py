@@ -56,6 +56,17 @@ def _finite_float(text: str) -> float | _NotFinite:
     return value if math.isfinite(value) else _NotFinite(text)
 
 
+def _text_problem(text: str) -> str | None:
+    """Why a JSON string cannot be stored as text: a NUL character or a lone surrogate."""
+    if "\x00" in text:
+        return "text holds a NUL character (U+0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "text holds a lone surrogate escape, which is not a character"
+    return None
+
+
 def _problems(document: Any, limit: int) -> list[FieldError]:
     """Non-finite numbers and too-deep nesting, each at its JSON pointer."""
     errors: list[FieldError] = []
@@ -64,6 +75,10 @@ def _problems(document: Any, limit: int) -> list[FieldError]:
         node, ptr, level = stack.pop()
         if isinstance(node, _NotFinite):
             errors.append(FieldError(ptr, f"{node.text[:40]} is not a finite JSON number"))
+        elif isinstance(node, str):
+            problem = _text_problem(node)
+            if problem:
+                errors.append(FieldError(ptr, problem))
         elif isinstance(node, dict | list):
             if level > limit:
                 errors.append(FieldError(ptr, f"nested deeper than {limit} levels"))
@@ -71,6 +86,11 @@ def _problems(document: Any, limit: int) -> list[FieldError]:
             items = node.items() if isinstance(node, dict) else enumerate(node)
             for key, child in items:
                 escaped = str(key).replace("~", "~0").replace("/", "~1")
+                if isinstance(key, str) and _text_problem(key):
+                    errors.append(
+                        FieldError(f"{ptr}/{escaped}", f"member name: {_text_problem(key)}")
+                    )
+                    continue
                 stack.append((child, f"{ptr}/{escaped}", level + 1))
     return sorted(errors, key=lambda e: str(e["pointer"]))
 
@@ -96,7 +116,8 @@ def check_json(body: bytes, *, max_depth: int) -> None:
     errors = _problems(document, max_depth)
     if errors:
         raise BadRequest(
-            "the body holds numbers JSON cannot carry or nests too deeply", errors=errors
+            "the body holds numbers or text that cannot be stored, or nests too deeply",
+            errors=errors,
         )
 
 
@@ -116,7 +137,18 @@ class BodyGuard:
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            nul = BadRequest(
+                "the request holds a NUL character",
+                errors=[FieldError("", "NUL (%00) in the path or query")],
+            )
+            await _send_problem(send, nul, scope.get("path", ""))
+            return
+        if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -68,7 +68,12 @@ async def paginate(
     """Rows of `stmt` after the cursor, ordered by the unique column `key`."""
     if cursor is not None:
         after = decode_cursor(cursor)
-        if type(after) is not key_type:
+        limit_bits = 63 if isinstance(key.type, BigInteger) else 31
+        if isinstance(after, str) and "\x00" in after:
+            after = None
+        if type(after) is not key_type or (
+            key_type is int and not -(2**limit_bits) <= after < 2**limit_bits
+        ):
             raise BadRequest(
                 "the cursor is not one this list issued",
                 errors=[FieldError("/cursor", "cursor of another list", parameter="cursor")],

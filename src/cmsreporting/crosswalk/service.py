@@ -19,7 +19,7 @@ from cmsreporting.crosswalk import transforms
 from cmsreporting.crosswalk.checks import concept_errors, schema_errors
 from cmsreporting.crosswalk.exchange import mapping_document, question_ref
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
-from cmsreporting.db import utcnow
+from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import (
     BadRequest,
     Conflict,
@@ -417,6 +417,8 @@ def _mapping_query() -> Select[Mapping]:
 
 async def get_mapping(session: AsyncSession, *, mapping_id: int) -> Mapping:
     """A mapping with its concept and template."""
+    if not valid_id(mapping_id):
+        raise NotFound(f"no mapping {mapping_id}")
     mapping = await session.scalar(_mapping_query().where(Mapping.id == mapping_id))
     if mapping is None:
         raise NotFound(f"no mapping {mapping_id}")

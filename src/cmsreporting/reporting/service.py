@@ -16,7 +16,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.crosswalk.transforms import NO_IMAGE, apply_inverse, is_invertible
-from cmsreporting.db import utcnow
+from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership, Party
@@ -57,6 +57,8 @@ async def get_workspace(
     session: AsyncSession, *, workspace_id: int, principal: Principal
 ) -> Workspace:
     """A workspace the caller may use; others are reported as missing."""
+    if not valid_id(workspace_id):
+        raise NotFound(f"no workspace {workspace_id}")
     workspace = await session.scalar(
         select(Workspace)
         .options(selectinload(Workspace.cycles).joinedload(WorkspaceCycle.cycle))

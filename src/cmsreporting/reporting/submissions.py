@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import service as crosswalk
-from cmsreporting.db import utcnow
+from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership
@@ -227,6 +227,8 @@ async def get_submission(
     session: AsyncSession, *, submission_id: int, principal: Principal
 ) -> Submission:
     """A submission the caller may read; others are reported as missing."""
+    if not valid_id(submission_id):
+        raise NotFound(f"no submission {submission_id}")
     submission = await session.scalar(_query().where(Submission.id == submission_id))
     if submission is None or not can_read(principal, submission):
         raise NotFound(f"no submission {submission_id}")

@@ -178,6 +178,8 @@ def _check_field(walk: _Walk, ptr: str, item: dict[str, Any]) -> None:
             walk.error(f"{ptr}/min_selected", "min_selected is greater than max_selected")
         if lo is not None and lo > len(options):
             walk.error(f"{ptr}/min_selected", "min_selected is greater than the number of options")
+        if hi is not None and hi > len(options):
+            walk.error(f"{ptr}/max_selected", "max_selected is greater than the number of options")
     if kind == "table":
         lo, hi = item.get("min_rows"), item.get("max_rows")
         if lo is not None and hi is not None and lo > hi:

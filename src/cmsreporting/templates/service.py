@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer, joinedload
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk.service import CarryOver, carry_over
-from cmsreporting.db import utcnow
+from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle
@@ -271,6 +271,8 @@ async def get_template(
     session: AsyncSession, *, template_id: int, principal: Principal | None
 ) -> Template:
     """A template the caller may see."""
+    if not valid_id(template_id):
+        raise NotFound(f"no template {template_id}")
     template = await session.get(Template, template_id, options=[joinedload(Template.cycle)])
     if template is None or not can_see(principal, template):
         raise NotFound(f"no template {template_id}")
