@@ -449,7 +449,7 @@ def _(doc: Doc) -> None:
     question(doc, 1)["visible_if"] = "I.1 == 'yes'"
 
 
-@case("condition-unknown-form-nested", f"{Q}/1/visible_if")
+@case("condition-unknown-form-nested", f"{Q}/1/visible_if/all/1")
 def _(doc: Doc) -> None:
     question(doc, 1)["visible_if"] = {
         "all": [{"question": "I.1", "equals": "yes"}, {"question": "I.1", "gt": 3}]

@@ -48,7 +48,8 @@ def located_errors(
     enclosing object.
     """
     errors: list[FieldError] = []
-    for error in sorted(validator.iter_errors(document), key=_error_order):
+    leaves = (leaf for error in validator.iter_errors(document) for leaf in _leaves(error))
+    for error in sorted(leaves, key=_error_order):
         path = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             for name in error.validator_value:
@@ -73,6 +74,25 @@ def located_errors(
         if len(errors) >= MAX_ERRORS:
             break
     return errors[:MAX_ERRORS]
+
+
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    """For a oneOf whose branch is clear from the members present, that branch's own errors."""
+    if error.validator != "oneOf" or not isinstance(error.instance, dict) or not error.context:
+        return [error]
+    branches: list[Any] = error.validator_value
+    scores = [
+        len(error.instance.keys() & branch.get("properties", {}).keys())
+        if isinstance(branch, dict)
+        else 0
+        for branch in branches
+    ]
+    best = max(scores, default=0)
+    if best == 0 or scores.count(best) != 1:
+        return [error]
+    chosen = scores.index(best)
+    inner = [e for e in error.context if e.schema_path and e.schema_path[0] == chosen]
+    return [leaf for e in inner for leaf in _leaves(e)] or [error]
 
 
 def _schema_errors(document: Any) -> list[FieldError]:
