@@ -191,7 +191,7 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
             f"http://127.0.0.1:{port}/api/v1/me",
             headers={"Authorization": f"Bearer {tokens['demo-ken-focal-point']}"},
         )
-        assert {r["convention"] for r in me.json()["roles"]} == {"CMS", "CBD"}
+        assert {r["convention"] for r in me.json()["roles"]} == {"CMS", "CBD", "AEWA"}
         kenya = httpx.get(f"http://127.0.0.1:{port}/api/v1/parties/KEN").json()
         assert {m["convention"] for m in kenya["memberships"] if m["demo"]} == {
             "CMS",

@@ -29,7 +29,14 @@ DEMO_USERS: tuple[tuple[str, tuple[tuple[str, str | None, str | None], ...]], ..
     ("demo-admin", (("admin", None, None),)),
     ("demo-cms-secretariat", (("secretariat", "CMS", None),)),
     ("demo-cbd-secretariat", (("secretariat", "CBD", None),)),
-    ("demo-ken-focal-point", (("focal_point", "CMS", "KEN"), ("focal_point", "CBD", "KEN"))),
+    (
+        "demo-ken-focal-point",
+        (
+            ("focal_point", "CMS", "KEN"),
+            ("focal_point", "CBD", "KEN"),
+            ("focal_point", "AEWA", "KEN"),
+        ),
+    ),
     ("demo-reviewer", (("reviewer", None, None),)),
 )
 DEMO_MEMBERSHIPS = (("KEN", "CMS"), ("KEN", "CBD"), ("KEN", "AEWA"))
