@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -20,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cmsreporting import bootstrap, migrate
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ROLES, RoleGrant, User
+from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.config import get_settings
 from cmsreporting.crosswalk import exchange
 from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.errors import DomainError
+from cmsreporting.exports import service as exports
+from cmsreporting.reporting import submissions
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -41,6 +44,9 @@ tokens_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+CLI_PRINCIPAL = Principal(user_id=0, name="cli", grants=(Grant("admin"),))
 
 out = Console()
 err = Console(stderr=True)
@@ -309,6 +315,107 @@ def tokens_create(
     if sys.stdout.isatty():
         err.print("store this token now; it is not shown again:")
     print(token)
+
+
+def _write_atomically(output: Path, produce: Callable[[Any], Awaitable[None]]) -> None:
+    """Write to a temporary file beside `output` and rename it: a failure leaves no half file."""
+    partial = output.with_name(f".{output.name}.partial")
+
+    async def runner() -> None:
+        engine = create_engine(get_settings().database_url)
+        try:
+            factory = create_session_factory(engine)
+            with partial.open("wb") as handle:
+                await produce((factory, handle))
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(runner())
+    except DomainError as exc:
+        partial.unlink(missing_ok=True)
+        for error in exc.errors:
+            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
+        raise _fail(exc.detail) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(output)
+
+
+@export_app.command("submission")
+def export_submission(
+    submission_id: Annotated[int, typer.Argument(help="Submission id")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
+    format: Annotated[str, typer.Option(help="json, csv, xlsx or html")] = "json",
+    lang: Annotated[str | None, typer.Option(help="Label language")] = None,
+) -> None:
+    """Write one submission in its convention's shape."""
+    if format not in ("json", "csv", "xlsx", "html"):
+        raise _fail(f"unknown format {format!r}: json, csv, xlsx or html", code=2)
+
+    async def produce(target: Any) -> None:
+        factory, handle = target
+        async with factory() as session, session.begin():
+            submission = await submissions.get_submission(
+                session, submission_id=submission_id, principal=CLI_PRINCIPAL
+            )
+            rendered = await exports.render_submission(
+                session,
+                submission=submission,
+                fmt=cast(exports.SubmissionFormat, format),
+                lang=lang,
+            )
+        handle.write(rendered.content)
+
+    _write_atomically(output, produce)
+    out.print(f"wrote {output}")
+
+
+@export_app.command("cycle")
+def export_cycle(
+    cycle: Annotated[str, typer.Argument(help="Cycle reference CONVENTION:CYCLE")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
+    format: Annotated[str, typer.Option(help="csv, xlsx or jsonl")] = "csv",
+    layout: Annotated[str, typer.Option(help="long or wide (CSV)")] = "long",
+    status: Annotated[
+        str | None, typer.Option(help="Only submitted, accepted or returned reports")
+    ] = None,
+    values: Annotated[str, typer.Option(help="codes or labels (wide layouts)")] = "codes",
+    lang: Annotated[str | None, typer.Option(help="Label language")] = None,
+) -> None:
+    """Write all Parties' latest reports of a cycle, with a progress bar."""
+    for name, value, allowed in (
+        ("format", format, ("csv", "xlsx", "jsonl")),
+        ("layout", layout, ("long", "wide")),
+        ("values", values, ("codes", "labels")),
+        ("status", status or "submitted", ("submitted", "accepted", "returned")),
+    ):
+        if value not in allowed:
+            raise _fail(f"unknown {name} {value!r}: one of {', '.join(allowed)}", code=2)
+
+    async def produce(target: Any) -> None:
+        factory, handle = target
+        async with factory() as session, session.begin():
+            plan = await exports.plan_cycle_export(
+                session, principal=CLI_PRINCIPAL, cycle_ref=cycle, status=status
+            )
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task(f"exporting {plan.cycle_ref}", total=plan.parties)
+            async for chunk in exports.stream_cycle(
+                factory,
+                plan,
+                fmt=cast(exports.CycleFormat, format),
+                layout=cast(exports.Layout, layout),
+                lang=lang,
+                as_labels=values == "labels",
+                progress=lambda done: progress.update(task, completed=done),
+            ):
+                handle.write(chunk)
+        out.print(f"{plan.parties} Parties")
+
+    _write_atomically(output, produce)
+    out.print(f"wrote {output}")
 
 
 if __name__ == "__main__":  # pragma: no cover

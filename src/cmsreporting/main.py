@@ -21,6 +21,7 @@ from cmsreporting.config import Settings, get_settings
 from cmsreporting.crosswalk.router import router as crosswalk_router
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
+from cmsreporting.exports.router import router as exports_router
 from cmsreporting.middleware import BodyGuard
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.router import router as reporting_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(templates_router)
     app.include_router(crosswalk_router)
     app.include_router(reporting_router)
+    app.include_router(exports_router)
     app.include_router(auth_router)
     app.include_router(audit_router)
     return app

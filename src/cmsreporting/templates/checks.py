@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -52,7 +52,7 @@ def located_errors(
     for error in sorted(leaves, key=_error_order):
         path = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
-            for name in error.validator_value:
+            for name in cast(list[str], error.validator_value):
                 if name not in error.instance:
                     errors.append(FieldError(base + pointer(*path, name), f"'{name}' is required"))
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -80,7 +80,7 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
     """For a oneOf whose branch is clear from the members present, that branch's own errors."""
     if error.validator != "oneOf" or not isinstance(error.instance, dict) or not error.context:
         return [error]
-    branches: list[Any] = error.validator_value
+    branches = cast(list[Any], error.validator_value)
     scores = [
         len(error.instance.keys() & branch.get("properties", {}).keys())
         if isinstance(branch, dict)

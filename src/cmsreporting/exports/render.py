@@ -1,0 +1,484 @@
+"""Renderers of submitted reports: JSON, CSV, XLSX and HTML. Pure: no database.
+
+A submission is rendered from its template document and its stored values; labels come in
+the chosen language (falling back to the template's first). Hidden questions were left out
+of the values when the report was submitted, so they are left out here too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import IO, Any
+
+import xlsxwriter
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cmsreporting.i18n import pick
+
+YES_NO = {
+    "en": ("Yes", "No"),
+    "fr": ("Oui", "Non"),
+    "es": ("Sí", "No"),
+    "de": ("Ja", "Nein"),
+}
+LIST_SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class SubmissionMeta:
+    """Who submitted what, when."""
+
+    submission_id: int
+    party: str
+    party_name: str
+    convention: str
+    cycle: str
+    template_version: str
+    version: int
+    status: str
+    submitted_at: str
+    submitted_by: str
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Label lookup for one template in one language."""
+
+    lang: str
+    fallback: str
+
+    def text(self, label: dict[str, str] | None) -> str:
+        """The text of a label map."""
+        return pick(label, self.lang, self.fallback) if label else ""
+
+    def value(self, field: dict[str, Any], value: Any) -> str:
+        """A value as a person reads it: option labels, Yes/No, numbers and text as they are."""
+        kind = field["type"]
+        if value is None:
+            return ""
+        if kind == "boolean":
+            yes, no = YES_NO.get(self.lang, YES_NO["en"])
+            return yes if value else no
+        if kind in ("single_choice", "multi_choice"):
+            labels = {o["code"]: self.text(o.get("label")) or o["code"] for o in field["options"]}
+            codes = value if isinstance(value, list) else [value]
+            return LIST_SEPARATOR.join(labels.get(str(c), str(c)) for c in codes)
+        if kind == "table":
+            return json.dumps(value, ensure_ascii=False)
+        return str(value)
+
+
+def code_text(value: Any) -> str:
+    """A value as stored: codes joined by '; ', booleans as true/false, tables as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return json.dumps(value, ensure_ascii=False)
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)
+
+
+def labels_for(document: dict[str, Any], lang: str | None) -> Labels:
+    """Labels in `lang` when the template has it, else in its first language."""
+    languages: list[str] = document["languages"]
+    return Labels(lang=lang if lang in languages else languages[0], fallback=languages[0])
+
+
+# --- one submission ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One exported value: a question, or one cell of a table question."""
+
+    section: str
+    question: str
+    question_text: str
+    row: int | None
+    column: str | None
+    column_text: str
+    code: str
+    label: str
+    provenance: str
+
+
+def cells(
+    document: dict[str, Any],
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    labels: Labels,
+    *,
+    include_unanswered: bool = True,
+) -> Iterator[Cell]:
+    """Every answered value of a report in template order (unanswered questions too, empty)."""
+
+    def walk(sections: list[dict[str, Any]]) -> Iterator[Cell]:
+        for section in sections:
+            for question in section.get("questions", []):
+                qid = question["id"]
+                text = labels.text(question["text"])
+                value = values.get(qid)
+                source = provenance.get(qid, "")
+                if question["type"] == "table" and isinstance(value, list):
+                    columns = question["columns"]
+                    for index, row in enumerate(value):
+                        for column in columns:
+                            cell = row.get(column["id"]) if isinstance(row, dict) else None
+                            yield Cell(
+                                section["id"],
+                                qid,
+                                text,
+                                index,
+                                column["id"],
+                                labels.text(column["text"]),
+                                code_text(cell),
+                                labels.value(column, cell),
+                                source,
+                            )
+                elif qid in values or include_unanswered:
+                    yield Cell(
+                        section["id"],
+                        qid,
+                        text,
+                        None,
+                        None,
+                        "",
+                        code_text(value),
+                        labels.value(question, value),
+                        source,
+                    )
+            yield from walk(section.get("sections", []))
+
+    yield from walk(document["sections"])
+
+
+def report_json(
+    document: dict[str, Any],
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    meta: SubmissionMeta,
+    labels: Labels,
+) -> dict[str, Any]:
+    """The report shaped like its template, with each value's label and provenance."""
+
+    def section_view(section: dict[str, Any]) -> dict[str, Any]:
+        questions = []
+        for question in section.get("questions", []):
+            qid = question["id"]
+            if qid not in values:
+                continue
+            value = values[qid]
+            item: dict[str, Any] = {
+                "id": qid,
+                "text": labels.text(question["text"]),
+                "type": question["type"],
+                "value": value,
+                "provenance": provenance.get(qid, "native"),
+            }
+            if question["type"] != "table":
+                item["value_label"] = labels.value(question, value)
+            else:
+                item["columns"] = [
+                    {"id": c["id"], "text": labels.text(c["text"])} for c in question["columns"]
+                ]
+                item["rows_labels"] = [
+                    [
+                        labels.value(c, row.get(c["id"])) if isinstance(row, dict) else ""
+                        for c in question["columns"]
+                    ]
+                    for row in (value if isinstance(value, list) else [])
+                ]
+            questions.append(item)
+        return {
+            "id": section["id"],
+            "title": labels.text(section["title"]),
+            "questions": questions,
+            "sections": [section_view(s) for s in section.get("sections", [])],
+        }
+
+    return {
+        "submission_id": meta.submission_id,
+        "party": meta.party,
+        "party_name": meta.party_name,
+        "convention": meta.convention,
+        "cycle": meta.cycle,
+        "template_version": meta.template_version,
+        "submission_version": meta.version,
+        "status": meta.status,
+        "submitted_at": meta.submitted_at,
+        "submitted_by": meta.submitted_by,
+        "lang": labels.lang,
+        "title": labels.text(document["title"]),
+        "sections": [section_view(s) for s in document["sections"]],
+    }
+
+
+SUBMISSION_CSV_HEADER = (
+    "section",
+    "question",
+    "question_text",
+    "row",
+    "column",
+    "column_text",
+    "value_code",
+    "value_label",
+    "provenance",
+)
+
+
+def report_csv(
+    document: dict[str, Any],
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    labels: Labels,
+) -> str:
+    """A row per question, or per table cell, with code and label."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SUBMISSION_CSV_HEADER)
+    for c in cells(document, values, provenance, labels):
+        writer.writerow(
+            [
+                c.section,
+                c.question,
+                c.question_text,
+                "" if c.row is None else c.row,
+                c.column or "",
+                c.column_text,
+                c.code,
+                c.label,
+                c.provenance,
+            ]
+        )
+    return out.getvalue()
+
+
+def _sheet_name(base: str, used: set[str]) -> str:
+    name = "".join(ch if ch not in "[]:*?/\\" else "_" for ch in base)[:31] or "Sheet"
+    candidate, n = name, 2
+    while candidate.lower() in used:
+        suffix = f" ({n})"
+        candidate, n = name[: 31 - len(suffix)] + suffix, n + 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def report_xlsx(
+    target: IO[bytes],
+    document: dict[str, Any],
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    meta: SubmissionMeta,
+    labels: Labels,
+) -> None:
+    """A workbook: a sheet per top-level section, table questions as real Excel tables."""
+    book = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_numbers": False})
+    bold = book.add_format({"bold": True})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    used: set[str] = set()
+    about = book.add_worksheet(_sheet_name("Report", used))
+    for row, (key, text) in enumerate(
+        (
+            ("Report", labels.text(document["title"])),
+            ("Party", f"{meta.party_name} ({meta.party})"),
+            ("Convention", meta.convention),
+            ("Cycle", meta.cycle),
+            ("Template version", meta.template_version),
+            ("Submission version", str(meta.version)),
+            ("Status", meta.status),
+            ("Submitted at", meta.submitted_at),
+            ("Submitted by", meta.submitted_by),
+            ("Language", labels.lang),
+        )
+    ):
+        about.write(row, 0, key, bold)
+        about.write_string(row, 1, text)
+    about.set_column(0, 0, 22)
+    about.set_column(1, 1, 80)
+    for section in document["sections"]:
+        sheet = book.add_worksheet(
+            _sheet_name(f"{section['id']} {labels.text(section['title'])}", used)
+        )
+        sheet.set_column(0, 0, 14)
+        sheet.set_column(1, 1, 60, wrap)
+        sheet.set_column(2, 3, 40, wrap)
+        sheet.set_column(4, 4, 24)
+        sheet.write_row(0, 0, ("Question", "Text", "Answer", "Code", "Provenance"), bold)
+        sheet.freeze_panes(1, 0)
+        row = 1
+        for question in _questions_of(section):
+            qid = question["id"]
+            value = values.get(qid)
+            text = labels.text(question["text"])
+            if question["type"] == "table":
+                sheet.write_string(row, 0, qid, bold)
+                sheet.write_string(row, 1, text, bold)
+                sheet.write_string(row, 4, provenance.get(qid, ""))
+                row += 1
+                rows: list[Any] = value if isinstance(value, list) else []
+                columns = question["columns"]
+                headers = [labels.text(c["text"]) or c["id"] for c in columns]
+                data = [
+                    [
+                        labels.value(c, r.get(c["id"])) if isinstance(r, dict) else ""
+                        for c in columns
+                    ]
+                    for r in rows
+                ]
+                if data:
+                    sheet.add_table(
+                        row,
+                        1,
+                        row + len(data),
+                        len(columns),
+                        {
+                            "data": data,
+                            "columns": [{"header": h} for h in _unique_headers(headers)],
+                            "style": "Table Style Light 9",
+                        },
+                    )
+                    row += len(data) + 2
+                else:
+                    row += 1
+                continue
+            sheet.write_string(row, 0, qid)
+            sheet.write_string(row, 1, text)
+            sheet.write_string(row, 2, labels.value(question, value))
+            sheet.write_string(row, 3, code_text(value))
+            sheet.write_string(row, 4, provenance.get(qid, ""))
+            row += 1
+    book.close()
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for header in headers:
+        count = seen.get(header.lower(), 0)
+        seen[header.lower()] = count + 1
+        result.append(header if count == 0 else f"{header} ({count + 1})")
+    return result
+
+
+def _questions_of(section: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from section.get("questions", [])
+    for child in section.get("sections", []):
+        yield from _questions_of(child)
+
+
+@lru_cache
+def _jinja() -> Environment:
+    return Environment(
+        loader=PackageLoader("cmsreporting.exports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def report_html(
+    document: dict[str, Any],
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    meta: SubmissionMeta,
+    labels: Labels,
+) -> str:
+    """A printable report: the section structure, labels in one language, tables, metadata."""
+    view = report_json(document, values, provenance, meta, labels)
+    return _jinja().get_template("report.html.j2").render(report=view, meta=meta)
+
+
+# --- all submissions of a cycle -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyReport:
+    """One Party's submitted values, as the aggregate exports read them."""
+
+    party: str
+    version: int
+    status: str
+    submitted_at: str
+    values: dict[str, Any]
+
+
+LONG_HEADER = ("party", "question", "row", "column", "value", "value_label")
+
+
+def long_rows(
+    report: PartyReport, questions: list[dict[str, Any]], labels: Labels
+) -> Iterator[list[Any]]:
+    """party, question, row, column, value code, value label: a row per value or table cell."""
+    for question in questions:
+        qid = question["id"]
+        if qid not in report.values:
+            continue
+        value = report.values[qid]
+        if question["type"] == "table" and isinstance(value, list):
+            for index, row in enumerate(value):
+                for column in question["columns"]:
+                    cell = row.get(column["id"]) if isinstance(row, dict) else None
+                    if cell is None:
+                        continue
+                    yield [
+                        report.party,
+                        qid,
+                        index,
+                        column["id"],
+                        code_text(cell),
+                        labels.value(column, cell),
+                    ]
+        else:
+            yield [report.party, qid, "", "", code_text(value), labels.value(question, value)]
+
+
+def wide_header(questions: list[dict[str, Any]]) -> list[str]:
+    """party, version, status, submitted_at, then one column per question."""
+    return ["party", "version", "status", "submitted_at", *(q["id"] for q in questions)]
+
+
+def wide_row(
+    report: PartyReport, questions: list[dict[str, Any]], labels: Labels, *, as_labels: bool
+) -> list[Any]:
+    """One Party's report on one line; a table question's cell holds its rows as JSON."""
+    cells_ = []
+    for question in questions:
+        value = report.values.get(question["id"])
+        if as_labels and question["type"] != "table":
+            cells_.append(labels.value(question, value))
+        else:
+            cells_.append(code_text(value))
+    return [report.party, report.version, report.status, report.submitted_at, *cells_]
+
+
+def jsonl_line(report: PartyReport, meta: dict[str, Any]) -> str:
+    """One Party's report as one JSON line."""
+    return (
+        json.dumps(
+            meta
+            | {
+                "party": report.party,
+                "version": report.version,
+                "status": report.status,
+                "submitted_at": report.submitted_at,
+                "values": report.values,
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def csv_line(row: Iterable[Any]) -> str:
+    """One CSV record."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    return out.getvalue()

@@ -1,0 +1,92 @@
+"""Download one report, or stream all reports of a cycle."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from cmsreporting.auth.deps import CurrentUser, optional_principal
+from cmsreporting.db import SessionDep
+from cmsreporting.exports import service
+from cmsreporting.reporting import submissions
+
+router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[Depends(optional_principal)])
+
+Lang = Annotated[str | None, Query(max_length=35, description="Label language")]
+
+
+@router.get(
+    "/submissions/{submission_id}/export",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in service.MEDIA_TYPES.values()}}},
+)
+async def export_submission(
+    submission_id: int,
+    session: SessionDep,
+    principal: CurrentUser,
+    format: Literal["json", "csv", "xlsx", "html"] = "json",
+    lang: Lang = None,
+) -> Response:
+    """One report in its convention's shape: JSON, CSV, XLSX or printable HTML."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    rendered = await service.render_submission(
+        session, submission=submission, fmt=format, lang=lang
+    )
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
+    )
+
+
+@router.get(
+    "/cycles/{ref}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                t: {} for t in ("text/csv", "application/x-ndjson", service.MEDIA_TYPES["xlsx"])
+            }
+        }
+    },
+)
+async def export_cycle(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    format: Literal["csv", "xlsx", "jsonl"] = "csv",
+    layout: Literal["long", "wide"] = "long",
+    status: Literal["submitted", "accepted", "returned"] | None = None,
+    values: Annotated[
+        Literal["codes", "labels"], Query(description="Wide layouts: option codes or labels")
+    ] = "codes",
+    lang: Lang = None,
+) -> StreamingResponse:
+    """All Parties' latest reports of a cycle, streamed (a Party at a time, never truncated:
+    a failure mid-stream aborts the transfer). Reviewers get accepted reports only."""
+    plan = await service.plan_cycle_export(
+        session, principal=principal, cycle_ref=ref, status=status
+    )
+    body = service.stream_cycle(
+        request.app.state.session_factory,
+        plan,
+        fmt=format,
+        layout=layout,
+        lang=lang,
+        as_labels=values == "labels",
+    )
+    filename = service.export_filename(plan, format, layout)
+    return StreamingResponse(
+        body,
+        media_type=service.MEDIA_TYPES[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Parties": str(plan.parties),
+        },
+    )

@@ -1,0 +1,290 @@
+"""Exports of one submission and streamed exports of all submissions of a cycle."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import xlsxwriter
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cmsreporting.auth.principal import Principal
+from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.errors import Forbidden
+from cmsreporting.exports import render
+from cmsreporting.registry.models import Cycle, Party
+from cmsreporting.registry.service import get_cycle
+from cmsreporting.reporting.models import Submission
+from cmsreporting.templates.checks import iter_questions
+from cmsreporting.templates.models import Template
+
+SubmissionFormat = Literal["json", "csv", "xlsx", "html"]
+CycleFormat = Literal["csv", "xlsx", "jsonl"]
+Layout = Literal["long", "wide"]
+CHUNK = 64 * 1024
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+    "jsonl": "application/x-ndjson",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered file."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+async def render_submission(
+    session: AsyncSession, *, submission: Submission, fmt: SubmissionFormat, lang: str | None
+) -> Rendered:
+    """One submission in its convention's own shape."""
+    party = await session.get(Party, submission.party_iso3)
+    document = submission.template.document
+    labels = render.labels_for(document, lang)
+    meta = render.SubmissionMeta(
+        submission_id=submission.id,
+        party=submission.party_iso3,
+        party_name=party.name if party else submission.party_iso3,
+        convention=submission.cycle.convention_code,
+        cycle=submission.cycle.ref,
+        template_version=submission.template.version,
+        version=submission.version,
+        status=submission.status,
+        submitted_at=submission.submitted_at.isoformat(),
+        submitted_by=submission.submitted_by,
+    )
+    cycle = submission.cycle
+    stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
+    values, provenance = submission.values, submission.provenance
+    if fmt == "json":
+        body = json.dumps(
+            render.report_json(document, values, provenance, meta, labels), ensure_ascii=False
+        ).encode()
+    elif fmt == "csv":
+        body = render.report_csv(document, values, provenance, labels).encode()
+    elif fmt == "html":
+        body = render.report_html(document, values, provenance, meta, labels).encode()
+    else:
+        buffer = io.BytesIO()
+        render.report_xlsx(buffer, document, values, provenance, meta, labels)
+        body = buffer.getvalue()
+    return Rendered(body, MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+
+
+# --- all submissions of a cycle -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleExport:
+    """What an aggregate export covers, decided before streaming starts."""
+
+    cycle_id: int
+    cycle_ref: str
+    template: Template
+    status: str | None
+    parties: int
+    only_accepted: bool
+
+
+def can_export_cycle(principal: Principal, convention: str) -> bool:
+    """Admins, the convention's secretariat, and reviewers (accepted submissions only)."""
+    return principal.is_admin or principal.is_secretariat(convention) or principal.is_reviewer
+
+
+def _latest_query(cycle_id: int, status: str | None) -> Select[Any]:
+    chosen = select(Submission).where(Submission.cycle_id == cycle_id)
+    if status:
+        chosen = chosen.where(Submission.status == status)
+    newest = (
+        select(Submission.party_iso3, func.max(Submission.version).label("version"))
+        .where(Submission.cycle_id == cycle_id)
+        .group_by(Submission.party_iso3)
+    )
+    if status:
+        newest = newest.where(Submission.status == status)
+    sub = newest.subquery()
+    return (
+        select(
+            Submission.party_iso3,
+            Submission.version,
+            Submission.status,
+            Submission.submitted_at,
+            Submission.values,
+        )
+        .join(
+            sub,
+            (sub.c.party_iso3 == Submission.party_iso3) & (sub.c.version == Submission.version),
+        )
+        .where(Submission.cycle_id == cycle_id)
+        .order_by(Submission.party_iso3)
+    )
+
+
+async def plan_cycle_export(
+    session: AsyncSession, *, principal: Principal, cycle_ref: str, status: str | None
+) -> CycleExport:
+    """Check access and count what a cycle export will hold."""
+    cycle: Cycle = await get_cycle(session, ref=cycle_ref)
+    if not can_export_cycle(principal, cycle.convention_code):
+        raise Forbidden(f"only the {cycle.convention_code} secretariat exports this cycle")
+    only_accepted = not (principal.is_admin or principal.is_secretariat(cycle.convention_code))
+    if only_accepted:
+        status = "accepted"
+    template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
+    counted = await session.scalar(
+        select(func.count()).select_from(_latest_query(cycle.id, status).subquery())
+    )
+    return CycleExport(
+        cycle_id=cycle.id,
+        cycle_ref=cycle.ref,
+        template=template,
+        status=status,
+        parties=int(counted or 0),
+        only_accepted=only_accepted,
+    )
+
+
+async def _reports(
+    factory: async_sessionmaker[AsyncSession], plan: CycleExport
+) -> AsyncIterator[render.PartyReport]:
+    async with factory() as session, session.begin():
+        result = await session.stream(
+            _latest_query(plan.cycle_id, plan.status).execution_options(yield_per=32)
+        )
+        async for party, version, status, submitted_at, values in result:
+            yield render.PartyReport(party, version, status, submitted_at.isoformat(), values)
+
+
+async def stream_cycle(
+    factory: async_sessionmaker[AsyncSession],
+    plan: CycleExport,
+    *,
+    fmt: CycleFormat,
+    layout: Layout,
+    lang: str | None,
+    as_labels: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> AsyncIterator[bytes]:
+    """The cycle's submissions, a Party at a time: memory does not grow with the Parties."""
+    document = plan.template.document
+    labels = render.labels_for(document, lang)
+    questions = [q for _, q in iter_questions(document)]
+    done = 0
+    if fmt == "xlsx":
+        async for chunk in _stream_xlsx(factory, plan, questions, labels, as_labels, progress):
+            yield chunk
+        return
+    if fmt == "jsonl":
+        meta = {"cycle": plan.cycle_ref, "template_version": plan.template.version}
+        async for report in _reports(factory, plan):
+            yield render.jsonl_line(report, meta).encode()
+            done += 1
+            if progress:
+                progress(done)
+        return
+    if layout == "long":
+        yield render.csv_line(render.LONG_HEADER).encode()
+        async for report in _reports(factory, plan):
+            yield "".join(
+                render.csv_line(r) for r in render.long_rows(report, questions, labels)
+            ).encode()
+            done += 1
+            if progress:
+                progress(done)
+        return
+    yield render.csv_line(render.wide_header(questions)).encode()
+    async for report in _reports(factory, plan):
+        yield render.csv_line(
+            render.wide_row(report, questions, labels, as_labels=as_labels)
+        ).encode()
+        done += 1
+        if progress:
+            progress(done)
+
+
+async def _stream_xlsx(
+    factory: async_sessionmaker[AsyncSession],
+    plan: CycleExport,
+    questions: list[dict[str, Any]],
+    labels: render.Labels,
+    as_labels: bool,
+    progress: Callable[[int], None] | None,
+) -> AsyncIterator[bytes]:
+    """A wide sheet plus a sheet per table question, written in constant-memory mode."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        book = xlsxwriter.Workbook(
+            path, {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False}
+        )
+        bold = book.add_format({"bold": True})
+        used: set[str] = set()
+        wide = book.add_worksheet(render._sheet_name("Parties", used))
+        wide.write_row(0, 0, render.wide_header(questions), bold)
+        tables = [q for q in questions if q["type"] == "table"]
+        table_sheets = {}
+        next_row = {}
+        for question in tables:
+            sheet = book.add_worksheet(render._sheet_name(question["id"], used))
+            sheet.write_row(0, 0, ["party", "row", *(c["id"] for c in question["columns"])], bold)
+            table_sheets[question["id"]] = sheet
+            next_row[question["id"]] = 1
+        row = 1
+        async for report in _reports(factory, plan):
+            wide.write_row(row, 0, render.wide_row(report, questions, labels, as_labels=as_labels))
+            row += 1
+            for question in tables:
+                value = report.values.get(question["id"])
+                if not isinstance(value, list):
+                    continue
+                sheet = table_sheets[question["id"]]
+                for index, cells in enumerate(value):
+                    sheet.write_row(
+                        next_row[question["id"]],
+                        0,
+                        [
+                            report.party,
+                            index,
+                            *(
+                                (
+                                    labels.value(c, cells.get(c["id"]))
+                                    if as_labels
+                                    else render.code_text(cells.get(c["id"]))
+                                )
+                                if isinstance(cells, dict)
+                                else ""
+                                for c in question["columns"]
+                            ),
+                        ],
+                    )
+                    next_row[question["id"]] += 1
+            if progress:
+                progress(row - 1)
+        book.close()
+        with open(path, "rb") as produced:  # noqa: ASYNC230 - a local temp file, read in chunks
+            while chunk := produced.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def export_filename(plan: CycleExport, fmt: str, layout: str) -> str:
+    """A file name for a cycle export."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    ref = plan.cycle_ref.replace(":", "_")
+    kind = "" if fmt in ("jsonl", "xlsx") else f"_{layout}"
+    return f"{ref}{kind}_{stamp}.{fmt}"
