@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep, utcnow
 from cmsreporting.errors import FieldError, Forbidden, InvalidInput
-from cmsreporting.i18n import choose_language
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.registry.service import get_cycle
 from cmsreporting.reporting import service, submissions
@@ -137,11 +136,9 @@ async def get_form(
     """The merged form: each shared concept once with the questions it feeds, then each
     convention-specific question, in the templates' order, with labels in one language."""
     workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
-    chosen = choose_language(["en", "fr", "es"], lang, accept_language)
-    response.headers["Content-Language"] = chosen
-    return {"workspace_id": workspace.id, "party": workspace.party_iso3} | await service.form(
-        session, workspace=workspace, lang=chosen
-    )
+    merged = await service.form(session, workspace=workspace, lang=lang, accept=accept_language)
+    response.headers["Content-Language"] = merged["lang"]
+    return {"workspace_id": workspace.id, "party": workspace.party_iso3} | merged
 
 
 @router.get("/workspaces/{workspace_id}/answers", response_model=AnswersOut, tags=["workspaces"])

@@ -18,6 +18,7 @@ from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.crosswalk.transforms import NO_IMAGE, apply_inverse, is_invertible
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from cmsreporting.i18n import choose_language
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership, Party
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
@@ -446,9 +447,16 @@ async def preview(
     return context, project(context.template.document, context.bindings, concepts, answers)
 
 
-async def form(session: AsyncSession, *, workspace: Workspace, lang: str) -> dict[str, Any]:
-    """The merged form of a workspace in one language."""
+async def form(
+    session: AsyncSession, *, workspace: Workspace, lang: str | None, accept: str | None
+) -> dict[str, Any]:
+    """The merged form of a workspace in one language: ?lang=, else Accept-Language, among
+    the languages of its templates (the first template's first language by default)."""
     cycle_contexts = await contexts(session, workspace=workspace)
+    languages: list[str] = []
+    for context in cycle_contexts:
+        languages += [x for x in context.template.languages if x not in languages]
+    chosen = choose_language(languages or ["en"], lang, accept)
     keys = {b.concept for c in cycle_contexts for b in c.bindings}
     concepts = await crosswalk.concepts_by_key(session, keys=keys)
     return build_form(
@@ -464,7 +472,7 @@ async def form(session: AsyncSession, *, workspace: Workspace, lang: str) -> dic
             for c in cycle_contexts
         ],
         concepts,
-        lang,
+        chosen,
     )
 
 
