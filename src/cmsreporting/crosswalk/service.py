@@ -32,7 +32,7 @@ from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle
 from cmsreporting.registry.service import get_cycle
 from cmsreporting.reporting.projection import PROPAGATING, Binding
-from cmsreporting.templates.checks import iter_questions, version_key
+from cmsreporting.templates.checks import iter_questions, question_shape, version_key
 from cmsreporting.templates.models import Template
 
 log = logging.getLogger(__name__)
@@ -782,7 +782,7 @@ async def carry_over(
         if problems:
             report.needs_review.append(entry | {"reason": "; ".join(p["detail"] for p in problems)})
             continue
-        if _shape(old_questions.get(mapping.question_id)) != _shape(new_q):
+        if question_shape(old_questions.get(mapping.question_id)) != question_shape(new_q):
             report.needs_review.append(entry | {"reason": "the question's type or options changed"})
             continue
         if (mapping.concept_id, mapping.question_id) in existing:
@@ -814,17 +814,3 @@ async def carry_over(
             after=entry | {"template_id": current.id},
         )
     return report
-
-
-def _shape(question: dict[str, Any] | None) -> Any:
-    """The parts of a question a mapping depends on: type, option codes, columns."""
-    if question is None:
-        return None
-    return (
-        question["type"],
-        [o["code"] for o in question.get("options", [])],
-        [
-            (c["id"], c["type"], [o["code"] for o in c.get("options", [])])
-            for c in question.get("columns", [])
-        ],
-    )

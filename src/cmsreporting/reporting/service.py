@@ -26,7 +26,7 @@ from cmsreporting.reporting.form import FormCycle, build_form
 from cmsreporting.reporting.models import Answer, Submission, Workspace, WorkspaceCycle
 from cmsreporting.reporting.projection import Binding, Report, concept_slot, native_slot, project
 from cmsreporting.reporting.validation import value_issues
-from cmsreporting.templates.checks import iter_questions
+from cmsreporting.templates.checks import iter_questions, question_shape
 from cmsreporting.templates.models import Template
 
 MAX_BATCH = 500
@@ -479,17 +479,6 @@ async def form(
 # --- carry forward ----------------------------------------------------------------------------
 
 
-def _shape(question: dict[str, Any]) -> Any:
-    return (
-        question["type"],
-        [o["code"] for o in question.get("options", [])],
-        [
-            (c["id"], c["type"], [o["code"] for o in c.get("options", [])])
-            for c in question.get("columns", [])
-        ],
-    )
-
-
 async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace: Workspace) -> int:
     """Start a new workspace from the Party's latest accepted submissions of other cycles.
 
@@ -551,7 +540,12 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
             for qid, question in context.questions.items():
                 old = old_questions.get(qid)
                 value = submission.values.get(qid)
-                if old is None or value is None or qid in fed or _shape(old) != _shape(question):
+                if (
+                    old is None
+                    or value is None
+                    or qid in fed
+                    or question_shape(old) != question_shape(question)
+                ):
                     continue
                 slot = native_slot(context.template.document, qid)
                 if slot not in carried:

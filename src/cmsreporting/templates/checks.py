@@ -356,6 +356,24 @@ def check_template(document: Any) -> list[FieldError]:
     return check_semantics(document)
 
 
+def question_shape(question: dict[str, Any] | None) -> Any:
+    """What values a question takes: its type, option codes and typed columns (not its labels).
+
+    Two questions of the same shape accept the same answers, so answers and mappings can move
+    between them.
+    """
+    if question is None:
+        return None
+    return (
+        question["type"],
+        [o["code"] for o in question.get("options", [])],
+        [
+            (c["id"], c["type"], [o["code"] for o in c.get("options", [])])
+            for c in question.get("columns", [])
+        ],
+    )
+
+
 def version_key(version: str) -> tuple[int, ...]:
     """Sortable form of MAJOR.MINOR.PATCH."""
     return tuple(int(part) for part in version.split("."))
