@@ -14,7 +14,14 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.db import utcnow, valid_id
-from cmsreporting.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from cmsreporting.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
@@ -119,7 +126,7 @@ async def submit(
         try:
             parse_cycle_ref(ref)
             context = context_for(cycle_contexts, ref)
-        except NotFound as exc:
+        except DomainError as exc:
             errors.append(FieldError(f"/cycles/{i}", exc.detail))
             continue
         if any(c.cycle.id == context.cycle.id for c in chosen):
@@ -344,6 +351,8 @@ async def add_comment(
     """Add to the feedback thread, optionally about one question."""
     if not can_comment(principal, submission):
         raise Forbidden("only the secretariat and the Party's focal points comment here")
+    if not body.strip():
+        raise InvalidInput("a comment needs some text", errors=[FieldError("/body", "blank")])
     if question is not None and question not in crosswalk.question_index(submission.template):
         raise InvalidInput(
             f"{submission.cycle.ref} has no question {question!r}",
