@@ -194,7 +194,7 @@ def translate(
     from_questions = {q["id"]: q for _, q in iter_questions(from_template)}
     firm: dict[str, Any] = {}
     firm_source: dict[str, str] = {}
-    soft: dict[str, tuple[Any, str]] = {}
+    soft: dict[str, tuple[Any, str, str]] = {}
     conflicts: list[dict[str, Any]] = []
     reached: set[str] = set()
     for binding in from_bindings:
@@ -222,7 +222,7 @@ def translate(
             firm.setdefault(binding.concept, concept_value)
             firm_source.setdefault(binding.concept, binding.question)
         else:
-            soft.setdefault(binding.concept, (concept_value, binding.question))
+            soft.setdefault(binding.concept, (concept_value, binding.question, binding.relation))
     to_list = list(to_bindings)
     report = project(to_template, to_list, concepts, {concept_slot(k): v for k, v in firm.items()})
     to_questions = {q["id"]: q for _, q in iter_questions(to_template)}
@@ -243,7 +243,7 @@ def translate(
             continue
         if binding.concept not in soft or qid in report.hidden or qid not in to_questions:
             continue
-        concept_value, source_question = soft[binding.concept]
+        concept_value, source_question, source_relation = soft[binding.concept]
         suggested = apply(
             binding.transform, concept_value, concepts[binding.concept], to_questions[qid]
         )
@@ -251,7 +251,7 @@ def translate(
             suggestions[qid] = {
                 "value": suggested,
                 "concept": binding.concept,
-                "relation": "relatedMatch",
+                "relation": combine(source_relation, binding.relation),
                 "from_question": source_question,
             }
     left = [qid for qid in to_questions if qid not in report.values and qid not in report.hidden]

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cmsreporting.db import Base, JSONDoc, UTCDateTime, utcnow
@@ -13,6 +22,7 @@ from cmsreporting.templates.models import Template
 
 RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 MAPPING_STATUSES = ("proposed", "approved")
+PROPAGATING_SQL = text("status = 'approved' AND relation IN ('exactMatch', 'closeMatch')")
 
 
 class Concept(Base):
@@ -59,6 +69,15 @@ class Mapping(Base):
             "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="confidence"
         ),
         Index("ix_mappings_template_question", "template_id", "question_id"),
+        # a question takes values from one concept only, even under concurrent approvals
+        Index(
+            "uq_mappings_one_propagating",
+            "template_id",
+            "question_id",
+            unique=True,
+            postgresql_where=PROPAGATING_SQL,
+            sqlite_where=PROPAGATING_SQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

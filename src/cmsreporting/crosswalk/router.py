@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from cmsreporting.auth.deps import AdminUser, CurrentUser, optional_principal
+from cmsreporting.auth.deps import AdminUser, CurrentUser, MaybeUser, optional_principal
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import exchange, service, transforms
 from cmsreporting.crosswalk.models import Concept, Mapping
@@ -141,6 +141,7 @@ async def _mapping_documents(request: Request) -> list[Any]:
 @router.get("/mappings", response_model=PageOut[MappingOut], tags=["mappings"])
 async def list_mappings(
     session: SessionDep,
+    principal: MaybeUser,
     paging: Paging,
     concept: Annotated[str | None, Query(max_length=100)] = None,
     cycle: Annotated[str | None, Query(max_length=81, description="CONVENTION:CYCLE")] = None,
@@ -160,6 +161,7 @@ async def list_mappings(
         relation=relation,
         limit=paging.limit,
         cursor=paging.cursor,
+        principal=principal,
     )
     return PageOut(items=[mapping_out(m) for m in page.items], next_cursor=page.next_cursor)
 
@@ -191,7 +193,9 @@ async def create_mappings(
     """
     documents = await _mapping_documents(request)
     service.authorize_mappings(principal, documents)
-    created = await service.create_mappings(session, actor=principal.actor, documents=documents)
+    created = await service.create_mappings(
+        session, actor=principal.actor, documents=documents, principal=principal
+    )
     return [mapping_out(m) for m in created]
 
 
@@ -296,9 +300,12 @@ async def export(
 async def question_links(
     question_ref: str,
     session: SessionDep,
+    principal: MaybeUser,
     version: Annotated[
         str | None, Query(max_length=20, description="Template version (default: newest published)")
     ] = None,
 ) -> dict[str, Any]:
     """Everything linked to one question across conventions, with relations and transforms."""
-    return await service.question_links(session, question_ref=question_ref, version=version)
+    return await service.question_links(
+        session, question_ref=question_ref, version=version, principal=principal
+    )

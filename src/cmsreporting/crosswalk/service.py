@@ -30,7 +30,7 @@ from cmsreporting.errors import (
 )
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle
-from cmsreporting.registry.service import get_cycle
+from cmsreporting.registry.service import get_cycle, parse_cycle_ref
 from cmsreporting.reporting.projection import PROPAGATING, Binding
 from cmsreporting.templates.checks import iter_questions, question_shape, version_key
 from cmsreporting.templates.models import Template
@@ -207,6 +207,13 @@ async def concepts_by_key(
 _ref = question_ref
 
 
+def _visible(principal: Principal | None, template: Template) -> bool:
+    """Mappings of a draft template are seen by admins and its convention's secretariat."""
+    return template.status != "draft" or (
+        principal is not None and principal.can_manage_convention(template.convention_code)
+    )
+
+
 def can_write_mapping(principal: Principal, convention: str, status: str) -> bool:
     """Admins and the convention's secretariat propose and approve; reviewers propose."""
     if principal.is_admin or principal.is_secretariat(convention):
@@ -270,7 +277,12 @@ async def _propagating_elsewhere(
 
 
 async def create_mappings(
-    session: AsyncSession, *, actor: str, documents: Sequence[Any], skip_existing: bool = False
+    session: AsyncSession,
+    *,
+    actor: str,
+    documents: Sequence[Any],
+    skip_existing: bool = False,
+    principal: Principal | None = None,
 ) -> list[Mapping]:
     """Add mappings, each checked against its concept and question: all of them or none."""
     errors: list[FieldError] = []
@@ -294,6 +306,8 @@ async def create_mappings(
         convention, cycle, qid = document["question"].split(":")
         concept = concepts.get(document["concept"])
         template = templates.get((convention, cycle, document["template_version"]))
+        if template is not None and principal is not None and not _visible(principal, template):
+            template = None
         if concept is None:
             errors.append(FieldError(f"/{i}/concept", f"no concept {document['concept']!r}"))
             continue
@@ -443,6 +457,9 @@ async def update_mapping(
     merged = before | changes
     merged.pop("approved_by", None)
     merged.pop("approved_at", None)
+    for optional in ("justification", "confidence"):
+        if merged.get(optional) is None:
+            merged.pop(optional, None)
     errors = schema_errors("mapping", merged)
     if errors:
         raise _invalid(errors, "mapping")
@@ -513,9 +530,19 @@ async def list_mappings(
     relation: str | None,
     limit: int,
     cursor: str | None,
+    principal: Principal | None,
 ) -> Page[Mapping]:
-    """Mappings, filtered."""
+    """Mappings the caller may see (those of drafts only for their secretariat), filtered."""
     stmt = _mapping_query()
+    if principal is None or not principal.is_admin:
+        own = sorted(principal.secretariat_of) if principal else []
+        stmt = stmt.where(
+            Mapping.template_id.in_(
+                select(Template.id).where(
+                    (Template.status != "draft") | Template.convention_code.in_(own)
+                )
+            )
+        )
     if concept:
         stmt = stmt.where(Mapping.concept_id.in_(select(Concept.id).where(Concept.key == concept)))
     if cycle or question:
@@ -523,7 +550,7 @@ async def list_mappings(
             conv, code, qid = parse_question_ref(question)
             stmt = stmt.where(Mapping.question_id == qid)
         else:
-            conv, code = (cycle or "").partition(":")[::2]
+            conv, code = parse_cycle_ref(cycle or "")
         stmt = stmt.where(
             Mapping.template_id.in_(
                 select(Template.id)
@@ -539,8 +566,11 @@ async def list_mappings(
 
 
 async def all_mappings(session: AsyncSession) -> list[Mapping]:
-    """Every mapping with its concept and template, in id order."""
-    return list((await session.scalars(_mapping_query().order_by(Mapping.id))).unique().all())
+    """Every mapping of a published or retired template, with its concept and template."""
+    stmt = _mapping_query().where(
+        Mapping.template_id.in_(select(Template.id).where(Template.status != "draft"))
+    )
+    return list((await session.scalars(stmt.order_by(Mapping.id))).unique().all())
 
 
 async def all_concepts(session: AsyncSession) -> list[Concept]:
@@ -587,13 +617,26 @@ async def bindings_of(
 
 
 async def current_template(
-    session: AsyncSession, *, cycle_ref: str, version: str | None = None
+    session: AsyncSession,
+    *,
+    cycle_ref: str,
+    version: str | None = None,
+    principal: Principal | None = None,
 ) -> Template:
-    """The newest published template of a cycle (or the given version)."""
+    """The newest published template of a cycle, or the given version if the caller may see
+    it (drafts only for admins and the convention's secretariat)."""
     cycle = await get_cycle(session, ref=cycle_ref)
     stmt = select(Template).options(joinedload(Template.cycle)).where(Template.cycle_id == cycle.id)
     if version is not None:
         template = await session.scalar(stmt.where(Template.version == version))
+        if (
+            template is not None
+            and template.status == "draft"
+            and not (
+                principal is not None and principal.can_manage_convention(template.convention_code)
+            )
+        ):
+            template = None
     else:
         candidates = (await session.scalars(stmt.where(Template.status == "published"))).all()
         template = max(candidates, key=lambda t: version_key(t.version), default=None)
@@ -605,11 +648,13 @@ async def current_template(
 
 
 async def question_links(
-    session: AsyncSession, *, question_ref: str, version: str | None
+    session: AsyncSession, *, question_ref: str, version: str | None, principal: Principal | None
 ) -> dict[str, Any]:
     """Every question linked to this one through concepts, with relations and transforms."""
     convention, cycle, qid = parse_question_ref(question_ref)
-    template = await current_template(session, cycle_ref=f"{convention}:{cycle}", version=version)
+    template = await current_template(
+        session, cycle_ref=f"{convention}:{cycle}", version=version, principal=principal
+    )
     question = question_index(template).get(qid)
     if question is None:
         raise NotFound(f"{convention}:{cycle} {template.version} has no question {qid!r}")
@@ -640,6 +685,8 @@ async def question_links(
     for mine in own:
         for other in others:
             if other.concept_id != mine.concept_id or other.id == mine.id:
+                continue
+            if not _visible(principal, other.template):
                 continue
             links.append(
                 {

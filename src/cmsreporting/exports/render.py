@@ -18,7 +18,8 @@ from typing import IO, Any
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cmsreporting.i18n import pick
+from cmsreporting.errors import FieldError, InvalidInput
+from cmsreporting.i18n import choose_language, pick
 
 YES_NO = {
     "en": ("Yes", "No"),
@@ -89,7 +90,7 @@ def code_text(value: Any) -> str:
 def labels_for(document: dict[str, Any], lang: str | None) -> Labels:
     """Labels in `lang` when the template has it, else in its first language."""
     languages: list[str] = document["languages"]
-    return Labels(lang=lang if lang in languages else languages[0], fallback=languages[0])
+    return Labels(lang=choose_language(languages, lang, None), fallback=languages[0])
 
 
 # --- one submission ----------------------------------------------------------------------
@@ -261,12 +262,23 @@ def report_csv(
     return out.getvalue()
 
 
-def _sheet_name(base: str, used: set[str]) -> str:
-    name = "".join(ch if ch not in "[]:*?/\\" else "_" for ch in base)[:31] or "Sheet"
+EXCEL_CELL_LIMIT = 32767
+WORKBOOK_OPTIONS = {
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+
+
+def sheet_name(base: str, used: set[str]) -> str:
+    """A worksheet name Excel accepts: no []:*?/\\, at most 31 characters, no apostrophe at
+    either end, unique in the workbook."""
+    name = "".join(ch if ch not in "[]:*?/\\" else "_" for ch in base)[:31].strip("'")
+    name = name or "Sheet"
     candidate, n = name, 2
     while candidate.lower() in used:
         suffix = f" ({n})"
-        candidate, n = name[: 31 - len(suffix)] + suffix, n + 1
+        candidate, n = name[: 31 - len(suffix)].rstrip("'") + suffix, n + 1
     used.add(candidate.lower())
     return candidate
 
@@ -280,11 +292,13 @@ def report_xlsx(
     labels: Labels,
 ) -> None:
     """A workbook: a sheet per top-level section, table questions as real Excel tables."""
-    book = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_numbers": False})
+    for cell in cells(document, values, provenance, labels, include_unanswered=False):
+        check_cell_length(cell.label, f"{meta.party} {cell.question}")
+    book = xlsxwriter.Workbook(target, {"in_memory": True, **WORKBOOK_OPTIONS})
     bold = book.add_format({"bold": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     used: set[str] = set()
-    about = book.add_worksheet(_sheet_name("Report", used))
+    about = book.add_worksheet(sheet_name("Report", used))
     for row, (key, text) in enumerate(
         (
             ("Report", labels.text(document["title"])),
@@ -305,7 +319,7 @@ def report_xlsx(
     about.set_column(1, 1, 80)
     for section in document["sections"]:
         sheet = book.add_worksheet(
-            _sheet_name(f"{section['id']} {labels.text(section['title'])}", used)
+            sheet_name(f"{section['id']} {labels.text(section['title'])}", used)
         )
         sheet.set_column(0, 0, 14)
         sheet.set_column(1, 1, 60, wrap)
@@ -358,6 +372,16 @@ def report_xlsx(
     book.close()
 
 
+def check_cell_length(text: str, where: str) -> None:
+    """Refuse a value longer than an Excel cell holds, rather than cut it."""
+    if len(text) > EXCEL_CELL_LIMIT:
+        raise InvalidInput(
+            f"{where}: an answer of {len(text)} characters is longer than an Excel cell holds "
+            f"({EXCEL_CELL_LIMIT}); export it as CSV or JSON instead",
+            errors=[FieldError("/format", "xlsx cannot hold this report", **{"in": "query"})],
+        )
+
+
 def _unique_headers(headers: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     result = []
@@ -408,6 +432,8 @@ class PartyReport:
     status: str
     submitted_at: str
     values: dict[str, Any]
+    template_version: str = ""
+    template_id: int = 0
 
 
 LONG_HEADER = ("party", "question", "row", "column", "value", "value_label")
@@ -466,6 +492,7 @@ def jsonl_line(report: PartyReport, meta: dict[str, Any]) -> str:
             meta
             | {
                 "party": report.party,
+                "template_version": report.template_version,
                 "version": report.version,
                 "status": report.status,
                 "submitted_at": report.submitted_at,

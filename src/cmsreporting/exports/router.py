@@ -73,14 +73,21 @@ async def export_cycle(
     plan = await service.plan_cycle_export(
         session, principal=principal, cycle_ref=ref, status=status
     )
-    body = service.stream_cycle(
-        request.app.state.session_factory,
-        plan,
-        fmt=format,
-        layout=layout,
-        lang=lang,
-        as_labels=values == "labels",
-    )
+    if format == "xlsx":
+        # built within the request, so a report Excel cannot hold is refused with a 4xx
+        path = await service.build_cycle_xlsx(
+            session, plan, lang=lang, as_labels=values == "labels"
+        )
+        body = service.file_chunks(path)
+    else:
+        body = service.stream_cycle(
+            request.app.state.session_factory,
+            plan,
+            fmt=format,
+            layout=layout,
+            lang=lang,
+            as_labels=values == "labels",
+        )
     filename = service.export_filename(plan, format, layout)
     return StreamingResponse(
         body,

@@ -98,6 +98,20 @@ class CycleExport:
     status: str | None
     parties: int
     only_accepted: bool
+    documents: dict[int, dict[str, Any]]
+
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        """The questions of every template version in the export: the newest version's in
+        its order, then those only older versions have (so no submitted value is left out)."""
+        seen: dict[str, dict[str, Any]] = {}
+        newest_first = [self.template.document] + [
+            d for tid, d in sorted(self.documents.items(), reverse=True) if tid != self.template.id
+        ]
+        for document in newest_first:
+            for _, question in iter_questions(document):
+                seen.setdefault(question["id"], question)
+        return list(seen.values())
 
 
 def can_export_cycle(principal: Principal, convention: str) -> bool:
@@ -106,32 +120,35 @@ def can_export_cycle(principal: Principal, convention: str) -> bool:
 
 
 def _latest_query(cycle_id: int, status: str | None) -> Select[Any]:
-    chosen = select(Submission).where(Submission.cycle_id == cycle_id)
-    if status:
-        chosen = chosen.where(Submission.status == status)
+    """Each Party's latest version, kept when it has the status asked for."""
     newest = (
         select(Submission.party_iso3, func.max(Submission.version).label("version"))
         .where(Submission.cycle_id == cycle_id)
         .group_by(Submission.party_iso3)
+        .subquery()
     )
-    if status:
-        newest = newest.where(Submission.status == status)
-    sub = newest.subquery()
-    return (
+    query = (
         select(
             Submission.party_iso3,
             Submission.version,
             Submission.status,
             Submission.submitted_at,
             Submission.values,
+            Submission.template_id,
+            Template.version,
         )
         .join(
-            sub,
-            (sub.c.party_iso3 == Submission.party_iso3) & (sub.c.version == Submission.version),
+            newest,
+            (newest.c.party_iso3 == Submission.party_iso3)
+            & (newest.c.version == Submission.version),
         )
+        .join(Template, Template.id == Submission.template_id)
         .where(Submission.cycle_id == cycle_id)
         .order_by(Submission.party_iso3)
     )
+    if status:
+        query = query.where(Submission.status == status)
+    return query
 
 
 async def plan_cycle_export(
@@ -145,9 +162,15 @@ async def plan_cycle_export(
     if only_accepted:
         status = "accepted"
     template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
-    counted = await session.scalar(
-        select(func.count()).select_from(_latest_query(cycle.id, status).subquery())
-    )
+    selected = _latest_query(cycle.id, status).subquery()
+    counted = await session.scalar(select(func.count()).select_from(selected))
+    used = set((await session.scalars(select(selected.c.template_id).distinct())).all())
+    documents = {template.id: template.document}
+    if used - {template.id}:
+        rows = await session.execute(
+            select(Template.id, Template.document).where(Template.id.in_(used - {template.id}))
+        )
+        documents.update(dict(rows.all()))
     return CycleExport(
         cycle_id=cycle.id,
         cycle_ref=cycle.ref,
@@ -155,18 +178,57 @@ async def plan_cycle_export(
         status=status,
         parties=int(counted or 0),
         only_accepted=only_accepted,
+        documents=documents,
     )
 
 
-async def _reports(
-    factory: async_sessionmaker[AsyncSession], plan: CycleExport
-) -> AsyncIterator[render.PartyReport]:
-    async with factory() as session, session.begin():
-        result = await session.stream(
-            _latest_query(plan.cycle_id, plan.status).execution_options(yield_per=32)
+Source = AsyncSession | async_sessionmaker[AsyncSession]
+
+
+async def _reports(source: Source, plan: CycleExport) -> AsyncIterator[render.PartyReport]:
+    """The selected submissions, a few at a time: in the given session, or in a session of
+    its own when given a factory (a streamed response outlives the request's session)."""
+    if isinstance(source, AsyncSession):
+        async for report in _read(source, plan):
+            yield report
+        return
+    async with source() as session, session.begin():
+        async for report in _read(session, plan):
+            yield report
+
+
+async def _read(session: AsyncSession, plan: CycleExport) -> AsyncIterator[render.PartyReport]:
+    result = await session.stream(
+        _latest_query(plan.cycle_id, plan.status).execution_options(yield_per=32)
+    )
+    async for party, version, status, submitted_at, values, template_id, t_version in result:
+        yield render.PartyReport(
+            party, version, status, submitted_at.isoformat(), values, t_version, template_id
         )
-        async for party, version, status, submitted_at, values in result:
-            yield render.PartyReport(party, version, status, submitted_at.isoformat(), values)
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    """Questions and labels of each template version of an export."""
+
+    questions: dict[int, list[dict[str, Any]]]
+    labels: dict[int, render.Labels]
+    union: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, plan: CycleExport, lang: str | None) -> _Shapes:
+        return cls(
+            questions={tid: [q for _, q in iter_questions(d)] for tid, d in plan.documents.items()},
+            labels={tid: render.labels_for(d, lang) for tid, d in plan.documents.items()},
+            union=plan.questions,
+        )
+
+    def wide(self, report: render.PartyReport, as_labels: bool) -> list[Any]:
+        own = {q["id"]: q for q in self.questions[report.template_id]}
+        columns = [own.get(q["id"], q) for q in self.union]
+        return render.wide_row(
+            report, columns, self.labels[report.template_id], as_labels=as_labels
+        )
 
 
 async def stream_cycle(
@@ -180,16 +242,17 @@ async def stream_cycle(
     progress: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
     """The cycle's submissions, a Party at a time: memory does not grow with the Parties."""
-    document = plan.template.document
-    labels = render.labels_for(document, lang)
-    questions = [q for _, q in iter_questions(document)]
+    shapes = _Shapes.of(plan, lang)
     done = 0
     if fmt == "xlsx":
-        async for chunk in _stream_xlsx(factory, plan, questions, labels, as_labels, progress):
+        path = await build_cycle_xlsx(
+            factory, plan, lang=lang, as_labels=as_labels, progress=progress
+        )
+        async for chunk in file_chunks(path):
             yield chunk
         return
     if fmt == "jsonl":
-        meta = {"cycle": plan.cycle_ref, "template_version": plan.template.version}
+        meta = {"cycle": plan.cycle_ref}
         async for report in _reports(factory, plan):
             yield render.jsonl_line(report, meta).encode()
             done += 1
@@ -199,82 +262,91 @@ async def stream_cycle(
     if layout == "long":
         yield render.csv_line(render.LONG_HEADER).encode()
         async for report in _reports(factory, plan):
-            yield "".join(
-                render.csv_line(r) for r in render.long_rows(report, questions, labels)
-            ).encode()
+            rows = render.long_rows(
+                report, shapes.questions[report.template_id], shapes.labels[report.template_id]
+            )
+            yield "".join(render.csv_line(r) for r in rows).encode()
             done += 1
             if progress:
                 progress(done)
         return
-    yield render.csv_line(render.wide_header(questions)).encode()
+    yield render.csv_line(render.wide_header(shapes.union)).encode()
     async for report in _reports(factory, plan):
-        yield render.csv_line(
-            render.wide_row(report, questions, labels, as_labels=as_labels)
-        ).encode()
+        yield render.csv_line(shapes.wide(report, as_labels)).encode()
         done += 1
         if progress:
             progress(done)
 
 
-async def _stream_xlsx(
-    factory: async_sessionmaker[AsyncSession],
+async def build_cycle_xlsx(
+    source: Source,
     plan: CycleExport,
-    questions: list[dict[str, Any]],
-    labels: render.Labels,
+    *,
+    lang: str | None,
     as_labels: bool,
-    progress: Callable[[int], None] | None,
-) -> AsyncIterator[bytes]:
-    """A wide sheet plus a sheet per table question, written in constant-memory mode."""
+    progress: Callable[[int], None] | None = None,
+) -> str:
+    """Write the cycle's workbook to a temporary file in constant-memory mode: a wide sheet
+    plus a sheet per table question. A value longer than an Excel cell refuses the export
+    before any byte is sent. Returns the file's path; file_chunks() sends and removes it."""
+    shapes = _Shapes.of(plan, lang)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        book = xlsxwriter.Workbook(
-            path, {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False}
-        )
+        book = xlsxwriter.Workbook(path, {"constant_memory": True, **render.WORKBOOK_OPTIONS})
         bold = book.add_format({"bold": True})
         used: set[str] = set()
-        wide = book.add_worksheet(render._sheet_name("Parties", used))
-        wide.write_row(0, 0, render.wide_header(questions), bold)
-        tables = [q for q in questions if q["type"] == "table"]
+        wide = book.add_worksheet(render.sheet_name("Parties", used))
+        wide.write_row(0, 0, render.wide_header(shapes.union), bold)
+        tables = [q for q in shapes.union if q["type"] == "table"]
         table_sheets = {}
         next_row = {}
         for question in tables:
-            sheet = book.add_worksheet(render._sheet_name(question["id"], used))
+            sheet = book.add_worksheet(render.sheet_name(question["id"], used))
             sheet.write_row(0, 0, ["party", "row", *(c["id"] for c in question["columns"])], bold)
             table_sheets[question["id"]] = sheet
             next_row[question["id"]] = 1
         row = 1
-        async for report in _reports(factory, plan):
-            wide.write_row(row, 0, render.wide_row(report, questions, labels, as_labels=as_labels))
+        async for report in _reports(source, plan):
+            line = shapes.wide(report, as_labels)
+            for cell in line:
+                if isinstance(cell, str):
+                    render.check_cell_length(cell, report.party)
+            wide.write_row(row, 0, line)
             row += 1
+            labels = shapes.labels[report.template_id]
             for question in tables:
                 value = report.values.get(question["id"])
                 if not isinstance(value, list):
                     continue
                 sheet = table_sheets[question["id"]]
                 for index, cells in enumerate(value):
-                    sheet.write_row(
-                        next_row[question["id"]],
-                        0,
-                        [
-                            report.party,
-                            index,
-                            *(
-                                (
-                                    labels.value(c, cells.get(c["id"]))
-                                    if as_labels
-                                    else render.code_text(cells.get(c["id"]))
-                                )
-                                if isinstance(cells, dict)
-                                else ""
-                                for c in question["columns"]
-                            ),
-                        ],
-                    )
+                    texts = [
+                        (
+                            labels.value(c, cells.get(c["id"]))
+                            if as_labels
+                            else render.code_text(cells.get(c["id"]))
+                        )
+                        if isinstance(cells, dict)
+                        else ""
+                        for c in question["columns"]
+                    ]
+                    for text in texts:
+                        render.check_cell_length(text, f"{report.party} {question['id']}")
+                    sheet.write_row(next_row[question["id"]], 0, [report.party, index, *texts])
                     next_row[question["id"]] += 1
             if progress:
                 progress(row - 1)
         book.close()
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+async def file_chunks(path: str) -> AsyncIterator[bytes]:
+    """The bytes of a temporary file, in chunks; the file is removed afterwards."""
+    try:
         with open(path, "rb") as produced:  # noqa: ASYNC230 - a local temp file, read in chunks
             while chunk := produced.read(CHUNK):
                 yield chunk

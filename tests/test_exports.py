@@ -1,0 +1,1310 @@
+"""Exports of submitted reports through the HTTP API, every format parsed back.
+
+One submission (GET /api/v1/submissions/{id}/export) is checked value by value against what was
+submitted (GET /api/v1/submissions/{id}): JSON with the json module, CSV with the csv module,
+XLSX with openpyxl and the printable HTML with html.parser. The exports of a whole cycle
+(GET /api/v1/cycles/{ref}/export) are checked cell by cell against the single exports of every
+Party. Most tests use a small template published here, with English and French labels on its
+sections, questions, options and table columns, so labels can be checked exactly; one test
+exports a report on the bundled CMS template.
+
+The labels expected here are worked out from the template document by this module, not by the
+renderers under test: booleans read Yes/No (Oui/Non in French), options read their label,
+several options are joined by "; ", and the value codes read true/false, the option codes, the
+number, or the table's rows as JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from openpyxl.utils.cell import range_boundaries
+
+from tests.helpers import assert_problem, questions_of, sample_value
+from tests.test_journey import _shared_concept
+
+Headers = dict[str, dict[str, str]]
+Json = dict[str, Any]
+
+CYCLE = "CMS:EXP1"
+YES_NO = {"en": ("Yes", "No"), "fr": ("Oui", "Non")}
+SUBMISSION_CSV_HEADER = [
+    "section",
+    "question",
+    "question_text",
+    "row",
+    "column",
+    "column_text",
+    "value_code",
+    "value_label",
+    "provenance",
+]
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PARTIES = ["KEN", "TZA", "UGA", "RWA", "ETH", "FRA", "DEU", "BRA"]
+
+
+# --- a small template with labels in two languages ------------------------------------------
+
+
+def _label(en: str, fr: str) -> dict[str, str]:
+    return {"en": en, "fr": fr}
+
+
+def _option(code: str, en: str, fr: str) -> Json:
+    return {"code": code, "label": _label(en, fr)}
+
+
+THREATS = [
+    _option("habitat", "Habitat loss", "Perte d'habitat"),
+    _option("bycatch", "Bycatch", "Prises accessoires"),
+    _option("climate", "Climate change", "Changement climatique"),
+]
+
+
+def export_template(code: str = "EXP1", version: str = "1.0.0") -> Json:
+    """Two top-level sections (one nested section), a boolean, a number, a multi_choice, a
+    single_choice, a date, free text, a table of five column types and a hidden question."""
+    return {
+        "convention": "CMS",
+        "cycle": code,
+        "version": version,
+        "languages": ["en", "fr"],
+        "title": _label("Export test report", "Rapport de test des exports"),
+        "sections": [
+            {
+                "id": "A",
+                "title": _label("General", "Généralités"),
+                "questions": [
+                    {
+                        "id": "A.1",
+                        "type": "boolean",
+                        "text": _label(
+                            "Is there a national strategy?", "Existe-t-il une stratégie nationale ?"
+                        ),
+                        "required": True,
+                    },
+                    {
+                        "id": "A.2",
+                        "type": "number",
+                        "integer": True,
+                        "min": 0,
+                        "text": _label("Number of protected areas", "Nombre d'aires protégées"),
+                        "required": True,
+                    },
+                    {
+                        "id": "A.3",
+                        "type": "multi_choice",
+                        "text": _label("Main threats", "Principales menaces"),
+                        "options": THREATS,
+                    },
+                    {
+                        "id": "A.4",
+                        "type": "text",
+                        "max_length": 100000,
+                        "text": _label("Comments", "Commentaires"),
+                    },
+                ],
+                "sections": [
+                    {
+                        "id": "A.S",
+                        "title": _label("Priorities", "Priorités"),
+                        "questions": [
+                            {
+                                "id": "A.S.1",
+                                "type": "single_choice",
+                                "text": _label("Priority group", "Groupe prioritaire"),
+                                "options": [
+                                    _option("birds", "Birds", "Oiseaux"),
+                                    _option("mammals", "Marine mammals", "Mammifères marins"),
+                                ],
+                            },
+                            {
+                                "id": "A.S.2",
+                                "type": "date",
+                                "text": _label("Date of the last survey", "Date du dernier relevé"),
+                            },
+                        ],
+                    }
+                ],
+            },
+            {
+                "id": "B",
+                "title": _label("Species", "Espèces"),
+                "questions": [
+                    {
+                        "id": "B.1",
+                        "type": "table",
+                        "text": _label("Populations monitored", "Populations suivies"),
+                        "max_rows": 100,
+                        "columns": [
+                            {"id": "species", "type": "text", "text": _label("Species", "Espèce")},
+                            {
+                                "id": "count",
+                                "type": "number",
+                                "text": _label("Individuals", "Individus"),
+                            },
+                            {
+                                "id": "trend",
+                                "type": "single_choice",
+                                "text": _label("Trend", "Tendance"),
+                                "options": [
+                                    _option("up", "Increasing", "En hausse"),
+                                    _option("down", "Declining", "En baisse"),
+                                ],
+                            },
+                            {
+                                "id": "migratory",
+                                "type": "boolean",
+                                "text": _label("Migratory", "Migratrice"),
+                            },
+                            {
+                                "id": "threats",
+                                "type": "multi_choice",
+                                "text": _label("Threats", "Menaces"),
+                                "options": THREATS,
+                            },
+                        ],
+                    },
+                    {
+                        "id": "B.2",
+                        "type": "boolean",
+                        "text": _label("Is there a recovery plan?", "Existe-t-il un plan ?"),
+                    },
+                    {
+                        "id": "B.2a",
+                        "type": "text",
+                        "text": _label("Describe the plan", "Décrivez le plan"),
+                        "visible_if": {"question": "B.2", "equals": True},
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def party_values(i: int) -> Json:
+    """The answers of the i-th Party: each differs from the others, some are left out."""
+    threats = [["habitat"], ["bycatch", "climate"], ["habitat", "bycatch", "climate"]][i % 3]
+    values: Json = {
+        "A.1": i % 2 == 0,
+        "A.2": 10 * i + 3,
+        "A.4": f'Party {i}: "quoted", <b>bold</b> & more;\nsecond line — ünïcödé 東京',
+        "A.S.2": f"2026-0{i % 9 + 1}-1{i % 10}",
+        "B.1": [
+            {
+                "species": f"Species {i}-{r}",
+                "count": 12.5 + r + i,
+                "trend": "up" if (r + i) % 2 else "down",
+                "migratory": r % 2 == 0,
+                "threats": threats[: r + 1],
+            }
+            for r in range(i % 3 + 1)
+        ],
+        "B.2": i % 3 != 1,
+        # hidden when B.2 is false: submitted without it then
+        "B.2a": f"Plan of Party {i}",
+    }
+    if i % 3 != 2:
+        values["A.3"] = threats
+    if i % 4 != 3:
+        values["A.S.1"] = "birds" if i % 2 else "mammals"
+    if i % 2:
+        # a table row that leaves optional cells empty
+        values["B.1"].append({"species": f"Unnamed {i}", "migratory": False})
+    return values
+
+
+# --- filling and submitting reports as the admin ----------------------------------------------
+
+
+async def publish(client: httpx.AsyncClient, auth: Headers, document: Json) -> int:
+    """Create the document's cycle when needed, import the document and publish it."""
+    admin = auth["admin"]
+    ref = f"{document['convention']}:{document['cycle']}"
+    if (await client.get(f"/api/v1/cycles/{ref}")).status_code == 404:
+        cycle = {
+            "convention": document["convention"],
+            "code": document["cycle"],
+            "title": f"{ref} exports",
+            "opens_on": "2026-01-01",
+            "due_on": "2026-12-31",
+        }
+        made = await client.post("/api/v1/cycles", json=cycle, headers=admin)
+        assert made.status_code == 201, made.text
+    imported = await client.post("/api/v1/templates", json=document, headers=admin)
+    assert imported.status_code == 201, imported.text
+    tid: int = imported.json()["id"]
+    published = await client.post(f"/api/v1/templates/{tid}/publish", headers=admin)
+    assert published.status_code == 200, published.text
+    return tid
+
+
+@dataclass
+class Reporter:
+    """Opens workspaces, answers and submits reports for any Party, as one user."""
+
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    cycle: str = CYCLE
+    workspaces: dict[str, int] = field(default_factory=dict)
+
+    async def workspace(self, party: str) -> int:
+        """The Party's workspace on the cycle, made (with the membership) the first time."""
+        if party not in self.workspaces:
+            convention = self.cycle.split(":")[0]
+            member = await self.client.put(
+                f"/api/v1/parties/{party}/memberships/{convention}", json={}, headers=self.headers
+            )
+            assert member.status_code in (200, 201), member.text
+            made = await self.client.post(
+                "/api/v1/workspaces",
+                json={"party": party, "cycles": [self.cycle]},
+                headers=self.headers,
+            )
+            assert made.status_code == 201, made.text
+            self.workspaces[party] = made.json()["id"]
+        return self.workspaces[party]
+
+    async def answer(self, party: str, values: Json) -> None:
+        """Write these answers and clear every other answer of the cycle."""
+        wid = await self.workspace(party)
+        base = f"/api/v1/workspaces/{wid}/answers"
+        stored = (await self.client.get(base, headers=self.headers)).json()["answers"]
+        revisions = {a["slot"]: a["revision"] for a in stored}
+        batch = [
+            {"slot": f"{self.cycle}:{qid}", "value": value, "base_revision": revisions.get(slot, 0)}
+            for qid, value in values.items()
+            for slot in [f"{self.cycle}:{qid}"]
+        ]
+        batch += [
+            {"slot": a["slot"], "value": None, "base_revision": a["revision"]}
+            for a in stored
+            if a["slot"].removeprefix(f"{self.cycle}:") not in values and a["value"] is not None
+        ]
+        saved = await self.client.patch(base, json={"answers": batch}, headers=self.headers)
+        assert saved.status_code == 200, saved.text
+
+    async def submit(self, party: str, values: Json | None = None) -> int:
+        """Answer (when values are given) and submit; the new submission's id."""
+        if values is not None:
+            await self.answer(party, values)
+        wid = await self.workspace(party)
+        submitted = await self.client.post(
+            f"/api/v1/workspaces/{wid}/submit",
+            json={"cycles": [self.cycle]},
+            headers=self.headers | {"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert submitted.status_code == 201, submitted.text
+        sid: int = submitted.json()["submissions"][0]["id"]
+        return sid
+
+
+async def decide(
+    client: httpx.AsyncClient, auth: Headers, sid: int, decision: str, who: str = "cms_sec"
+) -> None:
+    """Accept or return a submission."""
+    body = {"comment": "Please complete section B."} if decision == "return" else {}
+    done = await client.post(f"/api/v1/submissions/{sid}/{decision}", json=body, headers=auth[who])
+    assert done.status_code == 200, done.text
+
+
+async def submission(client: httpx.AsyncClient, auth: Headers, sid: int) -> Json:
+    """A submission with its values and provenance, as the admin reads it."""
+    got = await client.get(f"/api/v1/submissions/{sid}", headers=auth["admin"])
+    assert got.status_code == 200, got.text
+    body: Json = got.json()
+    return body
+
+
+async def document_of(client: httpx.AsyncClient, sub: Json) -> Json:
+    """The template document a submission was made on."""
+    got = await client.get(f"/api/v1/templates/{sub['template_id']}/document")
+    assert got.status_code == 200, got.text
+    body: Json = got.json()
+    return body
+
+
+async def export(
+    client: httpx.AsyncClient, headers: dict[str, str], sid: int, fmt: str, lang: str | None = None
+) -> httpx.Response:
+    """GET one submission's export; asserts it succeeded."""
+    params = {"format": fmt} | ({"lang": lang} if lang else {})
+    got = await client.get(f"/api/v1/submissions/{sid}/export", params=params, headers=headers)
+    assert got.status_code == 200, got.text
+    return got
+
+
+# --- what a value and its label must read -----------------------------------------------------
+
+
+def text_of(label: dict[str, str] | None, lang: str, first: str) -> str:
+    """A label's text in lang, else in the template's first language."""
+    if not label:
+        return ""
+    return label.get(lang) or label.get(first) or next(iter(label.values()))
+
+
+def parse_code(field_: Json, text: str) -> Any:
+    """A value read back from its code text (None for an empty cell)."""
+    if text == "":
+        return None
+    kind = field_["type"]
+    if kind == "boolean":
+        return {"true": True, "false": False}[text]
+    if kind == "number":
+        return float(text)
+    if kind == "multi_choice":
+        return text.split("; ")
+    if kind == "table":
+        return json.loads(text)
+    return text
+
+
+def parse_label(field_: Json, text: str, lang: str, first: str) -> Any:
+    """A value read back from its label in lang (None for an empty cell)."""
+    if text == "":
+        return None
+    kind = field_["type"]
+    if kind == "boolean":
+        yes, no = YES_NO[lang]
+        return {yes: True, no: False}[text]
+    if kind == "number":
+        return float(text)
+    if kind in ("single_choice", "multi_choice"):
+        codes = {text_of(o["label"], lang, first): o["code"] for o in field_["options"]}
+        if kind == "single_choice":
+            return codes[text]
+        return [codes[part] for part in text.split("; ")]
+    return text
+
+
+def expected_label(field_: Json, value: Any, lang: str, first: str) -> str:
+    """The label a person reads for a value that is not a number."""
+    if value is None:
+        return ""
+    kind = field_["type"]
+    if kind == "boolean":
+        return YES_NO[lang][0 if value else 1]
+    if kind in ("single_choice", "multi_choice"):
+        labels = {o["code"]: text_of(o["label"], lang, first) for o in field_["options"]}
+        codes = value if isinstance(value, list) else [value]
+        return "; ".join(labels[c] for c in codes)
+    return str(value)
+
+
+def assert_label(field_: Json, text: str, value: Any, lang: str, first: str) -> None:
+    """The label of a value is the right one (a number reads as itself)."""
+    if field_["type"] == "number" and value is not None:
+        assert float(text) == value, (field_["id"], text, value)
+    else:
+        assert text == expected_label(field_, value, lang, first), (field_["id"], text, value)
+
+
+def walk_sections(sections: list[Json], depth: int = 0) -> Iterator[tuple[int, Json, list[Json]]]:
+    """(depth, section, its own questions) in document order."""
+    for section in sections:
+        yield depth, section, section.get("questions", [])
+        yield from walk_sections(section.get("sections", []), depth + 1)
+
+
+def walk_questions(document: Json) -> Iterator[tuple[str, Json]]:
+    """(section id, question) of every question in document order."""
+    for _, section, questions in walk_sections(document["sections"]):
+        for question in questions:
+            yield section["id"], question
+
+
+def sheet_name(base: str) -> str:
+    """An Excel sheet name: no []:*?/\\ and at most 31 characters."""
+    return "".join("_" if ch in "[]:*?/\\" else ch for ch in base)[:31]
+
+
+# --- checks of the four single-submission formats ---------------------------------------------
+
+
+def check_json(document: Json, sub: Json, body: Json, lang: str) -> None:
+    """The JSON export is shaped like the template and holds every submitted value."""
+    first = document["languages"][0]
+    values, provenance = sub["values"], sub["provenance"]
+    assert body["submission_id"] == sub["id"]
+    assert body["party"] == sub["party"]
+    assert body["convention"] == sub["convention"]
+    assert body["cycle"] == sub["cycle"]
+    assert body["template_version"] == sub["template_version"]
+    assert body["submission_version"] == sub["version"]
+    assert body["status"] == sub["status"]
+    assert body["submitted_at"] == sub["submitted_at"]
+    assert body["submitted_by"] == sub["submitted_by"]
+    assert body["lang"] == lang
+    assert body["title"] == text_of(document["title"], lang, first)
+    seen: list[str] = []
+
+    def compare(exported: list[Json], sections: list[Json]) -> None:
+        assert [s["id"] for s in exported] == [s["id"] for s in sections]
+        for got, section in zip(exported, sections, strict=True):
+            assert got["title"] == text_of(section["title"], lang, first)
+            answered = [q for q in section.get("questions", []) if q["id"] in values]
+            assert [q["id"] for q in got["questions"]] == [q["id"] for q in answered]
+            for item, question in zip(got["questions"], answered, strict=True):
+                qid = question["id"]
+                seen.append(qid)
+                assert item["text"] == text_of(question["text"], lang, first)
+                assert item["type"] == question["type"]
+                assert item["value"] == values[qid]
+                assert item["provenance"] == provenance[qid]
+                if question["type"] != "table":
+                    assert_label(question, item["value_label"], values[qid], lang, first)
+                    continue
+                columns = question["columns"]
+                assert item["columns"] == [
+                    {"id": c["id"], "text": text_of(c["text"], lang, first)} for c in columns
+                ]
+                assert len(item["rows_labels"]) == len(values[qid])
+                for labels, row in zip(item["rows_labels"], values[qid], strict=True):
+                    for text, column in zip(labels, columns, strict=True):
+                        assert_label(column, text, row.get(column["id"]), lang, first)
+            compare(got["sections"], section.get("sections", []))
+
+    compare(body["sections"], document["sections"])
+    assert sorted(seen) == sorted(values)
+
+
+def check_csv(document: Json, sub: Json, text: str, lang: str) -> list[dict[str, str]]:
+    """The CSV export has a row per question or table cell; returns its records."""
+    first = document["languages"][0]
+    values, provenance = sub["values"], sub["provenance"]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    assert reader.fieldnames == SUBMISSION_CSV_HEADER
+    records = list(reader)
+    expected: list[tuple[str, str, str, str]] = []
+    for section_id, question in walk_questions(document):
+        value = values.get(question["id"])
+        if question["type"] == "table" and isinstance(value, list):
+            for index in range(len(value)):
+                for column in question["columns"]:
+                    expected.append((section_id, question["id"], str(index), column["id"]))
+        else:
+            expected.append((section_id, question["id"], "", ""))
+    assert [(r["section"], r["question"], r["row"], r["column"]) for r in records] == expected
+    questions = questions_of(document)
+    answered: set[str] = set()
+    for record in records:
+        question = questions[record["question"]]
+        qid = question["id"]
+        assert record["question_text"] == text_of(question["text"], lang, first)
+        assert record["provenance"] == provenance.get(qid, "")
+        if record["column"]:
+            column = next(c for c in question["columns"] if c["id"] == record["column"])
+            assert record["column_text"] == text_of(column["text"], lang, first)
+            cell = values[qid][int(record["row"])].get(column["id"])
+            assert parse_code(column, record["value_code"]) == cell, record
+            assert_label(column, record["value_label"], cell, lang, first)
+            answered.add(qid)
+            continue
+        assert record["column_text"] == ""
+        value = values.get(qid)
+        assert parse_code(question, record["value_code"]) == value, record
+        if question["type"] != "table":
+            assert_label(question, record["value_label"], value, lang, first)
+        if value is not None:
+            answered.add(qid)
+    assert answered == set(values)
+    return records
+
+
+def _cell(value: Any) -> str:
+    """An XLSX cell's value as text ('' for an empty cell)."""
+    return "" if value is None else str(value)
+
+
+def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang: str) -> None:
+    """A sheet about the report, a sheet per top-level section, table questions as tables."""
+    first = document["languages"][0]
+    values, provenance = sub["values"], sub["provenance"]
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    expected_names = ["Report"] + [
+        sheet_name(f"{s['id']} {text_of(s['title'], lang, first)}") for s in document["sections"]
+    ]
+    assert book.sheetnames == expected_names
+    about = {_cell(row[0]): _cell(row[1]) for row in book["Report"].iter_rows(values_only=True)}
+    assert about == {
+        "Report": text_of(document["title"], lang, first),
+        "Party": f"{party_name} ({sub['party']})",
+        "Convention": sub["convention"],
+        "Cycle": sub["cycle"],
+        "Template version": sub["template_version"],
+        "Submission version": str(sub["version"]),
+        "Status": sub["status"],
+        "Submitted at": sub["submitted_at"],
+        "Submitted by": sub["submitted_by"],
+        "Language": lang,
+    }
+    seen: set[str] = set()
+    for section, name in zip(document["sections"], expected_names[1:], strict=True):
+        sheet = book[name]
+        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        assert rows[0][:5] == ["Question", "Text", "Answer", "Code", "Provenance"]
+        questions = [q for _, _, qs in walk_sections([section]) for q in qs]
+        # column A names each question once, in template order; tables sit below their question
+        at = {row[0]: index for index, row in enumerate(rows) if row and row[0]}
+        assert [row[0] for row in rows[1:] if row and row[0]] == [q["id"] for q in questions]
+        tables = {range_boundaries(t.ref)[1]: t for t in sheet.tables.values()}
+        for question in questions:
+            qid = question["id"]
+            row = rows[at[qid]] + [""] * 5
+            value = values.get(qid)
+            assert row[1] == text_of(question["text"], lang, first)
+            assert row[4] == provenance.get(qid, "")
+            if question["type"] != "table":
+                assert_label(question, row[2], value, lang, first)
+                assert parse_code(question, row[3]) == value, (qid, row)
+                if value is not None:
+                    seen.add(qid)
+                continue
+            header_row = at[qid] + 2  # 1-based row of the table's header, under the question
+            if not value:
+                assert header_row not in tables
+                continue
+            table = tables.pop(header_row)
+            min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+            columns = question["columns"]
+            assert (min_col, max_col, max_row) == (2, 1 + len(columns), min_row + len(value))
+            grid = [
+                [_cell(c) for c in r]
+                for r in sheet.iter_rows(
+                    min_row=min_row,
+                    max_row=max_row,
+                    min_col=min_col,
+                    max_col=max_col,
+                    values_only=True,
+                )
+            ]
+            assert grid[0] == [text_of(c["text"], lang, first) or c["id"] for c in columns]
+            assert [c.name for c in table.tableColumns] == grid[0]
+            for cells, submitted in zip(grid[1:], value, strict=True):
+                for text, column in zip(cells, columns, strict=True):
+                    cell = submitted.get(column["id"])
+                    assert parse_label(column, text, lang, first) == cell, (qid, text, cell)
+            seen.add(qid)
+        assert tables == {}, "an Excel table that belongs to no question"
+    assert seen == set(values)
+
+
+@dataclass
+class HtmlQuestion:
+    """One question as the printable report shows it."""
+
+    text: str = ""
+    answer: str | None = None
+    source: str | None = None
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+class ReportParser(HTMLParser):
+    """Reads the printable report back: title, metadata, headings, questions and tables."""
+
+    CAPTURED = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "th", "td"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang: str | None = None
+        self.title = ""
+        self.meta: dict[str, str] = {}
+        self.headings: list[tuple[int, str]] = []
+        self.questions: dict[str, HtmlQuestion] = {}
+        self._question: HtmlQuestion | None = None
+        self._capture: tuple[str, str] | None = None
+        self._buffer: list[str] = []
+        self._term = ""
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Note where captured texts start."""
+        found = dict(attrs)
+        classes = (found.get("class") or "").split()
+        ident = found.get("id") or ""
+        if tag == "html":
+            self.lang = found.get("lang")
+        elif tag == "div" and ident.startswith("q-"):
+            self._question = HtmlQuestion()
+            self.questions[ident[2:]] = self._question
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body and self._question is not None:
+            self._question.rows.append([])
+        if tag in self.CAPTURED:
+            self._start(tag, tag)
+        elif tag == "span" and "text" in classes:
+            self._start(tag, "text")
+        elif tag == "div" and "answer" in classes:
+            self._start(tag, "answer")
+        elif tag == "div" and "source" in classes:
+            self._start(tag, "source")
+
+    def _start(self, tag: str, kind: str) -> None:
+        assert self._capture is None, f"<{tag}> inside a captured <{self._capture[0]}>"
+        self._capture = (tag, kind)
+        self._buffer = []
+
+    def handle_data(self, data: str) -> None:
+        """Collect the text of the captured element."""
+        if self._capture is not None:
+            self._buffer.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        """Store a captured text where it belongs."""
+        if tag == "tbody":
+            self._in_body = False
+        if self._capture is None or self._capture[0] != tag:
+            return
+        kind, text = self._capture[1], "".join(self._buffer)
+        self._capture = None
+        question = self._question
+        if kind == "h1":
+            self.title = text
+        elif kind.startswith("h"):
+            self.headings.append((int(kind[1]), text))
+        elif kind == "dt":
+            self._term = text
+        elif kind == "dd":
+            self.meta[self._term] = text
+        elif question is not None and kind == "text":
+            question.text = text
+        elif question is not None and kind == "answer":
+            question.answer = text
+        elif question is not None and kind == "source":
+            question.source = text
+        elif question is not None and kind == "th":
+            question.headers.append(text)
+        elif question is not None and kind == "td":
+            question.rows[-1].append(text)
+
+
+def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str) -> None:
+    """The printable report: metadata, the section structure, labels, tables."""
+    first = document["languages"][0]
+    values, provenance = sub["values"], sub["provenance"]
+    page = ReportParser()
+    page.feed(text)
+    page.close()
+    assert page.lang == lang
+    assert page.title == text_of(document["title"], lang, first)
+    assert page.meta == {
+        "Party": f"{party_name} ({sub['party']})",
+        "Convention": sub["convention"],
+        "Cycle": sub["cycle"],
+        "Template version": sub["template_version"],
+        "Submission": f"version {sub['version']}, {sub['status']}",
+        "Submitted": f"{sub['submitted_at']} by {sub['submitted_by']}",
+    }
+    assert page.headings == [
+        (min(2 + depth, 6), f"{s['id']}. {text_of(s['title'], lang, first)}")
+        for depth, s, _ in walk_sections(document["sections"])
+    ]
+    answered = [(qid, q) for _, q in walk_questions(document) if (qid := q["id"]) in values]
+    assert list(page.questions) == [qid for qid, _ in answered]
+    for qid, question in answered:
+        shown = page.questions[qid]
+        assert shown.text == text_of(question["text"], lang, first)
+        if provenance[qid] == "native":
+            assert shown.source is None
+        else:
+            assert shown.source is not None
+            assert provenance[qid].removeprefix("concept:") in shown.source
+        if question["type"] != "table":
+            assert shown.answer is not None
+            assert_label(question, shown.answer, values[qid], lang, first)
+            assert shown.headers == []
+            continue
+        columns = question["columns"]
+        assert shown.headers == [text_of(c["text"], lang, first) or c["id"] for c in columns]
+        assert len(shown.rows) == len(values[qid])
+        for cells, row in zip(shown.rows, values[qid], strict=True):
+            for cell, column in zip(cells, columns, strict=True):
+                assert parse_label(column, cell, lang, first) == row.get(column["id"])
+
+
+async def check_every_format(
+    client: httpx.AsyncClient, auth: Headers, sid: int, lang: str, headers: dict[str, str]
+) -> None:
+    """Export one submission in the four formats and check each against the submission."""
+    sub = await submission(client, auth, sid)
+    document = await document_of(client, sub)
+    party = (await client.get(f"/api/v1/parties/{sub['party']}")).json()
+    stem = f"{sub['party']}_{sub['convention']}_{sub['cycle'].split(':')[1]}_v{sub['version']}"
+
+    got = await export(client, headers, sid, "json", lang)
+    assert got.headers["content-type"].startswith("application/json")
+    assert got.headers["content-disposition"] == f'attachment; filename="{stem}.json"'
+    check_json(document, sub, got.json(), lang)
+
+    got = await export(client, headers, sid, "csv", lang)
+    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-disposition"] == f'attachment; filename="{stem}.csv"'
+    check_csv(document, sub, got.content.decode("utf-8"), lang)
+
+    got = await export(client, headers, sid, "xlsx", lang)
+    assert got.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert got.headers["content-disposition"] == f'attachment; filename="{stem}.xlsx"'
+    check_xlsx(document, sub, party["name"], got.content, lang)
+
+    got = await export(client, headers, sid, "html", lang)
+    assert got.headers["content-type"].startswith("text/html")
+    assert got.headers["content-disposition"] == f'inline; filename="{stem}.html"'
+    check_html(document, sub, party["name"], got.text, lang)
+
+
+# --- one submission ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_one_submission_in_every_format(
+    client: httpx.AsyncClient, auth: Headers, lang: str
+) -> None:
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    plain = await reporter.submit("KEN", party_values(0))
+    gaps = await reporter.submit("TZA", party_values(7))
+    for sid in (plain, gaps):
+        await check_every_format(client, auth, sid, lang, auth["admin"])
+    sub = await submission(client, auth, gaps)
+    # B.2 is false for this Party, so its answer to B.2a was left out of the submission
+    assert sub["values"]["B.2"] is False
+    assert "B.2a" not in sub["values"]
+    assert "A.S.1" not in sub["values"]
+    assert sub["values"]["B.1"][-1] == {"species": "Unnamed 7", "migratory": False}
+
+
+async def test_labels_are_those_of_the_chosen_language(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """Spot checks of the French and English labels, written out in full."""
+    await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", party_values(1))
+    admin = auth["admin"]
+
+    def labels(records: list[dict[str, str]]) -> dict[tuple[str, str, str], str]:
+        return {(r["question"], r["row"], r["column"]): r["value_label"] for r in records}
+
+    def read(response: httpx.Response) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(response.text, newline="")))
+
+    fr = labels(read(await export(client, admin, sid, "csv", "fr")))
+    en = labels(read(await export(client, admin, sid, "csv", "en")))
+    assert fr[("A.1", "", "")] == "Non"
+    assert en[("A.1", "", "")] == "No"
+    assert fr[("A.3", "", "")] == "Prises accessoires; Changement climatique"
+    assert en[("A.3", "", "")] == "Bycatch; Climate change"
+    assert fr[("A.S.1", "", "")] == "Oiseaux"
+    assert fr[("B.1", "0", "trend")] == "En hausse"
+    assert en[("B.1", "1", "trend")] == "Declining"
+    assert fr[("B.1", "0", "migratory")] == "Oui"
+    assert fr[("B.1", "1", "threats")] == "Prises accessoires; Changement climatique"
+    assert fr[("B.1", "2", "trend")] == ""
+    assert fr[("B.1", "0", "count")] == "13.5"
+    body = (await export(client, admin, sid, "json", "fr")).json()
+    assert [s["title"] for s in body["sections"]] == ["Généralités", "Espèces"]
+    assert body["sections"][0]["sections"][0]["title"] == "Priorités"
+    # a language the template does not have falls back to its first language
+    assert (await export(client, admin, sid, "json", "de")).json()["lang"] == "en"
+    assert (await export(client, admin, sid, "json")).json()["lang"] == "en"
+    page = ReportParser()
+    page.feed((await export(client, admin, sid, "html", "fr")).text)
+    assert page.headings[:2] == [(2, "A. Généralités"), (3, "A.S. Priorités")]
+    assert page.questions["B.1"].headers == [
+        "Espèce",
+        "Individus",
+        "Tendance",
+        "Migratrice",
+        "Menaces",
+    ]
+    book = openpyxl.load_workbook(
+        io.BytesIO((await export(client, admin, sid, "xlsx", "fr")).content)
+    )
+    assert book.sheetnames == ["Report", "A Généralités", "B Espèces"]
+
+
+async def test_a_regional_language_tag_picks_its_language(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    tid = await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", party_values(0))
+    template = await client.get(f"/api/v1/templates/{tid}", params={"lang": "fr-FR"})
+    assert template.json()["lang"] == "fr"
+    body = (await export(client, auth["admin"], sid, "json", "fr-FR")).json()
+    assert body["sections"][0]["title"] == "Généralités"
+
+
+async def test_bundled_cms_report_with_a_shared_answer(
+    bare_client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """A Kenyan report on the bundled CMS template, one value fed by a shared concept."""
+    client, fp = bare_client, auth["ken_fp"]
+    await _shared_concept(client, auth)
+    made = await client.post(
+        "/api/v1/workspaces", json={"party": "KEN", "cycles": ["CMS:COP15"]}, headers=fp
+    )
+    assert made.status_code == 201, made.text
+    wid = made.json()["id"]
+    form = (await client.get(f"/api/v1/workspaces/{wid}/form", headers=fp)).json()
+    preview = (await client.get(f"/api/v1/workspaces/{wid}/preview/CMS:COP15", headers=fp)).json()
+    document = (await client.get(f"/api/v1/templates/{preview['template_id']}/document")).json()
+    questions = questions_of(document)
+    batch = [{"slot": "concept:nbsap.revised", "value": "yes", "base_revision": 0}]
+    for item in form["items"]:
+        if item["kind"] == "question":
+            qid = item["slot"].removeprefix("CMS:COP15:")
+            batch.append(
+                {"slot": item["slot"], "value": sample_value(questions[qid]), "base_revision": 0}
+            )
+    saved = await client.patch(
+        f"/api/v1/workspaces/{wid}/answers", json={"answers": batch}, headers=fp
+    )
+    assert saved.status_code == 200, saved.text
+    submitted = await client.post(
+        f"/api/v1/workspaces/{wid}/submit",
+        json={"cycles": ["CMS:COP15"]},
+        headers=fp | {"Idempotency-Key": "bundled-export"},
+    )
+    assert submitted.status_code == 201, submitted.text
+    sid = submitted.json()["submissions"][0]["id"]
+    sub = await submission(client, auth, sid)
+    assert sub["provenance"]["IV.2"] == "concept:nbsap.revised"
+    assert {"V.1b", "X.1"} <= set(sub["values"])
+    for lang in ("en", "fr"):
+        await check_every_format(client, auth, sid, lang, fp)
+    body = (await export(client, fp, sid, "json", "fr")).json()
+    assert body["title"] == document["title"]["fr"]
+    iv = next(s for s in body["sections"] if s["id"] == "IV")
+    iv2 = next(q for q in iv["questions"] if q["id"] == "IV.2")
+    assert (iv2["value"], iv2["value_label"], iv2["provenance"]) == (
+        True,
+        "Oui",
+        "concept:nbsap.revised",
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("admin", 200),
+        ("cms_sec", 200),
+        ("cbd_sec", 404),
+        ("ken_fp", 200),
+        ("tza_fp", 404),
+        ("reviewer", 404),
+    ],
+)
+async def test_who_exports_one_submission(
+    client: httpx.AsyncClient, auth: Headers, who: str, status: int
+) -> None:
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    kenya = await reporter.submit("KEN", party_values(0))
+    for fmt in ("json", "csv", "xlsx", "html"):
+        got = await client.get(
+            f"/api/v1/submissions/{kenya}/export", params={"format": fmt}, headers=auth[who]
+        )
+        if status == 200:
+            assert got.status_code == 200, got.text
+        else:
+            assert_problem(got, status)
+
+
+async def test_export_access_follows_the_submission(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """Reviewers once it is accepted; the Party's own focal point only; never anonymously."""
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    kenya = await reporter.submit("KEN", party_values(0))
+    tanzania = await reporter.submit("TZA", party_values(1))
+    url = "/api/v1/submissions/{}/export"
+    assert_problem(await client.get(url.format(kenya)), 401)
+    assert_problem(await client.get(url.format(tanzania), headers=auth["ken_fp"]), 404)
+    assert (await client.get(url.format(tanzania), headers=auth["tza_fp"])).status_code == 200
+    await decide(client, auth, kenya, "accept")
+    await decide(client, auth, tanzania, "return")
+    assert (await client.get(url.format(kenya), headers=auth["reviewer"])).status_code == 200
+    assert_problem(await client.get(url.format(tanzania), headers=auth["reviewer"]), 404)
+    assert_problem(await client.get(url.format(999999), headers=auth["admin"]), 404)
+    assert_problem(
+        await client.get(url.format(kenya), params={"format": "pdf"}, headers=auth["admin"]), 422
+    )
+
+
+# --- all submissions of a cycle ---------------------------------------------------------------
+
+
+@dataclass
+class Cycle:
+    """Parties' reports on the test cycle: their submission ids, latest last."""
+
+    reporter: Reporter
+    subs: dict[str, list[int]]
+
+    def latest(self) -> dict[str, int]:
+        """The newest submission of each Party."""
+        return {party: ids[-1] for party, ids in self.subs.items()}
+
+
+async def many_reports(client: httpx.AsyncClient, auth: Headers, count: int = 8) -> Cycle:
+    """count Parties submit; the first is accepted, the second returned and amended (v2), the
+    third returned; one more Party only drafts."""
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    subs: dict[str, list[int]] = {}
+    for i, party in enumerate(PARTIES[:count]):
+        subs[party] = [await reporter.submit(party, party_values(i))]
+    await decide(client, auth, subs[PARTIES[0]][0], "accept")
+    await decide(client, auth, subs[PARTIES[1]][0], "return")
+    amended = party_values(1) | {"A.2": 999, "A.4": "Amended after the secretariat's comment"}
+    subs[PARTIES[1]].append(await reporter.submit(PARTIES[1], amended))
+    await decide(client, auth, subs[PARTIES[2]][0], "return")
+    await reporter.answer("ZAF", party_values(20))
+    return Cycle(reporter, subs)
+
+
+async def cycle_export(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: str
+) -> httpx.Response:
+    """GET the cycle's export; asserts it succeeded."""
+    got = await client.get(f"/api/v1/cycles/{CYCLE}/export", params=params, headers=headers)
+    assert got.status_code == 200, got.text
+    return got
+
+
+@dataclass
+class Single:
+    """One Party's single export as the aggregate exports must repeat it."""
+
+    sub: Json
+    cells: dict[tuple[str, str, str], tuple[str, str]]  # (question, row, column) -> code, label
+
+
+async def singles(
+    client: httpx.AsyncClient, auth: Headers, ids: dict[str, int], lang: str = "en"
+) -> dict[str, Single]:
+    """Each Party's single CSV export, checked against its submission first."""
+    found: dict[str, Single] = {}
+    for party, sid in ids.items():
+        sub = await submission(client, auth, sid)
+        document = await document_of(client, sub)
+        text = (await export(client, auth["admin"], sid, "csv", lang)).text
+        records = check_csv(document, sub, text, lang)
+        found[party] = Single(
+            sub,
+            {
+                (r["question"], r["row"], r["column"]): (r["value_code"], r["value_label"])
+                for r in records
+            },
+        )
+    return found
+
+
+async def test_long_csv_equals_the_single_exports(client: httpx.AsyncClient, auth: Headers) -> None:
+    reports = await many_reports(client, auth)
+    expected = await singles(client, auth, reports.latest(), "fr")
+    got = await cycle_export(client, auth["cms_sec"], format="csv", layout="long", lang="fr")
+    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["x-parties"] == str(len(PARTIES))
+    assert got.headers["content-disposition"].startswith('attachment; filename="CMS_EXP1_long_')
+    assert "content-length" not in got.headers  # streamed
+    reader = csv.DictReader(io.StringIO(got.text, newline=""))
+    assert reader.fieldnames == ["party", "question", "row", "column", "value", "value_label"]
+    by_party: dict[str, dict[tuple[str, str, str], tuple[str, str]]] = {}
+    for record in reader:
+        key = (record["question"], record["row"], record["column"])
+        cells = by_party.setdefault(record["party"], {})
+        assert key not in cells, record
+        cells[key] = (record["value"], record["value_label"])
+    assert sorted(by_party) == sorted(PARTIES)
+    for party, single in expected.items():
+        # the long layout lists each answered value and each filled table cell once
+        assert by_party[party] == {k: v for k, v in single.cells.items() if v[0] != ""}, party
+    assert by_party[PARTIES[1]][("A.2", "", "")] == ("999", "999")
+
+
+@pytest.mark.parametrize(("values", "lang"), [("codes", "en"), ("labels", "fr")])
+async def test_wide_csv_equals_the_single_exports(
+    client: httpx.AsyncClient, auth: Headers, values: str, lang: str
+) -> None:
+    reports = await many_reports(client, auth)
+    expected = await singles(client, auth, reports.latest(), lang)
+    document = await document_of(client, next(iter(expected.values())).sub)
+    qids = [q["id"] for _, q in walk_questions(document)]
+    got = await cycle_export(
+        client, auth["admin"], format="csv", layout="wide", values=values, lang=lang
+    )
+    assert got.headers["content-disposition"].startswith('attachment; filename="CMS_EXP1_wide_')
+    rows = list(csv.reader(io.StringIO(got.text, newline="")))
+    assert rows[0] == ["party", "version", "status", "submitted_at", *qids]
+    assert [r[0] for r in rows[1:]] == sorted(PARTIES)
+    assert_wide_rows(document, rows, expected, labels=values == "labels")
+
+
+def assert_wide_rows(
+    document: Json, rows: list[list[str]], expected: dict[str, Single], *, labels: bool
+) -> None:
+    """Each Party's row of a wide export repeats its single export, a column per question."""
+    questions = [q for _, q in walk_questions(document)]
+    for row in rows[1:]:
+        single = expected[row[0]]
+        sub = single.sub
+        assert row[1:4] == [str(sub["version"]), sub["status"], sub["submitted_at"]]
+        for cell, question in zip(row[4:], questions, strict=True):
+            qid = question["id"]
+            if question["type"] != "table":
+                code, label = single.cells[(qid, "", "")]
+                assert cell == (label if labels else code), (row[0], qid)
+                continue
+            value = sub["values"].get(qid)
+            if value is None:
+                assert cell == ""
+                continue
+            table = json.loads(cell)
+            assert table == value
+            for (q, r, c), (code, _) in single.cells.items():
+                if q == qid and c:
+                    column = next(x for x in question["columns"] if x["id"] == c)
+                    assert parse_code(column, code) == table[int(r)].get(c)
+
+
+async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    reports = await many_reports(client, auth)
+    expected = await singles(client, auth, reports.latest())
+    document = await document_of(client, next(iter(expected.values())).sub)
+    wide = await cycle_export(client, auth["admin"], format="csv", layout="wide")
+    wide_rows = list(csv.reader(io.StringIO(wide.text, newline="")))
+    got = await cycle_export(client, auth["admin"], format="xlsx")
+    assert got.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert got.headers["content-disposition"].startswith('attachment; filename="CMS_EXP1_')
+    assert got.headers["content-disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(got.content))
+    assert book.sheetnames == ["Parties", "B.1"]
+    parties = [[_cell(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    assert parties == wide_rows
+    assert_wide_rows(document, parties, expected, labels=False)
+    table = next(q for _, q in walk_questions(document) if q["id"] == "B.1")
+    columns = [c["id"] for c in table["columns"]]
+    sheet = [[_cell(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    assert sheet[0] == ["party", "row", *columns]
+    want = [
+        [party, str(index), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
+        for party, single in sorted(expected.items())
+        for index in range(len(single.sub["values"]["B.1"]))
+    ]
+    assert sheet[1:] == want
+
+    labelled = await cycle_export(client, auth["admin"], format="xlsx", values="labels", lang="fr")
+    book = openpyxl.load_workbook(io.BytesIO(labelled.content))
+    in_french = await singles(client, auth, reports.latest(), "fr")
+    parties = [[_cell(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    assert_wide_rows(document, parties, in_french, labels=True)
+    sheet = [[_cell(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    assert sheet[1:] == [
+        [party, str(index), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
+        for party, single in sorted(in_french.items())
+        for index in range(len(single.sub["values"]["B.1"]))
+    ]
+
+
+async def test_jsonl_has_a_line_per_party(client: httpx.AsyncClient, auth: Headers) -> None:
+    reports = await many_reports(client, auth)
+    got = await cycle_export(client, auth["cms_sec"], format="jsonl")
+    assert got.headers["content-type"].startswith("application/x-ndjson")
+    assert got.headers["content-disposition"].endswith('.jsonl"')
+    lines = [json.loads(line) for line in got.text.splitlines()]
+    assert [line["party"] for line in lines] == sorted(PARTIES)
+    for line in lines:
+        sub = await submission(client, auth, reports.latest()[line["party"]])
+        assert line["cycle"] == CYCLE
+        assert line["template_version"] == sub["template_version"]
+        assert line["version"] == sub["version"]
+        assert line["status"] == sub["status"]
+        assert line["submitted_at"] == sub["submitted_at"]
+        assert line["values"] == sub["values"]
+    amended = next(line for line in lines if line["party"] == PARTIES[1])
+    assert (amended["version"], amended["values"]["A.2"]) == (2, 999)
+
+
+async def test_status_filter_and_who_exports_a_cycle(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    reports = await many_reports(client, auth)
+
+    async def parties(headers: dict[str, str], **params: str) -> list[tuple[str, int, str]]:
+        got = await cycle_export(client, headers, format="jsonl", **params)
+        lines = [json.loads(line) for line in got.text.splitlines()]
+        assert got.headers["x-parties"] == str(len(lines))
+        return [(line["party"], line["version"], line["status"]) for line in lines]
+
+    everyone = await parties(auth["admin"])
+    assert everyone == sorted(
+        (p, len(ids), {0: "accepted", 2: "returned"}.get(PARTIES.index(p), "submitted"))
+        for p, ids in reports.subs.items()
+    )
+    assert await parties(auth["admin"], status="accepted") == [(PARTIES[0], 1, "accepted")]
+    submitted = await parties(auth["cms_sec"], status="submitted")
+    assert submitted == [p for p in everyone if p[2] == "submitted"]
+    assert (PARTIES[1], 2, "submitted") in submitted
+    # reviewers get accepted reports only
+    assert await parties(auth["reviewer"]) == [(PARTIES[0], 1, "accepted")]
+    long = await cycle_export(client, auth["reviewer"], format="csv")
+    assert {r["party"] for r in csv.DictReader(io.StringIO(long.text))} == {PARTIES[0]}
+    url = f"/api/v1/cycles/{CYCLE}/export"
+    for who in ("cbd_sec", "ken_fp", "tza_fp"):
+        assert_problem(await client.get(url, headers=auth[who]), 403)
+    assert_problem(await client.get(url), 401)
+    assert_problem(await client.get("/api/v1/cycles/CMS:NOPE/export", headers=auth["admin"]), 404)
+    for bad in ({"format": "pdf"}, {"layout": "tall"}, {"status": "draft"}, {"values": "x"}):
+        assert_problem(await client.get(url, params=bad, headers=auth["admin"]), 422)
+
+
+async def test_a_cycle_without_reports_exports_headers_only(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    long = await cycle_export(client, auth["admin"], format="csv")
+    assert long.text == "party,question,row,column,value,value_label\n"
+    assert long.headers["x-parties"] == "0"
+    assert (await cycle_export(client, auth["admin"], format="jsonl")).text == ""
+    book = openpyxl.load_workbook(
+        io.BytesIO((await cycle_export(client, auth["admin"], format="xlsx")).content)
+    )
+    assert [[_cell(v) for v in r] for r in book["B.1"].iter_rows(values_only=True)] == [
+        ["party", "row", "species", "count", "trend", "migratory", "threats"]
+    ]
+
+
+# --- defects found while writing these tests ----------------------------------------------------
+
+
+async def test_cycle_xlsx_keeps_text_that_looks_like_a_formula(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    values = party_values(0) | {"A.4": "=1+2"}
+    await Reporter(client, auth["admin"]).submit("KEN", values)
+    book = openpyxl.load_workbook(
+        io.BytesIO((await cycle_export(client, auth["admin"], format="xlsx")).content)
+    )
+    header = [c.value for c in book["Parties"][1]]
+    cell = book["Parties"].cell(row=2, column=header.index("A.4") + 1)
+    assert (cell.data_type, cell.value) == ("s", "=1+2")
+
+
+async def test_submission_xlsx_keeps_table_text_that_looks_like_a_formula(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    values = party_values(0)
+    values["B.1"][0]["species"] = "=1+2"
+    sid = await Reporter(client, auth["admin"]).submit("KEN", values)
+    book = openpyxl.load_workbook(
+        io.BytesIO((await export(client, auth["admin"], sid, "xlsx")).content)
+    )
+    sheet = book["B Species"]
+    table = next(iter(sheet.tables.values()))
+    min_col, min_row, _, _ = range_boundaries(table.ref)
+    cell = sheet.cell(row=min_row + 1, column=min_col)
+    assert (cell.data_type, cell.value) == ("s", "=1+2")
+
+
+async def test_submission_xlsx_with_a_section_title_cut_after_an_apostrophe(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    document = export_template(code="EXP2")
+    document["sections"][1]["title"] = _label(
+        "Contribution to the Parties' targets", "Contribution aux objectifs des Parties"
+    )
+    document["sections"][1]["id"] = "II"
+    await publish(client, auth, document)
+    reporter = Reporter(client, auth["admin"], cycle="CMS:EXP2")
+    sid = await reporter.submit("KEN", party_values(0))
+    got = await client.get(
+        f"/api/v1/submissions/{sid}/export", params={"format": "xlsx"}, headers=auth["admin"]
+    )
+    assert got.status_code == 200
+    names = openpyxl.load_workbook(io.BytesIO(got.content)).sheetnames
+    assert len(names) == 3
+    assert names[2].startswith("II Contribution to the Parties")
+
+
+async def test_cycle_xlsx_never_cuts_a_long_answer_silently(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    text = "long answer " * 4000  # 48,000 characters, within the question's max_length
+    await Reporter(client, auth["admin"]).submit("KEN", party_values(0) | {"A.4": text})
+    long = await cycle_export(client, auth["admin"], format="csv")
+    cell = next(r for r in csv.DictReader(io.StringIO(long.text)) if r["question"] == "A.4")
+    assert cell["value"] == text
+    got = await client.get(
+        f"/api/v1/cycles/{CYCLE}/export", params={"format": "xlsx"}, headers=auth["admin"]
+    )
+    if got.status_code == 200:
+        book = openpyxl.load_workbook(io.BytesIO(got.content))
+        header = [c.value for c in book["Parties"][1]]
+        assert book["Parties"].cell(row=2, column=header.index("A.4") + 1).value == text
+
+
+async def _new_version_without_a4(client: httpx.AsyncClient, auth: Headers) -> int:
+    """Kenya submits on 1.0.0, then 1.1.0 (without A.4) is published; Kenya's submission id."""
+    await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", party_values(0))
+    newer = export_template(version="1.1.0")
+    newer["sections"][0]["questions"] = [
+        q for q in newer["sections"][0]["questions"] if q["id"] != "A.4"
+    ]
+    await publish(client, auth, newer)
+    return sid
+
+
+async def test_jsonl_names_the_template_version_of_each_submission(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    sid = await _new_version_without_a4(client, auth)
+    sub = await submission(client, auth, sid)
+    assert sub["template_version"] == "1.0.0"
+    got = await cycle_export(client, auth["admin"], format="jsonl")
+    (line,) = [json.loads(line) for line in got.text.splitlines()]
+    assert line["template_version"] == "1.0.0"
+
+
+async def test_long_csv_keeps_values_of_a_question_a_newer_version_dropped(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    sid = await _new_version_without_a4(client, auth)
+    single = await singles(client, auth, {"KEN": sid})
+    assert single["KEN"].cells[("A.4", "", "")][0] == party_values(0)["A.4"]
+    got = await cycle_export(client, auth["admin"], format="csv", layout="long")
+    cells = {
+        (r["question"], r["row"], r["column"]): (r["value"], r["value_label"])
+        for r in csv.DictReader(io.StringIO(got.text, newline=""))
+    }
+    assert cells == {k: v for k, v in single["KEN"].cells.items() if v[0] != ""}
+
+
+async def test_status_filter_applies_to_the_latest_version_of_each_party(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await many_reports(client, auth, count=3)
+    status = (await client.get(f"/api/v1/cycles/{CYCLE}/status", headers=auth["admin"])).json()
+    returned = sorted(p["party"] for p in status["parties"] if p.get("status") == "returned")
+    assert returned == [PARTIES[2]]
+    got = await cycle_export(client, auth["admin"], format="jsonl", status="returned")
+    assert [json.loads(line)["party"] for line in got.text.splitlines()] == returned
