@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -292,6 +293,7 @@ async def build_cycle_xlsx(
     shapes = _Shapes.of(plan, lang)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
+    book = None
     try:
         book = xlsxwriter.Workbook(path, {"constant_memory": True, **render.WORKBOOK_OPTIONS})
         bold = book.add_format({"bold": True})
@@ -339,6 +341,10 @@ async def build_cycle_xlsx(
                 progress(row - 1)
         book.close()
     except BaseException:
+        # close the worksheets' temporary files before throwing the workbook away
+        if book is not None:
+            with contextlib.suppress(Exception):
+                book.close()
         os.unlink(path)
         raise
     return path
