@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import IO, Any
 
@@ -52,21 +52,35 @@ class Labels:
 
     lang: str
     fallback: str
+    _options: dict[int, tuple[dict[str, Any], dict[str, str]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def option_labels(self, definition: dict[str, Any]) -> dict[str, str]:
+        """code -> label of a choice field, worked out once per field."""
+        cached = self._options.get(id(definition))
+        if cached is None or cached[0] is not definition:
+            labels = {
+                o["code"]: self.text(o.get("label")) or o["code"] for o in definition["options"]
+            }
+            cached = (definition, labels)
+            self._options[id(definition)] = cached
+        return cached[1]
 
     def text(self, label: dict[str, str] | None) -> str:
         """The text of a label map."""
         return pick(label, self.lang, self.fallback) if label else ""
 
-    def value(self, field: dict[str, Any], value: Any) -> str:
+    def value(self, definition: dict[str, Any], value: Any) -> str:
         """A value as a person reads it: option labels, Yes/No, numbers and text as they are."""
-        kind = field["type"]
+        kind = definition["type"]
         if value is None:
             return ""
         if kind == "boolean":
             yes, no = YES_NO.get(self.lang, YES_NO["en"])
             return yes if value else no
         if kind in ("single_choice", "multi_choice"):
-            labels = {o["code"]: self.text(o.get("label")) or o["code"] for o in field["options"]}
+            labels = self.option_labels(definition)
             codes = value if isinstance(value, list) else [value]
             return LIST_SEPARATOR.join(labels.get(str(c), str(c)) for c in codes)
         if kind == "table":
@@ -475,10 +489,12 @@ def wide_row(
     report: PartyReport, questions: list[dict[str, Any]], labels: Labels, *, as_labels: bool
 ) -> list[Any]:
     """One Party's report on one line; a table question's cell holds its rows as JSON."""
-    cells_ = []
+    cells_: list[Any] = []
     for question in questions:
         value = report.values.get(question["id"])
-        if as_labels and question["type"] != "table":
+        if question["type"] == "number" and isinstance(value, int | float):
+            cells_.append(value)
+        elif as_labels and question["type"] != "table":
             cells_.append(labels.value(question, value))
         else:
             cells_.append(code_text(value))
@@ -506,6 +522,20 @@ def jsonl_line(report: PartyReport, meta: dict[str, Any]) -> str:
 
 def csv_line(row: Iterable[Any]) -> str:
     """One CSV record."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(row)
-    return out.getvalue()
+    return CsvChunks().text([row])
+
+
+class CsvChunks:
+    """Turns batches of rows into CSV text with one reused writer."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def text(self, rows: Iterable[Iterable[Any]]) -> str:
+        """The CSV text of these rows."""
+        self._writer.writerows(rows)
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text

@@ -163,7 +163,12 @@ async def plan_cycle_export(
     if only_accepted:
         status = "accepted"
     template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
-    selected = _latest_query(cycle.id, status).subquery()
+    selected = (
+        _latest_query(cycle.id, status)
+        .with_only_columns(Submission.template_id)
+        .order_by(None)
+        .subquery()
+    )
     counted = await session.scalar(select(func.count()).select_from(selected))
     used = set((await session.scalars(select(selected.c.template_id).distinct())).all())
     documents = {template.id: template.document}
@@ -260,20 +265,21 @@ async def stream_cycle(
             if progress:
                 progress(done)
         return
+    chunks = render.CsvChunks()
     if layout == "long":
-        yield render.csv_line(render.LONG_HEADER).encode()
+        yield chunks.text([render.LONG_HEADER]).encode()
         async for report in _reports(factory, plan):
             rows = render.long_rows(
                 report, shapes.questions[report.template_id], shapes.labels[report.template_id]
             )
-            yield "".join(render.csv_line(r) for r in rows).encode()
+            yield chunks.text(rows).encode()
             done += 1
             if progress:
                 progress(done)
         return
-    yield render.csv_line(render.wide_header(shapes.union)).encode()
+    yield chunks.text([render.wide_header(shapes.union)]).encode()
     async for report in _reports(factory, plan):
-        yield render.csv_line(shapes.wide(report, as_labels)).encode()
+        yield chunks.text([shapes.wide(report, as_labels)]).encode()
         done += 1
         if progress:
             progress(done)
