@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
@@ -32,6 +32,7 @@ from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
 from cmsreporting.reporting.projection import PROPAGATING, Binding
+from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.checks import iter_questions, question_shape, version_key
 from cmsreporting.templates.models import Template
 
@@ -41,8 +42,9 @@ MAX_BATCH_ERRORS = 50
 
 
 def question_index(template: Template) -> dict[str, dict[str, Any]]:
-    """Questions of a template by id."""
-    return {q["id"]: q for _, q in iter_questions(template.document)}
+    """Questions of a template by id (kept per process: a template's content never changes
+    under the same digest)."""
+    return template_cache.questions(template)
 
 
 def parse_question_ref(ref: str, ptr: str = "/question") -> tuple[str, str, str]:
@@ -626,7 +628,11 @@ async def current_template(
     """The newest published template of a cycle, or the given version if the caller may see
     it (drafts only for admins and the convention's secretariat)."""
     cycle = await get_cycle(session, ref=cycle_ref)
-    stmt = select(Template).options(joinedload(Template.cycle)).where(Template.cycle_id == cycle.id)
+    stmt = (
+        select(Template)
+        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
+        .where(Template.cycle_id == cycle.id)
+    )
     if version is not None:
         template = await session.scalar(stmt.where(Template.version == version))
         if (
@@ -644,6 +650,7 @@ async def current_template(
         raise NotFound(
             f"{cycle_ref} has no {'template ' + version if version else 'published template'}"
         )
+    await template_cache.load_document(session, template)
     return template
 
 

@@ -26,6 +26,7 @@ from cmsreporting.reporting.form import FormCycle, build_form
 from cmsreporting.reporting.models import Answer, Submission, Workspace, WorkspaceCycle
 from cmsreporting.reporting.projection import Binding, Report, concept_slot, native_slot, project
 from cmsreporting.reporting.validation import value_issues
+from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.checks import iter_questions, question_shape
 from cmsreporting.templates.models import Template
 
@@ -43,7 +44,7 @@ class CycleContext:
     @property
     def questions(self) -> dict[str, dict[str, Any]]:
         """The template's questions by id."""
-        return {q["id"]: q for _, q in iter_questions(self.template.document)}
+        return template_cache.questions(self.template)
 
 
 def can_use(principal: Principal, party: str) -> bool:

@@ -1,0 +1,66 @@
+"""A per-process cache of template documents and their question indexes.
+
+A template's content is identified by its digest: a published template never changes, and a
+replaced draft gets a new digest, so an entry keyed by (id, digest) can never be stale. The cache
+saves parsing a large document (the CBD template is about 200 kB of JSON) on every request.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from cmsreporting.templates.checks import iter_questions
+from cmsreporting.templates.models import Template
+
+MAX_ENTRIES = 64
+
+_entries: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = (
+    OrderedDict()
+)
+_lock = Lock()
+
+
+def _remember(
+    key: tuple[int, str], document: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    entry = (document, {q["id"]: q for _, q in iter_questions(document)})
+    with _lock:
+        _entries[key] = entry
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return entry
+
+
+def _lookup(key: tuple[int, str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+    with _lock:
+        entry = _entries.get(key)
+        if entry is not None:
+            _entries.move_to_end(key)
+        return entry
+
+
+async def load_document(session: AsyncSession, template: Template) -> dict[str, Any]:
+    """Give a template whose document was deferred its document, from the cache if possible."""
+    key = (template.id, template.digest)
+    entry = _lookup(key)
+    if entry is None:
+        document = await session.scalar(select(Template.document).where(Template.id == template.id))
+        entry = _remember(key, document or {"sections": []})
+    set_committed_value(template, "document", entry[0])
+    return entry[0]
+
+
+def questions(template: Template) -> dict[str, dict[str, Any]]:
+    """The questions of a template (its document loaded) by id."""
+    key = (template.id, template.digest)
+    entry = _lookup(key)
+    if entry is None or entry[0] is not template.document:
+        entry = _remember(key, template.document)
+    return entry[1]
