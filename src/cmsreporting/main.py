@@ -26,6 +26,7 @@ from cmsreporting.middleware import BodyGuard
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.router import router as reporting_router
 from cmsreporting.templates.router import router as templates_router
+from cmsreporting.web.router import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -183,4 +184,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports_router)
     app.include_router(auth_router)
     app.include_router(audit_router)
+    mount_web(app)
     return app

@@ -26,28 +26,32 @@ def digest_token(token: str) -> str:
 
 async def authenticate(session: AsyncSession, *, token: str) -> Principal | None:
     """The principal a bearer token stands for, or None if it is unknown, revoked or expired."""
-    row = (
+    rows = (
         await session.execute(
-            select(ApiToken, User)
+            select(
+                User.id,
+                User.name,
+                User.active,
+                ApiToken.revoked_at,
+                ApiToken.expires_at,
+                RoleGrant.role,
+                RoleGrant.convention_code,
+                RoleGrant.party_iso3,
+            )
             .join(User, User.id == ApiToken.user_id)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
             .where(ApiToken.digest == digest_token(token))
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    api_token, user = row
-    now = utcnow()
-    if (
-        not user.active
-        or api_token.revoked_at is not None
-        or (api_token.expires_at is not None and api_token.expires_at <= now)
-    ):
+    user_id, name, active, revoked_at, expires_at = rows[0][:5]
+    if not active or revoked_at is not None or (expires_at is not None and expires_at <= utcnow()):
         return None
-    grants = (await session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id))).all()
     return Principal(
-        user_id=user.id,
-        name=user.name,
-        grants=tuple(Grant(g.role, g.convention_code, g.party_iso3) for g in grants),
+        user_id=user_id,
+        name=name,
+        grants=tuple(Grant(role, c, p) for *_, role, c, p in rows if role is not None),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
@@ -607,15 +608,48 @@ async def bindings_of(
     """Bindings of each template."""
     result: dict[int, list[Binding]] = {tid: [] for tid in template_ids}
     if template_ids:
-        rows = await session.scalars(
-            select(Mapping)
-            .options(joinedload(Mapping.concept))
+        rows = await session.execute(
+            select(
+                Mapping.template_id,
+                Concept.key,
+                Mapping.question_id,
+                Mapping.relation,
+                Mapping.status,
+                Mapping.transform,
+                Mapping.id,
+            )
+            .join(Concept, Concept.id == Mapping.concept_id)
             .where(Mapping.template_id.in_(template_ids))
             .order_by(Mapping.id)
         )
-        for mapping in rows:
-            result[mapping.template_id].append(binding(mapping))
+        for template_id, key, question, relation, status, transform, mapping_id in rows:
+            result[template_id].append(
+                Binding(key, question, relation, status, transform, mapping_id)
+            )
     return result
+
+
+async def current_templates(
+    session: AsyncSession, *, cycles: Sequence[Cycle]
+) -> dict[int, Template]:
+    """The newest published template of each cycle, documents loaded, by cycle id."""
+    rows = await session.scalars(
+        select(Template)
+        .options(defer(Template.document, raiseload=True))
+        .where(Template.cycle_id.in_([c.id for c in cycles]), Template.status == "published")
+    )
+    newest: dict[int, Template] = {}
+    for template in rows:
+        best = newest.get(template.cycle_id)
+        if best is None or version_key(template.version) > version_key(best.version):
+            newest[template.cycle_id] = template
+    for cycle in cycles:
+        chosen = newest.get(cycle.id)
+        if chosen is None:
+            raise NotFound(f"{cycle.ref} has no published template")
+        set_committed_value(chosen, "cycle", cycle)
+        await template_cache.load_document(session, chosen)
+    return newest
 
 
 async def current_template(

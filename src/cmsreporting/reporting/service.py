@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, column, select, update, values
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +18,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.crosswalk.transforms import NO_IMAGE, apply_inverse, is_invertible
-from cmsreporting.db import utcnow, valid_id
+from cmsreporting.db import JSONDoc, utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from cmsreporting.i18n import choose_language
 from cmsreporting.pagination import Page, paginate
@@ -61,10 +63,16 @@ async def get_workspace(
     """A workspace the caller may use; others are reported as missing."""
     if not valid_id(workspace_id):
         raise NotFound(f"no workspace {workspace_id}")
-    workspace = await session.scalar(
-        select(Workspace)
-        .options(selectinload(Workspace.cycles).joinedload(WorkspaceCycle.cycle))
-        .where(Workspace.id == workspace_id)
+    workspace = (
+        (
+            await session.execute(
+                select(Workspace)
+                .options(joinedload(Workspace.cycles).joinedload(WorkspaceCycle.cycle))
+                .where(Workspace.id == workspace_id)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if workspace is None or not can_use(principal, workspace.party_iso3):
         raise NotFound(f"no workspace {workspace_id}")
@@ -93,10 +101,13 @@ async def list_workspaces(
 
 async def contexts(session: AsyncSession, *, workspace: Workspace) -> list[CycleContext]:
     """Each cycle of the workspace with its newest published template and its mappings."""
-    result = []
-    for link in workspace.cycles:
-        template = await crosswalk.current_template(session, cycle_ref=link.cycle.ref)
-        result.append(CycleContext(cycle=link.cycle, template=template, bindings=[]))
+    newest = await crosswalk.current_templates(
+        session, cycles=[link.cycle for link in workspace.cycles]
+    )
+    result = [
+        CycleContext(cycle=link.cycle, template=newest[link.cycle_id], bindings=[])
+        for link in workspace.cycles
+    ]
     bindings = await crosswalk.bindings_of(session, template_ids=[c.template.id for c in result])
     for context in result:
         context.bindings = bindings[context.template.id]
@@ -322,51 +333,36 @@ async def write_answers(
     if conflicts:
         raise _conflict(conflicts)
     now = utcnow()
-    written: list[Answer] = []
-    events: list[AuditEvent] = []
+    order = sorted(range(len(items)), key=lambda i: items[i]["slot"])
     raced: list[tuple[int, str]] = []
-    dialect = session.get_bind().dialect.name
-    for i, item in sorted(enumerate(items), key=lambda pair: pair[1]["slot"]):
-        slot, value = item["slot"], item.get("value")
-        current = existing.get(slot)
-        if current is None:
-            insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(Answer)
-            stmt = (
-                insert.values(
-                    workspace_id=workspace.id,
-                    slot=slot,
-                    value=value,
-                    revision=1,
-                    updated_at=now,
-                    updated_by=actor,
-                )
-                .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
-                .returning(Answer.id)
+    updates = [(i, existing[items[i]["slot"]]) for i in order if items[i]["slot"] in existing]
+    inserts = [i for i in order if items[i]["slot"] not in existing]
+    if updates:
+        done = await _update_answers(
+            session, [(answer, items[i].get("value")) for i, answer in updates], now, actor
+        )
+        raced += [(i, answer.slot) for i, answer in updates if answer.id not in done]
+    if inserts:
+        insert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(Answer)
+        stmt = (
+            insert.values(
+                [
+                    {
+                        "workspace_id": workspace.id,
+                        "slot": items[i]["slot"],
+                        "value": items[i].get("value"),
+                        "revision": 1,
+                        "updated_at": now,
+                        "updated_by": actor,
+                    }
+                    for i in inserts
+                ]
             )
-            new_id = (await session.execute(stmt)).scalar_one_or_none()
-            if new_id is None:
-                raced.append((i, slot))
-                continue
-            events.append(_answer_event(actor, workspace.id, slot, None, value, 1))
-        else:
-            result = await session.execute(
-                update(Answer)
-                .where(Answer.id == current.id, Answer.revision == current.revision)
-                .values(
-                    value=value,
-                    revision=Answer.revision + 1,
-                    updated_at=now,
-                    updated_by=actor,
-                    carried=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raced.append((i, slot))
-                continue
-            events.append(
-                _answer_event(actor, workspace.id, slot, current.value, value, current.revision + 1)
-            )
+            .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
+            .returning(Answer.slot)
+        )
+        created = set((await session.execute(stmt)).scalars().all())
+        raced += [(i, items[i]["slot"]) for i in inserts if items[i]["slot"] not in created]
     if raced:
         fresh = {
             a.slot: a
@@ -381,31 +377,87 @@ async def write_answers(
             ).all()
         }
         raise _conflict([(i, slot, fresh.get(slot)) for i, slot in raced])
-    session.add_all(events)
-    written = list(
-        (
-            await session.scalars(
-                select(Answer)
-                .where(Answer.workspace_id == workspace.id, Answer.slot.in_(list(seen)))
-                .order_by(Answer.slot)
-                .execution_options(populate_existing=True)
+    stored = []
+    events = []
+    for i in order:
+        slot, value = items[i]["slot"], items[i].get("value")
+        previous = existing.get(slot)
+        revision = previous.revision + 1 if previous else 1
+        events.append(
+            _answer_event(
+                actor, workspace.id, slot, previous.value if previous else None, value, revision
             )
-        ).all()
-    )
+        )
+        stored.append(
+            Answer(slot=slot, value=value, revision=revision, updated_at=now, updated_by=actor)
+        )
+    await session.execute(sa_insert(AuditEvent), events)
+    return stored
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def _update_answers(
+    session: AsyncSession, changes: list[tuple[Answer, Any]], now: datetime, actor: str
+) -> set[int]:
+    """Write new values over answers still at the revision read; the ids actually written.
+
+    PostgreSQL gets one UPDATE … FROM (VALUES …) for the whole batch; SQLite, whose writers
+    are serialized anyway, one conditional UPDATE per answer.
+    """
+    if _dialect(session) == "postgresql":
+        incoming = values(
+            column("id", Integer),
+            column("base", Integer),
+            column("value", JSONDoc),
+            name="incoming",
+        ).data([(answer.id, answer.revision, value) for answer, value in changes])
+        result = await session.execute(
+            update(Answer)
+            .where(Answer.id == incoming.c.id, Answer.revision == incoming.c.base)
+            .values(
+                value=incoming.c.value,
+                revision=Answer.revision + 1,
+                updated_at=now,
+                updated_by=actor,
+                carried=None,
+            )
+            .returning(Answer.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(result.scalars().all())
+    written = set()
+    for answer, value in changes:
+        result = await session.execute(
+            update(Answer)
+            .where(Answer.id == answer.id, Answer.revision == answer.revision)
+            .values(
+                value=value,
+                revision=Answer.revision + 1,
+                updated_at=now,
+                updated_by=actor,
+                carried=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            written.add(answer.id)
     return written
 
 
 def _answer_event(
     actor: str, workspace_id: int, slot: str, before: Any, after: Any, revision: int
-) -> AuditEvent:
-    return AuditEvent(
-        actor=actor,
-        action="answer.write",
-        target_type="workspace",
-        target_id=str(workspace_id),
-        before={"slot": slot, "value": before},
-        after={"slot": slot, "value": after, "revision": revision},
-    )
+) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": "answer.write",
+        "target_type": "workspace",
+        "target_id": str(workspace_id),
+        "before": {"slot": slot, "value": before},
+        "after": {"slot": slot, "value": after, "revision": revision},
+    }
 
 
 def _conflict(conflicts: list[tuple[int, str, Answer | None]]) -> Conflict:

@@ -1,0 +1,455 @@
+// The web interface of cmsreporting: shell, router, sign-in, home and new workspace.
+// Built only on the public API (/api/v1); see README.md, "Web interface".
+
+import { ApiError, api, getAll, getToken, setToken, setUnauthorizedHandler } from "./api.js";
+import { day, focusElement, h, refLabel, replace } from "./dom.js";
+import { LANGUAGES, getLang, setLang, t } from "./i18n.js";
+import { statusView, submissionView } from "./review.js";
+import { announce, problemNode, session, statusBadge } from "./shared.js";
+import { closeWorkspaces, workspaceView } from "./workspace.js";
+
+const main = document.getElementById("main");
+
+// --- the shell -------------------------------------------------------------------------------
+
+function renderShell() {
+  document.documentElement.lang = getLang();
+  document.getElementById("skip").textContent = t("skip");
+  const langLabel = document.getElementById("lang-label");
+  langLabel.textContent = t("language");
+  const select = document.getElementById("lang-select");
+  if (!select.options.length) {
+    for (const [code, name] of Object.entries(LANGUAGES)) select.append(h("option", { value: code, lang: code }, name));
+    select.addEventListener("change", () => {
+      setLang(select.value);
+      renderShell();
+      route();
+    });
+  }
+  select.value = getLang();
+  const nav = document.getElementById("topnav");
+  const who = document.getElementById("who");
+  if (!session.me) {
+    replace(nav);
+    replace(who);
+    return;
+  }
+  const links = [h("a", { href: "#/" }, t("nav.home"))];
+  if (session.isAdmin || session.isReviewer || session.secretariatOf.length) {
+    links.push(h("a", { href: "#/?section=cycles" }, t("nav.cycles")));
+  }
+  replace(nav, h("ul", {}, links.map((a) => h("li", {}, a))));
+  replace(
+    who,
+    h("span", { class: "user" }, session.me.name),
+    h("button", { type: "button", class: "btn small quiet", onclick: signOut }, t("signout")),
+  );
+}
+
+function signOut() {
+  closeWorkspaces();
+  setToken(null);
+  session.me = null;
+  renderShell();
+  location.hash = "#/signin";
+}
+
+setUnauthorizedHandler(() => {
+  if (!session.me) return;
+  announce(t("signin.expired"));
+});
+
+// --- routing ---------------------------------------------------------------------------------
+
+let navigation = 0;
+let cleanup = null;
+
+/** Navigation context given to views: `show` puts a page in place unless the user moved on. */
+function context(query) {
+  const id = ++navigation;
+  return {
+    query,
+    alive: () => id === navigation,
+    show(node, { title, focus = true } = {}) {
+      if (id !== navigation) return false;
+      replace(main, node);
+      document.title = title ? `${title} — cmsreporting` : "cmsreporting";
+      window.scrollTo(0, 0);
+      if (focus) {
+        // a new page: its heading takes the focus, so screen readers start there
+        const heading = main.querySelector("h1") || main;
+        heading.setAttribute("tabindex", "-1");
+        heading.focus({ preventScroll: true });
+      }
+      return true;
+    },
+    onLeave(fn) {
+      cleanup = fn;
+    },
+  };
+}
+
+const routes = [
+  [/^\/signin$/, (m, ctx) => signInView(ctx)],
+  [/^\/$/, (m, ctx) => homeView(ctx)],
+  [/^\/new$/, (m, ctx) => newWorkspaceView(ctx)],
+  [/^\/w\/(\d+)$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "form")],
+  [/^\/w\/(\d+)\/preview\/([^/]+)$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "preview", decodeURIComponent(m[2]))],
+  [/^\/w\/(\d+)\/submit$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "submit")],
+  [/^\/cycles\/([^/]+)$/, (m, ctx) => statusView(ctx, decodeURIComponent(m[1]))],
+  [/^\/s\/(\d+)$/, (m, ctx) => submissionView(ctx, Number(m[1]))],
+];
+
+async function route() {
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
+  }
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [path, queryString] = raw.split("?");
+  const query = new URLSearchParams(queryString || "");
+  if (path !== "/signin" && !getToken()) {
+    sessionStorage.setItem("cmsr.after", raw);
+    location.replace("#/signin");
+    return;
+  }
+  if (getToken() && !session.me && path !== "/signin") {
+    try {
+      session.me = await api.get("me");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        setToken(null);
+        sessionStorage.setItem("cmsr.after", raw);
+        location.replace("#/signin");
+        return;
+      }
+      const ctx = context(query);
+      ctx.show(h("div", {}, h("h1", {}, t("error.title")), problemNode(error), retryButton()));
+      return;
+    }
+    renderShell();
+  }
+  const ctx = context(query);
+  for (const [pattern, view] of routes) {
+    const match = pattern.exec(path);
+    if (match) {
+      try {
+        await view(match, ctx);
+      } catch (error) {
+        console.error(error);
+        ctx.show(h("div", {}, h("h1", {}, t("error.title")), problemNode(error), retryButton()));
+      }
+      return;
+    }
+  }
+  ctx.show(h("div", {}, h("h1", {}, t("notfound")), h("p", {}, h("a", { href: "#/" }, t("nav.home")))));
+}
+
+function retryButton() {
+  return h("p", {}, h("button", { type: "button", class: "btn", onclick: route }, t("retry")));
+}
+
+// --- sign in ---------------------------------------------------------------------------------
+
+function signInView(ctx) {
+  const errorBox = h("div", { id: "signin-error", "aria-live": "assertive" });
+  const input = h("input", {
+    id: "token",
+    name: "token",
+    type: "password",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+    "aria-describedby": "token-help signin-error",
+  });
+  const button = h("button", { type: "submit", class: "btn primary" }, t("signin.submit"));
+  const formEl = h(
+    "form",
+    {
+      class: "card narrow",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const token = input.value.trim();
+        replace(errorBox);
+        if (!token) {
+          replace(errorBox, h("p", { class: "alert error" }, t("signin.empty")));
+          input.focus();
+          return;
+        }
+        button.disabled = true;
+        try {
+          session.me = await api.get("me", { token });
+          setToken(token);
+          renderShell();
+          const after = sessionStorage.getItem("cmsr.after");
+          sessionStorage.removeItem("cmsr.after");
+          location.hash = after && after !== "/signin" ? `#${after}` : "#/";
+        } catch (error) {
+          const message = error instanceof ApiError && error.status === 401 ? t("signin.bad") : null;
+          replace(errorBox, message ? h("p", { class: "alert error" }, message) : problemNode(error));
+          input.focus();
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    h("h1", {}, t("signin.title")),
+    h("p", {}, t("signin.intro")),
+    h("div", { class: "field" }, h("label", { for: "token" }, t("signin.token")), input),
+    h("p", { id: "token-help", class: "help" }, t("signin.help")),
+    errorBox,
+    h("p", {}, button),
+    h("p", { class: "muted small" }, t("signin.storage")),
+  );
+  ctx.show(h("div", { class: "signin" }, formEl), { title: t("signin.title"), focus: false });
+  input.focus();
+}
+
+// --- home ------------------------------------------------------------------------------------
+
+
+async function homeView(ctx) {
+  const page = h("div", { class: "home" }, h("h1", {}, t("home.title", { name: session.me.name })));
+  const focal = session.isAdmin || session.parties.length > 0;
+  const follows = session.isAdmin || session.isReviewer || session.secretariatOf.length > 0;
+  const roles = session.roles.map((r) => [t(`role.${r.role}`), r.convention, r.party].filter(Boolean).join(" · "));
+  page.append(h("p", { class: "muted" }, t("home.roles"), " ", roles.join("; ") || t("home.noroles")));
+
+  if (focal) {
+    const [workspaces, submissions] = await Promise.all([
+      getAll("workspaces"),
+      getAll("submissions").catch(() => []),
+    ]);
+    const section = h(
+      "section",
+      { "aria-labelledby": "ws-h", class: "block" },
+      h(
+        "div",
+        { class: "block-head" },
+        h("h2", { id: "ws-h" }, t("home.workspaces")),
+        h("a", { class: "btn primary", href: "#/new" }, t("home.new")),
+      ),
+    );
+    if (!workspaces.length) section.append(h("p", { class: "empty" }, t("home.noworkspaces")));
+    else {
+      section.append(
+        h(
+          "ul",
+          { class: "cards" },
+          workspaces.map((w) =>
+            h(
+              "li",
+              { class: "card ws-card" },
+              h("h3", {}, h("a", { href: `#/w/${w.id}` }, w.title || `${w.party} — ${w.cycles.map((c) => refLabel(c.cycle)).join(" + ")}`)),
+              h(
+                "ul",
+                { class: "plain" },
+                w.cycles.map((c) => {
+                  const latest = submissions
+                    .filter((s) => s.cycle === c.cycle && s.party === w.party)
+                    .sort((a, b) => b.version - a.version)[0];
+                  return h(
+                    "li",
+                    {},
+                    h("strong", {}, refLabel(c.cycle)),
+                    " — ",
+                    t("due", { date: day(c.due_on) }),
+                    " ",
+                    latest ? h("a", { href: `#/s/${latest.id}` }, statusBadge(latest.status), ` v${latest.version}`) : statusBadge("draft"),
+                  );
+                }),
+              ),
+              h("p", {}, h("a", { class: "btn", href: `#/w/${w.id}` }, t("home.open"))),
+            ),
+          ),
+        ),
+      );
+    }
+    page.append(section);
+  }
+
+  if (follows) {
+    const cycles = await getAll("cycles");
+    const mine = session.isAdmin || session.isReviewer ? cycles : cycles.filter((c) => session.secretariatOf.includes(c.convention));
+    page.append(
+      h(
+        "section",
+        { "aria-labelledby": "cycles", class: "block" },
+        h("h2", { id: "cycles", tabindex: "-1" }, t("home.cycles")),
+        mine.length
+          ? h(
+              "table",
+              { class: "data" },
+              h(
+                "thead",
+                {},
+                h("tr", {}, [t("col.cycle"), t("col.title"), t("col.due"), t("col.actions")].map((x) => h("th", { scope: "col" }, x))),
+              ),
+              h(
+                "tbody",
+                {},
+                mine.map((c) =>
+                  h(
+                    "tr",
+                    {},
+                    h("th", { scope: "row" }, refLabel(c.ref)),
+                    h("td", {}, c.title),
+                    h("td", {}, day(c.due_on)),
+                    h("td", {}, h("a", { href: `#/cycles/${encodeURIComponent(c.ref)}` }, t("home.status"), h("span", { class: "sr-only" }, ` ${refLabel(c.ref)}`))),
+                  ),
+                ),
+              ),
+            )
+          : h("p", { class: "empty" }, t("home.nocycles")),
+      ),
+    );
+  }
+  if (!focal && !follows) page.append(h("p", {}, t("home.nothing")));
+  const toCycles = ctx.query.get("section") === "cycles" && follows;
+  ctx.show(page, { title: t("nav.home"), focus: !toCycles });
+  if (toCycles) focusElement(document.getElementById("cycles"));
+}
+
+// --- a new workspace -------------------------------------------------------------------------
+
+async function newWorkspaceView(ctx) {
+  const parties = session.parties;
+  const partyFromQuery = (ctx.query.get("party") || "").toUpperCase();
+  let party = partyFromQuery || parties[0] || "";
+  const page = h("div", { class: "new-ws" });
+  const body = h("div");
+  const errorBox = h("div", { "aria-live": "assertive" });
+
+  let partyControl;
+  if (parties.length > 1 || session.isAdmin) {
+    if (session.isAdmin && !parties.length) {
+      partyControl = h("input", { id: "party", maxlength: 3, value: party, class: "short", autocomplete: "off" });
+    } else {
+      partyControl = h("select", { id: "party" }, parties.map((p) => h("option", { value: p }, p)));
+      partyControl.value = party;
+    }
+    partyControl.addEventListener("change", () => {
+      party = partyControl.value.trim().toUpperCase();
+      load();
+    });
+  }
+
+  const title = h("input", { id: "ws-title", maxlength: 300, autocomplete: "off" });
+  const carry = h("input", { id: "ws-carry", type: "checkbox", checked: true });
+  const cyclesBox = h("div", { class: "cycle-choices" });
+  const create = h("button", { type: "submit", class: "btn primary" }, t("new.create"));
+
+  async function load() {
+    replace(cyclesBox, h("p", { class: "muted" }, t("loading")));
+    if (!/^[A-Z]{3}$/.test(party)) {
+      replace(cyclesBox, h("p", { class: "muted" }, t("new.party_first")));
+      return;
+    }
+    let partyInfo;
+    try {
+      partyInfo = await api.get(`parties/${party}`);
+    } catch (error) {
+      replace(cyclesBox, problemNode(error));
+      return;
+    }
+    const [cycles, workspaces] = await Promise.all([getAll("cycles"), getAll(`workspaces?party=${party}`)]);
+    const members = new Set(partyInfo.memberships.map((m) => m.convention));
+    const allowed = session.isAdmin ? members : new Set(session.focalConventions(party).filter((c) => members.has(c)));
+    const taken = new Map();
+    for (const w of workspaces) for (const c of w.cycles) taken.set(c.cycle, w.id);
+    const usable = cycles.filter((c) => allowed.has(c.convention));
+    if (!usable.length) {
+      replace(cyclesBox, h("p", { class: "empty" }, t("new.nocycles", { party })));
+      return;
+    }
+    replace(
+      cyclesBox,
+      h(
+        "fieldset",
+        { class: "field" },
+        h("legend", {}, t("new.cycles")),
+        h("p", { class: "help", id: "cycles-help" }, t("new.cycles_help")),
+        usable.map((c) => {
+          const id = `cycle-${c.ref.replace(/[^A-Za-z0-9]/g, "_")}`;
+          const inWorkspace = taken.get(c.ref);
+          return h(
+            "div",
+            { class: "option cycle-option" },
+            h("input", { type: "checkbox", id, value: c.ref, name: "cycles", disabled: Boolean(inWorkspace), "aria-describedby": `${id}-d` }),
+            h(
+              "label",
+              { for: id },
+              h("strong", {}, refLabel(c.ref)),
+              " — ",
+              c.title,
+            ),
+            h(
+              "span",
+              { class: "muted small", id: `${id}-d` },
+              " ",
+              t("due", { date: day(c.due_on) }),
+              inWorkspace ? [" · ", h("a", { href: `#/w/${inWorkspace}` }, t("new.taken", { id: inWorkspace }))] : null,
+            ),
+          );
+        }),
+      ),
+    );
+  }
+
+  const formEl = h(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        replace(errorBox);
+        const chosen = [...cyclesBox.querySelectorAll("input[name=cycles]:checked")].map((i) => i.value);
+        if (!chosen.length) {
+          replace(errorBox, h("p", { class: "alert error" }, t("new.choose")));
+          cyclesBox.querySelector("input[name=cycles]:not(:disabled)")?.focus();
+          return;
+        }
+        create.disabled = true;
+        try {
+          const workspace = await api.post("workspaces", {
+            party,
+            cycles: chosen,
+            title: title.value.trim() || null,
+            carry_forward: carry.checked,
+          });
+          announce(t("new.created"));
+          location.hash = `#/w/${workspace.id}`;
+        } catch (error) {
+          replace(errorBox, problemNode(error, { intro: t("new.failed") }));
+        } finally {
+          create.disabled = false;
+        }
+      },
+    },
+    partyControl
+      ? h("div", { class: "field" }, h("label", { for: "party" }, t("new.party")), partyControl)
+      : h("p", {}, t("new.for_party", { party })),
+    cyclesBox,
+    h("div", { class: "field" }, h("label", { for: "ws-title" }, t("new.title_label")), title),
+    h("div", { class: "option" }, carry, h("label", { for: "ws-carry" }, t("new.carry"))),
+    errorBox,
+    h("p", {}, create, " ", h("a", { href: "#/", class: "btn quiet" }, t("cancel"))),
+  );
+  page.append(h("p", { class: "crumbs" }, h("a", { href: "#/" }, t("nav.home"))), h("h1", {}, t("new.heading")), formEl, body);
+  if (!party && !session.isAdmin) {
+    ctx.show(h("div", {}, h("h1", {}, t("new.heading")), h("p", {}, t("new.notfocal"))), { title: t("new.heading") });
+    return;
+  }
+  await load();
+  ctx.show(page, { title: t("new.heading") });
+}
+
+// --- start -----------------------------------------------------------------------------------
+
+document.getElementById("skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  focusElement(main.querySelector("h1") || main);
+});
+window.addEventListener("hashchange", route);
+renderShell();
+route();

@@ -1,0 +1,818 @@
+// The merged form of a workspace (GET /workspaces/{id}/form): sections, a control for each
+// question type, conditions evaluated as the user types, and the reports each shared answer
+// feeds. Values are read from and written to a Saver (autosave.js).
+
+import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
+import { t } from "./i18n.js";
+import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered } from "./logic.js";
+
+const RADIO_LIMIT = 7; // more options than this: a select
+
+// --- the model -------------------------------------------------------------------------------
+
+/** Index the form: each slot's definition and, per cycle, each question and what feeds it. */
+export function buildModel(form) {
+  const definitions = new Map(); // slot -> definition
+  const questions = new Map(); // cycle -> Map(qid -> {def, slot, feed})
+  const cycleQuestions = (cycle) => {
+    if (!questions.has(cycle)) questions.set(cycle, new Map());
+    return questions.get(cycle);
+  };
+  for (const item of form.items) {
+    if (item.kind === "concept") {
+      definitions.set(item.slot, item.concept);
+      for (const feed of item.feeds) {
+        definitions.set(feed.slot, feed.question_definition);
+        cycleQuestions(feed.cycle).set(feed.question, {
+          def: feed.question_definition,
+          slot: feed.slot,
+          feed: { conceptSlot: item.slot, conceptDef: item.concept, transform: feed.transform },
+        });
+      }
+    } else {
+      definitions.set(item.slot, item.definition);
+      cycleQuestions(item.cycle).set(item.question, { def: item.definition, slot: item.slot });
+    }
+  }
+  return { form, definitions, questions };
+}
+
+/** The slot that holds the answer to a question of a cycle in this form (concept or native). */
+export function formSlotOf(model, cycle, qid) {
+  const question = model.questions.get(cycle)?.get(qid);
+  if (!question) return null;
+  return question.feed ? question.feed.conceptSlot : question.slot;
+}
+
+/**
+ * What the reports would see, as projection.py computes it: each question's value (its own
+ * answer, else the shared answer through the mapping's transform) and whether it is visible.
+ */
+export function projector(model, valueOf) {
+  const rawMemo = new Map();
+  const visibleMemo = new Map();
+  const raw = (cycle, qid) => {
+    const key = `${cycle}\u0000${qid}`;
+    if (rawMemo.has(key)) return rawMemo.get(key);
+    const question = model.questions.get(cycle)?.get(qid);
+    let value = null;
+    if (question) {
+      const native = valueOf(question.slot);
+      if (isAnswered(native)) value = native;
+      else if (question.feed) {
+        const shared = valueOf(question.feed.conceptSlot);
+        if (isAnswered(shared)) {
+          const derived = applyTransform(question.feed.transform, shared, question.feed.conceptDef, question.def);
+          if (derived !== NO_IMAGE) value = derived;
+        }
+      }
+    }
+    rawMemo.set(key, value);
+    return value;
+  };
+  const visible = (cycle, qid) => {
+    const key = `${cycle}\u0000${qid}`;
+    if (visibleMemo.has(key)) return visibleMemo.get(key);
+    visibleMemo.set(key, true); // a cycle of conditions cannot happen (templates are checked)
+    const question = model.questions.get(cycle)?.get(qid);
+    let shown = true;
+    if (question && question.def.visible_if) {
+      const here = model.questions.get(cycle);
+      shown = evaluate(question.def.visible_if, (ref) =>
+        here.has(ref) && visible(cycle, ref) ? raw(cycle, ref) : null,
+      );
+    }
+    visibleMemo.set(key, shown);
+    return shown;
+  };
+  return { raw, visible };
+}
+
+/** Why a value cannot be sent yet (client checks), as [message key, params], or null. */
+export function holdReason(model, slot, value) {
+  const definition = model.definitions.get(slot);
+  return definition ? checkValue(definition, value) : null;
+}
+
+export function explain(reason) {
+  if (!reason) return "";
+  const [key, params] = reason;
+  if (key === "check.cell") {
+    return t("check.cell", { row: params.row, column: params.column, problem: explain(params.problem) });
+  }
+  return t(key, params);
+}
+
+// --- controls --------------------------------------------------------------------------------
+
+function requiredMark(def) {
+  if (def.required) return h("span", { class: "req" }, h("span", { "aria-hidden": "true" }, " *"), h("span", { class: "sr-only" }, ` (${t("required")})`));
+  if (def.recommended) return h("span", { class: "rec" }, ` (${t("recommended")})`);
+  return null;
+}
+
+/**
+ * A control for one definition. Returns {root, get, set, bad, focusTarget}: get() is the value
+ * to save (null when empty), bad() why the typed text is unreadable (or null).
+ */
+export function control(def, { id, label, describedBy, onChange }) {
+  const type = def.type;
+  const change = () => onChange();
+  if (type === "boolean" || type === "single_choice" || type === "multi_choice") {
+    return choiceControl(def, { id, label, describedBy, change });
+  }
+  if (type === "table") return tableControl(def, { id, label, describedBy, change });
+  let input;
+  const described = describedBy || null;
+  if (type === "number") {
+    input = h("input", {
+      id,
+      type: "number",
+      inputmode: def.integer ? "numeric" : "decimal",
+      step: def.integer ? "1" : "any",
+      min: def.min,
+      max: def.max,
+      "aria-describedby": described,
+      "aria-required": def.required ? "true" : null,
+      class: "num",
+      oninput: change,
+    });
+  } else if (type === "date") {
+    input = h("input", { id, type: "date", "aria-describedby": described, "aria-required": def.required ? "true" : null, oninput: change });
+  } else {
+    const long = !def.max_length || def.max_length > 300;
+    input = h(long ? "textarea" : "input", {
+      id,
+      type: long ? null : "text",
+      rows: long ? 3 : null,
+      maxlength: def.max_length,
+      "aria-describedby": described,
+      "aria-required": def.required ? "true" : null,
+      oninput: change,
+    });
+  }
+  const unit = def.unit ? h("span", { class: "unit", id: `${id}-unit` }, def.unit) : null;
+  if (unit) input.setAttribute("aria-describedby", [described, `${id}-unit`].filter(Boolean).join(" "));
+  const root = h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, class: "q-label" }, label, requiredMark(def)),
+    h("div", { class: "input-row" }, input, unit),
+  );
+  return {
+    root,
+    focusTarget: input,
+    get() {
+      if (type === "number") {
+        if (input.value === "") return null;
+        const number = Number(input.value);
+        return Number.isFinite(number) ? number : null;
+      }
+      if (type === "date") return input.value || null;
+      return input.value === "" ? null : input.value;
+    },
+    set(value) {
+      input.value = value === null || value === undefined ? "" : String(value);
+    },
+    bad() {
+      return type === "number" && input.validity.badInput ? t("check.number") : null;
+    },
+  };
+}
+
+function choiceOptions(def) {
+  if (def.type === "boolean") {
+    return [
+      { code: true, label: t("yes") },
+      { code: false, label: t("no") },
+    ];
+  }
+  return def.options || [];
+}
+
+function choiceControl(def, { id, label, describedBy, change }) {
+  const multi = def.type === "multi_choice";
+  const options = choiceOptions(def);
+  if (!multi && options.length > RADIO_LIMIT) {
+    const select = h(
+      "select",
+      { id, "aria-describedby": describedBy || null, "aria-required": def.required ? "true" : null, onchange: change },
+      h("option", { value: "" }, t("choose")),
+      options.map((o, i) => h("option", { value: String(i) }, o.label)),
+    );
+    return {
+      root: h("div", { class: "field" }, h("label", { for: id, class: "q-label" }, label, requiredMark(def)), select),
+      focusTarget: select,
+      get: () => (select.value === "" ? null : options[Number(select.value)].code),
+      set(value) {
+        const index = options.findIndex((o) => o.code === value);
+        select.value = index < 0 ? "" : String(index);
+      },
+      bad: () => null,
+    };
+  }
+  const name = `${id}-opt`;
+  const inputs = options.map((o, i) =>
+    h("input", {
+      type: multi ? "checkbox" : "radio",
+      name,
+      id: `${id}-${i}`,
+      value: String(i),
+      onchange: change,
+    }),
+  );
+  const clear = multi
+    ? null
+    : h(
+        "button",
+        {
+          type: "button",
+          class: "link small clear",
+          onclick: () => {
+            for (const input of inputs) input.checked = false;
+            change();
+            inputs[0].focus();
+          },
+        },
+        t("clear"),
+      );
+  const legendId = `${id}-legend`;
+  const root = h(
+    "fieldset",
+    {
+      class: `field choice ${def.type === "boolean" ? "inline" : ""}`,
+      id,
+      "aria-describedby": describedBy || null,
+      role: !multi && def.required ? "radiogroup" : null,
+      "aria-required": !multi && def.required ? "true" : null,
+    },
+    h("legend", { class: "q-label", id: legendId }, label, requiredMark(def)),
+    h(
+      "div",
+      { class: "options" },
+      options.map((o, i) => h("div", { class: "option" }, inputs[i], h("label", { for: `${id}-${i}` }, o.label))),
+      clear,
+    ),
+  );
+  const api = {
+    root,
+    focusTarget: inputs[0],
+    get() {
+      const chosen = options.filter((_, i) => inputs[i].checked).map((o) => o.code);
+      if (multi) return chosen.length ? chosen : null;
+      return chosen.length ? chosen[0] : null;
+    },
+    set(value) {
+      options.forEach((o, i) => {
+        inputs[i].checked = multi ? Array.isArray(value) && value.includes(o.code) : value === o.code;
+      });
+      if (clear) clear.hidden = value === null || value === undefined;
+    },
+    bad: () => null,
+  };
+  if (clear) root.addEventListener("change", () => (clear.hidden = api.get() === null));
+  return api;
+}
+
+function cellControl(column, { id, label, change }) {
+  const type = column.type;
+  if (type === "multi_choice") {
+    const options = column.options || [];
+    const inputs = options.map((o, i) => h("input", { type: "checkbox", id: `${id}-${i}`, onchange: change }));
+    return {
+      root: h(
+        "fieldset",
+        { class: "cell-choices" },
+        h("legend", { class: "sr-only" }, label),
+        options.map((o, i) => h("div", { class: "option" }, inputs[i], h("label", { for: `${id}-${i}` }, o.label))),
+      ),
+      focusTarget: inputs[0],
+      get() {
+        const chosen = options.filter((_, i) => inputs[i].checked).map((o) => o.code);
+        return chosen.length ? chosen : null;
+      },
+      set(value) {
+        options.forEach((o, i) => (inputs[i].checked = Array.isArray(value) && value.includes(o.code)));
+      },
+      bad: () => null,
+    };
+  }
+  if (type === "boolean" || type === "single_choice") {
+    const options = choiceOptions(column);
+    const select = h(
+      "select",
+      { id, "aria-label": label, onchange: change },
+      h("option", { value: "" }, "—"),
+      options.map((o, i) => h("option", { value: String(i) }, o.label)),
+    );
+    return {
+      root: select,
+      focusTarget: select,
+      get: () => (select.value === "" ? null : options[Number(select.value)].code),
+      set(value) {
+        const index = options.findIndex((o) => o.code === value);
+        select.value = index < 0 ? "" : String(index);
+      },
+      bad: () => null,
+    };
+  }
+  const input = h("input", {
+    id,
+    "aria-label": label,
+    type: type === "number" ? "number" : type === "date" ? "date" : "text",
+    step: type === "number" ? (column.integer ? "1" : "any") : null,
+    min: column.min,
+    max: column.max,
+    maxlength: column.max_length,
+    class: type === "number" ? "num" : null,
+    oninput: change,
+  });
+  return {
+    root: input,
+    focusTarget: input,
+    get() {
+      if (input.value === "") return null;
+      if (type === "number") {
+        const number = Number(input.value);
+        return Number.isFinite(number) ? number : null;
+      }
+      return input.value;
+    },
+    set(value) {
+      input.value = value === null || value === undefined ? "" : String(value);
+    },
+    bad: () => (type === "number" && input.validity.badInput ? t("check.number") : null),
+  };
+}
+
+function tableControl(def, { id, label, describedBy, change }) {
+  const columns = def.columns || [];
+  let rows = []; // [{cells: [{column, control}], tr}]
+  const tbody = h("tbody");
+  const empty = h("p", { class: "muted small" }, t("table.empty"));
+  const add = h(
+    "button",
+    {
+      type: "button",
+      class: "btn small",
+      onclick: () => {
+        build([...current(), {}]);
+        change();
+        rows[rows.length - 1].cells[0].control.focusTarget.focus();
+      },
+    },
+    h("span", { "aria-hidden": "true" }, "+ "),
+    t("table.add"),
+  );
+  function current() {
+    return rows.map((row) => {
+      const out = {};
+      for (const { column, control } of row.cells) {
+        const value = control.get();
+        if (isAnswered(value)) out[column.id] = value;
+      }
+      return out;
+    });
+  }
+  function build(values) {
+    rows = [];
+    tbody.replaceChildren();
+    values.forEach((rowValue, index) => {
+      const n = index + 1;
+      const cells = columns.map((column) => {
+        const control = cellControl(column, {
+          id: `${id}-r${n}-${column.id}`,
+          label: `${column.text} — ${t("table.row", { n })}`,
+          change,
+        });
+        control.set(rowValue[column.id] ?? null);
+        return { column, control };
+      });
+      const remove = h(
+        "button",
+        {
+          type: "button",
+          class: "btn small quiet",
+          "aria-label": t("table.remove_n", { n }),
+          onclick: () => {
+            const next = current();
+            next.splice(index, 1);
+            build(next);
+            change();
+            const target = rows[Math.min(index, rows.length - 1)];
+            (target ? target.cells[0].control.focusTarget : add).focus();
+          },
+        },
+        t("table.remove"),
+      );
+      const tr = h(
+        "tr",
+        {},
+        h("th", { scope: "row", class: "rownum" }, String(n)),
+        cells.map((c) => h("td", { class: `cell-${c.column.type}` }, c.control.root)),
+        h("td", {}, remove),
+      );
+      rows.push({ cells, tr });
+      tbody.append(tr);
+    });
+    empty.hidden = values.length > 0;
+    add.disabled = def.max_rows !== undefined && values.length >= def.max_rows;
+  }
+  const head = h(
+    "tr",
+    {},
+    h("th", { scope: "col", class: "rownum" }, h("span", { class: "sr-only" }, t("table.row_header")), "#"),
+    columns.map((c) =>
+      h(
+        "th",
+        { scope: "col", title: c.help || null },
+        c.text,
+        c.unit ? h("span", { class: "unit" }, ` (${c.unit})`) : null,
+        requiredMark(c),
+      ),
+    ),
+    h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("table.actions"))),
+  );
+  const legendId = `${id}-legend`;
+  const root = h(
+    "fieldset",
+    { class: "field table-q", id, "aria-describedby": describedBy || null },
+    h("legend", { class: "q-label", id: legendId }, label, requiredMark(def)),
+    h(
+      "div",
+      { class: "table-wrap", role: "group", "aria-labelledby": legendId },
+      h("table", { class: "data editable" }, h("thead", {}, head), tbody),
+    ),
+    empty,
+    h("div", { class: "table-actions" }, add, def.max_rows ? h("span", { class: "muted small" }, t("table.max", { n: def.max_rows })) : null),
+  );
+  build([]);
+  return {
+    root,
+    get focusTarget() {
+      return rows.length ? rows[0].cells[0].control.focusTarget : add;
+    },
+    get() {
+      const value = current();
+      return value.length ? value : null;
+    },
+    set(value) {
+      build(Array.isArray(value) ? value : []);
+    },
+    bad() {
+      for (const [index, row] of rows.entries()) {
+        for (const { column, control } of row.cells) {
+          const problem = control.bad();
+          if (problem) return t("check.cell", { row: index + 1, column: column.text, problem });
+        }
+      }
+      return null;
+    },
+  };
+}
+
+// --- the form --------------------------------------------------------------------------------
+
+function feedChip(feed) {
+  return h("li", { class: "chip", dataset: { feed: feed.slot } }, h("span", { class: "chip-ref" }, refLabel(`${feed.cycle}:${feed.question}`)), h("span", { class: "chip-state" }));
+}
+
+/**
+ * Render the form into `container` and keep it in step with the saver. Returns
+ * {focusSlot(slot), refresh()}.
+ */
+export function renderForm(container, { model, saver, toc, canEdit = true }) {
+  const form = model.form;
+  const controls = new Map(); // slot -> control
+  const entries = []; // {item, el, feeds: [{feed, chip, direct}]}
+  const elements = new Map(); // slot -> item element (direct answers map to their item)
+  const messages = new Map(); // slot -> message element
+
+  const onInput = (slot) => {
+    const ctrl = controls.get(slot);
+    const bad = ctrl.bad();
+    if (bad) {
+      setMessage(slot, bad, "error");
+      return;
+    }
+    saver.set(slot, ctrl.get());
+    update();
+  };
+
+  function setMessage(slot, text, kind) {
+    const el = messages.get(slot);
+    if (!el) return;
+    if (el.textContent !== text) el.textContent = text;
+    el.className = `q-msg ${text ? kind : ""}`;
+  }
+
+  function field(def, slot, label, extraDescribed = []) {
+    const id = slotId(slot);
+    const helpId = def.help ? `${id}-help` : null;
+    const msgId = `${id}-msg`;
+    const described = [helpId, msgId, ...extraDescribed].filter(Boolean).join(" ");
+    const ctrl = control(def, { id: `${id}-input`, label, describedBy: described, onChange: () => onInput(slot) });
+    ctrl.set(saver.value(slot));
+    controls.set(slot, ctrl);
+    const msg = h("p", { class: "q-msg", id: msgId, "aria-live": "polite" });
+    messages.set(slot, msg);
+    const conflictBox = h("div", { class: "conflict-box", dataset: { conflictFor: slot } });
+    const carried = h("div", { class: "carried-box", dataset: { carriedFor: slot } });
+    if (!canEdit) {
+      for (const el of ctrl.root.querySelectorAll("input, select, textarea, button")) el.disabled = true;
+    }
+    return h(
+      "div",
+      { class: "field-wrap", dataset: { slot } },
+      ctrl.root,
+      def.help ? h("p", { class: "help", id: helpId }, def.help) : null,
+      msg,
+      carried,
+      conflictBox,
+    );
+  }
+
+  let currentGroup = null;
+  let currentSub = null;
+  const groups = [];
+  const tocLists = new Map();
+  for (const item of form.items) {
+    const place = item.kind === "concept" ? item.feeds[0] : item;
+    const top = place.sections[0] || { id: "", title: "" };
+    const groupKey = `${place.cycle}|${top.id}`;
+    if (!currentGroup || currentGroup.key !== groupKey) {
+      const headingId = uid("sec");
+      const section = h(
+        "section",
+        { class: "form-section", "aria-labelledby": headingId },
+        h("h2", { id: headingId, tabindex: "-1" }, h("span", { class: "sec-cycle" }, refLabel(place.cycle)), " ", top.title),
+      );
+      currentGroup = { key: groupKey, section, headingId, cycle: place.cycle, title: top.title, items: [] };
+      currentSub = null;
+      groups.push(currentGroup);
+      container.append(section);
+      if (toc) {
+        if (!tocLists.has(place.cycle)) {
+          const list = h("ul");
+          tocLists.set(place.cycle, list);
+          toc.append(h("h2", { class: "toc-cycle" }, refLabel(place.cycle)), list);
+        }
+        const heading = section.querySelector("h2");
+        const link = h(
+          "a",
+          {
+            href: `#${headingId}`,
+            onclick: (event) => {
+              event.preventDefault();
+              focusElement(heading);
+            },
+          },
+          top.title,
+        );
+        currentGroup.tocItem = h("li", {}, link);
+        tocLists.get(place.cycle).append(currentGroup.tocItem);
+      }
+    }
+    const sub = place.sections.slice(1).map((s) => s.title).join(" › ");
+    if (sub && sub !== currentSub) {
+      currentGroup.section.append(h("h3", { class: "subsection" }, sub));
+    }
+    currentSub = sub;
+    const el = item.kind === "concept" ? conceptItem(item) : questionItem(item);
+    currentGroup.items.push(el);
+    currentGroup.section.append(el);
+  }
+
+  function questionItem(item) {
+    const def = item.definition;
+    const label = [h("span", { class: "q-num" }, item.question), " ", def.text];
+    const scopeId = uid("scope");
+    const el = h(
+      "div",
+      { class: "q", id: slotId(item.slot) + "-item" },
+      field(def, item.slot, label, [scopeId]),
+      h(
+        "p",
+        { class: "scope", id: scopeId },
+        h("span", { class: "scope-label" }, t("form.only_for")),
+        " ",
+        h("span", { class: "chip" }, refLabel(`${item.cycle}:${item.question}`)),
+      ),
+    );
+    elements.set(item.slot, el);
+    entries.push({ item, el, feeds: [] });
+    return el;
+  }
+
+  function conceptItem(item) {
+    const def = item.concept;
+    const feedsId = uid("feeds");
+    const label = [h("span", { class: "badge shared" }, t("form.shared")), " ", def.text];
+    const chips = item.feeds.map(feedChip);
+    const feeds = item.feeds.map((feed, i) => {
+      const directLabel = [
+        h("span", { class: "q-num" }, refLabel(`${feed.cycle}:${feed.question}`)),
+        " ",
+        t("form.direct_label"),
+        " ",
+        feed.question_definition.text,
+      ];
+      const direct = h(
+        "div",
+        { class: "direct", hidden: true },
+        h("p", { class: "direct-why" }),
+        field(feed.question_definition, feed.slot, directLabel),
+      );
+      return { feed, chip: chips[i], direct };
+    });
+    const el = h(
+      "div",
+      { class: "q q-shared", id: slotId(item.slot) + "-item" },
+      field(def, item.slot, label, [feedsId]),
+      h(
+        "div",
+        { class: "scope", id: feedsId },
+        h("span", { class: "scope-label" }, t("form.feeds")),
+        " ",
+        h("ul", { class: "chips" }, chips),
+      ),
+      h(
+        "details",
+        { class: "asked" },
+        h("summary", {}, t("form.asked")),
+        h(
+          "dl",
+          {},
+          item.feeds.map((feed) => [
+            h("dt", {}, refLabel(`${feed.cycle}:${feed.question}`)),
+            h("dd", {}, feed.question_definition.text, feed.relation === "closeMatch" ? h("span", { class: "muted" }, ` (${t("form.close_match")})`) : null),
+          ]),
+        ),
+      ),
+      feeds.map((f) => f.direct),
+    );
+    elements.set(item.slot, el);
+    for (const feed of item.feeds) elements.set(feed.slot, el);
+    entries.push({ item, el, feeds });
+    return el;
+  }
+
+  /** Conditions, feed states, messages and conflicts, from the current values. */
+  function update() {
+    const project = projector(model, (slot) => saver.value(slot));
+    for (const entry of entries) {
+      const { item, el } = entry;
+      if (item.kind === "question") {
+        el.hidden = !project.visible(item.cycle, item.question);
+        continue;
+      }
+      const shared = saver.value(item.slot);
+      let anyVisible = false;
+      for (const { feed, chip, direct } of entry.feeds) {
+        const shown = project.visible(feed.cycle, feed.question);
+        anyVisible ||= shown;
+        const native = saver.value(feed.slot);
+        let derived = NO_IMAGE;
+        if (isAnswered(shared)) derived = applyTransform(feed.transform, shared, item.concept, feed.question_definition);
+        const noEquivalent = isAnswered(shared) && derived === NO_IMAGE;
+        let state = "";
+        if (!shown) state = t("form.feed_hidden");
+        else if (isAnswered(native)) state = t("form.feed_own", { value: formatValue(feed.question_definition, native) });
+        else if (noEquivalent) state = t("form.feed_none");
+        else if (isAnswered(shared) && feed.question_definition.type !== "text") {
+          // what this report receives, when it is not the text just typed
+          state = `→ ${formatValue(feed.question_definition, derived)}`;
+        }
+        const stateEl = chip.querySelector(".chip-state");
+        if (stateEl.textContent !== (state ? ` ${state}` : "")) stateEl.textContent = state ? ` ${state}` : "";
+        chip.classList.toggle("off", !shown);
+        const needsDirect = shown && (noEquivalent || isAnswered(native));
+        direct.hidden = !needsDirect;
+        const why = direct.querySelector(".direct-why");
+        const whyText = noEquivalent
+          ? t("form.direct_needed", { ref: refLabel(feed.cycle) })
+          : isAnswered(native)
+            ? t("form.direct_override", { ref: refLabel(feed.cycle) })
+            : "";
+        if (why.textContent !== whyText) why.textContent = whyText;
+      }
+      el.hidden = !anyVisible;
+    }
+    for (const group of groups) {
+      const empty = group.items.every((el) => el.hidden);
+      group.section.hidden = empty;
+      if (group.tocItem) group.tocItem.hidden = empty;
+    }
+    decorate();
+  }
+
+  /** Held, refused and carried answers, and conflicts, on their questions. */
+  function decorate() {
+    for (const slot of controls.keys()) {
+      const ctrl = controls.get(slot);
+      const bad = ctrl.bad();
+      if (bad) setMessage(slot, bad, "error");
+      else if (saver.invalid.has(slot)) setMessage(slot, t("form.refused", { detail: saver.invalid.get(slot) }), "error");
+      else if (saver.held.has(slot)) setMessage(slot, t("form.held", { why: explain(saver.held.get(slot)) }), "warn");
+      else setMessage(slot, "", "");
+      const wrap = messages.get(slot).parentElement;
+      wrap.classList.toggle("has-error", Boolean(bad || saver.invalid.has(slot)));
+      wrap.classList.toggle("unsaved", saver.pending.has(slot));
+      const carriedBox = wrap.querySelector(`:scope > .carried-box`);
+      const server = saver.server.get(slot);
+      const carried = server && server.carried && !saver.pending.has(slot) ? server.carried : null;
+      if (Boolean(carried) !== carriedBox.hasChildNodes()) {
+        replace(
+          carriedBox,
+          carried
+            ? h(
+                "p",
+                { class: "note" },
+                t("form.carried", { cycle: refLabel(carried.cycle || ""), id: carried.submission ?? "" }),
+                " ",
+                canEdit ? h("button", { type: "button", class: "btn small", onclick: () => saver.confirm(slot) }, t("form.confirm")) : null,
+              )
+            : null,
+        );
+      }
+      renderConflict(slot, wrap.querySelector(":scope > .conflict-box"));
+    }
+  }
+
+  function renderConflict(slot, box) {
+    const conflict = saver.conflicts.get(slot);
+    if (!conflict) {
+      if (box.hasChildNodes()) box.replaceChildren();
+      return;
+    }
+    const def = model.definitions.get(slot);
+    const mine = saver.value(slot);
+    const key = JSON.stringify([conflict.revision, mine]);
+    if (box.dataset.key === key && box.hasChildNodes()) return;
+    box.dataset.key = key;
+    const titleId = uid("conflict");
+    replace(
+      box,
+      h(
+        "div",
+        { class: "conflict", role: "group", "aria-labelledby": titleId },
+        h("p", { id: titleId, class: "conflict-title" }, t("conflict.title", { who: (conflict.updatedBy || "").replace(/^user:/, "") })),
+        h(
+          "dl",
+          { class: "compare" },
+          h("dt", {}, t("conflict.theirs")),
+          h("dd", { class: "theirs" }, formatValue(def, conflict.theirs)),
+          h("dt", {}, t("conflict.mine")),
+          h("dd", { class: "mine" }, formatValue(def, mine)),
+        ),
+        h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "button", class: "btn primary", onclick: () => saver.keepMine(slot) }, t("conflict.keep")),
+          h("button", { type: "button", class: "btn", onclick: () => saver.takeTheirs(slot) }, t("conflict.take")),
+        ),
+      ),
+    );
+  }
+
+  const listeners = {
+    status: () => decorate(),
+    saved: () => decorate(),
+    invalid: () => decorate(),
+    conflict: () => decorate(),
+    resolved: () => update(),
+    value: (event) => {
+      for (const slot of event.detail.slots) {
+        const ctrl = controls.get(slot);
+        if (ctrl) ctrl.set(saver.value(slot));
+      }
+      update();
+    },
+  };
+  for (const [type, listener] of Object.entries(listeners)) saver.addEventListener(type, listener);
+
+  update();
+  return {
+    refresh: update,
+    detach() {
+      for (const [type, listener] of Object.entries(listeners)) saver.removeEventListener(type, listener);
+    },
+    /** Bring a question into view and put the cursor in it. */
+    focusSlot(slot) {
+      const el = elements.get(slot);
+      if (!el) return false;
+      if (el.hidden) {
+        focusElement(el.closest("section")?.querySelector("h2"));
+        return false;
+      }
+      const ctrl = controls.get(slot);
+      const target = ctrl ? ctrl.focusTarget : el;
+      el.classList.add("flash");
+      setTimeout(() => el.classList.remove("flash"), 2000);
+      focusElement(target);
+      return true;
+    },
+    conflictSlots: () => [...saver.conflicts.keys()],
+    lastSavedText: () => (saver.lastSaved ? when(saver.lastSaved.toISOString()) : ""),
+  };
+}
