@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, column, select, update, values
+from sqlalchemy import Integer, String, column, select, text, update
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -18,7 +18,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.crosswalk.transforms import NO_IMAGE, apply_inverse, is_invertible
-from cmsreporting.db import JSONDoc, utcnow, valid_id
+from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from cmsreporting.i18n import choose_language
 from cmsreporting.pagination import Page, paginate
@@ -343,25 +343,13 @@ async def write_answers(
         )
         raced += [(i, answer.slot) for i, answer in updates if answer.id not in done]
     if inserts:
-        insert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(Answer)
-        stmt = (
-            insert.values(
-                [
-                    {
-                        "workspace_id": workspace.id,
-                        "slot": items[i]["slot"],
-                        "value": items[i].get("value"),
-                        "revision": 1,
-                        "updated_at": now,
-                        "updated_by": actor,
-                    }
-                    for i in inserts
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
-            .returning(Answer.slot)
+        created = await _insert_answers(
+            session,
+            workspace.id,
+            [(items[i]["slot"], items[i].get("value")) for i in inserts],
+            now,
+            actor,
         )
-        created = set((await session.execute(stmt)).scalars().all())
         raced += [(i, items[i]["slot"]) for i in inserts if items[i]["slot"] not in created]
     if raced:
         fresh = {
@@ -399,6 +387,67 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+# One statement for a whole batch, whatever its size, so PostgreSQL and SQLAlchemy reuse the
+# prepared and compiled statement: the rows travel as arrays.
+PG_UPDATE_ANSWERS = text(
+    "UPDATE answers AS a SET value = CAST(i.value AS JSONB), revision = a.revision + 1,"
+    " updated_at = :now, updated_by = :actor, carried = NULL"
+    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:bases AS INTEGER[]), CAST(:vals AS TEXT[]))"
+    " AS i(id, base, value)"
+    " WHERE a.id = i.id AND a.revision = i.base"
+    " RETURNING a.id"
+).columns(column("id", Integer))
+PG_INSERT_ANSWERS = text(
+    "INSERT INTO answers (workspace_id, slot, value, revision, updated_at, updated_by)"
+    " SELECT :workspace, i.slot, CAST(i.value AS JSONB), 1, :now, :actor"
+    " FROM unnest(CAST(:slots AS TEXT[]), CAST(:vals AS TEXT[])) AS i(slot, value)"
+    " ON CONFLICT (workspace_id, slot) DO NOTHING"
+    " RETURNING slot"
+).columns(column("slot", String))
+
+
+async def _insert_answers(
+    session: AsyncSession,
+    workspace_id: int,
+    rows: list[tuple[str, Any]],
+    now: datetime,
+    actor: str,
+) -> set[str]:
+    """Insert first answers of slots; the slots actually inserted (a concurrent writer may
+    have inserted one first)."""
+    if _dialect(session) == "postgresql":
+        result = await session.execute(
+            PG_INSERT_ANSWERS,
+            {
+                "workspace": workspace_id,
+                "slots": [slot for slot, _ in rows],
+                "vals": [json.dumps(value) for _, value in rows],
+                "now": now,
+                "actor": actor,
+            },
+        )
+        return set(result.scalars().all())
+    stmt = (
+        sqlite_insert(Answer)
+        .values(
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "slot": slot,
+                    "value": value,
+                    "revision": 1,
+                    "updated_at": now,
+                    "updated_by": actor,
+                }
+                for slot, value in rows
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
+        .returning(Answer.slot)
+    )
+    return set((await session.execute(stmt)).scalars().all())
+
+
 async def _update_answers(
     session: AsyncSession, changes: list[tuple[Answer, Any]], now: datetime, actor: str
 ) -> set[int]:
@@ -408,24 +457,15 @@ async def _update_answers(
     are serialized anyway, one conditional UPDATE per answer.
     """
     if _dialect(session) == "postgresql":
-        incoming = values(
-            column("id", Integer),
-            column("base", Integer),
-            column("value", JSONDoc),
-            name="incoming",
-        ).data([(answer.id, answer.revision, value) for answer, value in changes])
         result = await session.execute(
-            update(Answer)
-            .where(Answer.id == incoming.c.id, Answer.revision == incoming.c.base)
-            .values(
-                value=incoming.c.value,
-                revision=Answer.revision + 1,
-                updated_at=now,
-                updated_by=actor,
-                carried=None,
-            )
-            .returning(Answer.id)
-            .execution_options(synchronize_session=False)
+            PG_UPDATE_ANSWERS,
+            {
+                "ids": [answer.id for answer, _ in changes],
+                "bases": [answer.revision for answer, _ in changes],
+                "vals": [json.dumps(value) for _, value in changes],
+                "now": now,
+                "actor": actor,
+            },
         )
         return set(result.scalars().all())
     written = set()
