@@ -55,8 +55,17 @@ function signOut() {
 }
 
 setUnauthorizedHandler(() => {
+  // the token was revoked or expired: sign in again, then come back here; unsaved answers
+  // stay in localStorage and are sent once the workspace is opened again
   if (!session.me) return;
-  announce(t("signin.expired"));
+  const raw = location.hash.replace(/^#/, "") || "/";
+  closeWorkspaces();
+  setToken(null);
+  session.me = null;
+  renderShell();
+  sessionStorage.setItem("cmsr.after", raw);
+  sessionStorage.setItem("cmsr.expired", "1");
+  location.hash = "#/signin";
 });
 
 // --- routing ---------------------------------------------------------------------------------
@@ -153,6 +162,10 @@ function retryButton() {
 
 function signInView(ctx) {
   const errorBox = h("div", { id: "signin-error", "aria-live": "assertive" });
+  if (sessionStorage.getItem("cmsr.expired")) {
+    sessionStorage.removeItem("cmsr.expired");
+    errorBox.append(h("p", { class: "alert warn" }, t("signin.expired")));
+  }
   const input = h("input", {
     id: "token",
     name: "token",

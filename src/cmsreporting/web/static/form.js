@@ -2,7 +2,7 @@
 // question type, conditions evaluated as the user types, and the reports each shared answer
 // feeds. Values are read from and written to a Saver (autosave.js).
 
-import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
+import { formatValue, focusElement, h, refLabel, replace, slotId, uid } from "./dom.js";
 import { t } from "./i18n.js";
 import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered } from "./logic.js";
 
@@ -274,8 +274,31 @@ function choiceControl(def, { id, label, describedBy, change }) {
   return api;
 }
 
-function cellControl(column, { id, label, change }) {
+function cellControl(column, { id, label, change, stacked = false, long = false }) {
   const type = column.type;
+  if (stacked) {
+    // a row shown as a card: each cell gets a visible label tied to its control
+    const inner = cellControl(column, { id, label, change, stacked: false, long: true });
+    const named = type === "multi_choice" ? inner.root : null;
+    if (!named) inner.focusTarget.removeAttribute("aria-label");
+    const labelled =
+      type === "multi_choice"
+        ? inner.root
+        : h(
+            "div",
+            { class: "field" },
+            h("label", { for: id }, column.text, column.unit ? h("span", { class: "unit" }, ` (${column.unit})`) : null, requiredMark(column)),
+            inner.root,
+          );
+    if (named) {
+      const legend = named.querySelector("legend");
+      legend.className = "";
+      legend.replaceChildren(column.text, requiredMark(column));
+    }
+    const help = column.help ? h("p", { class: "help", id: `${id}-help` }, column.help) : null;
+    if (help) (named || inner.focusTarget).setAttribute("aria-describedby", `${id}-help`);
+    return { ...inner, root: h("div", { class: "stacked-cell" }, labelled, help) };
+  }
   if (type === "multi_choice") {
     const options = column.options || [];
     const inputs = options.map((o, i) => h("input", { type: "checkbox", id: `${id}-${i}`, onchange: change }));
@@ -316,6 +339,18 @@ function cellControl(column, { id, label, change }) {
       bad: () => null,
     };
   }
+  if (type === "text" && ((long && !(column.max_length <= 300)) || isEssay(column))) {
+    const area = h("textarea", { id, "aria-label": label, rows: 2, maxlength: column.max_length, oninput: change });
+    return {
+      root: area,
+      focusTarget: area,
+      get: () => (area.value === "" ? null : area.value),
+      set(value) {
+        area.value = value === null || value === undefined ? "" : String(value);
+      },
+      bad: () => null,
+    };
+  }
   const input = h("input", {
     id,
     "aria-label": label,
@@ -345,10 +380,17 @@ function cellControl(column, { id, label, change }) {
   };
 }
 
+/** A text column meant for paragraphs rather than a name, a number or a link. */
+function isEssay(column) {
+  return column.type === "text" && (!column.max_length || column.max_length > 2000);
+}
+
 function tableControl(def, { id, label, describedBy, change }) {
   const columns = def.columns || [];
-  let rows = []; // [{cells: [{column, control}], tr}]
-  const tbody = h("tbody");
+  // many columns or long texts: each row is a card of labelled fields rather than a grid line
+  const stacked = columns.length > 5 || columns.filter(isEssay).length > 1;
+  let rows = []; // [{cells: [{column, control}]}]
+  const body = stacked ? h("div", { class: "row-cards" }) : h("tbody");
   const empty = h("p", { class: "muted small" }, t("table.empty"));
   const add = h(
     "button",
@@ -376,7 +418,7 @@ function tableControl(def, { id, label, describedBy, change }) {
   }
   function build(values) {
     rows = [];
-    tbody.replaceChildren();
+    body.replaceChildren();
     values.forEach((rowValue, index) => {
       const n = index + 1;
       const cells = columns.map((column) => {
@@ -384,6 +426,7 @@ function tableControl(def, { id, label, describedBy, change }) {
           id: `${id}-r${n}-${column.id}`,
           label: `${column.text} — ${t("table.row", { n })}`,
           change,
+          stacked,
         });
         control.set(rowValue[column.id] ?? null);
         return { column, control };
@@ -405,44 +448,63 @@ function tableControl(def, { id, label, describedBy, change }) {
         },
         t("table.remove"),
       );
-      const tr = h(
-        "tr",
-        {},
-        h("th", { scope: "row", class: "rownum" }, String(n)),
-        cells.map((c) => h("td", { class: `cell-${c.column.type}` }, c.control.root)),
-        h("td", {}, remove),
-      );
-      rows.push({ cells, tr });
-      tbody.append(tr);
+      if (stacked) {
+        body.append(
+          h(
+            "fieldset",
+            { class: "row-card" },
+            h("legend", {}, t("table.row_n", { n })),
+            cells.map((c) => c.control.root),
+            h("p", { class: "row-actions" }, remove),
+          ),
+        );
+      } else {
+        body.append(
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row", class: "rownum" }, String(n)),
+            cells.map((c) => h("td", { class: `cell-${c.column.type}` }, c.control.root)),
+            h("td", {}, remove),
+          ),
+        );
+      }
+      rows.push({ cells });
     });
     empty.hidden = values.length > 0;
     add.disabled = def.max_rows !== undefined && values.length >= def.max_rows;
   }
-  const head = h(
-    "tr",
-    {},
-    h("th", { scope: "col", class: "rownum" }, h("span", { class: "sr-only" }, t("table.row_header")), "#"),
-    columns.map((c) =>
-      h(
-        "th",
-        { scope: "col", title: c.help || null },
-        c.text,
-        c.unit ? h("span", { class: "unit" }, ` (${c.unit})`) : null,
-        requiredMark(c),
-      ),
-    ),
-    h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("table.actions"))),
-  );
   const legendId = `${id}-legend`;
+  let grid;
+  if (stacked) {
+    grid = body;
+  } else {
+    const head = h(
+      "tr",
+      {},
+      h("th", { scope: "col", class: "rownum" }, h("span", { class: "sr-only" }, t("table.row_header")), "#"),
+      columns.map((c) =>
+        h(
+          "th",
+          { scope: "col", title: c.help || null },
+          c.text,
+          c.unit ? h("span", { class: "unit" }, ` (${c.unit})`) : null,
+          requiredMark(c),
+        ),
+      ),
+      h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("table.actions"))),
+    );
+    grid = h(
+      "div",
+      { class: "table-wrap", role: "group", "aria-labelledby": legendId },
+      h("table", { class: "data editable" }, h("thead", {}, head), body),
+    );
+  }
   const root = h(
     "fieldset",
     { class: "field table-q", id, "aria-describedby": describedBy || null },
     h("legend", { class: "q-label", id: legendId }, label, requiredMark(def)),
-    h(
-      "div",
-      { class: "table-wrap", role: "group", "aria-labelledby": legendId },
-      h("table", { class: "data editable" }, h("thead", {}, head), tbody),
-    ),
+    grid,
     empty,
     h("div", { class: "table-actions" }, add, def.max_rows ? h("span", { class: "muted small" }, t("table.max", { n: def.max_rows })) : null),
   );
@@ -479,9 +541,9 @@ function feedChip(feed) {
 
 /**
  * Render the form into `container` and keep it in step with the saver. Returns
- * {focusSlot(slot), refresh()}.
+ * {focusSlot(slot), refresh(), detach()}.
  */
-export function renderForm(container, { model, saver, toc, canEdit = true }) {
+export function renderForm(container, { model, saver, toc }) {
   const form = model.form;
   const controls = new Map(); // slot -> control
   const entries = []; // {item, el, feeds: [{feed, chip, direct}]}
@@ -518,9 +580,6 @@ export function renderForm(container, { model, saver, toc, canEdit = true }) {
     messages.set(slot, msg);
     const conflictBox = h("div", { class: "conflict-box", dataset: { conflictFor: slot } });
     const carried = h("div", { class: "carried-box", dataset: { carriedFor: slot } });
-    if (!canEdit) {
-      for (const el of ctrl.root.querySelectorAll("input, select, textarea, button")) el.disabled = true;
-    }
     return h(
       "div",
       { class: "field-wrap", dataset: { slot } },
@@ -730,7 +789,7 @@ export function renderForm(container, { model, saver, toc, canEdit = true }) {
                 { class: "note" },
                 t("form.carried", { cycle: refLabel(carried.cycle || ""), id: carried.submission ?? "" }),
                 " ",
-                canEdit ? h("button", { type: "button", class: "btn small", onclick: () => saver.confirm(slot) }, t("form.confirm")) : null,
+                h("button", { type: "button", class: "btn small", onclick: () => saver.confirm(slot) }, t("form.confirm")),
               )
             : null,
         );
@@ -812,7 +871,5 @@ export function renderForm(container, { model, saver, toc, canEdit = true }) {
       focusElement(target);
       return true;
     },
-    conflictSlots: () => [...saver.conflicts.keys()],
-    lastSavedText: () => (saver.lastSaved ? when(saver.lastSaved.toISOString()) : ""),
   };
 }

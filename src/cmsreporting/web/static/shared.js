@@ -136,7 +136,7 @@ export function issuesList(template, issues, { linkFor = () => null } = {}) {
  * A report's values in the template's order with where each came from: `report` holds values,
  * provenance and optionally hidden, suggestions, divergences, needs_direct_answer and issues.
  */
-export function reportTable(template, report, { linkFor = () => null } = {}) {
+export function reportTable(template, report, { linkFor = () => null, level = 3 } = {}) {
   const hidden = new Set(report.hidden || []);
   const needsDirect = new Set(report.needs_direct_answer || []);
   const divergences = new Map((report.divergences || []).map((d) => [d.question, d]));
@@ -153,7 +153,7 @@ export function reportTable(template, report, { linkFor = () => null } = {}) {
         h(
           "section",
           { class: "report-section" },
-          h("h3", {}, top.title),
+          h(`h${level}`, {}, top.title),
           h(
             "div",
             { class: "table-wrap" },

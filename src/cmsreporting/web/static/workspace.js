@@ -286,7 +286,7 @@ async function previewTab(ctx, entry, cycleRef) {
           issuesList(template, preview.issues, { linkFor: link }),
         )
       : h("p", { class: "alert ok" }, t("preview.noissues")),
-    h("section", { class: "block", "aria-labelledby": "values-h" }, h("h3", { id: "values-h" }, t("preview.values")), reportTable(template, preview, { linkFor: link })),
+    h("section", { class: "block", "aria-labelledby": "values-h" }, h("h3", { id: "values-h" }, t("preview.values")), reportTable(template, preview, { linkFor: link, level: 4 })),
   );
 }
 

@@ -1,0 +1,471 @@
+"""The web interface in headless Chromium, against the real server started as the README says.
+
+A focal point signs in, opens a workspace for CMS:COP15 and AEWA:MOP9, answers the shared
+question once and finds it in both previews, settles two conflicting edits, keeps typing through
+a network failure and a reload, switches language, submits both reports and downloads an
+export; the CMS secretariat then follows the cycle and returns the report with a comment.
+
+Debian's chromium is driven by Playwright's Python package. Without /usr/bin/chromium (or
+without playwright) the tests are skipped, unless CMSREPORTING_REQUIRE_BROWSER=1 (set by .ci/run),
+which makes them fail. Screenshots of the main pages go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+LAPTOP = (1366, 768)  # width and height of a laptop screen
+TIMEOUT_MS = 15_000
+
+SHARED_SLOT = "concept:coordination.national_committee"
+TEXT_SLOT = "concept:governance.institutions"
+OFFLINE_SLOT = "concept:governance.interagency_cooperation"
+
+
+def _why_no_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (install Debian's chromium: apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -e '.[test]')"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    engine = create_async_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running service and the demo users' tokens."""
+
+    base: str
+    tokens: dict[str, str]
+
+    def api(self, user: str) -> httpx.Client:
+        """An API client signed in as a demo user."""
+        return httpx.Client(
+            base_url=f"{self.base}/api/v1",
+            headers={"Authorization": f"Bearer {self.tokens[user]}"},
+            timeout=10,
+        )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`cmsreporting serve --demo` on a fresh database (SQLite, or PostgreSQL when the suite
+    runs there), with the demo tokens it prints."""
+    if _why_no_browser():
+        yield Server(base="", tokens={})
+        return
+    folder = tmp_path_factory.mktemp("e2e")
+    pg_base = os.environ.get("CMSREPORTING_TEST_DATABASE_URL", "")
+    database = None
+    if pg_base.startswith("postgresql"):
+        database = f"cmsr_e2e_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_pg_admin(pg_base, f'CREATE DATABASE "{database}"'))
+        url = make_url(pg_base).set(database=database).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite+aiosqlite:///{folder / 'e2e.db'}"
+    port = _free_port()
+    env = os.environ | {"CMSREPORTING_DATABASE_URL": url, "COLUMNS": "200"}
+    env.pop("CMSREPORTING_TEST_DATABASE_URL", None)
+    log = folder / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "cmsreporting.cli", "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        tokens = dict(re.findall(r"(demo-[a-z-]+)\s*│\s*(cmsr_[A-Za-z0-9_-]+)", log.read_text()))
+        assert "demo-ken-focal-point" in tokens, log.read_text()
+        yield Server(base=base, tokens=tokens)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if database:
+            asyncio.run(_pg_admin(pg_base, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+def _required() -> bool:
+    return os.environ.get("CMSREPORTING_REQUIRE_BROWSER") == "1"
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[Browser | None]:
+    """Headless Debian chromium; without it the tests skip, or fail (in the test itself) under
+    CMSREPORTING_REQUIRE_BROWSER=1."""
+    reason = _why_no_browser()
+    if reason:
+        if not _required():
+            pytest.skip(reason)
+        yield None
+        return
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def browser_page(browser: Browser | None) -> Iterator[Page | None]:
+    """A fresh browser context (its own storage) on a laptop-sized screen."""
+    if browser is None:
+        yield None
+        return
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    width, height = LAPTOP
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, errors
+
+
+def need(page: Page | None) -> Page:
+    """The page, or the failure that says the required browser is missing."""
+    if page is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a screenshot of what the user sees."""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def item(page: Page, slot: str) -> Any:
+    """The form item holding the answer of a slot."""
+    return page.locator(f'.q:has(> .field-wrap[data-slot="{slot}"])')
+
+
+def sign_in(page: Page, server: Server, user: str) -> None:
+    """Sign in with the keyboard only."""
+    page.goto(f"{server.base}/")
+    token = page.get_by_label("Access token")
+    token.focus()
+    page.keyboard.type(server.tokens[user])
+    page.keyboard.press("Enter")
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {user}")
+
+
+def wait_saved(page: Page) -> None:
+    """Wait until the save indicator says everything is stored."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#save-status")).to_have_text("All changes saved")
+
+
+def answers(server: Server, workspace: int) -> dict[str, dict[str, Any]]:
+    """The stored answers of a workspace, by slot."""
+    with server.api("demo-admin") as api:
+        body = api.get(f"/workspaces/{workspace}/answers").json()
+    return {a["slot"]: a for a in body["answers"]}
+
+
+def write(server: Server, workspace: int, user: str, slot: str, value: Any, base: int) -> None:
+    """Another person's write, straight through the API."""
+    with server.api(user) as api:
+        response = api.patch(
+            f"/workspaces/{workspace}/answers",
+            json={"answers": [{"slot": slot, "value": value, "base_revision": base}]},
+        )
+    assert response.status_code == 200, response.text
+
+
+def test_focal_point_then_secretariat_journey(browser_page: Page | None, server: Server) -> None:
+    page = need(browser_page)
+    from playwright.sync_api import expect
+
+    # --- sign in (the front page leads to the web interface) ----------------------------------
+    page.goto(f"{server.base}/")
+    expect(page).to_have_url(re.compile(r"/ui/#/signin$"))
+    expect(page.get_by_label("Access token")).to_be_focused()
+    shot(page, "01-sign-in")
+    sign_in(page, server, "demo-ken-focal-point")
+    shot(page, "02-home-focal-point")
+
+    # --- a workspace for two conventions' reports ---------------------------------------------
+    page.get_by_role("link", name="New workspace").click()
+    page.get_by_role("checkbox", name=re.compile("CMS COP15")).check()
+    page.get_by_role("checkbox", name=re.compile("AEWA MOP9")).check()
+    shot(page, "03-new-workspace")
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page).to_have_url(re.compile(r"#/w/\d+$"))
+    workspace = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kenya — CMS COP15 + AEWA MOP9")
+
+    # every control has a label tied to it
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('main input, main select, main textarea')]
+              .filter((el) => !el.labels.length && !el.getAttribute('aria-label'))
+              .map((el) => el.id || el.outerHTML.slice(0, 80))"""
+    )
+    assert unlabelled == []
+
+    # --- the shared question, answered once, feeds CMS I(a).3 and AEWA A.4 --------------------
+    shared = item(page, SHARED_SLOT)
+    expect(shared.locator(".chip")).to_have_text(
+        [re.compile(r"CMS COP15 · I\(a\)\.3"), re.compile(r"AEWA MOP9 · A\.4")]
+    )
+    shared.get_by_role("group").get_by_label("Yes", exact=True).check()
+    expect(shared.locator(".chip").first).to_contain_text("→ Yes")
+    # conditions apply as the user answers: A.3 is asked when A.2 is yes or partially
+    follow_up = item(page, "AEWA:MOP9:A.3")
+    expect(follow_up).to_be_hidden()
+    item(page, "AEWA:MOP9:A.2").get_by_label("Partially").check()
+    expect(follow_up).to_be_visible()
+    wait_saved(page)
+    stored = answers(server, workspace)
+    assert stored[SHARED_SLOT]["value"] is True
+    assert stored["AEWA:MOP9:A.2"]["value"] == "partially"
+    shared.scroll_into_view_if_needed()
+    shot(page, "04-form-shared-question")
+
+    # --- both previews carry the shared answer, with its provenance ---------------------------
+    page.get_by_role("link", name="Preview CMS COP15").click()
+    row = page.locator("tr", has=page.get_by_role("link", name="Go to question I(a).3"))
+    expect(row).to_contain_text("Yes")
+    expect(row).to_contain_text("Shared answer")
+    expect(page.get_by_text("Ready to submit")).to_be_visible()
+    shot(page, "05-preview-cms")
+    page.get_by_role("link", name="Preview AEWA MOP9").click()
+    row = page.locator("tr", has=page.get_by_role("link", name="Go to question A.4"))
+    expect(row).to_contain_text("Yes")
+    expect(row).to_contain_text("Shared answer")
+    issues = page.locator(".issues")
+    expect(issues).to_contain_text("A.1")
+    shot(page, "06-preview-aewa-issues")
+    # an issue leads to its question, with the cursor in it
+    issues.get_by_role("link", name=re.compile(r"^A\.1 ")).click()
+    answer_a1 = item(page, "AEWA:MOP9:A.1").get_by_role("textbox")
+    expect(answer_a1).to_be_focused()
+    page.keyboard.type("Kenya Wildlife Service, Nairobi")
+    wait_saved(page)
+
+    # --- a conflict: someone else saves the same answer meanwhile ---------------------------
+    box = item(page, TEXT_SLOT).get_by_role("textbox").first
+    box.fill("Ministry of Environment")
+    wait_saved(page)
+    revision = answers(server, workspace)[TEXT_SLOT]["revision"]
+    write(
+        server, workspace, "demo-admin", TEXT_SLOT, "Ministry of Environment and Forestry", revision
+    )
+    box.press("End")
+    box.type("; Kenya Wildlife Service")
+    conflict = item(page, TEXT_SLOT).locator(".conflict")
+    expect(conflict).to_contain_text("demo-admin saved a different answer")
+    expect(conflict.locator(".theirs")).to_have_text("Ministry of Environment and Forestry")
+    expect(conflict.locator(".mine")).to_have_text(
+        "Ministry of Environment; Kenya Wildlife Service"
+    )
+    expect(page.locator("#save-status")).to_have_text("1 conflict to resolve")
+    conflict.scroll_into_view_if_needed()
+    shot(page, "07-conflict")
+    conflict.get_by_role("button", name="Keep mine").click()
+    wait_saved(page)
+    kept = answers(server, workspace)[TEXT_SLOT]
+    assert kept["value"] == "Ministry of Environment; Kenya Wildlife Service"
+    assert kept["revision"] == revision + 2
+    # and once more, taking theirs this time
+    write(
+        server, workspace, "demo-admin", TEXT_SLOT, "Ministry of Tourism and Wildlife", revision + 2
+    )
+    box.type(" (KWS)")
+    conflict.get_by_role("button", name="Take theirs").click()
+    expect(box).to_have_value("Ministry of Tourism and Wildlife")
+    wait_saved(page)
+    assert answers(server, workspace)[TEXT_SLOT]["value"] == "Ministry of Tourism and Wildlife"
+
+    # --- a table: rows added with the keyboard, an incomplete row waits, a row removed -------
+    legal = item(page, "AEWA:MOP9:B.5")
+    legal.get_by_role("button", name="Add row").click()
+    expect(legal.get_by_label("Title of the legal instrument — row 1")).to_be_focused()
+    page.keyboard.type("Wildlife Conservation and Management Act")
+    page.keyboard.press("Tab")
+    expect(legal.get_by_label("Year of adoption or last amendment — row 1")).to_be_focused()
+    page.keyboard.type("2013")
+    legal.get_by_role("button", name="Add row").click()
+    expect(legal.locator(".q-msg")).to_contain_text(
+        "row 2: fill in “Title of the legal instrument”"
+    )
+    expect(page.locator("#save-status")).to_have_text("1 answer not saved yet")
+    legal.scroll_into_view_if_needed()
+    shot(page, "08-table-row-waiting")
+    legal.get_by_role("button", name="Remove row 2").click()
+    wait_saved(page)
+    assert answers(server, workspace)["AEWA:MOP9:B.5"]["value"] == [
+        {"instrument": "Wildlife Conservation and Management Act", "year": 2013}
+    ]
+
+    # --- nothing typed is lost through a network failure and a reload ------------------------
+    def drop_writes(route: Any) -> None:
+        if route.request.method == "PATCH":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    pattern = re.compile(r"/api/v1/workspaces/\d+/answers$")
+    page.route(pattern, drop_writes)
+    offline_box = item(page, OFFLINE_SLOT).get_by_role("textbox").first
+    offline_box.fill("Through the national biodiversity committee")
+    expect(page.locator("#save-status")).to_contain_text("Offline: 1 change kept on this device")
+    shot(page, "09-offline")
+    page.reload()
+    offline_box = item(page, OFFLINE_SLOT).get_by_role("textbox").first
+    expect(offline_box).to_have_value("Through the national biodiversity committee")
+    expect(page.locator("#save-status")).to_contain_text("1 change kept on this device")
+    assert OFFLINE_SLOT not in answers(server, workspace)
+    page.unroute(pattern)
+    page.get_by_role("button", name="Retry now").click()
+    wait_saved(page)
+    assert answers(server, workspace)[OFFLINE_SLOT]["value"] == (
+        "Through the national biodiversity committee"
+    )
+
+    # --- labels in French, then back in English ----------------------------------------------
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("link", name="Formulaire")).to_be_visible()
+    expect(page.locator("#save-status")).to_have_text("Toutes les modifications sont enregistrées")
+    expect(item(page, "AEWA:MOP9:A.2").get_by_label("Partiellement")).to_be_checked()
+    shot(page, "10-form-french")
+    page.get_by_label("Langue").select_option("en")
+    expect(page.get_by_role("link", name="Form", exact=True)).to_be_visible()
+
+    # --- what still blocks AEWA is filled through the API; the submission is made here -------
+    with server.api("demo-ken-focal-point") as api:
+        filled = api.patch(
+            f"/workspaces/{workspace}/answers",
+            json={
+                "answers": [
+                    {"slot": "AEWA:MOP9:B.1", "value": "fully", "base_revision": 0},
+                    {"slot": "AEWA:MOP9:E.1", "value": 12, "base_revision": 0},
+                ]
+            },
+        )
+        assert filled.status_code == 200, filled.text
+    page.get_by_role("link", name="Submit", exact=True).click()
+    page.get_by_role("checkbox", name=re.compile("CMS COP15")).check()
+    page.get_by_role("checkbox", name=re.compile("AEWA MOP9")).check()
+    page.get_by_role("button", name="Submit the selected reports").click()
+    expect(page.get_by_text("You are about to submit: CMS COP15, AEWA MOP9.")).to_be_visible()
+    page.get_by_role("button", name="Confirm and submit").click()
+    expect(
+        page.locator("main").get_by_text("Submitted: CMS COP15 v1, AEWA MOP9 v1.")
+    ).to_be_visible()
+    table = page.locator("table.data")
+    expect(table.locator(".badge")).to_have_text(["Submitted", "Submitted"])
+    shot(page, "11-submitted")
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Download CMS COP15 v1 as JSON").click()
+    report = json.loads(Path(downloaded.value.path()).read_text())
+    assert report["party"] == "KEN"
+    assert (report["cycle"], report["submission_version"]) == ("CMS:COP15", 1)
+    exported = {q["id"]: q for s in report["sections"] for q in s["questions"]}
+    assert exported["I(a).3"]["value"] is True
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Download AEWA MOP9 v1 as XLSX").click()
+    assert downloaded.value.suggested_filename.endswith(".xlsx")
+
+    # --- the CMS secretariat follows the cycle and returns the report -------------------------
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, server, "demo-cms-secretariat")
+    page.get_by_role("link", name="Status of Parties CMS COP15").click()
+    kenya = page.locator("tr", has_text="Kenya")
+    expect(kenya).to_contain_text("Submitted")
+    shot(page, "12-cycle-status")
+    kenya.get_by_role("link", name="Open Kenya").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kenya — CMS COP15, version 1")
+    page.get_by_role("button", name="Return to the Party").click()
+    expect(page.locator("main").get_by_text("Say why the report is returned.")).to_be_visible()
+    expect(page.get_by_label("Comment to the Party")).to_be_focused()
+    shot(page, "13-submission-decision")
+    page.keyboard.type("Please list the agencies involved.")
+    page.get_by_role("button", name="Return to the Party").click()
+    expect(page.locator(".block-head .badge")).to_have_text("Returned")
+    thread = page.locator(".thread")
+    expect(thread).to_contain_text("Please list the agencies involved.")
+    expect(thread.locator(".badge")).to_have_text("Returned")
+    page.get_by_label("Add a comment").fill("The CBD liaison is also welcome.")
+    page.get_by_role("button", name="Post comment").click()
+    expect(thread.locator(".comment")).to_have_count(2)
+    shot(page, "14-submission-returned")
+    with server.api("demo-cms-secretariat") as api:
+        submissions = api.get("/submissions", params={"cycle": "CMS:COP15"}).json()["items"]
+        assert [s["status"] for s in submissions] == ["returned"]
+        comments = api.get(f"/submissions/{submissions[0]['id']}/comments").json()
+        assert [c["kind"] for c in comments] == ["return", "comment"]
