@@ -1,0 +1,820 @@
+"""The authorization matrix: every operation of the OpenAPI schema, for every role.
+
+The operations are enumerated from `create_app().openapi()`, so a new route cannot be
+forgotten: an operation without a row in MATRIX fails (test_every_operation_has_a_row, and its
+own failing case in test_access_of_role). Each row holds one or more variants (own versus other
+Party, own versus other convention, draft versus published) and the status class every role
+must get: 200 stands for any 2xx; 401, 403, 404 and 409 are exact.
+
+Roles (tests/conftest.py): anonymous; admin; cms_sec and cbd_sec (secretariats of CMS, of
+CBD); ken_fp (focal point of Kenya for CMS and CBD); tza_fp (focal point of Tanzania for CMS);
+reviewer.
+
+One database serves the whole matrix (module fixture): a Kenyan workspace on CMS COP15 and CBD
+NR7 with answers, its submissions to CMS (submitted, with a comment) and to CBD (accepted), a
+Tanzanian workspace with its CMS submission, drafts of CMS and CBD templates with a mapping
+on the CMS draft. Secret markers sit in that data (answers, comment, draft titles, the draft's
+mapping); no response to a role may hold a marker the role may not read, whatever its status.
+Reads run first; each write case then makes its own fresh objects (as admin) before the role
+tries it, and a refused write must leave the audit trail (every write is audited) unchanged.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from cmsreporting.config import Settings
+from cmsreporting.main import create_app
+from tests.conftest import Seed, _client, _clone
+from tests.helpers import PROBLEM, fill_required, minimal_template
+
+Headers = dict[str, dict[str, str]]
+
+API = "/api/v1"
+ROLES = ["anonymous", "admin", "cms_sec", "cbd_sec", "ken_fp", "tza_fp", "reviewer"]
+
+# marker -> the roles that may read it
+VISIBLE = {
+    "SECRET-KEN-CMS": {"admin", "cms_sec", "ken_fp"},
+    "SECRET-KEN-CBD": {"admin", "cbd_sec", "ken_fp", "reviewer"},  # accepted: reviewers read it
+    "SECRET-TZA-CMS": {"admin", "cms_sec", "tza_fp"},
+    "SECRET-DRAFT-CMS": {"admin", "cms_sec"},
+    "SECRET-DRAFT-CBD": {"admin", "cbd_sec"},
+}
+HIDDEN = {role: [m for m, who in VISIBLE.items() if role not in who] for role in ROLES}
+
+
+def allow(*ok: str, others: int = 403, anonymous: int = 401, **special: int) -> dict[str, int]:
+    """The status of each role: 200 (any 2xx) for `ok`, `others` for the rest."""
+    table = dict.fromkeys(ROLES, others)
+    table["anonymous"] = anonymous
+    table.update(dict.fromkeys(ok, 200))
+    table.update(special)
+    return table
+
+
+PUBLIC = dict.fromkeys(ROLES, 200)
+SIGNED_IN = allow(*ROLES[1:])
+ADMIN = allow("admin")
+
+
+# --- the world the matrix runs in -------------------------------------------------------------
+
+
+@dataclass
+class World:
+    ken_ws: int = 0
+    tza_ws: int = 0
+    sub_ken_cms: int = 0  # submitted
+    sub_ken_cbd: int = 0  # accepted
+    sub_tza_cms: int = 0  # submitted
+    draft_cms: int = 0
+    draft_cbd: int = 0
+    published_cms: int = 0
+    mapping: int = 0  # of the published CMS template
+    draft_mapping: int = 0  # of the CMS draft
+    serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+
+@dataclass
+class Ctx:
+    http: httpx.AsyncClient
+    auth: Headers
+    world: World
+
+    def next(self) -> int:
+        return next(self.world.serial)
+
+    async def admin(
+        self, method: str, url: str, status: int, *, extra: dict[str, str] | None = None, **kw: Any
+    ) -> Any:
+        """A request by the admin that must answer `status`; its JSON body."""
+        headers = self.auth["admin"] | (extra or {})
+        response = await self.http.request(method, url, headers=headers, **kw)
+        assert response.status_code == status, (method, url, response.text[:500])
+        return response.json() if response.content else None
+
+
+def tiny_template(convention: str, cycle: str, version: str = "1.0.0") -> dict[str, Any]:
+    """A template with one optional question: a workspace on it can be submitted at once."""
+    return {
+        "convention": convention,
+        "cycle": cycle,
+        "version": version,
+        "languages": ["en"],
+        "title": {"en": f"Matrix {cycle}"},
+        "sections": [
+            {
+                "id": "S",
+                "title": {"en": "Section"},
+                "questions": [{"id": "Q", "type": "text", "text": {"en": "Anything?"}}],
+            }
+        ],
+    }
+
+
+async def fresh_cycle(ctx: Ctx, convention: str, *, publish: bool = True) -> str:
+    """A new cycle of the convention, with a published tiny template unless told otherwise."""
+    code = f"MX{ctx.next()}"
+    await ctx.admin(
+        "POST",
+        f"{API}/cycles",
+        201,
+        json={
+            "convention": convention,
+            "code": code,
+            "title": f"Matrix {code}",
+            "opens_on": "2030-01-01",
+            "due_on": "2030-12-31",
+        },
+    )
+    if publish:
+        made = await ctx.admin(
+            "POST", f"{API}/templates", 201, json=tiny_template(convention, code)
+        )
+        await ctx.admin("POST", f"{API}/templates/{made['id']}/publish", 200)
+    return f"{convention}:{code}"
+
+
+async def fresh_workspace(ctx: Ctx, party: str, convention: str) -> tuple[int, str]:
+    ref = await fresh_cycle(ctx, convention)
+    made = await ctx.admin("POST", f"{API}/workspaces", 201, json={"party": party, "cycles": [ref]})
+    return made["id"], ref
+
+
+async def fresh_submission(ctx: Ctx, party: str, convention: str) -> int:
+    wid, ref = await fresh_workspace(ctx, party, convention)
+    done = await ctx.admin(
+        "POST",
+        f"{API}/workspaces/{wid}/submit",
+        201,
+        json={"cycles": [ref]},
+        extra={"Idempotency-Key": f"matrix-{wid}"},
+    )
+    sid: int = done["submissions"][0]["id"]
+    return sid
+
+
+async def fresh_concept(ctx: Ctx) -> str:
+    key = f"matrix.c{ctx.next()}"
+    await ctx.admin(
+        "POST", f"{API}/concepts", 201, json={"key": key, "type": "text", "text": {"en": key}}
+    )
+    return key
+
+
+def mapping_doc(concept: str, question: str, status: str = "proposed") -> dict[str, Any]:
+    return {
+        "concept": concept,
+        "question": question,
+        "template_version": "1.0.0",
+        "relation": "relatedMatch",
+        "transform": {},
+        "status": status,
+    }
+
+
+async def fresh_mapping(ctx: Ctx) -> int:
+    concept = await fresh_concept(ctx)
+    made = await ctx.admin(
+        "POST", f"{API}/mappings", 201, json=[mapping_doc(concept, "CMS:COP15:I(a).2")]
+    )
+    mid: int = made[0]["id"]
+    return mid
+
+
+async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
+    world = World()
+    ctx = Ctx(http, auth, world)
+    for party, conventions in (("KEN", ("CMS", "CBD", "AEWA")), ("TZA", ("CMS",))):
+        for convention in conventions:
+            response = await http.put(
+                f"{API}/parties/{party}/memberships/{convention}", json={}, headers=auth["admin"]
+            )
+            assert response.status_code in (200, 201), response.text
+
+    async def workspace(user: str, party: str, cycles: list[str], secrets: dict[str, str]) -> int:
+        made = await http.post(
+            f"{API}/workspaces", json={"party": party, "cycles": cycles}, headers=auth[user]
+        )
+        assert made.status_code == 201, made.text
+        wid: int = made.json()["id"]
+        answers = [{"slot": s, "value": v, "base_revision": 0} for s, v in secrets.items()]
+        saved = await http.patch(
+            f"{API}/workspaces/{wid}/answers", json={"answers": answers}, headers=auth[user]
+        )
+        assert saved.status_code == 200, saved.text
+        for cycle in cycles:
+            await fill_required(http, auth[user], wid, cycle)
+        return wid
+
+    async def submit(user: str, wid: int, cycle: str) -> int:
+        done = await http.post(
+            f"{API}/workspaces/{wid}/submit",
+            json={"cycles": [cycle]},
+            headers=auth[user] | {"Idempotency-Key": f"world-{cycle}"},
+        )
+        assert done.status_code == 201, done.text
+        sid: int = done.json()["submissions"][0]["id"]
+        return sid
+
+    world.ken_ws = await workspace(
+        "ken_fp",
+        "KEN",
+        ["CMS:COP15", "CBD:NR7"],
+        {
+            "CMS:COP15:I(a).1": "SECRET-KEN-CMS",
+            "CBD:NR7:sectionI.contactPerson": "SECRET-KEN-CBD",
+        },
+    )
+    world.tza_ws = await workspace(
+        "tza_fp", "TZA", ["CMS:COP15"], {"CMS:COP15:I(a).1": "SECRET-TZA-CMS"}
+    )
+    world.sub_ken_cms = await submit("ken_fp", world.ken_ws, "CMS:COP15")
+    world.sub_ken_cbd = await submit("ken_fp", world.ken_ws, "CBD:NR7")
+    world.sub_tza_cms = await submit("tza_fp", world.tza_ws, "CMS:COP15")
+    await ctx.admin(
+        "POST",
+        f"{API}/submissions/{world.sub_ken_cms}/comments",
+        201,
+        json={"body": "Please check SECRET-KEN-CMS"},
+    )
+    await ctx.admin("POST", f"{API}/submissions/{world.sub_ken_cbd}/accept", 200, json={})
+    for convention, cycle, marker in (
+        ("CMS", "COP15", "SECRET-DRAFT-CMS"),
+        ("CBD", "NR7", "SECRET-DRAFT-CBD"),
+    ):
+        document = minimal_template(convention, cycle, "9.0.0")
+        document["title"]["en"] = marker
+        made = await ctx.admin("POST", f"{API}/templates", 201, json=document)
+        if convention == "CMS":
+            world.draft_cms = made["id"]
+        else:
+            world.draft_cbd = made["id"]
+    concept = {
+        "key": "matrix.covered",
+        "type": "single_choice",
+        "text": {"en": "Covered?"},
+        "options": [{"code": "yes"}, {"code": "no"}],
+    }
+    await ctx.admin("POST", f"{API}/concepts", 201, json=concept)
+    draft_mapping = mapping_doc("matrix.covered", "CMS:COP15:I.1") | {
+        "template_version": "9.0.0",
+        "relation": "exactMatch",
+        "justification": "SECRET-DRAFT-CMS mapping",
+    }
+    world.draft_mapping = (await ctx.admin("POST", f"{API}/mappings", 201, json=[draft_mapping]))[
+        0
+    ]["id"]
+    published = await ctx.admin(
+        "GET", f"{API}/templates", 200, params={"cycle": "CMS:COP15", "status": "published"}
+    )
+    world.published_cms = published["items"][0]["id"]
+    mappings = await ctx.admin(
+        "GET", f"{API}/mappings", 200, params={"question": "CMS:COP15:IV.2", "limit": 1}
+    )
+    world.mapping = mappings["items"][0]["id"]
+    return world
+
+
+@pytest.fixture(scope="module")
+async def matrix(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
+    """One prepared database and a client of it, for the whole matrix."""
+    auth = {name: {"Authorization": f"Bearer {token}"} for name, token in seed.tokens.items()}
+    async for url in _clone(seed, tmp_path_factory.mktemp("matrix")):
+        async for http in _client(url):
+            yield Ctx(http, auth, await build_world(http, auth))
+
+
+# --- the matrix -------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    url: str
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Build = Callable[[Ctx], Awaitable[Request]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One variant of an operation: how to make its request, and what each role gets."""
+
+    variant: str
+    expect: dict[str, int]
+    build: Build
+    bug: dict[str, str] = field(default_factory=dict)  # role -> known bug (strict xfail)
+
+
+def get(url: Callable[[World], str]) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(API + url(ctx.world))
+
+    return build
+
+
+def const(url: str, body: Any = None) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(API + url, body)
+
+    return build
+
+
+def outside_api(url: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(url)
+
+    return build
+
+
+def reads_of(
+    path: Callable[[int], str], variants: dict[str, tuple[Callable[[World], int], dict[str, int]]]
+) -> list[Case]:
+    def url(of: Callable[[World], int]) -> Callable[[World], str]:
+        return lambda w: path(of(w))
+
+    return [Case(name, expect, get(url(of))) for name, (of, expect) in variants.items()]
+
+
+KEN_WS = allow("admin", "ken_fp", others=404)
+TZA_WS = allow("admin", "tza_fp", others=404)
+WORKSPACES = {"KEN": (lambda w: w.ken_ws, KEN_WS), "TZA": (lambda w: w.tza_ws, TZA_WS)}
+SUBMISSIONS = {
+    "KEN-CMS-submitted": (
+        lambda w: w.sub_ken_cms,
+        allow("admin", "cms_sec", "ken_fp", others=404),
+    ),
+    "KEN-CBD-accepted": (
+        lambda w: w.sub_ken_cbd,
+        allow("admin", "cbd_sec", "ken_fp", "reviewer", others=404),
+    ),
+    "TZA-CMS-submitted": (
+        lambda w: w.sub_tza_cms,
+        allow("admin", "cms_sec", "tza_fp", others=404),
+    ),
+}
+DRAFTS = {
+    "published": (lambda w: w.published_cms, PUBLIC),
+    "CMS-draft": (lambda w: w.draft_cms, allow("admin", "cms_sec", others=404, anonymous=404)),
+    "CBD-draft": (lambda w: w.draft_cbd, allow("admin", "cbd_sec", others=404, anonymous=404)),
+}
+FOLLOW_CMS = allow("admin", "cms_sec", "reviewer")
+FOLLOW_CBD = allow("admin", "cbd_sec", "reviewer")
+
+B_DRAFT_MAPPING = (
+    "B-AUTHZ-DRAFT-MAPPING: GET /api/v1/mappings/{id} (crosswalk/router.py get_mapping) takes "
+    "no principal and returns a mapping pinned to a draft template to anyone, anonymous "
+    "included (its question, template id, version and justification), while the list and "
+    "the draft itself are hidden from those who cannot manage the draft"
+)
+
+READS: dict[tuple[str, str], list[Case]] = {
+    ("GET", "/health"): [Case("", PUBLIC, outside_api("/health"))],
+    ("GET", "/api/v1/conventions"): [Case("", PUBLIC, const("/conventions"))],
+    ("GET", "/api/v1/conventions/{code}"): [Case("CMS", PUBLIC, const("/conventions/CMS"))],
+    ("GET", "/api/v1/parties"): [Case("", PUBLIC, const("/parties?convention=CMS"))],
+    ("GET", "/api/v1/parties/{iso3}"): [Case("KEN", PUBLIC, const("/parties/KEN"))],
+    ("GET", "/api/v1/cycles"): [Case("", PUBLIC, const("/cycles"))],
+    ("GET", "/api/v1/cycles/{ref}"): [Case("CMS:COP15", PUBLIC, const("/cycles/CMS:COP15"))],
+    ("GET", "/api/v1/templates"): [
+        Case("all", PUBLIC, const("/templates?limit=500")),
+        Case("drafts", PUBLIC, const("/templates?status=draft&limit=500")),
+    ],
+    ("GET", "/api/v1/templates/{template_id}"): reads_of(lambda i: f"/templates/{i}", DRAFTS),
+    ("GET", "/api/v1/templates/{template_id}/document"): reads_of(
+        lambda i: f"/templates/{i}/document", DRAFTS
+    ),
+    ("GET", "/api/v1/concepts"): [Case("", PUBLIC, const("/concepts?limit=500"))],
+    ("GET", "/api/v1/concepts/{key}"): [Case("bundled", PUBLIC, const("/concepts/nbsap.wetlands"))],
+    ("GET", "/api/v1/mappings"): [Case("", PUBLIC, const("/mappings?limit=500"))],
+    ("GET", "/api/v1/mappings/{mapping_id}"): [
+        Case("published", PUBLIC, get(lambda w: f"/mappings/{w.mapping}")),
+        Case(
+            "CMS-draft",
+            allow("admin", "cms_sec", others=404, anonymous=404),
+            get(lambda w: f"/mappings/{w.draft_mapping}"),
+            bug=dict.fromkeys(
+                ("anonymous", "cbd_sec", "ken_fp", "tza_fp", "reviewer"), B_DRAFT_MAPPING
+            ),
+        ),
+    ],
+    ("GET", "/api/v1/crosswalk/coverage"): [
+        Case("", PUBLIC, const("/crosswalk/coverage?from=CBD:NR7&to=CMS:COP15"))
+    ],
+    ("GET", "/api/v1/crosswalk/export"): [
+        Case(fmt, PUBLIC, const(f"/crosswalk/export?format={fmt}")) for fmt in ("json", "sssom")
+    ],
+    ("GET", "/api/v1/crosswalk/{question_ref}"): [
+        Case("published", PUBLIC, const("/crosswalk/CMS:COP15:IV.2")),
+        Case(
+            "CMS-draft",
+            allow("admin", "cms_sec", others=404, anonymous=404),
+            const("/crosswalk/CMS:COP15:I.1?version=9.0.0"),
+        ),
+    ],
+    ("GET", "/api/v1/workspaces"): [Case("", SIGNED_IN, const("/workspaces?limit=500"))],
+    ("GET", "/api/v1/workspaces/{workspace_id}"): reads_of(
+        lambda i: f"/workspaces/{i}", WORKSPACES
+    ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/form"): reads_of(
+        lambda i: f"/workspaces/{i}/form", WORKSPACES
+    ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/answers"): reads_of(
+        lambda i: f"/workspaces/{i}/answers", WORKSPACES
+    ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/preview/{cycle_ref}"): reads_of(
+        lambda i: f"/workspaces/{i}/preview/CMS:COP15", WORKSPACES
+    ),
+    ("GET", "/api/v1/submissions"): [Case("", SIGNED_IN, const("/submissions?limit=500"))],
+    ("GET", "/api/v1/submissions/{submission_id}"): reads_of(
+        lambda i: f"/submissions/{i}", SUBMISSIONS
+    ),
+    ("GET", "/api/v1/submissions/{submission_id}/diff"): reads_of(
+        lambda i: f"/submissions/{i}/diff?against={i}", SUBMISSIONS
+    ),
+    ("GET", "/api/v1/submissions/{submission_id}/export"): reads_of(
+        lambda i: f"/submissions/{i}/export?format=csv", SUBMISSIONS
+    ),
+    ("GET", "/api/v1/submissions/{submission_id}/comments"): [
+        Case(
+            "KEN-CMS-submitted",
+            allow("admin", "cms_sec", "ken_fp", others=404),
+            get(lambda w: f"/submissions/{w.sub_ken_cms}/comments"),
+        ),
+        Case(
+            "KEN-CBD-accepted",
+            allow("admin", "cbd_sec", "ken_fp", others=404, reviewer=403),
+            get(lambda w: f"/submissions/{w.sub_ken_cbd}/comments"),
+        ),
+    ],
+    ("GET", "/api/v1/cycles/{ref}/status"): [
+        Case("CMS", FOLLOW_CMS, const("/cycles/CMS:COP15/status")),
+        Case("CBD", FOLLOW_CBD, const("/cycles/CBD:NR7/status")),
+    ],
+    ("GET", "/api/v1/cycles/{ref}/export"): [
+        Case("CMS", FOLLOW_CMS, const("/cycles/CMS:COP15/export?format=jsonl")),
+        Case("CBD", FOLLOW_CBD, const("/cycles/CBD:NR7/export?format=jsonl")),
+    ],
+    ("GET", "/api/v1/me"): [Case("", SIGNED_IN, const("/me"))],
+    ("GET", "/api/v1/audit"): [Case("", ADMIN, const("/audit?limit=500"))],
+}
+
+
+# --- writes: each case makes the objects it changes -------------------------------------------
+
+
+def write(make: Callable[[Ctx], Awaitable[Request]]) -> Build:
+    return make
+
+
+async def _membership_put(ctx: Ctx) -> Request:
+    return Request(f"{API}/parties/RWA/memberships/RAMSAR", {})
+
+
+async def _membership_delete(ctx: Ctx) -> Request:
+    await ctx.http.put(f"{API}/parties/RWA/memberships/CITES", json={}, headers=ctx.auth["admin"])
+    return Request(f"{API}/parties/RWA/memberships/CITES")
+
+
+def _new_cycle(convention: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(
+            f"{API}/cycles",
+            {
+                "convention": convention,
+                "code": f"NEW{ctx.next()}",
+                "title": "New cycle",
+                "opens_on": "2031-01-01",
+                "due_on": "2031-12-31",
+            },
+        )
+
+    return build
+
+
+def _new_template(convention: str, cycle: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(f"{API}/templates", minimal_template(convention, cycle, f"9.1.{ctx.next()}"))
+
+    return build
+
+
+async def _draft(ctx: Ctx) -> tuple[int, dict[str, Any]]:
+    """A CMS draft in a cycle of its own (publishing it changes no other cycle)."""
+    ref = await fresh_cycle(ctx, "CMS", publish=False)
+    document = tiny_template("CMS", ref.split(":")[1])
+    made = await ctx.admin("POST", f"{API}/templates", 201, json=document)
+    return made["id"], document
+
+
+async def _replace_draft(ctx: Ctx) -> Request:
+    tid, document = await _draft(ctx)
+    return Request(f"{API}/templates/{tid}", document | {"title": {"en": "Replaced"}})
+
+
+async def _replace_published(ctx: Ctx) -> Request:
+    tid, document = await _draft(ctx)
+    await ctx.admin("POST", f"{API}/templates/{tid}/publish", 200)
+    return Request(f"{API}/templates/{tid}", document | {"title": {"en": "Replaced"}})
+
+
+async def _publish(ctx: Ctx) -> Request:
+    tid, _ = await _draft(ctx)
+    return Request(f"{API}/templates/{tid}/publish")
+
+
+async def _retire(ctx: Ctx) -> Request:
+    tid, _ = await _draft(ctx)
+    await ctx.admin("POST", f"{API}/templates/{tid}/publish", 200)
+    return Request(f"{API}/templates/{tid}/retire")
+
+
+async def _delete_draft(ctx: Ctx) -> Request:
+    tid, _ = await _draft(ctx)
+    return Request(f"{API}/templates/{tid}")
+
+
+async def _new_concept(ctx: Ctx) -> Request:
+    key = f"matrix.n{ctx.next()}"
+    return Request(f"{API}/concepts", {"key": key, "type": "text", "text": {"en": key}})
+
+
+async def _replace_concept(ctx: Ctx) -> Request:
+    key = await fresh_concept(ctx)
+    return Request(f"{API}/concepts/{key}", {"key": key, "type": "text", "text": {"en": "New"}})
+
+
+def _new_mapping(question: str, status: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        concept = await fresh_concept(ctx)
+        return Request(f"{API}/mappings", [mapping_doc(concept, question, status)])
+
+    return build
+
+
+async def _patch_mapping(ctx: Ctx) -> Request:
+    return Request(f"{API}/mappings/{await fresh_mapping(ctx)}", {"justification": "Changed"})
+
+
+async def _delete_mapping(ctx: Ctx) -> Request:
+    return Request(f"{API}/mappings/{await fresh_mapping(ctx)}")
+
+
+def _new_workspace(party: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        ref = await fresh_cycle(ctx, "CMS")
+        return Request(f"{API}/workspaces", {"party": party, "cycles": [ref]})
+
+    return build
+
+
+def _answer(of: Callable[[World], int]) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        wid = of(ctx.world)
+        answers = await ctx.admin("GET", f"{API}/workspaces/{wid}/answers", 200)
+        slot = "CMS:COP15:I(a).2"
+        revision = {a["slot"]: a["revision"] for a in answers["answers"]}.get(slot, 0)
+        return Request(
+            f"{API}/workspaces/{wid}/answers",
+            {"answers": [{"slot": slot, "value": f"edit {ctx.next()}", "base_revision": revision}]},
+        )
+
+    return build
+
+
+def _submit(party: str, convention: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        wid, ref = await fresh_workspace(ctx, party, convention)
+        return Request(
+            f"{API}/workspaces/{wid}/submit",
+            {"cycles": [ref]},
+            {"Idempotency-Key": f"matrix-{ctx.next()}"},
+        )
+
+    return build
+
+
+def _decide(decision: str, convention: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        sid = await fresh_submission(ctx, "KEN", convention)
+        return Request(f"{API}/submissions/{sid}/{decision}", {"comment": "Decided"})
+
+    return build
+
+
+def _comment(of: Callable[[World], int]) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(f"{API}/submissions/{of(ctx.world)}/comments", {"body": "A comment"})
+
+    return build
+
+
+DRAFT_WRITE = allow("admin", "cms_sec", others=404)
+DECIDE_CMS = allow("admin", "cms_sec", others=404, ken_fp=403)
+DECIDE_CBD = allow("admin", "cbd_sec", others=404, ken_fp=403)
+
+WRITES: dict[tuple[str, str], list[Case]] = {
+    ("PUT", "/api/v1/parties/{iso3}/memberships/{code}"): [
+        Case("RWA-RAMSAR", ADMIN, write(_membership_put))
+    ],
+    ("DELETE", "/api/v1/parties/{iso3}/memberships/{code}"): [
+        Case("RWA-CITES", ADMIN, write(_membership_delete))
+    ],
+    ("POST", "/api/v1/cycles"): [
+        Case("CMS", allow("admin", "cms_sec"), _new_cycle("CMS")),
+        Case("CBD", allow("admin", "cbd_sec"), _new_cycle("CBD")),
+    ],
+    ("POST", "/api/v1/templates"): [
+        Case("CMS", allow("admin", "cms_sec"), _new_template("CMS", "COP15")),
+        Case("CBD", allow("admin", "cbd_sec"), _new_template("CBD", "NR7")),
+    ],
+    ("PUT", "/api/v1/templates/{template_id}"): [
+        Case("CMS-draft", DRAFT_WRITE, write(_replace_draft)),
+        Case("CMS-published", allow(others=403, admin=409, cms_sec=409), write(_replace_published)),
+    ],
+    ("POST", "/api/v1/templates/{template_id}/publish"): [
+        Case("CMS-draft", DRAFT_WRITE, write(_publish))
+    ],
+    ("POST", "/api/v1/templates/{template_id}/retire"): [
+        Case("CMS-published", allow("admin", "cms_sec"), write(_retire))
+    ],
+    ("DELETE", "/api/v1/templates/{template_id}"): [
+        Case("CMS-draft", DRAFT_WRITE, write(_delete_draft))
+    ],
+    ("POST", "/api/v1/concepts"): [Case("", ADMIN, write(_new_concept))],
+    ("PUT", "/api/v1/concepts/{key}"): [Case("", ADMIN, write(_replace_concept))],
+    ("POST", "/api/v1/mappings"): [
+        Case(
+            "CMS-proposed",
+            allow("admin", "cms_sec", "reviewer"),
+            _new_mapping("CMS:COP15:I(a).2", "proposed"),
+        ),
+        Case(
+            "CMS-approved", allow("admin", "cms_sec"), _new_mapping("CMS:COP15:I(a).2", "approved")
+        ),
+        Case(
+            "CBD-proposed",
+            allow("admin", "cbd_sec", "reviewer"),
+            _new_mapping("CBD:NR7:sectionI.contactPerson", "proposed"),
+        ),
+    ],
+    ("PATCH", "/api/v1/mappings/{mapping_id}"): [
+        Case("CMS", allow("admin", "cms_sec"), write(_patch_mapping))
+    ],
+    ("DELETE", "/api/v1/mappings/{mapping_id}"): [
+        Case("CMS", allow("admin", "cms_sec"), write(_delete_mapping))
+    ],
+    ("POST", "/api/v1/crosswalk/translate"): [
+        Case(
+            "",
+            PUBLIC,
+            const("/crosswalk/translate", {"from": "CMS:COP15", "to": "AEWA:MOP9", "answers": {}}),
+        )
+    ],
+    ("POST", "/api/v1/workspaces"): [
+        Case("KEN", allow("admin", "ken_fp"), _new_workspace("KEN")),
+        Case("TZA", allow("admin", "tza_fp"), _new_workspace("TZA")),
+    ],
+    ("PATCH", "/api/v1/workspaces/{workspace_id}/answers"): [
+        Case("KEN", KEN_WS, _answer(lambda w: w.ken_ws)),
+        Case("TZA", TZA_WS, _answer(lambda w: w.tza_ws)),
+    ],
+    ("POST", "/api/v1/workspaces/{workspace_id}/submit"): [
+        Case("KEN-CMS", KEN_WS, _submit("KEN", "CMS")),
+        Case("TZA-CMS", TZA_WS, _submit("TZA", "CMS")),
+        # ken_fp reaches Kenya's workspace but is no AEWA focal point
+        Case("KEN-AEWA", allow("admin", others=404, ken_fp=403), _submit("KEN", "AEWA")),
+    ],
+    ("POST", "/api/v1/submissions/{submission_id}/accept"): [
+        Case("KEN-CMS", DECIDE_CMS, _decide("accept", "CMS")),
+        Case("KEN-CBD", DECIDE_CBD, _decide("accept", "CBD")),
+    ],
+    ("POST", "/api/v1/submissions/{submission_id}/return"): [
+        Case("KEN-CMS", DECIDE_CMS, _decide("return", "CMS")),
+        Case("KEN-CBD", DECIDE_CBD, _decide("return", "CBD")),
+    ],
+    ("POST", "/api/v1/submissions/{submission_id}/comments"): [
+        Case(
+            "KEN-CMS-submitted",
+            allow("admin", "cms_sec", "ken_fp", others=404),
+            _comment(lambda w: w.sub_ken_cms),
+        ),
+        Case(
+            "KEN-CBD-accepted",
+            allow("admin", "cbd_sec", "ken_fp", others=404, reviewer=403),
+            _comment(lambda w: w.sub_ken_cbd),
+        ),
+        Case(
+            "TZA-CMS-submitted",
+            allow("admin", "cms_sec", "tza_fp", others=404),
+            _comment(lambda w: w.sub_tza_cms),
+        ),
+    ],
+}
+
+MATRIX = READS | WRITES
+
+
+def _operations() -> list[tuple[str, str]]:
+    document = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi()
+    return [
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "put", "post", "patch", "delete"}
+    ]
+
+
+OPERATIONS = _operations()
+
+
+def _params() -> list[Any]:
+    """(operation, case, role) for every operation of the schema, reads first."""
+    params = []
+    ordered = sorted(OPERATIONS, key=lambda op: op[0] != "GET")
+    for method, path in ordered:
+        cases = MATRIX.get((method, path))
+        if not cases:
+            params.append(pytest.param(method, path, None, "", id=f"{method} {path} NO ROW"))
+            continue
+        for case in cases:
+            for role in ROLES:
+                marks = []
+                if role in case.bug:
+                    marks.append(pytest.mark.xfail(strict=True, reason=case.bug[role]))
+                label = f"{method} {path} {case.variant}".replace("  ", " ").strip()
+                params.append(
+                    pytest.param(method, path, case, role, id=f"{label} {role}", marks=marks)
+                )
+    return params
+
+
+def test_every_operation_has_a_row() -> None:
+    assert sorted(set(MATRIX) - set(OPERATIONS)) == [], "rows of operations that do not exist"
+    assert sorted(set(OPERATIONS) - set(MATRIX)) == [], "operations without a row"
+    assert len(OPERATIONS) >= 51
+
+
+async def test_the_secrets_are_where_the_matrix_looks(matrix: Ctx) -> None:
+    """The markers are in the data: their absence from a response means something."""
+    w = matrix.world
+
+    async def text(role: str, url: str) -> str:
+        response = await matrix.http.get(API + url, headers=matrix.auth[role])
+        assert response.status_code == 200, (role, url, response.text[:300])
+        return response.text
+
+    places = [
+        ("ken_fp", f"/workspaces/{w.ken_ws}/answers", ["SECRET-KEN-CMS", "SECRET-KEN-CBD"]),
+        ("tza_fp", f"/workspaces/{w.tza_ws}/answers", ["SECRET-TZA-CMS"]),
+        ("cms_sec", f"/submissions/{w.sub_ken_cms}", ["SECRET-KEN-CMS"]),
+        ("cms_sec", f"/submissions/{w.sub_tza_cms}", ["SECRET-TZA-CMS"]),
+        ("reviewer", f"/submissions/{w.sub_ken_cbd}", ["SECRET-KEN-CBD"]),
+        ("ken_fp", f"/submissions/{w.sub_ken_cms}/comments", ["SECRET-KEN-CMS"]),
+        ("cms_sec", "/cycles/CMS:COP15/export?format=jsonl", ["SECRET-KEN-CMS", "SECRET-TZA-CMS"]),
+        ("cms_sec", f"/templates/{w.draft_cms}", ["SECRET-DRAFT-CMS"]),
+        ("cbd_sec", "/templates?status=draft", ["SECRET-DRAFT-CBD"]),
+        ("cms_sec", "/mappings?limit=500", ["SECRET-DRAFT-CMS"]),
+    ]
+    for role, url, markers in places:
+        body = await text(role, url)
+        assert [m for m in markers if m not in body] == [], (role, url)
+
+
+async def _newest_event(ctx: Ctx) -> int:
+    events = await ctx.admin("GET", f"{API}/audit", 200, params={"limit": 1})
+    return int(events["items"][0]["id"]) if events["items"] else 0
+
+
+@pytest.mark.parametrize(("method", "path", "case", "role"), _params())
+async def test_access_of_role(
+    matrix: Ctx, method: str, path: str, case: Case | None, role: str
+) -> None:
+    assert case is not None, f"{method} {path} has no row in the authorization matrix"
+    request = await case.build(matrix)
+    writes = method != "GET"
+    before = await _newest_event(matrix) if writes else 0
+    headers = ({} if role == "anonymous" else matrix.auth[role]) | request.headers
+    response = await matrix.http.request(method, request.url, json=request.json, headers=headers)
+    expected = case.expect[role]
+    seen = (role, method, request.url, response.status_code, response.text[:400])
+    if expected == 200:
+        assert 200 <= response.status_code < 300, seen
+    else:
+        assert response.status_code == expected, seen
+        assert response.headers["content-type"].startswith(PROBLEM), seen
+        if expected == 401:
+            assert response.headers["www-authenticate"].lower().startswith("bearer"), seen
+        if writes:  # refused: nothing was written
+            assert await _newest_event(matrix) == before, seen
+    leaked = [marker for marker in HIDDEN[role] if marker in response.text]
+    assert leaked == [], (leaked, *seen)
