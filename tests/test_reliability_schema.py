@@ -17,10 +17,8 @@ Bounds: schemathesis' coverage phase (boundary and negative values of every para
 MAX_EXAMPLES generated requests per operation, deterministic (derandomize: the same requests
 on every run), no shrinking, no example database.
 
-Bugs found (each pinned by a strict xfail below, so the rest of the run stays meaningful):
-  B-SSSOM-CR  POST /api/v1/mappings with a text/tab-separated-values body holding a bare
-              carriage return: csv.Error escapes, 500 (tests/test_hostile_input.py pins the
-              SSSOM bugs in detail).
+Bugs found: B-SSSOM-CR (an SSSOM body with a bare carriage return gave a 500; fixed, and
+replayed below as an ordinary test). Still pinned by a strict xfail below:
   B-422-DOC   every operation documents its 422 as FastAPI's application/json
               HTTPValidationError ({"detail": [..]}); the service sends an
               application/problem+json document whose "detail" is a string.
@@ -239,20 +237,6 @@ def documented_media_type(ctx: Any, response: Any, case: Any) -> bool | None:
 
 CHECKS = [not_a_server_error, response_schema_conformance, documented_media_type]
 
-BARE_CR = re.compile(r"\r(?!\n)")
-
-
-def known_bug(case: Any) -> str | None:
-    """The bug a generated request would trip, if it is one already pinned by a strict xfail."""
-    if (
-        case.operation.label == "POST /api/v1/mappings"
-        and case.media_type == "text/tab-separated-values"
-        and isinstance(case.body, str)
-        and BARE_CR.search(case.body)
-    ):
-        return "B-SSSOM-CR"
-    return None
-
 
 @schema.parametrize()
 @settings(
@@ -264,8 +248,6 @@ def known_bug(case: Any) -> str | None:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_keeps_to_its_schema(case: Any, live_app: Any, auth: Headers) -> None:
-    if known_bug(case):  # pinned by test_sssom_with_a_bare_carriage_return_is_refused
-        return
     for role in ROLES:
         # a copy: schemathesis adds its own headers to the dict it is given
         case.call_and_validate(app=live_app, headers=dict(auth[role]), checks=CHECKS)
@@ -274,13 +256,6 @@ def test_every_operation_keeps_to_its_schema(case: Any, live_app: Any, auth: Hea
 # --- bugs found, pinned -----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "B-SSSOM-CR: crosswalk/exchange.py read_sssom() hands a bare CR to csv.DictReader, whose "
-        "csv.Error (new-line character seen in unquoted field) is not caught: 500, not a 400"
-    ),
-)
 async def test_sssom_with_a_bare_carriage_return_is_refused(
     client: httpx.AsyncClient, auth: Headers
 ) -> None:

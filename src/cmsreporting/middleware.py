@@ -56,7 +56,7 @@ def _finite_float(text: str) -> float | _NotFinite:
     return value if math.isfinite(value) else _NotFinite(text)
 
 
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
     """Why a JSON string cannot be stored as text: a NUL character or a lone surrogate."""
     if "\x00" in text:
         return "text holds a NUL character (U+0000)"
@@ -75,8 +75,10 @@ def _problems(document: Any, limit: int) -> list[FieldError]:
         node, ptr, level = stack.pop()
         if isinstance(node, _NotFinite):
             errors.append(FieldError(ptr, f"{node.text[:40]} is not a finite JSON number"))
+        elif isinstance(node, int) and not isinstance(node, bool) and node.bit_length() > 1023:
+            errors.append(FieldError(ptr, "the number is larger than any JSON number can be"))
         elif isinstance(node, str):
-            problem = _text_problem(node)
+            problem = text_problem(node)
             if problem:
                 errors.append(FieldError(ptr, problem))
         elif isinstance(node, dict | list):
@@ -86,9 +88,9 @@ def _problems(document: Any, limit: int) -> list[FieldError]:
             items = node.items() if isinstance(node, dict) else enumerate(node)
             for key, child in items:
                 escaped = str(key).replace("~", "~0").replace("/", "~1")
-                if isinstance(key, str) and _text_problem(key):
+                if isinstance(key, str) and text_problem(key):
                     errors.append(
-                        FieldError(f"{ptr}/{escaped}", f"member name: {_text_problem(key)}")
+                        FieldError(f"{ptr}/{escaped}", f"member name: {text_problem(key)}")
                     )
                     continue
                 stack.append((child, f"{ptr}/{escaped}", level + 1))

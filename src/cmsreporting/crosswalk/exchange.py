@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,8 @@ import yaml
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from cmsreporting.errors import BadRequest, FieldError
+from cmsreporting.errors import BadRequest, DomainError, FieldError
+from cmsreporting.middleware import check_json, text_problem
 from cmsreporting.templates.checks import iter_questions
 
 if TYPE_CHECKING:
@@ -180,6 +182,15 @@ def _expand(curie: str, prefixes: dict[str, str]) -> str:
     return curie
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses anchors and aliases (no alias bombs in a metadata block)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases are not accepted in an SSSOM metadata block")
+        return super().compose_node(parent, index)
+
+
 def read_sssom(raw: bytes) -> list[dict[str, Any]]:
     """Mapping documents from an SSSOM TSV file; pointers /N/... name data row N (from 0)."""
     try:
@@ -191,7 +202,9 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
     while head < len(lines) and lines[head].startswith("#"):
         head += 1
     try:
-        metadata = yaml.safe_load("".join(line[1:] for line in lines[:head])) or {}
+        block = "".join(line[1:] for line in lines[:head])
+        # a SafeLoader subclass that also refuses aliases
+        metadata = yaml.load(block, Loader=_NoAliasLoader) or {}  # noqa: S506
     except yaml.YAMLError as exc:
         raise BadRequest(
             "the SSSOM metadata block is not valid YAML",
@@ -210,9 +223,15 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
         )
     prefixes = {"skos": SKOS_NS, **{str(k): str(v) for k, v in curie_map.items()}}
     reader = csv.DictReader(io.StringIO("".join(lines[head:])), delimiter="\t")
-    missing = {"subject_id", "predicate_id", "object_id", "object_source_version"} - set(
-        reader.fieldnames or []
-    )
+    try:
+        columns = set(reader.fieldnames or [])
+        rows = list(reader)
+    except csv.Error as exc:
+        raise BadRequest(
+            f"the SSSOM table cannot be read: {exc}",
+            errors=[FieldError(f"/{max(reader.line_num - 2, 0)}", str(exc)[:200])],
+        ) from None
+    missing = {"subject_id", "predicate_id", "object_id", "object_source_version"} - columns
     if missing:
         raise BadRequest(
             f"the SSSOM table lacks the columns {', '.join(sorted(missing))}",
@@ -220,8 +239,19 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
         )
     documents: list[dict[str, Any]] = []
     errors: list[FieldError] = []
-    for index, row in enumerate(reader):
+    for index, row in enumerate(rows):
         ptr = f"/{index}"
+        bad_cell = next(
+            (
+                (name, problem)
+                for name, cell in row.items()
+                if isinstance(cell, str) and (problem := text_problem(cell))
+            ),
+            None,
+        )
+        if bad_cell is not None:
+            errors.append(FieldError(f"{ptr}/{bad_cell[0]}", bad_cell[1]))
+            continue
         subject = _expand(row.get("subject_id") or "", prefixes)
         obj = _expand(row.get("object_id") or "", prefixes)
         predicate = _expand(row.get("predicate_id") or "", prefixes)
@@ -242,8 +272,9 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
             )
             continue
         try:
+            check_json((row.get("other") or "{}").encode(), max_depth=32)
             other = json.loads(row.get("other") or "{}")
-        except ValueError:
+        except (DomainError, ValueError):
             other = None
         if not isinstance(other, dict):
             errors.append(FieldError(f"{ptr}/other", "expected a JSON object"))
@@ -270,7 +301,9 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
             try:
                 document["confidence"] = float(row["confidence"])
             except ValueError:
-                errors.append(FieldError(f"{ptr}/confidence", "not a number"))
+                document["confidence"] = math.nan
+            if not math.isfinite(document["confidence"]):
+                errors.append(FieldError(f"{ptr}/confidence", "not a number between 0 and 1"))
                 continue
         documents.append(document)
     if errors:

@@ -206,9 +206,11 @@ def _authorize_change(principal: Principal, mapping: Mapping) -> None:
 
 
 @router.get("/mappings/{mapping_id}", response_model=MappingOut, tags=["mappings"])
-async def get_mapping(mapping_id: int, session: SessionDep) -> MappingOut:
-    """One mapping."""
-    return mapping_out(await service.get_mapping(session, mapping_id=mapping_id))
+async def get_mapping(mapping_id: int, session: SessionDep, principal: MaybeUser) -> MappingOut:
+    """One mapping (those of a draft only for admins and its secretariat)."""
+    return mapping_out(
+        await service.get_mapping(session, mapping_id=mapping_id, principal=principal)
+    )
 
 
 @router.patch("/mappings/{mapping_id}", response_model=MappingOut, tags=["mappings"])
@@ -216,7 +218,7 @@ async def update_mapping(
     mapping_id: int, body: MappingPatch, session: SessionDep, principal: CurrentUser
 ) -> MappingOut:
     """Change or approve a mapping (admin or the question's convention's secretariat)."""
-    mapping = await service.get_mapping(session, mapping_id=mapping_id)
+    mapping = await service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     _authorize_change(principal, mapping)
     updated = await service.update_mapping(
         session, actor=principal.actor, mapping=mapping, changes=body.model_dump(exclude_unset=True)
@@ -227,7 +229,7 @@ async def update_mapping(
 @router.delete("/mappings/{mapping_id}", status_code=204, tags=["mappings"])
 async def delete_mapping(mapping_id: int, session: SessionDep, principal: CurrentUser) -> Response:
     """Remove a mapping (admin or the question's convention's secretariat)."""
-    mapping = await service.get_mapping(session, mapping_id=mapping_id)
+    mapping = await service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     _authorize_change(principal, mapping)
     await service.delete_mapping(session, actor=principal.actor, mapping=mapping)
     return Response(status_code=204)

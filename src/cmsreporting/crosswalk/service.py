@@ -432,12 +432,14 @@ def _mapping_query() -> Select[Mapping]:
     )
 
 
-async def get_mapping(session: AsyncSession, *, mapping_id: int) -> Mapping:
-    """A mapping with its concept and template."""
+async def get_mapping(
+    session: AsyncSession, *, mapping_id: int, principal: Principal | None = None
+) -> Mapping:
+    """A mapping with its concept and template, if the caller may see its template."""
     if not valid_id(mapping_id):
         raise NotFound(f"no mapping {mapping_id}")
     mapping = await session.scalar(_mapping_query().where(Mapping.id == mapping_id))
-    if mapping is None:
+    if mapping is None or not _visible(principal, mapping.template):
         raise NotFound(f"no mapping {mapping_id}")
     return mapping
 

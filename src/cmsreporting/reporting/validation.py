@@ -45,11 +45,11 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value.bit_length() <= 1023
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
@@ -94,7 +94,9 @@ def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
             return [("type", "expected a list of option codes")]
         unknown = [v for v in value if v not in codes]
         if unknown:
-            problems.append(("option", f"not options: {', '.join(map(repr, unknown))}"))
+            shown = ", ".join(repr(v[:50]) for v in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            problems.append(("option", f"not options: {shown}{more}"))
         if len(set(value)) != len(value):
             problems.append(("option", "an option is selected twice"))
         if "min_selected" in field and len(value) < field["min_selected"]:
