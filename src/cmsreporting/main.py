@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmsreporting import __version__
@@ -108,6 +109,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.info("integrity conflict on %s: %s", request.url.path, exc.orig)
         return problem(
             409, "the change conflicts with the current state; reload and retry", request
+        )
+
+    @app.exception_handler(SATimeoutError)
+    async def _pool_exhausted(request: Request, exc: SATimeoutError) -> JSONResponse:
+        log.warning("no database connection free in time for %s", request.url.path)
+        return problem(
+            503, "the service is busy; retry shortly", request, headers={"Retry-After": "2"}
         )
 
     @app.exception_handler(OperationalError)
