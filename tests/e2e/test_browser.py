@@ -230,6 +230,17 @@ def wait_saved(page: Page) -> None:
     expect(page.locator("#save-status")).to_have_text("All changes saved")
 
 
+def stored_when(server: Server, workspace: int, slot: str, value: Any) -> dict[str, Any]:
+    """The stored answer of a slot once it holds `value` (the save indicator can say "saved"
+    a moment before the resolution's own save has started); fails after 15 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        answer = answers(server, workspace)[slot]
+        if answer["value"] == value or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
 def answers(server: Server, workspace: int) -> dict[str, dict[str, Any]]:
     """The stored answers of a workspace, by slot."""
     with server.api("demo-admin") as api:
@@ -338,7 +349,9 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     shot(page, "07-conflict")
     conflict.get_by_role("button", name="Keep mine").click()
     wait_saved(page)
-    kept = answers(server, workspace)[TEXT_SLOT]
+    kept = stored_when(
+        server, workspace, TEXT_SLOT, "Ministry of Environment; Kenya Wildlife Service"
+    )
     assert kept["value"] == "Ministry of Environment; Kenya Wildlife Service"
     assert kept["revision"] == revision + 2
     # and once more, taking theirs this time
@@ -349,7 +362,8 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     conflict.get_by_role("button", name="Take theirs").click()
     expect(box).to_have_value("Ministry of Tourism and Wildlife")
     wait_saved(page)
-    assert answers(server, workspace)[TEXT_SLOT]["value"] == "Ministry of Tourism and Wildlife"
+    taken = stored_when(server, workspace, TEXT_SLOT, "Ministry of Tourism and Wildlife")
+    assert taken["value"] == "Ministry of Tourism and Wildlife"
 
     # --- a table: rows added with the keyboard, an incomplete row waits, a row removed -------
     legal = item(page, "AEWA:MOP9:B.5")
