@@ -18,10 +18,10 @@ MAX_EXAMPLES generated requests per operation, deterministic (derandomize: the s
 on every run), no shrinking, no example database.
 
 Bugs found: B-SSSOM-CR (an SSSOM body with a bare carriage return gave a 500; fixed, and
-replayed below as an ordinary test). Still pinned by a strict xfail below:
-  B-422-DOC   every operation documents its 422 as FastAPI's application/json
-              HTTPValidationError ({"detail": [..]}); the service sends an
-              application/problem+json document whose "detail" is a string.
+replayed below as an ordinary test) and B-422-DOC (every operation documented its 422 as
+FastAPI's application/json HTTPValidationError while the service sends a problem document; the
+OpenAPI document now lists each operation's errors as application/problem+json `Problem`, and
+a 422 of each kind is checked against it below).
 """
 
 from __future__ import annotations
@@ -227,15 +227,7 @@ async def live_app(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> Asyn
             schemathesis.python.asgi.shutdown_lifespans()
 
 
-def documented_media_type(ctx: Any, response: Any, case: Any) -> bool | None:
-    """content_type_conformance, except for 422: every 422 is B-422-DOC (pinned below)."""
-    if response.status_code == 422:
-        return None
-    result: bool | None = content_type_conformance(ctx, response, case)
-    return result
-
-
-CHECKS = [not_a_server_error, response_schema_conformance, documented_media_type]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
 @schema.parametrize()
@@ -279,14 +271,6 @@ def _a_422_per_operation() -> list[Any]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "B-422-DOC: the OpenAPI documents 422 as application/json HTTPValidationError "
-        '({"detail": [ValidationError]}), the service sends application/problem+json with '
-        '"detail" a string and "errors" the list'
-    ),
-)
 @pytest.mark.parametrize(("method", "path", "kwargs"), _a_422_per_operation())
 async def test_a_422_is_what_the_schema_documents(
     client: httpx.AsyncClient, auth: Headers, method: str, path: str, kwargs: dict[str, Any]

@@ -18,6 +18,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=64, ge=8)
     db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a request waits for a free connection before a 503 with Retry-After",
+    )
+    db_pool_recycle: int = Field(
+        default=1800,
+        ge=-1,
+        description="Seconds after which a pooled connection is replaced (-1: never)",
+    )
+    db_pool_pre_ping: bool = Field(
+        default=False,
+        description=(
+            "Test each connection on checkout (three round trips per request). Off: a connection "
+            "the server dropped fails one request with 503 and is replaced"
+        ),
+    )
     db_echo: bool = False
 
 

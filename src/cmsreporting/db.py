@@ -71,18 +71,33 @@ def utcnow() -> datetime:
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, foreign_keys: bool = True
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    pool_timeout: float = 10.0,
+    pool_recycle: int = 1800,
+    pool_pre_ping: bool = False,
+    foreign_keys: bool = True,
 ) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
     `foreign_keys=False` leaves SQLite's foreign key checks off, as migrations need when they
-    rebuild or drop referenced tables.
+    rebuild or drop referenced tables. PostgreSQL connections are pooled (`pool_size` more may
+    open under load); without `pool_pre_ping` a connection the server dropped fails the request
+    that finds it, which the app answers with 503, and the pool replaces it.
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=pool_timeout,
+            pool_recycle=pool_recycle,
+            pool_pre_ping=pool_pre_ping,
+        )
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, foreign_keys=foreign_keys)

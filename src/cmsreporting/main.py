@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,6 +24,7 @@ from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.middleware import BodyGuard
+from cmsreporting.openapi import install as install_openapi
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.router import router as reporting_router
 from cmsreporting.templates.router import router as templates_router
@@ -125,6 +126,19 @@ def _install_error_handlers(app: FastAPI) -> None:
             503, "the database is unavailable; retry later", request, headers={"Retry-After": "5"}
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:  # the server dropped the connection; the pool replaces it
+            log.warning("database connection lost on %s: %s", request.url.path, exc.orig)
+            return problem(
+                503,
+                "the database connection was lost; retry",
+                request,
+                headers={"Retry-After": "1"},
+            )
+        log.exception("database error on %s", request.url.path)
+        return problem(500, "an unexpected error occurred; it has been logged", request)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
@@ -138,7 +152,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(
-            settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
+            settings.database_url,
+            echo=settings.db_echo,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
+            pool_recycle=settings.db_pool_recycle,
+            pool_pre_ping=settings.db_pool_pre_ping,
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
@@ -193,4 +212,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(audit_router)
     mount_web(app)
+    install_openapi(app)
     return app

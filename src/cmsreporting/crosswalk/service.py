@@ -204,6 +204,23 @@ async def concepts_by_key(
     return dict((await session.execute(stmt)).all())
 
 
+async def linked_concepts(
+    session: AsyncSession, *, keys: set[str], template_ids: Sequence[int]
+) -> dict[str, dict[str, Any]]:
+    """Definitions of those of the given concepts that a mapping links to one of the templates."""
+    if not keys or not template_ids:
+        return {}
+    linked = (
+        select(Mapping.id)
+        .where(Mapping.concept_id == Concept.id, Mapping.template_id.in_(template_ids))
+        .exists()
+    )
+    rows = await session.execute(
+        select(Concept.key, Concept.document).where(Concept.key.in_(keys), linked)
+    )
+    return dict(rows.all())
+
+
 # --- mappings ---------------------------------------------------------------------------
 
 

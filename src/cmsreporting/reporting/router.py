@@ -53,7 +53,7 @@ def workspace_out(workspace: Workspace, carried: int | None = None) -> Workspace
     )
 
 
-def answer_out(answer: Answer) -> AnswerOut:
+def answer_out(answer: Answer | service.Written) -> AnswerOut:
     """API form of an answer."""
     return AnswerOut(
         slot=answer.slot,
@@ -160,11 +160,11 @@ async def patch_answers(
     workspace_id: int, body: AnswersIn, session: SessionDep, principal: CurrentUser
 ) -> AnswersOut:
     """Save a batch of answers, each with the revision it was based on: all or nothing."""
-    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    target = await service.save_target(session, workspace_id=workspace_id, principal=principal)
     written = await service.write_answers(
         session,
         actor=principal.actor,
-        workspace=workspace,
+        target=target,
         items=[a.model_dump() for a in body.answers],
     )
     return AnswersOut(answers=[answer_out(a) for a in written])

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Integer, String, column, select, text, update
 from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,7 +30,7 @@ from cmsreporting.reporting.models import Answer, Submission, Workspace, Workspa
 from cmsreporting.reporting.projection import Binding, Report, concept_slot, native_slot, project
 from cmsreporting.reporting.validation import value_issues
 from cmsreporting.templates import cache as template_cache
-from cmsreporting.templates.checks import iter_questions, question_shape
+from cmsreporting.templates.checks import iter_questions, question_shape, version_key
 from cmsreporting.templates.models import Template
 
 MAX_BATCH = 500
@@ -227,14 +228,79 @@ async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str
     return dict(rows.all())
 
 
-def _slot_definitions(
-    items: Sequence[dict[str, Any]],
-    contexts: list[CycleContext],
-    concepts: dict[str, dict[str, Any]],
+@dataclass(frozen=True)
+class SaveTarget:
+    """What saving answers needs of a workspace: its Party and each cycle's current template."""
+
+    workspace_id: int
+    party: str
+    templates: dict[str, tuple[int, str]]  # cycle ref -> (template id, digest)
+
+
+@dataclass(frozen=True)
+class Written:
+    """An answer as a save left it."""
+
+    slot: str
+    value: Any
+    revision: int
+    updated_at: datetime
+    updated_by: str
+    carried: dict[str, Any] | None = None
+
+
+async def save_target(
+    session: AsyncSession, *, workspace_id: int, principal: Principal
+) -> SaveTarget:
+    """A workspace the caller may use, with its cycles' current templates, in one query (the
+    path of every autosave: no ORM objects, template documents from the per-process cache)."""
+    if not valid_id(workspace_id):
+        raise NotFound(f"no workspace {workspace_id}")
+    rows = (
+        await session.execute(
+            select(
+                Workspace.party_iso3,
+                Cycle.convention_code,
+                Cycle.code,
+                Template.id,
+                Template.version,
+                Template.digest,
+            )
+            .select_from(Workspace)
+            .outerjoin(WorkspaceCycle, WorkspaceCycle.workspace_id == Workspace.id)
+            .outerjoin(Cycle, Cycle.id == WorkspaceCycle.cycle_id)
+            .outerjoin(Template, (Template.cycle_id == Cycle.id) & (Template.status == "published"))
+            .where(Workspace.id == workspace_id)
+        )
+    ).all()
+    if not rows or not can_use(principal, rows[0][0]):
+        raise NotFound(f"no workspace {workspace_id}")
+    newest: dict[str, tuple[str, int, str] | None] = {}
+    for _, convention, code, template_id, version, digest in rows:
+        if convention is None:
+            continue
+        ref = f"{convention}:{code}"
+        best = newest.get(ref)
+        if template_id is None:
+            newest.setdefault(ref, None)
+        elif best is None or version_key(version) > version_key(best[0]):
+            newest[ref] = (version, template_id, digest)
+    templates: dict[str, tuple[int, str]] = {}
+    for ref, chosen in newest.items():
+        if chosen is None:
+            raise NotFound(f"{ref} has no published template")
+        templates[ref] = (chosen[1], chosen[2])
+    return SaveTarget(workspace_id=workspace_id, party=rows[0][0], templates=templates)
+
+
+async def _slot_definitions(
+    session: AsyncSession, items: Sequence[dict[str, Any]], target: SaveTarget
 ) -> tuple[dict[str, dict[str, Any]], list[FieldError]]:
     """The definition each written slot's value must fit, or errors naming bad slots."""
-    by_cycle = {c.cycle.ref: c for c in contexts}
-    linked_concepts = {b.concept for c in contexts for b in c.bindings}
+    wanted = {i["slot"].removeprefix("concept:") for i in items if i["slot"].startswith("concept:")}
+    concepts = await crosswalk.linked_concepts(
+        session, keys=wanted, template_ids=[tid for tid, _ in target.templates.values()]
+    )
     definitions: dict[str, dict[str, Any]] = {}
     errors: list[FieldError] = []
     question_cache: dict[str, dict[str, dict[str, Any]]] = {}
@@ -243,7 +309,7 @@ def _slot_definitions(
         ptr = f"/answers/{i}/slot"
         if slot.startswith("concept:"):
             key = slot.removeprefix("concept:")
-            if key not in concepts or key not in linked_concepts:
+            if key not in concepts:
                 errors.append(FieldError(ptr, f"no concept {key!r} feeds this workspace's reports"))
                 continue
             definitions[slot] = concepts[key]
@@ -251,7 +317,7 @@ def _slot_definitions(
         convention, sep, rest = slot.partition(":")
         code, sep2, qid = rest.partition(":")
         ref = f"{convention}:{code}"
-        if not (sep and sep2) or ref not in by_cycle:
+        if not (sep and sep2) or ref not in target.templates:
             errors.append(
                 FieldError(
                     ptr, "expected concept:KEY or CONVENTION:CYCLE:QUESTION of this workspace"
@@ -259,7 +325,10 @@ def _slot_definitions(
             )
             continue
         if ref not in question_cache:
-            question_cache[ref] = by_cycle[ref].questions
+            template_id, digest = target.templates[ref]
+            question_cache[ref] = await template_cache.questions_of(
+                session, template_id=template_id, digest=digest
+            )
         question = question_cache[ref].get(qid)
         if question is None:
             errors.append(FieldError(ptr, f"{ref} has no question {qid!r}"))
@@ -272,13 +341,13 @@ async def write_answers(
     session: AsyncSession,
     *,
     actor: str,
-    workspace: Workspace,
+    target: SaveTarget,
     items: Sequence[dict[str, Any]],
-) -> list[Answer]:
+) -> list[Written]:
     """Write a batch of answers, each based on the revision it names: all of them or none.
 
     A stale base revision anywhere refuses the whole batch with 409, listing each conflicting
-    slot with its current value and revision.
+    slot with its current value and revision. Returns the written answers by slot.
     """
     if len(items) > MAX_BATCH:
         raise InvalidInput(
@@ -296,10 +365,7 @@ async def write_answers(
         seen.setdefault(item["slot"], i)
     if errors:
         raise InvalidInput("a batch names each slot once", errors=errors)
-    cycle_contexts = await contexts(session, workspace=workspace)
-    needed = {i["slot"].removeprefix("concept:") for i in items if i["slot"].startswith("concept:")}
-    concepts = await crosswalk.concepts_by_key(session, keys=needed)
-    definitions, errors = _slot_definitions(items, cycle_contexts, concepts)
+    definitions, errors = await _slot_definitions(session, items, target)
     for i, item in enumerate(items):
         definition = definitions.get(item["slot"])
         value = item.get("value")
@@ -314,165 +380,142 @@ async def write_answers(
             errors.append(FieldError(where, issue.message, code=issue.code))
     if errors:
         raise InvalidInput("some answers do not fit their questions", errors=errors[:50])
-    existing = {
-        a.slot: a
-        for a in (
-            await session.scalars(
-                select(Answer).where(
-                    Answer.workspace_id == workspace.id, Answer.slot.in_(list(seen))
-                )
-            )
-        ).all()
-    }
-    conflicts = []
-    for i, item in enumerate(items):
-        current = existing.get(item["slot"])
-        current_revision = current.revision if current else 0
-        if (item.get("base_revision") or 0) != current_revision:
-            conflicts.append((i, item["slot"], current))
-    if conflicts:
-        raise _conflict(conflicts)
+    ordered = sorted(items, key=lambda item: item["slot"])
+    batch = [(item["slot"], item.get("base_revision") or 0, item.get("value")) for item in ordered]
     now = utcnow()
-    order = sorted(range(len(items)), key=lambda i: items[i]["slot"])
-    raced: list[tuple[int, str]] = []
-    updates = [(i, existing[items[i]["slot"]]) for i in order if items[i]["slot"] in existing]
-    inserts = [i for i in order if items[i]["slot"] not in existing]
-    if updates:
-        done = await _update_answers(
-            session, [(answer, items[i].get("value")) for i, answer in updates], now, actor
-        )
-        raced += [(i, answer.slot) for i, answer in updates if answer.id not in done]
-    if inserts:
-        created = await _insert_answers(
-            session,
-            workspace.id,
-            [(items[i]["slot"], items[i].get("value")) for i in inserts],
-            now,
-            actor,
-        )
-        raced += [(i, items[i]["slot"]) for i in inserts if items[i]["slot"] not in created]
-    if raced:
-        fresh = {
-            a.slot: a
-            for a in (
-                await session.scalars(
-                    select(Answer)
-                    .where(
-                        Answer.workspace_id == workspace.id, Answer.slot.in_([s for _, s in raced])
-                    )
-                    .execution_options(populate_existing=True)
-                )
-            ).all()
-        }
-        raise _conflict([(i, slot, fresh.get(slot)) for i, slot in raced])
-    stored = []
-    events = []
-    for i in order:
-        slot, value = items[i]["slot"], items[i].get("value")
-        previous = existing.get(slot)
-        revision = previous.revision + 1 if previous else 1
-        events.append(
-            _answer_event(
-                actor, workspace.id, slot, previous.value if previous else None, value, revision
-            )
-        )
-        stored.append(
-            Answer(slot=slot, value=value, revision=revision, updated_at=now, updated_by=actor)
-        )
-    await session.execute(sa_insert(AuditEvent), events)
-    return stored
+    if _dialect(session) == "postgresql":
+        revisions = await _write_pg(session, target.workspace_id, batch, now, actor, seen)
+    else:
+        revisions = await _write_sqlite(session, target.workspace_id, batch, now, actor, seen)
+    return [
+        Written(slot=slot, value=value, revision=revisions[slot], updated_at=now, updated_by=actor)
+        for slot, _, value in batch
+    ]
 
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-# One statement for a whole batch, whatever its size, so PostgreSQL and SQLAlchemy reuse the
-# prepared and compiled statement: the rows travel as arrays.
-PG_UPDATE_ANSWERS = text(
-    "UPDATE answers AS a SET value = CAST(i.value AS JSONB), revision = a.revision + 1,"
+Current = tuple[int, Any, str]  # a stored answer's revision, value and author
+
+
+# The whole write of a batch in one statement, whatever its size (PostgreSQL and SQLAlchemy
+# reuse the prepared and compiled statement; the rows travel as arrays): read the current rows,
+# and only if every base revision matches them, update those still at their base revision,
+# insert the new slots, and record an audit event per answer written. It returns each slot of
+# the batch with the revision written (NULL if not written) and what was current before.
+PG_WRITE_ANSWERS = text(
+    "WITH i AS ("
+    " SELECT * FROM unnest(CAST(:slots AS TEXT[]), CAST(:bases AS INTEGER[]),"
+    " CAST(:vals AS TEXT[])) AS i(slot, base, value)),"
+    " cur AS (SELECT a.id, a.slot, a.revision, a.value, a.updated_by FROM answers AS a"
+    " WHERE a.workspace_id = :workspace AND a.slot = ANY(CAST(:slots AS TEXT[]))),"
+    " stale AS (SELECT i.slot FROM i LEFT JOIN cur ON cur.slot = i.slot"
+    " WHERE COALESCE(cur.revision, 0) <> i.base),"
+    " upd AS (UPDATE answers AS a SET value = CAST(i.value AS JSONB), revision = a.revision + 1,"
     " updated_at = :now, updated_by = :actor, carried = NULL"
-    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:bases AS INTEGER[]), CAST(:vals AS TEXT[]))"
-    " AS i(id, base, value)"
-    " WHERE a.id = i.id AND a.revision = i.base"
-    " RETURNING a.id"
-).columns(column("id", Integer))
-PG_INSERT_ANSWERS = text(
-    "INSERT INTO answers (workspace_id, slot, value, revision, updated_at, updated_by)"
-    " SELECT :workspace, i.slot, CAST(i.value AS JSONB), 1, :now, :actor"
-    " FROM unnest(CAST(:slots AS TEXT[]), CAST(:vals AS TEXT[])) AS i(slot, value)"
+    " FROM i JOIN cur ON cur.slot = i.slot"
+    " WHERE a.id = cur.id AND a.revision = i.base AND NOT EXISTS (SELECT 1 FROM stale)"
+    " RETURNING a.slot, a.revision),"
+    " ins AS (INSERT INTO answers (workspace_id, slot, value, revision, updated_at, updated_by)"
+    " SELECT :workspace, i.slot, CAST(i.value AS JSONB), 1, :now, :actor FROM i"
+    " WHERE i.base = 0 AND NOT EXISTS (SELECT 1 FROM stale)"
+    " AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.slot = i.slot)"
     " ON CONFLICT (workspace_id, slot) DO NOTHING"
-    " RETURNING slot"
-).columns(column("slot", String))
+    " RETURNING slot, revision),"
+    " written AS (SELECT slot, revision FROM upd UNION ALL SELECT slot, revision FROM ins),"
+    " audit AS (INSERT INTO audit_events (at, actor, action, target_type, target_id, before, after)"
+    " SELECT :now, :actor, 'answer.write', 'workspace', :target,"
+    " jsonb_build_object('slot', w.slot, 'value', cur.value),"
+    " jsonb_build_object('slot', w.slot, 'value', CAST(i.value AS JSONB), 'revision', w.revision)"
+    " FROM written AS w JOIN i ON i.slot = w.slot LEFT JOIN cur ON cur.slot = w.slot"
+    " ORDER BY w.slot)"
+    " SELECT i.slot, w.revision, cur.revision, cur.value, cur.updated_by"
+    " FROM i LEFT JOIN written AS w ON w.slot = i.slot LEFT JOIN cur ON cur.slot = i.slot"
+).columns(
+    column("slot", String),
+    column("written", Integer),
+    column("current_revision", Integer),
+    column("current_value", JSONB),
+    column("current_by", String),
+)
 
 
-async def _insert_answers(
+async def _write_pg(
     session: AsyncSession,
     workspace_id: int,
-    rows: list[tuple[str, Any]],
+    batch: list[tuple[str, int, Any]],
     now: datetime,
     actor: str,
-) -> set[str]:
-    """Insert first answers of slots; the slots actually inserted (a concurrent writer may
-    have inserted one first)."""
-    if _dialect(session) == "postgresql":
-        result = await session.execute(
-            PG_INSERT_ANSWERS,
+    positions: dict[str, int],
+) -> dict[str, int]:
+    rows = (
+        await session.execute(
+            PG_WRITE_ANSWERS,
             {
                 "workspace": workspace_id,
-                "slots": [slot for slot, _ in rows],
-                "vals": [json.dumps(value) for _, value in rows],
+                "target": str(workspace_id),
+                "slots": [slot for slot, _, _ in batch],
+                "bases": [base for _, base, _ in batch],
+                "vals": [json.dumps(value) for _, _, value in batch],
                 "now": now,
                 "actor": actor,
             },
         )
-        return set(result.scalars().all())
-    stmt = (
-        sqlite_insert(Answer)
-        .values(
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "slot": slot,
-                    "value": value,
-                    "revision": 1,
-                    "updated_at": now,
-                    "updated_by": actor,
-                }
-                for slot, value in rows
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
-        .returning(Answer.slot)
-    )
-    return set((await session.execute(stmt)).scalars().all())
+    ).all()
+    current: dict[str, Current | None] = {
+        slot: (revision, value, by) if revision is not None else None
+        for slot, _, revision, value, by in rows
+    }
+    stale = [
+        (positions[slot], slot, current[slot])
+        for slot, base, _ in batch
+        if (current[slot] or (0, None, None))[0] != base
+    ]
+    if stale:
+        raise _conflict(stale)
+    written = {slot: revision for slot, revision, *_ in rows if revision is not None}
+    raced = [slot for slot, _, _ in batch if slot not in written]
+    if raced:
+        raise await _raced(session, workspace_id, raced, positions)
+    return written
 
 
-async def _update_answers(
-    session: AsyncSession, changes: list[tuple[Answer, Any]], now: datetime, actor: str
-) -> set[int]:
-    """Write new values over answers still at the revision read; the ids actually written.
-
-    PostgreSQL gets one UPDATE … FROM (VALUES …) for the whole batch; SQLite, whose writers
-    are serialized anyway, one conditional UPDATE per answer.
-    """
-    if _dialect(session) == "postgresql":
-        result = await session.execute(
-            PG_UPDATE_ANSWERS,
-            {
-                "ids": [answer.id for answer, _ in changes],
-                "bases": [answer.revision for answer, _ in changes],
-                "vals": [json.dumps(value) for _, value in changes],
-                "now": now,
-                "actor": actor,
-            },
-        )
-        return set(result.scalars().all())
-    written = set()
-    for answer, value in changes:
+async def _write_sqlite(
+    session: AsyncSession,
+    workspace_id: int,
+    batch: list[tuple[str, int, Any]],
+    now: datetime,
+    actor: str,
+    positions: dict[str, int],
+) -> dict[str, int]:
+    """The same write on SQLite, whose writers are serialized (BEGIN IMMEDIATE): read the
+    current rows, then one conditional UPDATE per answer and one INSERT for the new slots."""
+    existing = {
+        slot: (answer_id, (revision, value, by))
+        for answer_id, slot, revision, value, by in (
+            await session.execute(
+                select(Answer.id, Answer.slot, Answer.revision, Answer.value, Answer.updated_by)
+                .where(Answer.workspace_id == workspace_id)
+                .where(Answer.slot.in_([slot for slot, _, _ in batch]))
+            )
+        ).all()
+    }
+    stale = [
+        (positions[slot], slot, existing[slot][1] if slot in existing else None)
+        for slot, base, _ in batch
+        if (existing[slot][1][0] if slot in existing else 0) != base
+    ]
+    if stale:
+        raise _conflict(stale)
+    written: dict[str, int] = {}
+    for slot, base, value in batch:
+        if slot not in existing:
+            continue
         result = await session.execute(
             update(Answer)
-            .where(Answer.id == answer.id, Answer.revision == answer.revision)
+            .where(Answer.id == existing[slot][0], Answer.revision == base)
             .values(
                 value=value,
                 revision=Answer.revision + 1,
@@ -483,8 +526,64 @@ async def _update_answers(
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
-            written.add(answer.id)
+            written[slot] = base + 1
+    new = [(slot, value) for slot, _, value in batch if slot not in existing]
+    if new:
+        stmt = (
+            sqlite_insert(Answer)
+            .values(
+                [
+                    {
+                        "workspace_id": workspace_id,
+                        "slot": slot,
+                        "value": value,
+                        "revision": 1,
+                        "updated_at": now,
+                        "updated_by": actor,
+                    }
+                    for slot, value in new
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
+            .returning(Answer.slot)
+        )
+        written.update((slot, 1) for slot in (await session.execute(stmt)).scalars().all())
+    raced = [slot for slot, _, _ in batch if slot not in written]
+    if raced:
+        raise await _raced(session, workspace_id, raced, positions)
+    await session.execute(
+        sa_insert(AuditEvent),
+        [
+            _answer_event(
+                actor,
+                workspace_id,
+                slot,
+                existing[slot][1][1] if slot in existing else None,
+                value,
+                written[slot],
+            )
+            | {"at": now}
+            for slot, _, value in batch
+        ],
+    )
     return written
+
+
+async def _raced(
+    session: AsyncSession, workspace_id: int, slots: list[str], positions: dict[str, int]
+) -> Conflict:
+    """The conflict of slots another writer changed between the read and the write."""
+    fresh: dict[str, Current] = {
+        slot: (revision, value, by)
+        for slot, revision, value, by in (
+            await session.execute(
+                select(Answer.slot, Answer.revision, Answer.value, Answer.updated_by).where(
+                    Answer.workspace_id == workspace_id, Answer.slot.in_(slots)
+                )
+            )
+        ).all()
+    }
+    return _conflict([(positions[slot], slot, fresh.get(slot)) for slot in slots])
 
 
 def _answer_event(
@@ -500,7 +599,7 @@ def _answer_event(
     }
 
 
-def _conflict(conflicts: list[tuple[int, str, Answer | None]]) -> Conflict:
+def _conflict(conflicts: list[tuple[int, str, Current | None]]) -> Conflict:
     return Conflict(
         f"{len(conflicts)} answer(s) changed since they were read; nothing was saved",
         errors=[
@@ -508,11 +607,11 @@ def _conflict(conflicts: list[tuple[int, str, Answer | None]]) -> Conflict:
                 f"/answers/{i}/base_revision",
                 "stale revision",
                 slot=slot,
-                current_revision=current.revision if current else 0,
-                current_value=current.value if current else None,
-                updated_by=current.updated_by if current else None,
+                current_revision=current[0] if current else 0,
+                current_value=current[1] if current else None,
+                updated_by=current[2] if current else None,
             )
-            for i, slot, current in conflicts
+            for i, slot, current in sorted(conflicts)
         ],
     )
 

@@ -57,6 +57,18 @@ async def load_document(session: AsyncSession, template: Template) -> dict[str, 
     return entry[0]
 
 
+async def questions_of(
+    session: AsyncSession, *, template_id: int, digest: str
+) -> dict[str, dict[str, Any]]:
+    """The questions by id of the template with this id and digest, read only if not cached."""
+    key = (template_id, digest)
+    entry = _lookup(key)
+    if entry is None:
+        document = await session.scalar(select(Template.document).where(Template.id == template_id))
+        entry = _remember(key, document or {"sections": []})
+    return entry[1]
+
+
 def questions(template: Template) -> dict[str, dict[str, Any]]:
     """The questions of a template (its document loaded) by id."""
     key = (template.id, template.digest)
