@@ -231,3 +231,53 @@ async def test_language_selection(
     unknown = await client.get(f"/api/v1/templates/{tid}", params={"lang": "ru"})
     assert unknown.json()["lang"] == "en"
     assert unknown.json()["title"] == "Test report"
+
+
+async def test_template_reads_carry_validators_and_never_serve_a_stale_copy(
+    client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
+) -> None:
+    doc = minimal_template()
+    tid = (await client.post("/api/v1/templates", json=doc, headers=auth["cms_sec"])).json()["id"]
+    draft = await client.get(f"/api/v1/templates/{tid}", headers=auth["cms_sec"])
+    assert draft.headers["cache-control"] == "private, no-cache"
+    # a replaced draft is read with its new content at once, with a new validator
+    doc["title"]["en"] = "Test report, revised"
+    doc["sections"][0]["title"]["en"] = "Policies, revised"
+    replaced = await client.put(f"/api/v1/templates/{tid}", json=doc, headers=auth["cms_sec"])
+    assert replaced.status_code == 200, replaced.text
+    again = await client.get(f"/api/v1/templates/{tid}", headers=auth["cms_sec"])
+    assert again.json()["title"] == "Test report, revised"
+    assert again.json()["sections"][0]["title"] == "Policies, revised"
+    assert again.headers["etag"] != draft.headers["etag"]
+    raw = await client.get(f"/api/v1/templates/{tid}/document", headers=auth["cms_sec"])
+    assert raw.json() == doc
+    await client.post(f"/api/v1/templates/{tid}/publish", headers=auth["cms_sec"])
+    published = await client.get(f"/api/v1/templates/{tid}", params={"lang": "fr"})
+    assert published.status_code == 200
+    assert published.json()["status"] == "published"
+    assert published.headers["cache-control"].startswith("public")
+    assert published.headers["vary"] == "Accept-Language"
+    etag = published.headers["etag"]
+    # the client's copy is current: 304 without a body; another language is another copy
+    same = await client.get(
+        f"/api/v1/templates/{tid}", params={"lang": "fr"}, headers={"If-None-Match": etag}
+    )
+    assert same.status_code == 304
+    assert same.content == b""
+    assert same.headers["etag"] == etag
+    english = await client.get(
+        f"/api/v1/templates/{tid}", params={"lang": "en"}, headers={"If-None-Match": etag}
+    )
+    assert english.status_code == 200
+    assert english.json()["lang"] == "en"
+    # retiring changes the summary: the cached content is served with the fresh status
+    retired = await client.post(f"/api/v1/templates/{tid}/retire", headers=auth["cms_sec"])
+    assert retired.status_code == 200, retired.text
+    after = await client.get(
+        f"/api/v1/templates/{tid}", params={"lang": "fr"}, headers={"If-None-Match": etag}
+    )
+    assert after.status_code == 200
+    assert after.json()["status"] == "retired"
+    assert after.json()["retired_at"] is not None
+    assert after.json()["sections"] == published.json()["sections"]
+    assert after.headers["etag"] != etag

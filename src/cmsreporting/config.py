@@ -36,6 +36,14 @@ class Settings(BaseSettings):
         ),
     )
     db_echo: bool = False
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds a worker remembers an authenticated token (0: ask the database on every "
+            "request); a role or token changed in the database takes effect within this delay"
+        ),
+    )
 
 
 @lru_cache

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmsreporting import __version__
 from cmsreporting.audit.router import router as audit_router
+from cmsreporting.auth.cache import CallerCache
 from cmsreporting.auth.router import router as auth_router
 from cmsreporting.config import Settings, get_settings
 from cmsreporting.crosswalk.router import router as crosswalk_router
@@ -178,6 +179,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.callers = (
+        CallerCache(settings.auth_cache_seconds) if settings.auth_cache_seconds > 0 else None
+    )
     _install_error_handlers(app)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from cmsreporting.auth.cache import CallerCache
 from cmsreporting.auth.principal import Principal
-from cmsreporting.auth.service import authenticate
+from cmsreporting.auth.service import authenticate_digest, digest_token
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden, Unauthorized
 
@@ -30,9 +31,15 @@ async def optional_principal(
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    principal = await authenticate(session, token=token)
+    digest = digest_token(token)
+    callers: CallerCache | None = getattr(request.app.state, "callers", None)
+    principal = callers.get(digest) if callers is not None else None
     if principal is None:
-        raise Unauthorized("the bearer token is unknown, revoked or expired")
+        principal = await authenticate_digest(session, digest=digest)
+        if principal is None:
+            raise Unauthorized("the bearer token is unknown, revoked or expired")
+        if callers is not None:
+            callers.put(digest, principal)
     return principal
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Principal:
     user_id: int
     name: str
     grants: tuple[Grant, ...] = field(default_factory=tuple)
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @property
     def actor(self) -> str:

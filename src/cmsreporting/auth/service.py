@@ -26,6 +26,11 @@ def digest_token(token: str) -> str:
 
 async def authenticate(session: AsyncSession, *, token: str) -> Principal | None:
     """The principal a bearer token stands for, or None if it is unknown, revoked or expired."""
+    return await authenticate_digest(session, digest=digest_token(token))
+
+
+async def authenticate_digest(session: AsyncSession, *, digest: str) -> Principal | None:
+    """The principal of the token with this digest, or None if unknown, revoked or expired."""
     rows = (
         await session.execute(
             select(
@@ -40,7 +45,7 @@ async def authenticate(session: AsyncSession, *, token: str) -> Principal | None
             )
             .join(User, User.id == ApiToken.user_id)
             .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .where(ApiToken.digest == digest_token(token))
+            .where(ApiToken.digest == digest)
         )
     ).all()
     if not rows:
@@ -52,6 +57,7 @@ async def authenticate(session: AsyncSession, *, token: str) -> Principal | None
         user_id=user_id,
         name=name,
         grants=tuple(Grant(role, c, p) for *_, role, c, p in rows if role is not None),
+        expires_at=expires_at,
     )
 
 

@@ -1,13 +1,16 @@
-"""A per-process cache of template documents and their question indexes.
+"""A per-process cache of template documents, their question indexes and their rendered JSON.
 
 A template's content is identified by its digest: a published template never changes, and a
 replaced draft gets a new digest, so an entry keyed by (id, digest) can never be stale. The cache
-saves parsing a large document (the CBD template is about 200 kB of JSON) on every request.
+saves parsing a large document (the CBD template is about 200 kB of JSON) on every request, and
+localizing and serializing it again for every GET of the template (`rendered`).
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 from typing import Any
 
@@ -19,10 +22,12 @@ from cmsreporting.templates.checks import iter_questions
 from cmsreporting.templates.models import Template
 
 MAX_ENTRIES = 64
+MAX_RENDERED = 128
 
 _entries: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = (
     OrderedDict()
 )
+_rendered: OrderedDict[tuple[int, str, str | None], bytes] = OrderedDict()
 _lock = Lock()
 
 
@@ -76,3 +81,24 @@ def questions(template: Template) -> dict[str, dict[str, Any]]:
     if entry is None or entry[0] is not template.document:
         entry = _remember(key, template.document)
     return entry[1]
+
+
+def rendered(
+    template: Template, lang: str | None, render: Callable[[dict[str, Any]], Any]
+) -> bytes:
+    """`render(document)` serialized as compact JSON, computed once per template content and
+    language (the template's document must be loaded)."""
+    key = (template.id, template.digest, lang)
+    with _lock:
+        body = _rendered.get(key)
+        if body is not None:
+            _rendered.move_to_end(key)
+            return body
+    body = json.dumps(
+        render(template.document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode()
+    with _lock:
+        _rendered[key] = body
+        while len(_rendered) > MAX_RENDERED:
+            _rendered.popitem(last=False)
+    return body

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from cmsreporting.auth.deps import CurrentUser, MaybeUser
 from cmsreporting.auth.principal import Principal
@@ -12,6 +14,7 @@ from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
 from cmsreporting.i18n import choose_language, localize
 from cmsreporting.pagination import PageOut, Paging
+from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.schemas import PublishReport, TemplateOut, TemplateSummary
@@ -107,36 +110,79 @@ async def list_templates(
     return PageOut(items=[to_summary(t) for t in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{template_id}", response_model=TemplateOut)
+def _content(document: dict[str, Any]) -> dict[str, Any]:
+    """The members of TemplateOut that come from a localized document."""
+    return {
+        "title": document["title"],
+        "description": document.get("description"),
+        "metadata": document.get("metadata", {}),
+        "sections": document["sections"],
+    }
+
+
+def _cached_json(
+    request: Request, template: Template, body: bytes, headers: dict[str, str]
+) -> Response:
+    """A template's JSON with a validator; 304 when the client holds this very body.
+
+    Published and retired templates are public and change only in status, which the ETag
+    covers; drafts are private to their secretariat and may be replaced.
+    """
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = headers | {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache"
+        if template.status == "draft"
+        else "public, max-age=60, must-revalidate",
+    }
+    wanted = request.headers.get("if-none-match", "")
+    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/{template_id}",
+    response_model=TemplateOut,
+    responses={304: {"description": "Not modified: the client's copy (If-None-Match) is current"}},
+)
 async def get_template(
     template_id: int,
+    request: Request,
     session: SessionDep,
     principal: MaybeUser,
-    response: Response,
     lang: Annotated[str | None, Query(max_length=35, description="Label language")] = None,
     accept_language: Annotated[str | None, Header(max_length=500)] = None,
-) -> TemplateOut:
+) -> Response:
     """A template with labels in ?lang= or Accept-Language, else its first language."""
-    template = await service.get_template(session, template_id=template_id, principal=principal)
+    template = await service.read_template(session, template_id=template_id, principal=principal)
     chosen = choose_language(template.languages, lang, accept_language)
-    document = localize(template.document, chosen, template.languages[0])
-    response.headers["Content-Language"] = chosen
-    return TemplateOut(
-        **(to_summary(template).model_dump() | {"title": document["title"]}),
-        lang=chosen,
-        description=document.get("description"),
-        metadata=document.get("metadata", {}),
-        sections=document["sections"],
+    fallback = template.languages[0]
+    # the localized content is rendered once per template content and language; the summary
+    # (status, dates) is small and read fresh
+    content = template_cache.rendered(
+        template, chosen, lambda document: _content(localize(document, chosen, fallback))
+    )
+    summary = to_summary(template).model_dump(mode="json", exclude={"title"}) | {"lang": chosen}
+    head = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
+    body = head[:-1] + b"," + content[1:]
+    return _cached_json(
+        request, template, body, {"Content-Language": chosen, "Vary": "Accept-Language"}
     )
 
 
-@router.get("/{template_id}/document")
+@router.get(
+    "/{template_id}/document",
+    response_model=dict[str, Any],
+    responses={304: {"description": "Not modified: the client's copy (If-None-Match) is current"}},
+)
 async def get_document(
-    template_id: int, session: SessionDep, principal: MaybeUser
-) -> dict[str, Any]:
+    template_id: int, request: Request, session: SessionDep, principal: MaybeUser
+) -> Response:
     """The template document as imported, with every language."""
-    template = await service.get_template(session, template_id=template_id, principal=principal)
-    return template.document
+    template = await service.read_template(session, template_id=template_id, principal=principal)
+    body = template_cache.rendered(template, None, lambda document: document)
+    return _cached_json(request, template, body, {})
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)

@@ -20,6 +20,7 @@ from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle
 from cmsreporting.registry.service import parse_cycle_ref
+from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.checks import check_template, count_questions, version_key
 from cmsreporting.templates.models import Template
 
@@ -276,6 +277,23 @@ async def get_template(
     template = await session.get(Template, template_id, options=[joinedload(Template.cycle)])
     if template is None or not can_see(principal, template):
         raise NotFound(f"no template {template_id}")
+    return template
+
+
+async def read_template(
+    session: AsyncSession, *, template_id: int, principal: Principal | None
+) -> Template:
+    """A template the caller may see, its document from the per-process cache when there."""
+    if not valid_id(template_id):
+        raise NotFound(f"no template {template_id}")
+    template = await session.scalar(
+        select(Template)
+        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
+        .where(Template.id == template_id)
+    )
+    if template is None or not can_see(principal, template):
+        raise NotFound(f"no template {template_id}")
+    await template_cache.load_document(session, template)
     return template
 
 
