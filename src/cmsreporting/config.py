@@ -17,7 +17,15 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=64, ge=8)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=10, ge=1, description="Connections each worker keeps")
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Extra connections a worker may open beyond the pool under load (closed again when "
+            "returned). Opening a PostgreSQL connection costs more than waiting for a pooled one"
+        ),
+    )
     db_pool_timeout: float = Field(
         default=10.0,
         gt=0,

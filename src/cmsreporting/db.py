@@ -75,6 +75,7 @@ def create_engine(
     *,
     echo: bool = False,
     pool_size: int = 10,
+    max_overflow: int = 0,
     pool_timeout: float = 10.0,
     pool_recycle: int = 1800,
     pool_pre_ping: bool = False,
@@ -83,8 +84,8 @@ def create_engine(
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
     `foreign_keys=False` leaves SQLite's foreign key checks off, as migrations need when they
-    rebuild or drop referenced tables. PostgreSQL connections are pooled (`pool_size` more may
-    open under load); without `pool_pre_ping` a connection the server dropped fails the request
+    rebuild or drop referenced tables. PostgreSQL connections are pooled (`max_overflow` more
+    may open under load); without `pool_pre_ping` a connection the server dropped fails the request
     that finds it, which the app answers with 503, and the pool replaces it.
     """
     kwargs: dict[str, Any] = {"echo": echo}
@@ -93,7 +94,7 @@ def create_engine(
     else:
         kwargs.update(
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=max_overflow,
             pool_timeout=pool_timeout,
             pool_recycle=pool_recycle,
             pool_pre_ping=pool_pre_ping,

@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url,
             echo=settings.db_echo,
             pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
             pool_recycle=settings.db_pool_recycle,
             pool_pre_ping=settings.db_pool_pre_ping,

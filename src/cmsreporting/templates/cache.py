@@ -8,6 +8,7 @@ localizing and serializing it again for every GET of the template (`rendered`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,7 +28,7 @@ MAX_RENDERED = 128
 _entries: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = (
     OrderedDict()
 )
-_rendered: OrderedDict[tuple[int, str, str | None], bytes] = OrderedDict()
+_rendered: OrderedDict[tuple[int, str, str | None], tuple[bytes, str]] = OrderedDict()
 _lock = Lock()
 
 
@@ -85,20 +86,21 @@ def questions(template: Template) -> dict[str, dict[str, Any]]:
 
 def rendered(
     template: Template, lang: str | None, render: Callable[[dict[str, Any]], Any]
-) -> bytes:
-    """`render(document)` serialized as compact JSON, computed once per template content and
-    language (the template's document must be loaded)."""
+) -> tuple[bytes, str]:
+    """`render(document)` serialized as compact JSON, and the SHA-256 of those bytes, computed
+    once per template content and language (the template's document must be loaded)."""
     key = (template.id, template.digest, lang)
     with _lock:
-        body = _rendered.get(key)
-        if body is not None:
+        entry = _rendered.get(key)
+        if entry is not None:
             _rendered.move_to_end(key)
-            return body
+            return entry
     body = json.dumps(
         render(template.document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     ).encode()
+    entry = (body, hashlib.sha256(body).hexdigest())
     with _lock:
-        _rendered[key] = body
+        _rendered[key] = entry
         while len(_rendered) > MAX_RENDERED:
             _rendered.popitem(last=False)
-    return body
+    return entry

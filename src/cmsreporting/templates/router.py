@@ -121,24 +121,32 @@ def _content(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cached_json(
-    request: Request, template: Template, body: bytes, headers: dict[str, str]
+    request: Request,
+    template: Template,
+    parts: list[bytes | memoryview],
+    hashes: list[str],
+    headers: dict[str, str],
 ) -> Response:
-    """A template's JSON with a validator; 304 when the client holds this very body.
+    """A template's JSON (the concatenated `parts`, `hashes` identifying them) with a validator;
+    304 when the client holds this very body.
 
     Published and retired templates are public and change only in status, which the ETag
     covers; drafts are private to their secretariat and may be replaced.
     """
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = '"' + hashlib.sha256("|".join(hashes).encode()).hexdigest()[:32] + '"'
     headers = headers | {
         "ETag": etag,
         "Cache-Control": "private, no-cache"
         if template.status == "draft"
         else "public, max-age=60, must-revalidate",
     }
-    wanted = request.headers.get("if-none-match", "")
-    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted == "*":
+    wanted = request.headers.get("if-none-match")
+    if wanted is not None and (
+        wanted.strip() == "*"
+        or etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    ):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(b"".join(parts), media_type="application/json", headers=headers)
 
 
 @router.get(
@@ -160,14 +168,17 @@ async def get_template(
     fallback = template.languages[0]
     # the localized content is rendered once per template content and language; the summary
     # (status, dates) is small and read fresh
-    content = template_cache.rendered(
+    content, content_hash = template_cache.rendered(
         template, chosen, lambda document: _content(localize(document, chosen, fallback))
     )
     summary = to_summary(template).model_dump(mode="json", exclude={"title"}) | {"lang": chosen}
     head = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
-    body = head[:-1] + b"," + content[1:]
     return _cached_json(
-        request, template, body, {"Content-Language": chosen, "Vary": "Accept-Language"}
+        request,
+        template,
+        [head[:-1], b",", memoryview(content)[1:]],
+        [hashlib.sha256(head).hexdigest(), content_hash],
+        {"Content-Language": chosen, "Vary": "Accept-Language"},
     )
 
 
@@ -181,8 +192,9 @@ async def get_document(
 ) -> Response:
     """The template document as imported, with every language."""
     template = await service.read_template(session, template_id=template_id, principal=principal)
-    body = template_cache.rendered(template, None, lambda document: document)
-    return _cached_json(request, template, body, {})
+    body, body_hash = template_cache.rendered(template, None, lambda document: document)
+    head = template.status + (template.retired_at.isoformat() if template.retired_at else "")
+    return _cached_json(request, template, [body], [head, body_hash], {})
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)
