@@ -17,6 +17,7 @@ dicts with at least ``type`` and, for choices, ``options`` (and ``columns`` for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Final
 
@@ -41,6 +42,8 @@ class _NoImage:
 
 
 NO_IMAGE: Final = _NoImage()
+
+Value = Callable[[Any], Any]  # a compiled transform: concept value -> native value or NO_IMAGE
 
 CHOICE = frozenset({"single_choice", "multi_choice"})
 OPTION_MAP_PAIRS = frozenset(
@@ -197,83 +200,141 @@ def _order(selected: set[str], definition: dict[str, Any]) -> list[str]:
     return sorted(selected, key=lambda c: order.get(c, len(order)))
 
 
-def _identity(value: Any, target: dict[str, Any]) -> Any:
+def _ordering(definition: dict[str, Any]) -> Callable[[set[str]], list[str]]:
+    """`_order(·, definition)` with the definition's code order computed once."""
+    order = {code: i for i, code in enumerate(codes(definition))}
+    last = len(order)
+    return lambda selected: sorted(selected, key=lambda c: order.get(c, last))
+
+
+def _requiring(target: dict[str, Any]) -> Callable[[list[dict[str, Any]]], Any]:
+    """A table whose required native column gets no value from the concept cannot carry."""
+    required = [c["id"] for c in target.get("columns", []) if c.get("required")]
+    if not required:
+        return lambda rows: rows
+
+    def require(rows: list[dict[str, Any]]) -> Any:
+        for row in rows:
+            if any(row.get(cid) in (None, "", []) for cid in required):
+                return NO_IMAGE
+        return rows
+
+    return require
+
+
+def _identity_to(target: dict[str, Any]) -> Value:
+    """The identity into a target definition: values it cannot hold have no image."""
     t_type = target["type"]
     if t_type == "single_choice":
-        return value if value in codes(target) else NO_IMAGE
+        known = frozenset(codes(target))
+        return lambda value: value if value.__class__ is str and value in known else NO_IMAGE
     if t_type == "multi_choice":
-        if not isinstance(value, list) or any(v not in codes(target) for v in value):
-            return NO_IMAGE
-        return _order(set(value), target)
+        known = frozenset(codes(target))
+        order = _ordering(target)
+
+        def multi(value: Any) -> Any:
+            if not isinstance(value, list) or any(
+                not isinstance(v, str) or v not in known for v in value
+            ):
+                return NO_IMAGE
+            return order(set(value))
+
+        return multi
     if t_type == "table":
+        columns = {c["id"]: _identity_to(c) for c in target.get("columns", [])}
+        return _rows(
+            lambda row: ((cid, cid, columns[cid]) for cid in row if cid in columns), target
+        )
+    return lambda value: value
+
+
+def _rows(cells: Callable[[dict[str, Any]], Any], target: dict[str, Any]) -> Value:
+    """A table transform: each row's (source column, target column, transform) from `cells`."""
+    require = _requiring(target)
+
+    def table(value: Any) -> Any:
         if not isinstance(value, list):
             return NO_IMAGE
-        t_cols = _columns(target)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for row in value:
             if not isinstance(row, dict):
                 return NO_IMAGE
-            new_row = {}
-            for cid, cell in row.items():
-                if cid in t_cols and cell is not None:
-                    carried = _identity(cell, t_cols[cid])
-                    if carried is NO_IMAGE:
-                        return NO_IMAGE
-                    new_row[cid] = carried
+            new_row: dict[str, Any] = {}
+            for cid, to, carry in cells(row):
+                cell = row.get(cid)
+                if cell is None:
+                    continue
+                carried = carry(cell)
+                if carried is NO_IMAGE:
+                    return NO_IMAGE
+                new_row[to] = carried
             rows.append(new_row)
-        return _require_columns(rows, target)
-    return value
+        return require(rows)
+
+    return table
 
 
-def _require_columns(rows: list[dict[str, Any]], target: dict[str, Any]) -> Any:
-    """A table whose required native column gets no value from the concept cannot carry."""
-    required = [c["id"] for c in target.get("columns", []) if c.get("required")]
-    for row in rows:
-        if any(row.get(cid) in (None, "", []) for cid in required):
+def _affine(transform: dict[str, Any]) -> Value:
+    """native = concept * scale + offset, exactly (as fractions of the decimal texts)."""
+    scale, offset = _frac(transform.get("scale", 1)), _frac(transform.get("offset", 0))
+    whole = scale.denominator == 1 and offset.denominator == 1
+    int_scale, int_offset = int(scale), int(offset)
+
+    def number(value: Any) -> Any:
+        cls = value.__class__
+        if cls is int and whole:  # exact in integers, no parsing
+            return value * int_scale + int_offset
+        if cls is bool or not isinstance(value, int | float):
             return NO_IMAGE
-    return rows
+        return _number(_frac(value) * scale + offset)
+
+    return number
+
+
+def compile_apply(
+    transform: dict[str, Any], source: dict[str, Any], target: dict[str, Any]
+) -> Value:
+    """`apply(transform, ·, source, target)` as a function, with everything that depends only
+    on the transform and the two definitions (option sets, code orders, constants) done once."""
+    k = kind(transform)
+    if k == "identity":
+        return _identity_to(target)
+    if k == "options":
+        mapping: dict[str, Any] = transform["options"]
+        if source["type"] == "multi_choice":
+            order = _ordering(target)
+
+            def multi(value: Any) -> Any:
+                if not isinstance(value, list) or any(
+                    not isinstance(v, str) or v not in mapping for v in value
+                ):
+                    return NO_IMAGE
+                return order({mapping[v] for v in value})
+
+            return multi
+
+        def single(value: Any) -> Any:
+            key = _bool_key(value) if isinstance(value, bool) else value
+            if not isinstance(key, str) or key not in mapping:
+                return NO_IMAGE
+            return mapping[key]
+
+        return single
+    if k == "number":
+        return _affine(transform)
+    s_cols, t_cols = _columns(source), _columns(target)
+    specs = [
+        (cid, spec["to"], compile_apply(spec.get("transform", {}), s_cols[cid], t_cols[spec["to"]]))
+        for cid, spec in transform["columns"].items()
+    ]
+    return _rows(lambda _row: specs, target)
 
 
 def apply(
     transform: dict[str, Any], value: Any, source: dict[str, Any], target: dict[str, Any]
 ) -> Any:
     """The native value of a concept value, or NO_IMAGE when it cannot be carried."""
-    k = kind(transform)
-    if k == "identity":
-        return _identity(value, target)
-    if k == "options":
-        mapping: dict[str, Any] = transform["options"]
-        if source["type"] == "multi_choice":
-            if not isinstance(value, list) or any(v not in mapping for v in value):
-                return NO_IMAGE
-            return _order({mapping[v] for v in value}, target)
-        key = _bool_key(value) if isinstance(value, bool) else value
-        if not isinstance(key, str) or key not in mapping:
-            return NO_IMAGE
-        return mapping[key]
-    if k == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return NO_IMAGE
-        scale, offset = transform.get("scale", 1), transform.get("offset", 0)
-        return _number(_frac(value) * _frac(scale) + _frac(offset))
-    if not isinstance(value, list):
-        return NO_IMAGE
-    s_cols, t_cols = _columns(source), _columns(target)
-    rows: list[dict[str, Any]] = []
-    for row in value:
-        if not isinstance(row, dict):
-            return NO_IMAGE
-        new_row: dict[str, Any] = {}
-        for cid, spec in transform["columns"].items():
-            cell = row.get(cid)
-            if cell is None:
-                continue
-            carried = apply(spec.get("transform", {}), cell, s_cols[cid], t_cols[spec["to"]])
-            if carried is NO_IMAGE:
-                return NO_IMAGE
-            new_row[spec["to"]] = carried
-        rows.append(new_row)
-    return _require_columns(rows, target)
+    return compile_apply(transform, source, target)(value)
 
 
 def apply_inverse(
@@ -282,7 +343,7 @@ def apply_inverse(
     """The concept value of a native value through an invertible transform, or NO_IMAGE."""
     k = kind(transform)
     if k == "identity":
-        return _identity(value, source)
+        return _identity_to(source)(value)
     if k == "options":
         inverse: dict[str, str] = {}
         for key, image in transform["options"].items():

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from cmsreporting.crosswalk.transforms import NO_IMAGE, apply
-from cmsreporting.reporting.validation import Issue, is_answered, validate
+from cmsreporting.crosswalk.transforms import NO_IMAGE, Value, compile_apply
+from cmsreporting.reporting.validation import (
+    Check,
+    Issue,
+    check_table_rows,
+    check_value,
+    compile_check,
+    is_answered,
+)
 from cmsreporting.templates.checks import iter_questions
 
 PROPAGATING = frozenset({"exactMatch", "closeMatch"})
@@ -30,6 +38,7 @@ class Binding:
     status: str
     transform: dict[str, Any]
     mapping_id: int | None = None
+    updated_at: datetime | None = field(default=None, compare=False)
 
     @property
     def propagates(self) -> bool:
@@ -111,95 +120,178 @@ def _bindings_by_question(bindings: Iterable[Binding]) -> dict[str, list[Binding
     return grouped
 
 
+# One question of a compiled plan:
+# (id, question, native slot, derive, suggest, visible_if, check, is a table, issue when empty)
+# derive: (concept slot, concept key, transform) of the propagating binding, or None
+# suggest: [(concept slot, concept key, relation, transform)] of the other approved bindings
+_Entry = tuple[
+    str,
+    dict[str, Any],
+    str,
+    "tuple[str, str, Value] | None",
+    "list[tuple[str, str, str, Value]]",
+    "dict[str, Any] | None",
+    Check,
+    bool,
+    "Issue | None",
+]
+
+
+class Plan:
+    """A template with its bindings and their concepts, compiled for projecting answers.
+
+    Everything that depends only on those (the questions in order, their slots, the binding
+    that fills each, the transforms and the checks with their option sets) is done once here;
+    `project(answers)` then makes one pass over the questions and one over the report.
+    """
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        bindings: Iterable[Binding],
+        concepts: dict[str, dict[str, Any]],
+    ) -> None:
+        grouped = _bindings_by_question(bindings)
+        self.entries: list[_Entry] = []
+        for _, question in iter_questions(template):
+            qid = question["id"]
+            linked = grouped.get(qid, [])
+            propagating = next((b for b in linked if b.propagates), None)
+            derive = None
+            if propagating is not None and propagating.concept in concepts:
+                derive = (
+                    concept_slot(propagating.concept),
+                    propagating.concept,
+                    compile_apply(propagating.transform, concepts[propagating.concept], question),
+                )
+            suggest = [
+                (
+                    concept_slot(b.concept),
+                    b.concept,
+                    b.relation,
+                    compile_apply(b.transform, concepts[b.concept], question),
+                )
+                for b in linked
+                if not b.propagates and b.status == "approved" and b.concept in concepts
+            ]
+            empty = None
+            if question.get("required"):
+                empty = Issue("error", qid, "required", "an answer is required")
+            elif question.get("recommended"):
+                empty = Issue("warning", qid, "recommended", "an answer is recommended")
+            self.entries.append(
+                (
+                    qid,
+                    question,
+                    native_slot(template, qid),
+                    derive,
+                    suggest,
+                    question.get("visible_if"),
+                    compile_check(question),
+                    question["type"] == "table",
+                    empty,
+                )
+            )
+        self.conditions = {entry[0]: entry[5] for entry in self.entries}
+
+    def project(self, answers: dict[str, Any]) -> Report:
+        """The report of the template from a workspace's answers (see `project`)."""
+        get = answers.get
+        raw: dict[str, Any] = {}
+        provenance: dict[str, str] = {}
+        suggestions: dict[str, dict[str, Any]] = {}
+        divergences: dict[str, dict[str, Any]] = {}
+        needs_direct: set[str] = set()
+        for qid, _, slot, derive, suggest, _, _, _, _ in self.entries:
+            native = get(slot)
+            native_answered = native is not None and is_answered(native)
+            derived: Any = NO_IMAGE
+            if derive is not None:
+                concept_value = get(derive[0])
+                if concept_value is not None and is_answered(concept_value):
+                    derived = derive[2](concept_value)
+                    if derived is NO_IMAGE and not native_answered:
+                        needs_direct.add(qid)
+            if native_answered:
+                raw[qid] = native
+                provenance[qid] = "native"
+                if derived is not NO_IMAGE and derived != native:
+                    divergences[qid] = {
+                        "question": qid,
+                        "concept": derive[1],  # type: ignore[index]
+                        "native_value": native,
+                        "concept_value": derived,
+                    }
+            elif derived is not NO_IMAGE:
+                raw[qid] = derived
+                provenance[qid] = derive[0]  # type: ignore[index]
+            elif suggest:
+                for concept_at, key, relation, carry in suggest:
+                    concept_value = get(concept_at)
+                    if not is_answered(concept_value):
+                        continue
+                    suggested = carry(concept_value)
+                    if suggested is not NO_IMAGE:
+                        suggestions[qid] = {
+                            "value": suggested,
+                            "concept": key,
+                            "relation": relation,
+                        }
+                        break
+
+        conditions = self.conditions
+        memo: dict[str, bool] = {}
+
+        def visible(qid: str) -> bool:
+            if qid not in memo:
+                condition = conditions[qid]
+                memo[qid] = True
+                if condition is not None:
+                    memo[qid] = evaluate(
+                        condition,
+                        lambda ref: raw.get(ref) if ref in conditions and visible(ref) else None,
+                    )
+            return memo[qid]
+
+        report = Report()
+        values, sources, issues = report.values, report.provenance, report.issues
+        for qid, question, _, _, _, condition, ok, table, empty in self.entries:
+            if condition is not None and not visible(qid):
+                report.hidden.append(qid)
+                continue
+            if qid in raw:
+                value = values[qid] = raw[qid]
+                sources[qid] = provenance[qid]
+                if not is_answered(value):  # a derived value that is no answer
+                    if empty is not None:
+                        issues.append(empty)
+                elif not ok(value):
+                    problems = check_value(question, value)
+                    issues += [Issue("error", qid, code, message) for code, message in problems]
+                    if table and isinstance(value, list) and not problems:
+                        issues += check_table_rows(question, value)
+            elif empty is not None:
+                issues.append(empty)
+            if suggestions and qid in suggestions:
+                report.suggestions[qid] = suggestions[qid]
+            if divergences and qid in divergences:
+                report.divergences.append(divergences[qid])
+            if needs_direct and qid in needs_direct:
+                report.needs_direct_answer.append(qid)
+        return report
+
+
 def project(
     template: dict[str, Any],
     bindings: Iterable[Binding],
     concepts: dict[str, dict[str, Any]],
     answers: dict[str, Any],
 ) -> Report:
-    """The report of one template from a workspace's answers."""
-    questions = [q for _, q in iter_questions(template)]
-    by_question = _bindings_by_question(bindings)
-    raw: dict[str, Any] = {}
-    provenance: dict[str, str] = {}
-    suggestions: dict[str, dict[str, Any]] = {}
-    divergences: dict[str, dict[str, Any]] = {}
-    needs_direct: set[str] = set()
+    """The report of one template from a workspace's answers.
 
-    for question in questions:
-        qid = question["id"]
-        native = answers.get(native_slot(template, qid))
-        linked = by_question.get(qid, [])
-        propagating = next((b for b in linked if b.propagates), None)
-        derived: Any = NO_IMAGE
-        if propagating is not None and propagating.concept in concepts:
-            concept_value = answers.get(concept_slot(propagating.concept))
-            if is_answered(concept_value):
-                derived = apply(
-                    propagating.transform,
-                    concept_value,
-                    concepts[propagating.concept],
-                    question,
-                )
-                if derived is NO_IMAGE and not is_answered(native):
-                    needs_direct.add(qid)
-        if is_answered(native):
-            raw[qid], provenance[qid] = native, "native"
-            if derived is not NO_IMAGE and propagating is not None and derived != native:
-                divergences[qid] = {
-                    "question": qid,
-                    "concept": propagating.concept,
-                    "native_value": native,
-                    "concept_value": derived,
-                }
-        elif derived is not NO_IMAGE and propagating is not None:
-            raw[qid], provenance[qid] = derived, concept_slot(propagating.concept)
-        else:
-            for binding in linked:
-                if binding.propagates or binding.status != "approved":
-                    continue
-                concept_value = answers.get(concept_slot(binding.concept))
-                if binding.concept not in concepts or not is_answered(concept_value):
-                    continue
-                suggested = apply(
-                    binding.transform, concept_value, concepts[binding.concept], question
-                )
-                if suggested is not NO_IMAGE:
-                    suggestions[qid] = {
-                        "value": suggested,
-                        "concept": binding.concept,
-                        "relation": binding.relation,
-                    }
-                    break
-
-    by_id = {q["id"]: q for q in questions}
-    visible_memo: dict[str, bool] = {}
-
-    def visible(qid: str) -> bool:
-        if qid not in visible_memo:
-            condition = by_id[qid].get("visible_if")
-            visible_memo[qid] = True
-            if condition is not None:
-                visible_memo[qid] = evaluate(
-                    condition, lambda ref: raw.get(ref) if ref in by_id and visible(ref) else None
-                )
-        return visible_memo[qid]
-
-    shown = {q["id"] for q in questions if visible(q["id"])}
-    report = Report()
-    for question in questions:
-        qid = question["id"]
-        if qid not in shown:
-            report.hidden.append(qid)
-            continue
-        if qid in raw:
-            report.values[qid] = raw[qid]
-            report.provenance[qid] = provenance[qid]
-        if qid in suggestions:
-            report.suggestions[qid] = suggestions[qid]
-        if qid in divergences:
-            report.divergences.append(divergences[qid])
-        if qid in needs_direct:
-            report.needs_direct_answer.append(qid)
-    report.issues = validate(questions, report.values, shown)
-    return report
+    Each question takes its native answer if there is one, else the value derived from its
+    propagating binding's concept answer; other approved bindings only suggest. Conditions are
+    evaluated on the projected values, hidden questions are left out, and every visible value
+    is validated. A caller projecting the same template often compiles a `Plan` once.
+    """
+    return Plan(template, bindings, concepts).project(answers)

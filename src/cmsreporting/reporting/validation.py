@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
@@ -32,11 +33,24 @@ def is_answered(value: Any) -> bool:
     """A value counts as an answer unless it is null, blank text or an empty list."""
     if value is None:
         return False
+    cls = value.__class__
+    if cls is str:
+        return bool(value.strip())
+    if cls is list:
+        return len(value) > 0
+    if cls in _OTHER_JSON:
+        return True
     if isinstance(value, str):
         return value.strip() != ""
     if isinstance(value, list):
         return len(value) > 0
     return True
+
+
+_OTHER_JSON = frozenset({bool, int, float, dict})
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @lru_cache(maxsize=1024)
@@ -76,11 +90,9 @@ def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
         if not isinstance(value, bool):
             return [("type", "expected true or false")]
     elif kind == "date":
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
             return [("type", "expected a date YYYY-MM-DD")]
-        try:
-            date.fromisoformat(value)
-        except ValueError:
+        if not _calendar_date(value):
             return [("type", "not a calendar date")]
     elif kind == "single_choice":
         codes = {o["code"] for o in field.get("options", [])}
@@ -113,6 +125,88 @@ def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
     return problems
 
 
+Check = Callable[[Any], bool]
+
+
+def _calendar_date(value: Any) -> bool:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def compile_check(field: dict[str, Any]) -> Check:
+    """A predicate true exactly when an answered value has no issue: `check_value(field, value)`
+    is empty and, for a table, so is `check_table_rows`. Option sets, patterns and column maps
+    are computed once; the messages of a value that fails still come from those functions."""
+    kind = field["type"]
+    if kind == "text":
+        longest = field.get("max_length")
+        pattern = _regex(field["pattern"]) if "pattern" in field else None
+        return lambda v: (
+            isinstance(v, str)
+            and (longest is None or len(v) <= longest)
+            and (pattern is None or pattern.search(v) is not None)
+        )
+    if kind == "number":
+        integer, low, high = bool(field.get("integer")), field.get("min"), field.get("max")
+
+        def number(v: Any) -> bool:
+            if not _is_number(v) or (integer and float(v) != int(v)):
+                return False
+            return (low is None or v >= low) and (high is None or v <= high)
+
+        return number
+    if kind == "boolean":
+        return lambda v: isinstance(v, bool)
+    if kind == "date":
+        return _calendar_date
+    if kind == "single_choice":
+        known = frozenset(o["code"] for o in field.get("options", []))
+        return lambda v: isinstance(v, str) and v in known
+    if kind == "multi_choice":
+        known = frozenset(o["code"] for o in field.get("options", []))
+        fewest, most = field.get("min_selected"), field.get("max_selected")
+
+        def multi(v: Any) -> bool:
+            if not isinstance(v, list) or not all(isinstance(c, str) and c in known for c in v):
+                return False
+            return (
+                len(set(v)) == len(v)
+                and (fewest is None or len(v) >= fewest)
+                and (most is None or len(v) <= most)
+            )
+
+        return multi
+    if kind == "table":
+        fewest, most = field.get("min_rows"), field.get("max_rows")
+        columns = [(c["id"], bool(c.get("required")), compile_check(c)) for c in field["columns"]]
+        ids = frozenset(c["id"] for c in field["columns"])
+
+        def table(v: Any) -> bool:
+            if not isinstance(v, list) or not all(isinstance(r, dict) for r in v):
+                return False
+            if (fewest is not None and len(v) < fewest) or (most is not None and len(v) > most):
+                return False
+            for row in v:
+                if not ids.issuperset(row):
+                    return False
+                for cid, required, ok in columns:
+                    cell = row.get(cid)
+                    if not is_answered(cell):
+                        if required:
+                            return False
+                    elif not ok(cell):
+                        return False
+            return True
+
+        return table
+    return lambda v: True
+
+
 def check_table_rows(question: dict[str, Any], rows: list[dict[str, Any]]) -> list[Issue]:
     """Issues of each cell of a table value."""
     issues: list[Issue] = []
@@ -134,32 +228,6 @@ def check_table_rows(question: dict[str, Any], rows: list[dict[str, Any]]) -> li
                 continue
             for code, message in check_value(column, cell):
                 issues.append(Issue("error", qid, code, message, row=index, column=cid))
-    return issues
-
-
-def validate(
-    questions: list[dict[str, Any]], values: dict[str, Any], visible: set[str]
-) -> list[Issue]:
-    """Issues of a report: required and recommended, types, options, ranges, rows and cells.
-
-    Hidden questions are never required and their values are not checked.
-    """
-    issues: list[Issue] = []
-    for question in questions:
-        qid = question["id"]
-        if qid not in visible:
-            continue
-        value = values.get(qid)
-        if not is_answered(value):
-            if question.get("required"):
-                issues.append(Issue("error", qid, "required", "an answer is required"))
-            elif question.get("recommended"):
-                issues.append(Issue("warning", qid, "recommended", "an answer is recommended"))
-            continue
-        problems = check_value(question, value)
-        issues += [Issue("error", qid, code, message) for code, message in problems]
-        if question["type"] == "table" and isinstance(value, list) and not problems:
-            issues += check_table_rows(question, value)
     return issues
 
 

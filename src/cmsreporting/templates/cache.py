@@ -63,16 +63,22 @@ async def load_document(session: AsyncSession, template: Template) -> dict[str, 
     return entry[0]
 
 
-async def questions_of(
-    session: AsyncSession, *, template_id: int, digest: str
-) -> dict[str, dict[str, Any]]:
-    """The questions by id of the template with this id and digest, read only if not cached."""
+async def _content(
+    session: AsyncSession, template_id: int, digest: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     key = (template_id, digest)
     entry = _lookup(key)
     if entry is None:
         document = await session.scalar(select(Template.document).where(Template.id == template_id))
         entry = _remember(key, document or {"sections": []})
-    return entry[1]
+    return entry
+
+
+async def questions_of(
+    session: AsyncSession, *, template_id: int, digest: str
+) -> dict[str, dict[str, Any]]:
+    """The questions by id of the template with this id and digest, read only if not cached."""
+    return (await _content(session, template_id, digest))[1]
 
 
 def questions(template: Template) -> dict[str, dict[str, Any]]:
@@ -84,19 +90,25 @@ def questions(template: Template) -> dict[str, dict[str, Any]]:
     return entry[1]
 
 
-def rendered(
-    template: Template, lang: str | None, render: Callable[[dict[str, Any]], Any]
+async def rendered(
+    session: AsyncSession,
+    *,
+    template_id: int,
+    digest: str,
+    lang: str | None,
+    render: Callable[[dict[str, Any]], Any],
 ) -> tuple[bytes, str]:
     """`render(document)` serialized as compact JSON, and the SHA-256 of those bytes, computed
-    once per template content and language (the template's document must be loaded)."""
-    key = (template.id, template.digest, lang)
+    once per template content and language (the document read only if not cached)."""
+    key = (template_id, digest, lang)
     with _lock:
         entry = _rendered.get(key)
         if entry is not None:
             _rendered.move_to_end(key)
             return entry
+    document, _ = await _content(session, template_id, digest)
     body = json.dumps(
-        render(template.document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        render(document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     ).encode()
     entry = (body, hashlib.sha256(body).hexdigest())
     with _lock:

@@ -122,7 +122,7 @@ def _content(document: dict[str, Any]) -> dict[str, Any]:
 
 def _cached_json(
     request: Request,
-    template: Template,
+    template: service.TemplateHead,
     parts: list[bytes | memoryview],
     hashes: list[str],
     headers: dict[str, str],
@@ -163,21 +163,39 @@ async def get_template(
     accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response:
     """A template with labels in ?lang= or Accept-Language, else its first language."""
-    template = await service.read_template(session, template_id=template_id, principal=principal)
-    chosen = choose_language(template.languages, lang, accept_language)
-    fallback = template.languages[0]
+    head = await service.template_head(session, template_id=template_id, principal=principal)
+    chosen = choose_language(head.languages, lang, accept_language)
+    fallback = head.languages[0]
     # the localized content is rendered once per template content and language; the summary
     # (status, dates) is small and read fresh
-    content, content_hash = template_cache.rendered(
-        template, chosen, lambda document: _content(localize(document, chosen, fallback))
+    content, content_hash = await template_cache.rendered(
+        session,
+        template_id=head.id,
+        digest=head.digest,
+        lang=chosen,
+        render=lambda document: _content(localize(document, chosen, fallback)),
     )
-    summary = to_summary(template).model_dump(mode="json", exclude={"title"}) | {"lang": chosen}
-    head = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
+    summary = TemplateSummary(
+        id=head.id,
+        convention=head.convention_code,
+        cycle=head.cycle_ref,
+        version=head.version,
+        status=head.status,
+        title=head.title,
+        languages=head.languages,
+        question_count=head.question_count,
+        illustrative_sample=head.illustrative_sample,
+        created_at=head.created_at,
+        created_by=head.created_by,
+        published_at=head.published_at,
+        retired_at=head.retired_at,
+    ).model_dump(mode="json", exclude={"title"}) | {"lang": chosen}
+    start = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
     return _cached_json(
         request,
-        template,
-        [head[:-1], b",", memoryview(content)[1:]],
-        [hashlib.sha256(head).hexdigest(), content_hash],
+        head,
+        [start[:-1], b",", memoryview(content)[1:]],
+        [hashlib.sha256(start).hexdigest(), content_hash],
         {"Content-Language": chosen, "Vary": "Accept-Language"},
     )
 
@@ -191,10 +209,12 @@ async def get_document(
     template_id: int, request: Request, session: SessionDep, principal: MaybeUser
 ) -> Response:
     """The template document as imported, with every language."""
-    template = await service.read_template(session, template_id=template_id, principal=principal)
-    body, body_hash = template_cache.rendered(template, None, lambda document: document)
-    head = template.status + (template.retired_at.isoformat() if template.retired_at else "")
-    return _cached_json(request, template, [body], [head, body_hash], {})
+    head = await service.template_head(session, template_id=template_id, principal=principal)
+    body, body_hash = await template_cache.rendered(
+        session, template_id=head.id, digest=head.digest, lang=None, render=lambda doc: doc
+    )
+    state = head.status + (head.retired_at.isoformat() if head.retired_at else "")
+    return _cached_json(request, head, [body], [state, body_hash], {})
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)

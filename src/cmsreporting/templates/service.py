@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,6 @@ from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle
 from cmsreporting.registry.service import parse_cycle_ref
-from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.checks import check_template, count_questions, version_key
 from cmsreporting.templates.models import Template
 
@@ -280,21 +280,63 @@ async def get_template(
     return template
 
 
-async def read_template(
+@dataclass(frozen=True)
+class TemplateHead:
+    """A template's row without its document (read on every GET of a template)."""
+
+    id: int
+    convention_code: str
+    cycle_ref: str
+    version: str
+    status: str
+    title: str
+    languages: list[str]
+    question_count: int
+    illustrative_sample: bool
+    digest: str
+    created_at: datetime
+    created_by: str
+    published_at: datetime | None
+    retired_at: datetime | None
+
+
+async def template_head(
     session: AsyncSession, *, template_id: int, principal: Principal | None
-) -> Template:
-    """A template the caller may see, its document from the per-process cache when there."""
+) -> TemplateHead:
+    """A template the caller may see, without its document: one lean query."""
     if not valid_id(template_id):
         raise NotFound(f"no template {template_id}")
-    template = await session.scalar(
-        select(Template)
-        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
-        .where(Template.id == template_id)
-    )
-    if template is None or not can_see(principal, template):
+    row = (
+        await session.execute(
+            select(
+                Template.id,
+                Template.convention_code,
+                Cycle.code,
+                Template.version,
+                Template.status,
+                Template.title,
+                Template.languages,
+                Template.question_count,
+                Template.illustrative_sample,
+                Template.digest,
+                Template.created_at,
+                Template.created_by,
+                Template.published_at,
+                Template.retired_at,
+            )
+            .join(Cycle, Cycle.id == Template.cycle_id)
+            .where(Template.id == template_id)
+        )
+    ).one_or_none()
+    if row is None:
         raise NotFound(f"no template {template_id}")
-    await template_cache.load_document(session, template)
-    return template
+    tid, convention, code, *rest = row
+    head = TemplateHead(tid, convention, f"{convention}:{code}", *rest)
+    if head.status == "draft" and not (
+        principal is not None and principal.can_manage_convention(convention)
+    ):
+        raise NotFound(f"no template {template_id}")
+    return head
 
 
 async def list_templates(
