@@ -636,6 +636,42 @@ async def test_native_answer_wins_for_its_convention_only(
     assert cms["provenance"]["IV.2"] == "concept:nbsap.revised"
 
 
+async def test_a_changed_mapping_changes_the_next_projection_at_once(
+    bare_client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """Each worker keeps compiled projections; a mapping changed since is never served stale."""
+    client, fp = bare_client, auth["ken_fp"]
+    await set_members(client, auth, "KEN", "CMS", "CBD")
+    await nbsap_concept(client, auth)
+    wid = await open_workspace(client, fp, "KEN", "CMS:COP15", "CBD:NR7")
+    saved = await write(client, fp, wid, ("concept:nbsap.revised", "partly", 0))
+    assert saved.status_code == 200, saved.text
+    qid = "sectionII.hasRevisedNbsap"
+    assert (await preview(client, fp, wid, "CBD:NR7"))["values"][qid] == "inProgress"
+    listed = await client.get("/api/v1/mappings", params={"question": f"CBD:NR7:{qid}"})
+    (mapping_id,) = [m["id"] for m in listed.json()["items"]]
+
+    remapped = await client.patch(
+        f"/api/v1/mappings/{mapping_id}",
+        json={"transform": {"options": {"yes": "yes", "partly": "no", "no": "no"}}},
+        headers=auth["admin"],
+    )
+    assert remapped.status_code == 200, remapped.text
+    assert (await preview(client, fp, wid, "CBD:NR7"))["values"][qid] == "no"
+
+    loosened = await client.patch(
+        f"/api/v1/mappings/{mapping_id}", json={"relation": "broadMatch"}, headers=auth["admin"]
+    )
+    assert loosened.status_code == 200, loosened.text
+    cbd = await preview(client, fp, wid, "CBD:NR7")
+    assert qid not in cbd["values"]
+    assert cbd["suggestions"][qid] == {
+        "value": "no",
+        "concept": "nbsap.revised",
+        "relation": "broadMatch",
+    }
+
+
 async def test_loose_mappings_suggest_and_never_fill(
     bare_client: httpx.AsyncClient, auth: Headers
 ) -> None:

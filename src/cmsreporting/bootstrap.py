@@ -99,7 +99,7 @@ async def load_crosswalk_document(
     fresh = []
     for concept in concepts:
         key = concept.get("key") if isinstance(concept, dict) else None
-        if key in known:
+        if isinstance(key, str) and key in known:
             if known[key] != concept:
                 log.warning(
                     "%s: concept %s differs from the stored one; kept the stored", label, key

@@ -194,14 +194,24 @@ async def list_concepts(
     return await paginate(session, stmt, Concept.key, limit=limit, cursor=cursor, key_type=str)
 
 
-async def concepts_by_key(
-    session: AsyncSession, *, keys: set[str] | None = None
-) -> dict[str, dict[str, Any]]:
+class ConceptDocs(dict[str, dict[str, Any]]):
+    """Concept definitions by key, with when each was last changed (`stamps`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamps: dict[str, datetime] = {}
+
+
+async def concepts_by_key(session: AsyncSession, *, keys: set[str] | None = None) -> ConceptDocs:
     """Concept definitions by key (all of them, or the given keys)."""
-    stmt = select(Concept.key, Concept.document)
+    stmt = select(Concept.key, Concept.document, Concept.updated_at)
     if keys is not None:
         stmt = stmt.where(Concept.key.in_(keys))
-    return dict((await session.execute(stmt)).all())
+    found = ConceptDocs()
+    for key, document, updated_at in await session.execute(stmt):
+        found[key] = document
+        found.stamps[key] = updated_at
+    return found
 
 
 async def linked_concepts(
@@ -636,14 +646,15 @@ async def bindings_of(
                 Mapping.status,
                 Mapping.transform,
                 Mapping.id,
+                Mapping.updated_at,
             )
             .join(Concept, Concept.id == Mapping.concept_id)
             .where(Mapping.template_id.in_(template_ids))
             .order_by(Mapping.id)
         )
-        for template_id, key, question, relation, status, transform, mapping_id in rows:
+        for template_id, key, question, relation, status, transform, mapping_id, at in rows:
             result[template_id].append(
-                Binding(key, question, relation, status, transform, mapping_id)
+                Binding(key, question, relation, status, transform, mapping_id, at)
             )
     return result
 

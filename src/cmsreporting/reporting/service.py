@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import Integer, String, column, select, text, update
@@ -27,7 +29,7 @@ from cmsreporting.registry.models import Cycle, Membership, Party
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
 from cmsreporting.reporting.form import FormCycle, build_form
 from cmsreporting.reporting.models import Answer, Submission, Workspace, WorkspaceCycle
-from cmsreporting.reporting.projection import Binding, Report, concept_slot, native_slot, project
+from cmsreporting.reporting.projection import Binding, Plan, Report, concept_slot, native_slot
 from cmsreporting.reporting.validation import value_issues
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.checks import iter_questions, question_shape, version_key
@@ -48,6 +50,42 @@ class CycleContext:
     def questions(self) -> dict[str, dict[str, Any]]:
         """The template's questions by id."""
         return template_cache.questions(self.template)
+
+
+# --- compiled projections ------------------------------------------------------------------
+
+MAX_PLANS = 64
+_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+_plans_lock = Lock()
+
+
+def plan_for(
+    template: Template, bindings: Sequence[Binding], concepts: dict[str, dict[str, Any]]
+) -> Plan:
+    """The compiled projection of a template with its bindings and their concepts, kept per
+    process: keyed by the template's content (id, digest), each mapping's id and last change,
+    and each concept's last change, so a changed mapping or concept compiles a new plan."""
+    stamps = getattr(concepts, "stamps", None)
+    if stamps is None or any(b.mapping_id is None or b.updated_at is None for b in bindings):
+        return Plan(template.document, bindings, concepts)
+    used = sorted({b.concept for b in bindings})
+    key = (
+        template.id,
+        template.digest,
+        tuple((b.mapping_id, b.updated_at) for b in bindings),
+        tuple((k, stamps.get(k)) for k in used),
+    )
+    with _plans_lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            return plan
+    plan = Plan(template.document, bindings, concepts)
+    with _plans_lock:
+        _plans[key] = plan
+        while len(_plans) > MAX_PLANS:
+            _plans.popitem(last=False)
+    return plan
 
 
 def can_use(principal: Principal, party: str) -> bool:
@@ -636,7 +674,7 @@ async def preview(
     context = context_for(cycle_contexts, cycle_ref)
     answers = await answer_values(session, workspace_id=workspace.id)
     concepts = await crosswalk.concepts_by_key(session, keys={b.concept for b in context.bindings})
-    return context, project(context.template.document, context.bindings, concepts, answers)
+    return context, plan_for(context.template, context.bindings, concepts).project(answers)
 
 
 async def form(

@@ -32,8 +32,13 @@ from cmsreporting.reporting.models import (
     Workspace,
     WorkspaceCycle,
 )
-from cmsreporting.reporting.projection import project
-from cmsreporting.reporting.service import CycleContext, answer_values, context_for, contexts
+from cmsreporting.reporting.service import (
+    CycleContext,
+    answer_values,
+    context_for,
+    contexts,
+    plan_for,
+)
 from cmsreporting.reporting.validation import is_answered
 from cmsreporting.templates.checks import iter_questions
 
@@ -149,7 +154,7 @@ async def submit(
     reports = []
     blocking: dict[str, list[dict[str, Any]]] = {}
     for i, context in enumerate(chosen):
-        report = project(context.template.document, context.bindings, concepts, answers)
+        report = plan_for(context.template, context.bindings, concepts).project(answers)
         reports.append(report)
         if report.errors:
             blocking[context.cycle.ref] = [issue.as_dict() for issue in report.errors]
@@ -441,12 +446,12 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
     ).all():
         latest[submission.party_iso3] = submission
     template = None
-    bindings: list[Any] = []
-    concepts: dict[str, dict[str, Any]] = {}
+    plan = None
     if any(p in links and p not in latest for p in members):
         template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
         bindings = (await crosswalk.bindings_of(session, template_ids=[template.id]))[template.id]
         concepts = await crosswalk.concepts_by_key(session, keys={b.concept for b in bindings})
+        plan = plan_for(template, bindings, concepts)
     late = today > cycle.due_on
     rows = []
     counts: dict[str, int] = {}
@@ -461,9 +466,9 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
                 "submitted_at": submission.submitted_at.isoformat(),
             }
             row["late"] = late and submission.status == "returned"
-        elif party in links and template is not None:
+        elif party in links and template is not None and plan is not None:
             answers = await answer_values(session, workspace_id=links[party])
-            report = project(template.document, bindings, concepts, answers)
+            report = plan.project(answers)
             required = [q for q in _required(template.document) if q not in report.hidden]
             done = sum(1 for q in required if is_answered(report.values.get(q)))
             row |= {
