@@ -120,7 +120,7 @@ def serve(
             )
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        "cmsreporting.main:create_app",
+        "cmsreporting.main:create_served_app",
         factory=True,
         host=host,
         port=port,
