@@ -26,6 +26,7 @@ from cmsreporting.reporting.validation import (
 from cmsreporting.templates.checks import iter_questions
 
 PROPAGATING = frozenset({"exactMatch", "closeMatch"})
+NATIVE = "native"  # the provenance of a value answered on the question itself
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,15 @@ class Plan:
         needs_direct: set[str] = set()
         for qid, _, slot, derive, suggest, _, _, _, _ in self.entries:
             native = get(slot)
-            native_answered = native is not None and is_answered(native)
+            # is_answered, inlined: this loop runs for every question of every projection
+            if native is None:
+                native_answered = False
+            elif native.__class__ is str:
+                native_answered = bool(native.strip())
+            elif native.__class__ is list:
+                native_answered = bool(native)
+            else:
+                native_answered = is_answered(native)
             derived: Any = NO_IMAGE
             if derive is not None:
                 concept_value = get(derive[0])
@@ -214,7 +223,7 @@ class Plan:
                         needs_direct.add(qid)
             if native_answered:
                 raw[qid] = native
-                provenance[qid] = "native"
+                provenance[qid] = NATIVE
                 if derived is not NO_IMAGE and derived != native:
                     divergences[qid] = {
                         "question": qid,
@@ -261,8 +270,9 @@ class Plan:
                 continue
             if qid in raw:
                 value = values[qid] = raw[qid]
-                sources[qid] = provenance[qid]
-                if not is_answered(value):  # a derived value that is no answer
+                source = sources[qid] = provenance[qid]
+                # a native value is an answer; a derived one may be blank
+                if source is not NATIVE and not is_answered(value):
                     if empty is not None:
                         issues.append(empty)
                 elif not ok(value):

@@ -153,11 +153,19 @@ def compile_check(field: dict[str, Any]) -> Check:
         )
     if kind == "number":
         integer, low, high = bool(field.get("integer")), field.get("min"), field.get("max")
+        bounded = low is not None or high is not None
 
         def number(v: Any) -> bool:
-            if not _is_number(v) or (integer and float(v) != int(v)):
+            cls = v.__class__
+            if cls is int:
+                if v.bit_length() > 1023:
+                    return False
+            elif cls is float:
+                if not math.isfinite(v) or (integer and not v.is_integer()):
+                    return False
+            elif not _is_number(v) or (integer and float(v) != int(v)):
                 return False
-            return (low is None or v >= low) and (high is None or v <= high)
+            return not bounded or ((low is None or v >= low) and (high is None or v <= high))
 
         return number
     if kind == "boolean":
@@ -172,7 +180,12 @@ def compile_check(field: dict[str, Any]) -> Check:
         fewest, most = field.get("min_selected"), field.get("max_selected")
 
         def multi(v: Any) -> bool:
-            if not isinstance(v, list) or not all(isinstance(c, str) and c in known for c in v):
+            if not isinstance(v, list):
+                return False
+            try:  # every code a known option (only strings are); a list or dict is unhashable
+                if not known.issuperset(v):
+                    return False
+            except TypeError:
                 return False
             return (
                 len(set(v)) == len(v)
@@ -187,16 +200,18 @@ def compile_check(field: dict[str, Any]) -> Check:
         ids = frozenset(c["id"] for c in field["columns"])
 
         def table(v: Any) -> bool:
-            if not isinstance(v, list) or not all(isinstance(r, dict) for r in v):
+            if not isinstance(v, list):
                 return False
             if (fewest is not None and len(v) < fewest) or (most is not None and len(v) > most):
                 return False
             for row in v:
-                if not ids.issuperset(row):
+                if not isinstance(row, dict) or not ids.issuperset(row):
                     return False
                 for cid, required, ok in columns:
                     cell = row.get(cid)
-                    if not is_answered(cell):
+                    if cell is None or (
+                        cell.__class__ not in _OTHER_JSON and not is_answered(cell)
+                    ):
                         if required:
                             return False
                     elif not ok(cell):
