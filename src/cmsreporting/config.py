@@ -44,6 +44,14 @@ class Settings(BaseSettings):
         ),
     )
     db_echo: bool = False
+    template_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds a worker keeps a published template's row (status, dates) for GETs "
+            "(0: read it on every request); its content is cached by digest regardless"
+        ),
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -30,6 +30,7 @@ from cmsreporting.openapi import install as install_openapi
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.router import router as reporting_router
 from cmsreporting.templates.router import router as templates_router
+from cmsreporting.templates.service import HeadCache
 from cmsreporting.web.router import mount_web
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,9 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.template_heads = (
+        HeadCache(settings.template_cache_seconds) if settings.template_cache_seconds > 0 else None
+    )
     app.state.callers = (
         CallerCache(settings.auth_cache_seconds) if settings.auth_cache_seconds > 0 else None
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.auth.cache import CallerCache
 from cmsreporting.auth.principal import Principal
@@ -18,11 +19,7 @@ from cmsreporting.errors import Forbidden, Unauthorized
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer <token>`")
 
 
-async def optional_principal(
-    request: Request,
-    session: SessionDep,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal | None:
+async def caller(request: Request, session: AsyncSession) -> Principal | None:
     """The caller if a bearer token is given; a bad token is refused, not ignored."""
     header = request.headers.get("authorization")
     if header is None:
@@ -41,6 +38,15 @@ async def optional_principal(
         if callers is not None:
             callers.put(digest, principal)
     return principal
+
+
+async def optional_principal(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """The caller if a bearer token is given; a bad token is refused, not ignored."""
+    return await caller(request, session)
 
 
 async def required_principal(

@@ -10,7 +10,7 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Integer, String, column, select, text, update
+from sqlalchemy import Integer, String, bindparam, column, select, text, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -287,6 +287,24 @@ class Written:
     carried: dict[str, Any] | None = None
 
 
+# Built once: the statement of every save (Core, no ORM loading).
+_SAVE_TARGET = (
+    select(
+        Workspace.party_iso3,
+        Cycle.convention_code,
+        Cycle.code,
+        Template.id,
+        Template.version,
+        Template.digest,
+    )
+    .select_from(Workspace)
+    .outerjoin(WorkspaceCycle, WorkspaceCycle.workspace_id == Workspace.id)
+    .outerjoin(Cycle, Cycle.id == WorkspaceCycle.cycle_id)
+    .outerjoin(Template, (Template.cycle_id == Cycle.id) & (Template.status == "published"))
+    .where(Workspace.id == bindparam("workspace_id"))
+)
+
+
 async def save_target(
     session: AsyncSession, *, workspace_id: int, principal: Principal
 ) -> SaveTarget:
@@ -294,23 +312,8 @@ async def save_target(
     path of every autosave: no ORM objects, template documents from the per-process cache)."""
     if not valid_id(workspace_id):
         raise NotFound(f"no workspace {workspace_id}")
-    rows = (
-        await session.execute(
-            select(
-                Workspace.party_iso3,
-                Cycle.convention_code,
-                Cycle.code,
-                Template.id,
-                Template.version,
-                Template.digest,
-            )
-            .select_from(Workspace)
-            .outerjoin(WorkspaceCycle, WorkspaceCycle.workspace_id == Workspace.id)
-            .outerjoin(Cycle, Cycle.id == WorkspaceCycle.cycle_id)
-            .outerjoin(Template, (Template.cycle_id == Cycle.id) & (Template.status == "published"))
-            .where(Workspace.id == workspace_id)
-        )
-    ).all()
+    connection = await session.connection()
+    rows = (await connection.execute(_SAVE_TARGET, {"workspace_id": workspace_id})).all()
     if not rows or not can_use(principal, rows[0][0]):
         raise NotFound(f"no workspace {workspace_id}")
     newest: dict[str, tuple[str, int, str] | None] = {}
@@ -488,8 +491,9 @@ async def _write_pg(
     actor: str,
     positions: dict[str, int],
 ) -> dict[str, int]:
+    connection = await session.connection()
     rows = (
-        await session.execute(
+        await connection.execute(
             PG_WRITE_ANSWERS,
             {
                 "workspace": workspace_id,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
-from cmsreporting.auth.deps import CurrentUser, MaybeUser
+from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
@@ -149,32 +150,31 @@ def _cached_json(
     return Response(b"".join(parts), media_type="application/json", headers=headers)
 
 
-@router.get(
-    "/{template_id}",
-    response_model=TemplateOut,
-    responses={304: {"description": "Not modified: the client's copy (If-None-Match) is current"}},
-)
-async def get_template(
-    template_id: int,
-    request: Request,
-    session: SessionDep,
-    principal: MaybeUser,
-    lang: Annotated[str | None, Query(max_length=35, description="Label language")] = None,
-    accept_language: Annotated[str | None, Header(max_length=500)] = None,
-) -> Response:
-    """A template with labels in ?lang= or Accept-Language, else its first language."""
-    head = await service.template_head(session, template_id=template_id, principal=principal)
-    chosen = choose_language(head.languages, lang, accept_language)
-    fallback = head.languages[0]
-    # the localized content is rendered once per template content and language; the summary
-    # (status, dates) is small and read fresh
-    content, content_hash = await template_cache.rendered(
-        session,
-        template_id=head.id,
-        digest=head.digest,
-        lang=chosen,
-        render=lambda document: _content(localize(document, chosen, fallback)),
+# The summary part of a template's JSON in one language, by what it is made of (a published
+# template's content never changes; its status and dates may).
+_summaries: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+MAX_SUMMARIES = 512
+
+
+def _heads(request: Request) -> service.HeadCache | None:
+    heads: service.HeadCache | None = getattr(request.app.state, "template_heads", None)
+    return heads
+
+
+def _summary_json(head: service.TemplateHead, lang: str) -> tuple[bytes, str]:
+    key = (
+        head.id,
+        head.digest,
+        head.status,
+        head.created_at,
+        head.created_by,
+        head.published_at,
+        head.retired_at,
+        lang,
     )
+    cached = _summaries.get(key)
+    if cached is not None:
+        return cached
     summary = TemplateSummary(
         id=head.id,
         convention=head.convention_code,
@@ -189,13 +189,51 @@ async def get_template(
         created_by=head.created_by,
         published_at=head.published_at,
         retired_at=head.retired_at,
-    ).model_dump(mode="json", exclude={"title"}) | {"lang": chosen}
+    ).model_dump(mode="json", exclude={"title"}) | {"lang": lang}
     start = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
+    cached = _summaries[key] = (start, hashlib.sha256(start).hexdigest())
+    while len(_summaries) > MAX_SUMMARIES:
+        _summaries.popitem(last=False)
+    return cached
+
+
+# The hottest public read: the caller is read only when a token is sent (as every operation
+# does, a bad one is refused), without a dependency per request.
+@router.get(
+    "/{template_id}",
+    response_model=TemplateOut,
+    responses={304: {"description": "Not modified: the client's copy (If-None-Match) is current"}},
+    openapi_extra={"security": [{"HTTPBearer": []}, {}]},
+)
+async def get_template(
+    template_id: int,
+    request: Request,
+    session: SessionDep,
+    lang: Annotated[str | None, Query(max_length=35, description="Label language")] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> Response:
+    """A template with labels in ?lang= or Accept-Language, else its first language."""
+    principal = await caller(request, session)
+    head = await service.template_head(
+        session, template_id=template_id, principal=principal, heads=_heads(request)
+    )
+    chosen = choose_language(head.languages, lang, accept_language)
+    fallback = head.languages[0]
+    # the localized content is rendered once per template content and language; the summary
+    # (status, dates) is small and read fresh
+    content, content_hash = await template_cache.rendered(
+        session,
+        template_id=head.id,
+        digest=head.digest,
+        lang=chosen,
+        render=lambda document: _content(localize(document, chosen, fallback)),
+    )
+    start, start_hash = _summary_json(head, chosen)
     return _cached_json(
         request,
         head,
         [start[:-1], b",", memoryview(content)[1:]],
-        [hashlib.sha256(start).hexdigest(), content_hash],
+        [start_hash, content_hash],
         {"Content-Language": chosen, "Vary": "Accept-Language"},
     )
 
@@ -209,7 +247,9 @@ async def get_document(
     template_id: int, request: Request, session: SessionDep, principal: MaybeUser
 ) -> Response:
     """The template document as imported, with every language."""
-    head = await service.template_head(session, template_id=template_id, principal=principal)
+    head = await service.template_head(
+        session, template_id=template_id, principal=principal, heads=_heads(request)
+    )
     body, body_hash = await template_cache.rendered(
         session, template_id=head.id, digest=head.digest, lang=None, render=lambda doc: doc
     )
@@ -245,11 +285,16 @@ async def publish(template_id: int, session: SessionDep, principal: CurrentUser)
 
 
 @router.post("/{template_id}/retire", response_model=TemplateSummary)
-async def retire(template_id: int, session: SessionDep, principal: CurrentUser) -> TemplateSummary:
+async def retire(
+    template_id: int, request: Request, session: SessionDep, principal: CurrentUser
+) -> TemplateSummary:
     """Mark a published template as no longer used."""
     template = await service.get_template(session, template_id=template_id, principal=principal)
     _authorize_write(principal, template.convention_code)
-    return to_summary(await service.retire(session, actor=principal.actor, template=template))
+    retired = await service.retire(session, actor=principal.actor, template=template)
+    if (heads := _heads(request)) is not None:
+        heads.forget(template_id)
+    return to_summary(retired)
 
 
 @router.delete("/{template_id}", status_code=204)

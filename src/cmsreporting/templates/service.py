@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload
 
@@ -300,34 +301,75 @@ class TemplateHead:
     retired_at: datetime | None
 
 
+class HeadCache:
+    """Rows of published and retired templates, each kept for a few seconds per process.
+
+    A published template's content never changes (its digest names it); only its status and
+    retirement date may, and GET responses already let clients keep them for a minute. Drafts
+    are never kept: they may be replaced, and only their secretariat sees them.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._heads: dict[int, tuple[float, TemplateHead]] = {}
+
+    def get(self, template_id: int) -> TemplateHead | None:
+        """The row if it was read less than `seconds` ago."""
+        entry = self._heads.get(template_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, head: TemplateHead) -> None:
+        """Keep a published or retired template's row."""
+        if head.status != "draft":
+            if len(self._heads) >= 4096:
+                self._heads.clear()
+            self._heads[head.id] = (time.monotonic() + self.seconds, head)
+
+    def forget(self, template_id: int) -> None:
+        """Drop a row changed in this process."""
+        self._heads.pop(template_id, None)
+
+
+# Built once: the statement of every template GET (Core, no ORM loading).
+_HEAD = (
+    select(
+        Template.id,
+        Template.convention_code,
+        Cycle.code,
+        Template.version,
+        Template.status,
+        Template.title,
+        Template.languages,
+        Template.question_count,
+        Template.illustrative_sample,
+        Template.digest,
+        Template.created_at,
+        Template.created_by,
+        Template.published_at,
+        Template.retired_at,
+    )
+    .join(Cycle, Cycle.id == Template.cycle_id)
+    .where(Template.id == bindparam("template_id"))
+)
+
+
 async def template_head(
-    session: AsyncSession, *, template_id: int, principal: Principal | None
+    session: AsyncSession,
+    *,
+    template_id: int,
+    principal: Principal | None,
+    heads: HeadCache | None = None,
 ) -> TemplateHead:
-    """A template the caller may see, without its document: one lean query."""
+    """A template the caller may see, without its document: one lean query, or none when
+    `heads` has it."""
     if not valid_id(template_id):
         raise NotFound(f"no template {template_id}")
-    row = (
-        await session.execute(
-            select(
-                Template.id,
-                Template.convention_code,
-                Cycle.code,
-                Template.version,
-                Template.status,
-                Template.title,
-                Template.languages,
-                Template.question_count,
-                Template.illustrative_sample,
-                Template.digest,
-                Template.created_at,
-                Template.created_by,
-                Template.published_at,
-                Template.retired_at,
-            )
-            .join(Cycle, Cycle.id == Template.cycle_id)
-            .where(Template.id == template_id)
-        )
-    ).one_or_none()
+    if heads is not None and (kept := heads.get(template_id)) is not None:
+        return kept
+    connection = await session.connection()
+    row = (await connection.execute(_HEAD, {"template_id": template_id})).one_or_none()
     if row is None:
         raise NotFound(f"no template {template_id}")
     tid, convention, code, *rest = row
@@ -336,6 +378,8 @@ async def template_head(
         principal is not None and principal.can_manage_convention(convention)
     ):
         raise NotFound(f"no template {template_id}")
+    if heads is not None:
+        heads.put(head)
     return head
 
 

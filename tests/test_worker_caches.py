@@ -1,6 +1,9 @@
-"""A worker remembers an authenticated token for a few seconds (auth_cache_seconds): a token
-changed in the database takes effect within that delay, a token's expiry exactly, and a new
-token at once."""
+"""What a worker keeps for a few seconds, and how soon a change made elsewhere shows.
+
+A worker remembers an authenticated token (auth_cache_seconds): a token changed in the database
+takes effect within that delay, a token's expiry exactly, and a new token at once. It keeps a
+published template's row (template_cache_seconds): a retirement by another worker shows within
+that delay, one through this worker at once."""
 
 from __future__ import annotations
 
@@ -17,11 +20,17 @@ from cmsreporting.auth.service import create_token, digest_token, get_user
 from cmsreporting.config import Settings
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.main import create_app
+from cmsreporting.templates.models import Template
 from tests.helpers import assert_problem
 
 
-async def _client(url: str, seconds: float) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=url, auth_cache_seconds=seconds))
+async def _client(
+    url: str, seconds: float, template_seconds: float = 5.0
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        database_url=url, auth_cache_seconds=seconds, template_cache_seconds=template_seconds
+    )
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -104,3 +113,35 @@ async def test_a_new_token_works_at_once_and_unknown_tokens_are_not_remembered(
         me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
         assert me.json()["name"] == "ken_fp"
+
+
+async def test_a_template_retired_elsewhere_shows_within_the_delay(
+    db_url: str, auth: dict[str, dict[str, str]]
+) -> None:
+    async for client in _client(db_url, 5.0, template_seconds=0.5):
+        listed = await client.get("/api/v1/templates", params={"cycle": "CMS:COP15"})
+        tid = listed.json()["items"][0]["id"]
+        assert (await client.get(f"/api/v1/templates/{tid}")).json()["status"] == "published"
+        # another worker retires it: this one may show the kept row for at most the delay
+        await _in_database(
+            db_url,
+            update(Template)
+            .where(Template.id == tid)
+            .values(status="retired", retired_at=utcnow()),
+        )
+        await asyncio.sleep(0.6)
+        after = (await client.get(f"/api/v1/templates/{tid}")).json()
+        assert after["status"] == "retired"
+        assert after["retired_at"] is not None
+
+
+async def test_a_template_retired_through_this_worker_shows_at_once(
+    db_url: str, auth: dict[str, dict[str, str]]
+) -> None:
+    async for client in _client(db_url, 5.0, template_seconds=60.0):
+        listed = await client.get("/api/v1/templates", params={"cycle": "CMS:COP15"})
+        tid = listed.json()["items"][0]["id"]
+        assert (await client.get(f"/api/v1/templates/{tid}")).json()["status"] == "published"
+        retired = await client.post(f"/api/v1/templates/{tid}/retire", headers=auth["admin"])
+        assert retired.status_code == 200, retired.text
+        assert (await client.get(f"/api/v1/templates/{tid}")).json()["status"] == "retired"
