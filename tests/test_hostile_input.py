@@ -450,8 +450,9 @@ async def test_hostile_bodies_are_refused(
 
 
 async def test_ten_thousand_items_are_refused(client: httpx.AsyncClient, auth: Headers) -> None:
-    """10,000 options, answers, option codes or cycles: refused without echoing them (10,000
-    choices in one answer: test_ten_thousand_unknown_choices_are_not_echoed)."""
+    """10,000 options, answers, option codes, cycles, concepts or mappings: refused without
+    echoing them (10,000 choices in one answer: test_ten_thousand_unknown_choices_are_not_echoed).
+    """
     world = await _world(client, auth)
     admin = auth["admin"]
     before = await _state(client, auth, world)
@@ -498,6 +499,26 @@ async def test_ten_thousand_items_are_refused(client: httpx.AsyncClient, auth: H
             f"{API}/workspaces/{world.wid}/submit",
             {"cycles": ["CMS:COP15"] * 10_000},
             {"Idempotency-Key": "many"},
+        ),
+        (
+            "POST",
+            f"{API}/concepts",
+            [{"key": f"hostile.{i}", "type": "text", "text": {"en": "x"}} for i in range(10_000)],
+            {},
+        ),
+        (
+            "POST",
+            f"{API}/mappings",
+            [
+                {
+                    "concept": "hostile.count",
+                    "question": "CITES:COP21:2.2",
+                    "template_version": "1.0.0",
+                    "relation": "relatedMatch",
+                }
+            ]
+            * 10_000,
+            {},
         ),
     ]
     for method, url, body, extra in cases:

@@ -14,7 +14,13 @@ from cmsreporting.crosswalk import exchange, service, transforms
 from cmsreporting.crosswalk.models import Concept, Mapping
 from cmsreporting.crosswalk.schemas import ConceptOut, MappingOut, MappingPatch, TranslateIn
 from cmsreporting.db import SessionDep
-from cmsreporting.errors import BadRequest, FieldError, Forbidden, UnsupportedMediaType
+from cmsreporting.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    UnsupportedMediaType,
+)
 from cmsreporting.pagination import PageOut, Paging
 
 router = APIRouter(prefix="/api/v1", tags=["crosswalk"], dependencies=[Depends(optional_principal)])
@@ -88,6 +94,7 @@ async def create_concepts(
 ) -> list[ConceptOut]:
     """Add concepts (admin): all of them or none."""
     documents = body if isinstance(body, list) else [body]
+    _bounded(documents, MAX_CONCEPTS, "concepts")
     created = await service.create_concepts(session, actor=principal.actor, documents=documents)
     return [concept_out(c) for c in created]
 
@@ -113,6 +120,21 @@ async def replace_concept(
 
 
 # --- mappings ---------------------------------------------------------------------------
+
+
+# Per request: a batch is checked whole within one request; larger crosswalks load with
+# `cmsreporting load`, which takes files of any size.
+MAX_CONCEPTS = 1000
+MAX_MAPPINGS = 2000
+
+
+def _bounded(documents: list[Any], most: int, what: str) -> None:
+    if len(documents) > most:
+        raise InvalidInput(
+            f"at most {most} {what} per request ({len(documents)} sent); split the batch, or "
+            "load larger files with `cmsreporting load`",
+            errors=[FieldError("", f"more than {most} {what}")],
+        )
 
 
 async def _mapping_documents(request: Request) -> list[Any]:
@@ -192,6 +214,7 @@ async def create_mappings(
     propose; admins do anything.
     """
     documents = await _mapping_documents(request)
+    _bounded(documents, MAX_MAPPINGS, "mappings")
     service.authorize_mappings(principal, documents)
     created = await service.create_mappings(
         session, actor=principal.actor, documents=documents, principal=principal
