@@ -16,8 +16,8 @@ options, circular conditions, NaN). This file adds:
 - integers too large for a double (the body guard checks decimal numbers, not integers).
 
 Each hostile body is the valid request of a control test with one part replaced, so the refusal
-is due to that part. Bugs found are strict xfails naming the bug (B-…); see the report of the
-reliability work for the requests and responses.
+is due to that part. Cases that found a bug name it (B-…); all are fixed and run as ordinary
+tests.
 """
 
 from __future__ import annotations
