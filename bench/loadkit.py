@@ -1072,8 +1072,8 @@ async def _census(
         "wall_ms_median": round(1000 * percentile(wall, 50), 2),
         "phases_cpu_ms": phases,
         "note": "the app called in-process, one request at a time, caches warm: CPU of the "
-        "Python side only (PostgreSQL's is apart). Besides these statements, one pre-ping per "
-        "pool checkout (pool_pre_ping=True) and BEGIN and COMMIT, which the driver sends. "
+        "Python side only (PostgreSQL's is apart). Besides these statements, BEGIN and COMMIT, "
+        "which the driver sends (and a pre-ping per pool checkout if db_pool_pre_ping is on). "
         "(CACHE_HIT: SQLAlchemy reused the compiled statement; CACHE_MISS: compiled anew.)",
         "profile": profile,
     }
