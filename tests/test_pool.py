@@ -4,6 +4,8 @@ replaces it, so the next request succeeds."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -19,9 +21,10 @@ async def test_a_dropped_connection_fails_one_request_and_is_replaced(
     headers = {"Authorization": f"Bearer {tokens['ken_fp']}"}
     assert (await client.get("/api/v1/workspaces", headers=headers)).status_code == 200
     # the server ends every connection of this database (a restart or a failover does the same)
-    database = make_url(db_url).database
+    database = make_url(db_url).database or ""
+    assert re.fullmatch(r"cmsr_t_[0-9a-f]+", database), database  # the suite's own name
     await _admin(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608 (checked above)
         f"WHERE datname = '{database}' AND pid <> pg_backend_pid()"
     )
     # every pooled connection is dead: the first request finds one
