@@ -17,7 +17,9 @@ dicts with at least ``type`` and, for choices, ``options`` (and ``columns`` for 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 from typing import Any, Final
 
@@ -274,11 +276,19 @@ def _rows(cells: Callable[[dict[str, Any]], Any], target: dict[str, Any]) -> Val
     return table
 
 
+# Decimal arithmetic that refuses to round: a result it cannot hold exactly falls back to
+# Fraction, so both give the exact value of the decimal texts.
+_EXACT = Context(prec=120, traps=[Inexact, InvalidOperation, Overflow])
+
+
 def _affine(transform: dict[str, Any]) -> Value:
     """native = concept * scale + offset, exactly (as fractions of the decimal texts)."""
     scale, offset = _frac(transform.get("scale", 1)), _frac(transform.get("offset", 0))
     whole = scale.denominator == 1 and offset.denominator == 1
     int_scale, int_offset = int(scale), int(offset)
+    dec_scale = Decimal(str(transform.get("scale", 1)))
+    dec_offset = Decimal(str(transform.get("offset", 0)))
+    fma = _EXACT.fma
 
     def number(value: Any) -> Any:
         cls = value.__class__
@@ -286,7 +296,22 @@ def _affine(transform: dict[str, Any]) -> Value:
             return value * int_scale + int_offset
         if cls is bool or not isinstance(value, int | float):
             return NO_IMAGE
-        return _number(_frac(value) * scale + offset)
+        if cls is float and not math.isfinite(value):
+            return NO_IMAGE
+        try:
+            result = fma(Decimal(str(value)), dec_scale, dec_offset)
+        except ArithmeticError:  # more digits than the context holds: exact fractions
+            exact = _frac(value) * scale + offset
+            if exact.denominator == 1:
+                return int(exact)
+            try:
+                return float(exact)
+            except OverflowError:
+                return NO_IMAGE
+        if result == result.to_integral_value():
+            return int(result)
+        carried = float(result)
+        return carried if math.isfinite(carried) else NO_IMAGE  # beyond what a number holds
 
     return number
 
