@@ -209,9 +209,16 @@ def compile_check(field: dict[str, Any]) -> Check:
                     return False
                 for cid, required, ok in columns:
                     cell = row.get(cid)
-                    if cell is None or (
-                        cell.__class__ not in _OTHER_JSON and not is_answered(cell)
-                    ):
+                    # is_answered, inlined: this runs for every cell of every table
+                    if cell is None:
+                        blank = True
+                    elif cell.__class__ is str:
+                        blank = not cell.strip()
+                    elif cell.__class__ in _OTHER_JSON:
+                        blank = False
+                    else:
+                        blank = not is_answered(cell)
+                    if blank:
                         if required:
                             return False
                     elif not ok(cell):
