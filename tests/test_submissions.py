@@ -438,7 +438,13 @@ async def test_a_blank_comment_is_refused(client: httpx.AsyncClient, auth: Heade
 # --- 7. carry forward ----------------------------------------------------------------------------
 
 
-async def _next_cms_cycle(client: httpx.AsyncClient, auth: Headers, code: str) -> dict[str, Any]:
+async def _next_cms_cycle(
+    client: httpx.AsyncClient,
+    auth: Headers,
+    code: str,
+    opens_on: str = "2029-09-01",
+    due_on: str = "2030-06-30",
+) -> dict[str, Any]:
     """A new CMS cycle whose template is CMS COP15's document under the new cycle, with II.2
     offering one more option (so its shape changes) and VI.3 renamed VI.3bis; returns the
     document."""
@@ -449,8 +455,8 @@ async def _next_cms_cycle(client: httpx.AsyncClient, auth: Headers, code: str) -
             "convention": "CMS",
             "code": code,
             "title": f"National reports to {code}",
-            "opens_on": "2029-09-01",
-            "due_on": "2030-06-30",
+            "opens_on": opens_on,
+            "due_on": due_on,
         },
         headers=admin,
     )
@@ -748,6 +754,31 @@ async def test_cycle_status_per_member_party(client: httpx.AsyncClient, auth: He
     )
     assert status["totals"]["accepted"] == 1
     assert status["totals"]["parties"] == 3
+
+
+async def test_a_report_submitted_after_the_due_date_is_late(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    fp, cms_sec = auth["ken_fp"], auth["cms_sec"]
+    await set_members(client, auth, "KEN", "CMS")
+    await set_members(client, auth, "TZA", "CMS")
+    await _next_cms_cycle(client, auth, "PAST", opens_on="2019-09-01", due_on="2020-06-30")
+    ken = await open_workspace(client, fp, "KEN", "CMS:PAST", "CMS:COP15")
+    on_time = await submitted(client, fp, ken, "CMS:PAST", "CMS:COP15", key="both")
+    status = (await client.get("/api/v1/cycles/CMS:PAST/status", headers=cms_sec)).json()
+    rows = _party_rows(status)
+    assert (rows["KEN"]["status"], rows["KEN"]["late"]) == ("submitted", True)
+    assert (rows["TZA"]["status"], rows["TZA"]["late"]) == ("not_started", True)
+    assert status["totals"]["late"] == 2
+    # accepting it does not make it on time
+    past = next(s for s in on_time if s["cycle"] == "CMS:PAST")
+    assert (await decide(client, cms_sec, past["id"], "accept")).status_code == 200
+    rows = _party_rows((await client.get("/api/v1/cycles/CMS:PAST/status", headers=cms_sec)).json())
+    assert (rows["KEN"]["status"], rows["KEN"]["late"]) == ("accepted", True)
+    # the same submission to a cycle not yet due is on time
+    current = (await client.get("/api/v1/cycles/CMS:COP15/status", headers=cms_sec)).json()
+    if not current["past_due"]:
+        assert _party_rows(current)["KEN"]["late"] is False
 
 
 async def test_who_follows_a_cycle(client: httpx.AsyncClient, auth: Headers) -> None:

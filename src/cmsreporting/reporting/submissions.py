@@ -439,12 +439,14 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
         ).all()
     }
     latest: dict[str, Submission] = {}
+    first_submitted: dict[str, date] = {}
     for submission in (
         await session.scalars(
             select(Submission).where(Submission.cycle_id == cycle.id).order_by(Submission.version)
         )
     ).all():
         latest[submission.party_iso3] = submission
+        first_submitted.setdefault(submission.party_iso3, submission.submitted_at.date())
     template = None
     plan = None
     if any(p in links and p not in latest for p in members):
@@ -465,7 +467,11 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
                 "version": submission.version,
                 "submitted_at": submission.submitted_at.isoformat(),
             }
-            row["late"] = late and submission.status == "returned"
+            # a returned report is late while it is past due; a submitted or accepted one if
+            # its first version came after the due date (dates in UTC)
+            row["late"] = (
+                late if submission.status == "returned" else first_submitted[party] > cycle.due_on
+            )
         elif party in links and template is not None and plan is not None:
             answers = await answer_values(session, workspace_id=links[party])
             report = plan.project(answers)
