@@ -197,13 +197,8 @@ def _frac(x: Any) -> Fraction:
     return Fraction(str(x))
 
 
-def _order(selected: set[str], definition: dict[str, Any]) -> list[str]:
-    order = {code: i for i, code in enumerate(codes(definition))}
-    return sorted(selected, key=lambda c: order.get(c, len(order)))
-
-
 def _ordering(definition: dict[str, Any]) -> Callable[[set[str]], list[str]]:
-    """`_order(·, definition)` with the definition's code order computed once."""
+    """Selected codes sorted in the definition's option order (unknown ones last)."""
     order = {code: i for i, code in enumerate(codes(definition))}
     last = len(order)
     return lambda selected: sorted(selected, key=lambda c: order.get(c, last))
@@ -376,7 +371,7 @@ def apply_inverse(
         if source["type"] == "multi_choice":
             if not isinstance(value, list) or any(v not in inverse for v in value):
                 return NO_IMAGE
-            return _order({inverse[v] for v in value}, source)
+            return _ordering(source)({inverse[v] for v in value})
         key = _bool_key(value) if isinstance(value, bool) else value
         if not isinstance(key, str) or key not in inverse:
             return NO_IMAGE

@@ -52,26 +52,23 @@ def _lookup(key: tuple[int, str]) -> tuple[dict[str, Any], dict[str, dict[str, A
         return entry
 
 
-async def load_document(session: AsyncSession, template: Template) -> dict[str, Any]:
-    """Give a template whose document was deferred its document, from the cache if possible."""
-    key = (template.id, template.digest)
-    entry = _lookup(key)
-    if entry is None:
-        document = await session.scalar(select(Template.document).where(Template.id == template.id))
-        entry = _remember(key, document or {"sections": []})
-    set_committed_value(template, "document", entry[0])
-    return entry[0]
-
-
 async def _content(
     session: AsyncSession, template_id: int, digest: str
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The document and question index of a template's content, read only if not cached."""
     key = (template_id, digest)
     entry = _lookup(key)
     if entry is None:
         document = await session.scalar(select(Template.document).where(Template.id == template_id))
         entry = _remember(key, document or {"sections": []})
     return entry
+
+
+async def load_document(session: AsyncSession, template: Template) -> dict[str, Any]:
+    """Give a template whose document was deferred its document, from the cache if possible."""
+    document = (await _content(session, template.id, template.digest))[0]
+    set_committed_value(template, "document", document)
+    return document
 
 
 async def questions_of(
