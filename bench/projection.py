@@ -63,8 +63,8 @@ from bench.export import (
     make_template,
     template_questions,
 )
-from cmsreporting.crosswalk import transforms
-from cmsreporting.reporting.projection import (
+from cmsreporting.core import transforms
+from cmsreporting.core.projection import (
     Binding,
     Plan,
     Report,

@@ -1,7 +1,7 @@
 """The projection as it was before the compiled plan (commit 1a39f20), for bench/projection.py.
 
 This is the implementation of ``project(template, bindings, concepts, answers)`` before
-``cmsreporting.reporting.projection.Plan`` (commit 815fc5a): every call walks the template,
+``cmsreporting.core.projection.Plan`` (commit 815fc5a): every call walks the template,
 builds the slot strings, finds each question's propagating binding, applies each transform by
 interpreting its JSON (``transforms.apply``, with ``Fraction`` arithmetic for number scales) and
 validates the report with ``validate`` / ``check_value`` / ``check_table_rows``. It is copied
@@ -24,10 +24,10 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from cmsreporting.crosswalk.transforms import NO_IMAGE
-from cmsreporting.reporting.projection import Binding, Report, concept_slot, native_slot
-from cmsreporting.reporting.validation import Issue
-from cmsreporting.templates.checks import iter_questions
+from cmsreporting.core.document import iter_questions
+from cmsreporting.core.projection import Binding, Report, concept_slot, native_slot
+from cmsreporting.core.transforms import NO_IMAGE
+from cmsreporting.core.validation import Issue
 
 # --- validation (reporting/validation.py at 1a39f20) -----------------------------------------
 

@@ -63,7 +63,8 @@ from cmsreporting import migrate
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ApiToken
 from cmsreporting.config import Settings
-from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.core.projection import Binding, project
+from cmsreporting.crosswalk import concept_service, link_service, mapping_service
 from cmsreporting.crosswalk.models import Concept, Mapping
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.main import create_app
@@ -73,7 +74,6 @@ from cmsreporting.registry.service import create_cycle, load_reference_data
 from cmsreporting.reporting import service as reporting_service
 from cmsreporting.reporting import submissions
 from cmsreporting.reporting.models import Answer, Submission, Workspace, WorkspaceCycle
-from cmsreporting.reporting.projection import Binding, project
 from cmsreporting.templates.service import import_template, publish
 
 ACTOR = "bench"
@@ -119,10 +119,10 @@ async def setup(url: str, count: int) -> dict[str, Any]:
                 )
                 imported = await import_template(session, actor=ACTOR, document=template)
                 await publish(session, actor=ACTOR, template=imported)
-            await crosswalk.create_concepts(
+            await concept_service.create_concepts(
                 session, actor=ACTOR, documents=list(workload.concepts.values())
             )
-            await crosswalk.create_mappings(session, actor=ACTOR, documents=workload.mappings)
+            await mapping_service.create_mappings(session, actor=ACTOR, documents=workload.mappings)
             conventions = [t["convention"] for t in workload.templates]
             session.add_all(
                 Membership(party_iso3=iso3, convention_code=c, source="bench")
@@ -571,13 +571,13 @@ async def _phases(
                     )
                     marks.append(time.perf_counter())
                     keys = {b.concept for c in found for b in c.bindings}
-                    concepts = await crosswalk.concepts_by_key(session, keys=keys)
+                    concepts = await concept_service.concepts_by_key(session, keys=keys)
                     marks.append(time.perf_counter())
                     for context in found:
                         project(context.template.document, context.bindings, concepts, answers)
                     marks.append(time.perf_counter())
                     ids = [c.template.id for c in found]
-                    bindings = await crosswalk.bindings_of(session, template_ids=ids)
+                    bindings = await link_service.bindings_of(session, template_ids=ids)
                     marks.append(time.perf_counter())
                     plain = await _bindings_as_rows(session, ids)
                     marks.append(time.perf_counter())

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from cmsreporting.core.document import iter_questions
 from cmsreporting.resources import schemas_dir
-from cmsreporting.templates.checks import iter_questions
 
 REFERENCE_CBD = {"I", "II", "III", "IV", "V", "other"}
 

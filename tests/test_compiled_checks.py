@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmsreporting.crosswalk.transforms import NO_IMAGE, compile_apply
-from cmsreporting.reporting.validation import (
+from cmsreporting.core.transforms import NO_IMAGE, compile_apply
+from cmsreporting.core.validation import (
     check_table_rows,
     check_value,
     compile_check,

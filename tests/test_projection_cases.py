@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from cmsreporting.crosswalk.transforms import check
-from cmsreporting.reporting.projection import Binding, project
-from cmsreporting.templates.checks import check_template
+from cmsreporting.core.document import check_template
+from cmsreporting.core.projection import Binding, project
+from cmsreporting.core.transforms import check
 
 DATA = Path(__file__).parent / "data" / "projection_cases.json"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "projection_cases.json"

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import User
-from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.crosswalk import concept_service, mapping_service
 from cmsreporting.errors import FieldError, InvalidInput
 from cmsreporting.registry import service as registry
 from cmsreporting.resources import schemas_dir
@@ -95,7 +95,7 @@ async def load_crosswalk_document(
             f"{label}: concepts and mappings must be lists",
             errors=[FieldError("/concepts", "expected lists")],
         )
-    known = await crosswalk.concepts_by_key(session)
+    known = await concept_service.concepts_by_key(session)
     fresh = []
     for concept in concepts:
         key = concept.get("key") if isinstance(concept, dict) else None
@@ -106,8 +106,8 @@ async def load_crosswalk_document(
                 )
             continue
         fresh.append(concept)
-    created = await crosswalk.create_concepts(session, actor=actor, documents=fresh)
-    linked = await crosswalk.create_mappings(
+    created = await concept_service.create_concepts(session, actor=actor, documents=fresh)
+    linked = await mapping_service.create_mappings(
         session, actor=actor, documents=mappings, skip_existing=True
     )
     added = bool(created or linked)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast, get_args
 
 import typer
 from rich.console import Console
@@ -22,8 +22,7 @@ from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ROLES, RoleGrant, User
 from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.config import get_settings
-from cmsreporting.crosswalk import exchange
-from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.crosswalk import exchange, mapping_service
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.errors import DomainError
 from cmsreporting.exports import service as exports
@@ -221,7 +220,7 @@ def load(
                         )
                     else:
                         documents = exchange.read_sssom(content)
-                        created = await crosswalk.create_mappings(
+                        created = await mapping_service.create_mappings(
                             session, actor=CLI_ACTOR, documents=documents, skip_existing=True
                         )
                         results.append((f"{path}: {len(created)} mappings", bool(created)))
@@ -351,8 +350,9 @@ def export_submission(
     lang: Annotated[str | None, typer.Option(help="Label language")] = None,
 ) -> None:
     """Write one submission in its convention's shape."""
-    if format not in ("json", "csv", "xlsx", "html"):
-        raise _fail(f"unknown format {format!r}: json, csv, xlsx or html", code=2)
+    formats = get_args(exports.SubmissionFormat)
+    if format not in formats:
+        raise _fail(f"unknown format {format!r}: one of {', '.join(formats)}", code=2)
 
     async def produce(target: Any) -> None:
         factory, handle = target
@@ -386,8 +386,8 @@ def export_cycle(
 ) -> None:
     """Write all Parties' latest reports of a cycle, with a progress bar."""
     for name, value, allowed in (
-        ("format", format, ("csv", "xlsx", "jsonl")),
-        ("layout", layout, ("long", "wide")),
+        ("format", format, get_args(exports.CycleFormat)),
+        ("layout", layout, get_args(exports.Layout)),
         ("values", values, ("codes", "labels")),
         ("status", status or "submitted", ("submitted", "accepted", "returned")),
     ):

@@ -9,9 +9,14 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://cmsreporting.org/problems/"
 
 
+def escape(token: str | int) -> str:
+    """One reference token of a JSON pointer (RFC 6901): `~` as `~0`, `/` as `~1`."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
 def pointer(*parts: str | int) -> str:
     """A JSON pointer (RFC 6901) from path parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "".join("/" + escape(p) for p in parts)
 
 
 class FieldError(dict[str, Any]):

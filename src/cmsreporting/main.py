@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmsreporting import __version__
-from cmsreporting.audit.router import router as audit_router
+from cmsreporting.admin.router import router as audit_router
 from cmsreporting.auth.cache import CallerCache
 from cmsreporting.auth.router import router as auth_router
 from cmsreporting.config import Settings, get_settings
@@ -29,6 +29,7 @@ from cmsreporting.middleware import BodyGuard
 from cmsreporting.openapi import install as install_openapi
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.router import router as reporting_router
+from cmsreporting.templates.cycles_router import router as cycles_router
 from cmsreporting.templates.router import router as templates_router
 from cmsreporting.templates.service import HeadCache
 from cmsreporting.web.router import mount_web
@@ -220,6 +221,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         )
 
     app.include_router(registry_router)
+    app.include_router(cycles_router)
     app.include_router(templates_router)
     app.include_router(crosswalk_router)
     app.include_router(reporting_router)

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import column, literal, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.audit.service import record
@@ -14,7 +14,15 @@ from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User
 from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.db import utcnow
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
-from cmsreporting.registry.models import Convention, Party
+
+
+async def _exists(session: AsyncSession, table_name: str, key: str, value: str) -> bool:
+    """Whether the row a role grant's foreign key names exists. Grants refer to conventions and
+    Parties by the tables' names, as their foreign keys do: auth sits below the registry."""
+    target = table(table_name, column(key))
+    found = await session.scalar(select(literal(1)).where(target.c[key] == value).limit(1))
+    return found is not None
+
 
 TOKEN_PREFIX = "cmsr_"  # noqa: S105 - a public prefix, not a secret
 
@@ -119,13 +127,13 @@ async def grant_role(
             f"role {role} {'needs' if needs_party else 'takes no'} party",
             errors=[FieldError("/party", "required" if needs_party else "not allowed")],
         )
-    if convention is not None and await session.get(Convention, convention) is None:
+    if convention is not None and not await _exists(session, "conventions", "code", convention):
         raise InvalidInput(
             f"unknown convention {convention!r}", errors=[FieldError("/convention", "unknown")]
         )
     if party is not None:
         party = party.upper()
-        if await session.get(Party, party) is None:
+        if not await _exists(session, "parties", "iso3", party):
             raise InvalidInput(f"unknown Party {party!r}", errors=[FieldError("/party", "unknown")])
     existing = await session.scalar(
         select(RoleGrant).where(

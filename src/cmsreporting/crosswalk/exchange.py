@@ -28,9 +28,9 @@ import yaml
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
+from cmsreporting.core.document import iter_questions
+from cmsreporting.core.strictjson import check_json, text_problem
 from cmsreporting.errors import BadRequest, DomainError, FieldError
-from cmsreporting.middleware import check_json, text_problem
-from cmsreporting.templates.checks import iter_questions
 
 if TYPE_CHECKING:
     from cmsreporting.crosswalk.models import Concept, Mapping

@@ -10,7 +10,8 @@ from fastapi.responses import PlainTextResponse
 
 from cmsreporting.auth.deps import AdminUser, CurrentUser, MaybeUser, optional_principal
 from cmsreporting.auth.principal import Principal
-from cmsreporting.crosswalk import exchange, service, transforms
+from cmsreporting.core import transforms
+from cmsreporting.crosswalk import concept_service, exchange, link_service, mapping_service
 from cmsreporting.crosswalk.models import Concept, Mapping
 from cmsreporting.crosswalk.schemas import ConceptOut, MappingOut, MappingPatch, TranslateIn
 from cmsreporting.db import SessionDep
@@ -49,7 +50,7 @@ def mapping_out(m: Mapping) -> MappingOut:
         relation=m.relation,
         transform=m.transform,
         invertible=transforms.is_invertible(m.transform),
-        propagates=service.binding(m).propagates,
+        propagates=link_service.binding(m).propagates,
         justification=m.justification,
         mapping_justification=m.mapping_justification,
         confidence=m.confidence,
@@ -77,7 +78,7 @@ async def list_concepts(
     type: Annotated[str | None, Query(max_length=20, description="Only this type")] = None,
 ) -> PageOut[ConceptOut]:
     """The shared question bank, by key."""
-    page = await service.list_concepts(
+    page = await concept_service.list_concepts(
         session, tag=tag, type_=type, limit=paging.limit, cursor=paging.cursor
     )
     return PageOut(items=[concept_out(c) for c in page.items], next_cursor=page.next_cursor)
@@ -95,14 +96,16 @@ async def create_concepts(
     """Add concepts (admin): all of them or none."""
     documents = body if isinstance(body, list) else [body]
     _bounded(documents, MAX_CONCEPTS, "concepts")
-    created = await service.create_concepts(session, actor=principal.actor, documents=documents)
+    created = await concept_service.create_concepts(
+        session, actor=principal.actor, documents=documents
+    )
     return [concept_out(c) for c in created]
 
 
 @router.get("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
 async def get_concept(key: str, session: SessionDep) -> ConceptOut:
     """One concept."""
-    return concept_out(await service.get_concept(session, key=key))
+    return concept_out(await concept_service.get_concept(session, key=key))
 
 
 @router.put("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
@@ -113,7 +116,7 @@ async def replace_concept(
     principal: AdminUser,
 ) -> ConceptOut:
     """Replace a concept's definition (admin); refused if it breaks existing mappings."""
-    concept = await service.replace_concept(
+    concept = await concept_service.replace_concept(
         session, actor=principal.actor, key=key, document=document
     )
     return concept_out(concept)
@@ -174,7 +177,7 @@ async def list_mappings(
     relation: Relation | None = None,
 ) -> PageOut[MappingOut]:
     """Mappings, filtered by concept, cycle, question, status or relation."""
-    page = await service.list_mappings(
+    page = await mapping_service.list_mappings(
         session,
         concept=concept,
         cycle=cycle,
@@ -215,8 +218,8 @@ async def create_mappings(
     """
     documents = await _mapping_documents(request)
     _bounded(documents, MAX_MAPPINGS, "mappings")
-    service.authorize_mappings(principal, documents)
-    created = await service.create_mappings(
+    mapping_service.authorize_mappings(principal, documents)
+    created = await mapping_service.create_mappings(
         session, actor=principal.actor, documents=documents, principal=principal
     )
     return [mapping_out(m) for m in created]
@@ -232,7 +235,7 @@ def _authorize_change(principal: Principal, mapping: Mapping) -> None:
 async def get_mapping(mapping_id: int, session: SessionDep, principal: MaybeUser) -> MappingOut:
     """One mapping (those of a draft only for admins and its secretariat)."""
     return mapping_out(
-        await service.get_mapping(session, mapping_id=mapping_id, principal=principal)
+        await mapping_service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     )
 
 
@@ -241,9 +244,9 @@ async def update_mapping(
     mapping_id: int, body: MappingPatch, session: SessionDep, principal: CurrentUser
 ) -> MappingOut:
     """Change or approve a mapping (admin or the question's convention's secretariat)."""
-    mapping = await service.get_mapping(session, mapping_id=mapping_id, principal=principal)
+    mapping = await mapping_service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     _authorize_change(principal, mapping)
-    updated = await service.update_mapping(
+    updated = await mapping_service.update_mapping(
         session, actor=principal.actor, mapping=mapping, changes=body.model_dump(exclude_unset=True)
     )
     return mapping_out(updated)
@@ -252,9 +255,9 @@ async def update_mapping(
 @router.delete("/mappings/{mapping_id}", status_code=204, tags=["mappings"])
 async def delete_mapping(mapping_id: int, session: SessionDep, principal: CurrentUser) -> Response:
     """Remove a mapping (admin or the question's convention's secretariat)."""
-    mapping = await service.get_mapping(session, mapping_id=mapping_id, principal=principal)
+    mapping = await mapping_service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     _authorize_change(principal, mapping)
-    await service.delete_mapping(session, actor=principal.actor, mapping=mapping)
+    await mapping_service.delete_mapping(session, actor=principal.actor, mapping=mapping)
     return Response(status_code=204)
 
 
@@ -268,13 +271,13 @@ async def coverage(
     to: Annotated[str, Query(max_length=81, description="CONVENTION:CYCLE")],
 ) -> dict[str, Any]:
     """For each question of `to`: can it be filled from `from`, by which relation and concept."""
-    return await service.coverage(session, from_ref=from_, to_ref=to)
+    return await link_service.coverage(session, from_ref=from_, to_ref=to)
 
 
 @router.post("/crosswalk/translate")
 async def translate(body: TranslateIn, session: SessionDep) -> dict[str, Any]:
     """The `to` report of answers given in `from`, through invertible transforms."""
-    return await service.translate(
+    return await link_service.translate(
         session, from_ref=body.from_, to_ref=body.to, answers=body.answers
     )
 
@@ -298,8 +301,8 @@ async def export(
     status: Literal["proposed", "approved"] | None = None,
 ) -> Response:
     """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV or SKOS Turtle."""
-    concepts = await service.all_concepts(session)
-    mappings = await service.all_mappings(session)
+    concepts = await mapping_service.all_concepts(session)
+    mappings = await mapping_service.all_mappings(session)
     if status:
         mappings = [m for m in mappings if m.status == status]
     if format == "json":
@@ -331,6 +334,6 @@ async def question_links(
     ] = None,
 ) -> dict[str, Any]:
     """Everything linked to one question across conventions, with relations and transforms."""
-    return await service.question_links(
+    return await link_service.question_links(
         session, question_ref=question_ref, version=version, principal=principal
     )

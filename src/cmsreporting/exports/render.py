@@ -18,8 +18,8 @@ from typing import IO, Any
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cmsreporting.core.i18n import choose_language, pick
 from cmsreporting.errors import FieldError, InvalidInput
-from cmsreporting.i18n import choose_language, pick
 
 YES_NO = {
     "en": ("Yes", "No"),

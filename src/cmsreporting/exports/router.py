@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -26,7 +26,7 @@ async def export_submission(
     submission_id: int,
     session: SessionDep,
     principal: CurrentUser,
-    format: Literal["json", "csv", "xlsx", "html"] = "json",
+    format: service.SubmissionFormat = "json",
     lang: Lang = None,
 ) -> Response:
     """One report in its convention's shape: JSON, CSV, XLSX or printable HTML."""
@@ -50,7 +50,7 @@ async def export_submission(
     responses={
         200: {
             "content": {
-                t: {} for t in ("text/csv", "application/x-ndjson", service.MEDIA_TYPES["xlsx"])
+                service.MEDIA_TYPES[f].split(";")[0]: {} for f in get_args(service.CycleFormat)
             }
         }
     },
@@ -60,8 +60,8 @@ async def export_cycle(
     request: Request,
     session: SessionDep,
     principal: CurrentUser,
-    format: Literal["csv", "xlsx", "jsonl"] = "csv",
-    layout: Literal["long", "wide"] = "long",
+    format: service.CycleFormat = "csv",
+    layout: service.Layout = "long",
     status: Literal["submitted", "accepted", "returned"] | None = None,
     values: Annotated[
         Literal["codes", "labels"], Query(description="Wide layouts: option codes or labels")

@@ -17,13 +17,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cmsreporting.auth.principal import Principal
-from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.core.document import iter_questions
 from cmsreporting.errors import Forbidden
 from cmsreporting.exports import render
 from cmsreporting.registry.models import Cycle, Party
 from cmsreporting.registry.service import get_cycle
 from cmsreporting.reporting.models import Submission
-from cmsreporting.templates.checks import iter_questions
+from cmsreporting.templates import service as templates_service
 from cmsreporting.templates.models import Template
 
 SubmissionFormat = Literal["json", "csv", "xlsx", "html"]
@@ -162,7 +162,7 @@ async def plan_cycle_export(
     only_accepted = not (principal.is_admin or principal.is_secretariat(cycle.convention_code))
     if only_accepted:
         status = "accepted"
-    template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
+    template = await templates_service.current_template(session, cycle_ref=cycle.ref)
     selected = (
         _latest_query(cycle.id, status)
         .with_only_columns(Submission.template_id)

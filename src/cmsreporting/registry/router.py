@@ -11,7 +11,7 @@ from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.registry import service
-from cmsreporting.registry.models import Convention, Cycle, Membership, Party
+from cmsreporting.registry.models import Convention, Membership, Party
 from cmsreporting.registry.schemas import (
     ConventionOut,
     CycleIn,
@@ -19,9 +19,8 @@ from cmsreporting.registry.schemas import (
     MembershipIn,
     MembershipOut,
     PartyOut,
-    TemplateRef,
+    cycle_out,
 )
-from cmsreporting.templates.models import Template
 
 router = APIRouter(prefix="/api/v1", tags=["registry"], dependencies=[Depends(optional_principal)])
 
@@ -50,20 +49,6 @@ def _party_out(p: Party, memberships: list[Membership]) -> PartyOut:
         name=p.name,
         official_name=p.official_name,
         memberships=[_membership_out(m) for m in memberships],
-    )
-
-
-def _cycle_out(c: Cycle, template: Template | None) -> CycleOut:
-    return CycleOut(
-        ref=c.ref,
-        convention=c.convention_code,
-        code=c.code,
-        title=c.title,
-        opens_on=c.opens_on,
-        due_on=c.due_on,
-        note=c.note,
-        created_at=c.created_at,
-        template=TemplateRef(id=template.id, version=template.version) if template else None,
     )
 
 
@@ -140,35 +125,10 @@ async def delete_membership(
     return Response(status_code=204)
 
 
-@router.get("/cycles", response_model=PageOut[CycleOut])
-async def list_cycles(
-    session: SessionDep,
-    paging: Paging,
-    convention: Annotated[str | None, Query(description="Only this convention's cycles")] = None,
-) -> PageOut[CycleOut]:
-    """Reporting cycles."""
-    page = await service.list_cycles(
-        session, convention=convention, limit=paging.limit, cursor=paging.cursor
-    )
-    templates = await service.current_templates(session, cycle_ids=[c.id for c in page.items])
-    return PageOut(
-        items=[_cycle_out(c, templates.get(c.id)) for c in page.items],
-        next_cursor=page.next_cursor,
-    )
-
-
 @router.post("/cycles", response_model=CycleOut, status_code=201)
 async def create_cycle(body: CycleIn, session: SessionDep, principal: CurrentUser) -> CycleOut:
     """Open a new reporting cycle (admin or the convention's secretariat)."""
     if not principal.can_manage_convention(body.convention):
         raise Forbidden(f"only admins and the {body.convention} secretariat create its cycles")
     cycle = await service.create_cycle(session, actor=principal.actor, data=body)
-    return _cycle_out(cycle, None)
-
-
-@router.get("/cycles/{ref}", response_model=CycleOut)
-async def get_cycle(ref: str, session: SessionDep) -> CycleOut:
-    """One cycle (CONVENTION:CYCLE) and the published template it uses."""
-    cycle = await service.get_cycle(session, ref=ref)
-    templates = await service.current_templates(session, cycle_ids=[cycle.id])
-    return _cycle_out(cycle, templates.get(cycle.id))
+    return cycle_out(cycle)

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cmsreporting.registry.models import Cycle
+
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 
 
@@ -88,3 +90,18 @@ class CycleOut(BaseModel):
     note: str | None
     created_at: datetime
     template: TemplateRef | None = Field(description="Latest published template of the cycle")
+
+
+def cycle_out(c: Cycle, template: TemplateRef | None = None) -> CycleOut:
+    """A cycle as the API shows it, with the published template it uses (if any)."""
+    return CycleOut(
+        ref=c.ref,
+        convention=c.convention_code,
+        code=c.code,
+        title=c.title,
+        opens_on=c.opens_on,
+        due_on=c.due_on,
+        note=c.note,
+        created_at=c.created_at,
+        template=template,
+    )

@@ -16,7 +16,6 @@ from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.registry.schemas import CycleIn
 from cmsreporting.resources import schemas_dir
-from cmsreporting.templates.models import Template
 
 
 def _reference(name: str) -> dict[str, Any]:
@@ -263,20 +262,6 @@ async def list_cycles(
     if convention is not None:
         stmt = stmt.where(Cycle.convention_code == convention)
     return await paginate(session, stmt, Cycle.id, limit=limit, cursor=cursor)
-
-
-async def current_templates(session: AsyncSession, *, cycle_ids: list[int]) -> dict[int, Template]:
-    """The latest published template of each cycle."""
-    result: dict[int, Template] = {}
-    if cycle_ids:
-        rows = await session.scalars(
-            select(Template)
-            .where(Template.cycle_id.in_(cycle_ids), Template.status == "published")
-            .order_by(Template.published_at, Template.id)
-        )
-        for t in rows:
-            result[t.cycle_id] = t
-    return result
 
 
 async def create_cycle(session: AsyncSession, *, actor: str, data: CycleIn) -> Cycle:

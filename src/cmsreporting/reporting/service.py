@@ -18,21 +18,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from cmsreporting.audit.models import AuditEvent
+from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.crosswalk import service as crosswalk
-from cmsreporting.crosswalk.transforms import NO_IMAGE, apply_inverse, is_invertible
+from cmsreporting.core.document import iter_questions, question_shape, version_key
+from cmsreporting.core.form import FormCycle, build_form
+from cmsreporting.core.i18n import choose_language
+from cmsreporting.core.projection import Binding, Plan, Report, concept_slot, native_slot
+from cmsreporting.core.transforms import NO_IMAGE, apply_inverse, is_invertible
+from cmsreporting.core.validation import value_issues
+from cmsreporting.crosswalk import concept_service, link_service
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
-from cmsreporting.i18n import choose_language
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership, Party
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
-from cmsreporting.reporting.form import FormCycle, build_form
 from cmsreporting.reporting.models import Answer, Submission, Workspace, WorkspaceCycle
-from cmsreporting.reporting.projection import Binding, Plan, Report, concept_slot, native_slot
-from cmsreporting.reporting.validation import value_issues
 from cmsreporting.templates import cache as template_cache
-from cmsreporting.templates.checks import iter_questions, question_shape, version_key
+from cmsreporting.templates import service as templates_service
 from cmsreporting.templates.models import Template
 
 MAX_BATCH = 500
@@ -140,14 +142,14 @@ async def list_workspaces(
 
 async def contexts(session: AsyncSession, *, workspace: Workspace) -> list[CycleContext]:
     """Each cycle of the workspace with its newest published template and its mappings."""
-    newest = await crosswalk.current_templates(
+    newest = await templates_service.current_templates(
         session, cycles=[link.cycle for link in workspace.cycles]
     )
     result = [
         CycleContext(cycle=link.cycle, template=newest[link.cycle_id], bindings=[])
         for link in workspace.cycles
     ]
-    bindings = await crosswalk.bindings_of(session, template_ids=[c.template.id for c in result])
+    bindings = await link_service.bindings_of(session, template_ids=[c.template.id for c in result])
     for context in result:
         context.bindings = bindings[context.template.id]
     return result
@@ -227,14 +229,13 @@ async def create_workspace(
     )
     session.add(workspace)
     await session.flush()
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="workspace.create",
-            target_type="workspace",
-            target_id=str(workspace.id),
-            after={"party": party_row.iso3, "cycles": [c.ref for c in cycles]},
-        )
+    await record(
+        session,
+        actor=actor,
+        action="workspace.create",
+        target_type="workspace",
+        target_id=str(workspace.id),
+        after={"party": party_row.iso3, "cycles": [c.ref for c in cycles]},
     )
     carried = 0
     if carry_forward:
@@ -339,7 +340,7 @@ async def _slot_definitions(
 ) -> tuple[dict[str, dict[str, Any]], list[FieldError]]:
     """The definition each written slot's value must fit, or errors naming bad slots."""
     wanted = {i["slot"].removeprefix("concept:") for i in items if i["slot"].startswith("concept:")}
-    concepts = await crosswalk.linked_concepts(
+    concepts = await concept_service.linked_concepts(
         session, keys=wanted, template_ids=[tid for tid, _ in target.templates.values()]
     )
     definitions: dict[str, dict[str, Any]] = {}
@@ -677,7 +678,9 @@ async def preview(
     cycle_contexts = await contexts(session, workspace=workspace)
     context = context_for(cycle_contexts, cycle_ref)
     answers = await answer_values(session, workspace_id=workspace.id)
-    concepts = await crosswalk.concepts_by_key(session, keys={b.concept for b in context.bindings})
+    concepts = await concept_service.concepts_by_key(
+        session, keys={b.concept for b in context.bindings}
+    )
     return context, plan_for(context.template, context.bindings, concepts).project(answers)
 
 
@@ -692,7 +695,7 @@ async def form(
         languages += [x for x in context.template.languages if x not in languages]
     chosen = choose_language(languages or ["en"], lang, accept)
     keys = {b.concept for c in cycle_contexts for b in c.bindings}
-    concepts = await crosswalk.concepts_by_key(session, keys=keys)
+    concepts = await concept_service.concepts_by_key(session, keys=keys)
     return build_form(
         [
             FormCycle(
@@ -744,10 +747,10 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
     for submission in accepted:
         latest.setdefault(submission.cycle_id, submission)
     wanted_concepts = {b.concept for c in cycle_contexts for b in c.bindings}
-    old_bindings = await crosswalk.bindings_of(
+    old_bindings = await link_service.bindings_of(
         session, template_ids=[s.template_id for s in latest.values()]
     )
-    concepts = await crosswalk.concepts_by_key(session)
+    concepts = await concept_service.concepts_by_key(session)
     carried: dict[str, tuple[Any, dict[str, Any]]] = {}
     for submission in sorted(latest.values(), key=lambda s: s.submitted_at, reverse=True):
         old_questions = {q["id"]: q for _, q in iter_questions(submission.template.document)}
@@ -798,17 +801,16 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
             )
         )
     if carried:
-        session.add(
-            AuditEvent(
-                actor=actor,
-                action="answer.carry_forward",
-                target_type="workspace",
-                target_id=str(workspace.id),
-                after={
-                    "answers": len(carried),
-                    "from_submissions": sorted(s.id for s in latest.values()),
-                },
-            )
+        await record(
+            session,
+            actor=actor,
+            action="answer.carry_forward",
+            target_type="workspace",
+            target_id=str(workspace.id),
+            after={
+                "answers": len(carried),
+                "from_submissions": sorted(s.id for s in latest.values()),
+            },
         )
     await session.flush()
     return len(carried)

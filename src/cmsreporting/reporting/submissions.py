@@ -10,9 +10,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from cmsreporting.audit.models import AuditEvent
+from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.crosswalk import service as crosswalk
+from cmsreporting.core.document import iter_questions
+from cmsreporting.core.validation import is_answered
+from cmsreporting.crosswalk import concept_service, link_service, questions
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import (
     Conflict,
@@ -39,8 +41,7 @@ from cmsreporting.reporting.service import (
     contexts,
     plan_for,
 )
-from cmsreporting.reporting.validation import is_answered
-from cmsreporting.templates.checks import iter_questions
+from cmsreporting.templates import service as templates_service
 
 
 def summary(submission: Submission) -> dict[str, Any]:
@@ -148,7 +149,7 @@ async def submit(
                 errors=[FieldError(f"/cycles/{i}", "not your convention")],
             )
     answers = await answer_values(session, workspace_id=workspace.id)
-    concepts = await crosswalk.concepts_by_key(
+    concepts = await concept_service.concepts_by_key(
         session, keys={b.concept for c in chosen for b in c.bindings}
     )
     reports = []
@@ -211,16 +212,15 @@ async def submit(
             created_by=principal.actor,
         )
     )
-    session.add_all(
-        AuditEvent(
+    for s in created:
+        await record(
+            session,
             actor=principal.actor,
             action="submission.create",
             target_type="submission",
             target_id=str(s.id),
             after=summary(s),
         )
-        for s in created
-    )
     await session.flush()
     return 201, body
 
@@ -310,15 +310,14 @@ async def decide(
                 author=principal.actor,
             )
         )
-    session.add(
-        AuditEvent(
-            actor=principal.actor,
-            action=f"submission.{decision}",
-            target_type="submission",
-            target_id=str(submission.id),
-            before=before,
-            after=summary(submission),
-        )
+    await record(
+        session,
+        actor=principal.actor,
+        action=f"submission.{decision}",
+        target_type="submission",
+        target_id=str(submission.id),
+        before=before,
+        after=summary(submission),
     )
     await session.flush()
     return submission
@@ -358,7 +357,7 @@ async def add_comment(
         raise Forbidden("only the secretariat and the Party's focal points comment here")
     if not body.strip():
         raise InvalidInput("a comment needs some text", errors=[FieldError("/body", "blank")])
-    if question is not None and question not in crosswalk.question_index(submission.template):
+    if question is not None and question not in questions.question_index(submission.template):
         raise InvalidInput(
             f"{submission.cycle.ref} has no question {question!r}",
             errors=[FieldError("/question", "unknown question")],
@@ -371,14 +370,13 @@ async def add_comment(
     )
     session.add(comment)
     await session.flush()
-    session.add(
-        AuditEvent(
-            actor=principal.actor,
-            action="comment.create",
-            target_type="submission",
-            target_id=str(submission.id),
-            after={"comment": comment.id, "question": question},
-        )
+    await record(
+        session,
+        actor=principal.actor,
+        action="comment.create",
+        target_type="submission",
+        target_id=str(submission.id),
+        after={"comment": comment.id, "question": question},
     )
     return comment
 
@@ -450,9 +448,13 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
     template = None
     plan = None
     if any(p in links and p not in latest for p in members):
-        template = await crosswalk.current_template(session, cycle_ref=cycle.ref)
-        bindings = (await crosswalk.bindings_of(session, template_ids=[template.id]))[template.id]
-        concepts = await crosswalk.concepts_by_key(session, keys={b.concept for b in bindings})
+        template = await templates_service.current_template(session, cycle_ref=cycle.ref)
+        bindings = (await link_service.bindings_of(session, template_ids=[template.id]))[
+            template.id
+        ]
+        concepts = await concept_service.concepts_by_key(
+            session, keys={b.concept for b in bindings}
+        )
         plan = plan_for(template, bindings, concepts)
     late = today > cycle.due_on
     rows = []

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cmsreporting.templates.checks import iter_questions
+from cmsreporting.core.document import iter_questions
 from cmsreporting.templates.models import Template
 
 MAX_ENTRIES = 64

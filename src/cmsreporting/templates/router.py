@@ -11,9 +11,9 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
+from cmsreporting.core.i18n import choose_language, localize
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
-from cmsreporting.i18n import choose_language, localize
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service

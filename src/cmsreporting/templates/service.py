@@ -5,24 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.crosswalk.service import CarryOver, carry_over
+from cmsreporting.core.document import check_template, count_questions, version_key
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle
-from cmsreporting.registry.service import parse_cycle_ref
-from cmsreporting.templates.checks import check_template, count_questions, version_key
+from cmsreporting.registry.service import get_cycle, parse_cycle_ref
+from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.models import Template
 
 
@@ -43,11 +44,30 @@ def validate_document(document: Any) -> dict[str, Any]:
     return document
 
 
+def may_see(principal: Principal | None, *, status: str, convention: str) -> bool:
+    """The rule of draft visibility: published and retired templates (and what hangs on them)
+    are public; drafts are seen only by admins and their convention's secretariat."""
+    return status != "draft" or (
+        principal is not None and principal.can_manage_convention(convention)
+    )
+
+
 def can_see(principal: Principal | None, template: Template) -> bool:
-    """Published and retired templates are public; drafts only for admins and the secretariat."""
-    if template.status != "draft":
-        return True
-    return principal is not None and principal.can_manage_convention(template.convention_code)
+    """Whether the caller may see this template (`may_see`)."""
+    return may_see(principal, status=template.status, convention=template.convention_code)
+
+
+def visible_to(principal: Principal | None) -> ColumnElement[bool] | None:
+    """`may_see` as a condition on templates for queries (None: the caller sees every one)."""
+    if principal is not None and principal.is_admin:
+        return None
+    own = sorted(principal.secretariat_of) if principal else []
+    return public() | Template.convention_code.in_(own)
+
+
+def public() -> ColumnElement[bool]:
+    """The templates everyone may see (`may_see` without a caller): published and retired."""
+    return Template.status != "draft"
 
 
 async def _resolve_cycle(session: AsyncSession, document: dict[str, Any]) -> Cycle:
@@ -191,6 +211,29 @@ async def published_versions(session: AsyncSession, *, cycle_id: int) -> list[Te
 
 
 @dataclass
+class CarryOver:
+    """What happened to the previous version's mappings when a new version was published."""
+
+    carried: list[dict[str, Any]] = field(default_factory=list)
+    needs_review: list[dict[str, Any]] = field(default_factory=list)
+
+
+AfterPublish = Callable[..., Awaitable[CarryOver]]
+"""Called as `hook(session, actor=, previous=, current=)` once a new version replaces a
+published one, in the same transaction."""
+
+_AFTER_PUBLISH: list[AfterPublish] = []
+
+
+def after_publish(hook: AfterPublish) -> AfterPublish:
+    """Register what a package above this one does when a version replaces another (the
+    crosswalk carries its mappings over); templates never import those packages."""
+    if hook not in _AFTER_PUBLISH:
+        _AFTER_PUBLISH.append(hook)
+    return hook
+
+
+@dataclass
 class Published:
     """A newly published template, the version it supersedes, and its mappings' carry-over."""
 
@@ -226,7 +269,11 @@ async def publish(session: AsyncSession, *, actor: str, template: Template) -> P
     )
     carried = None
     if replaces is not None:
-        carried = await carry_over(session, actor=actor, previous=replaces, current=template)
+        carried = CarryOver()
+        for hook in _AFTER_PUBLISH:
+            done = await hook(session, actor=actor, previous=replaces, current=template)
+            carried.carried += done.carried
+            carried.needs_review += done.needs_review
     return Published(template, replaces, carried)
 
 
@@ -374,9 +421,7 @@ async def template_head(
         raise NotFound(f"no template {template_id}")
     tid, convention, code, *rest = row
     head = TemplateHead(tid, convention, f"{convention}:{code}", *rest)
-    if head.status == "draft" and not (
-        principal is not None and principal.can_manage_convention(convention)
-    ):
+    if not may_see(principal, status=head.status, convention=convention):
         raise NotFound(f"no template {template_id}")
     if heads is not None:
         heads.put(head)
@@ -406,11 +451,8 @@ async def list_templates(
         )
     if status:
         stmt = stmt.where(Template.status == status)
-    if principal is None or not principal.is_admin:
-        visible_drafts = sorted(principal.secretariat_of) if principal else []
-        stmt = stmt.where(
-            (Template.status != "draft") | Template.convention_code.in_(visible_drafts)
-        )
+    if (visible := visible_to(principal)) is not None:
+        stmt = stmt.where(visible)
     return await paginate(session, stmt, Template.id, limit=limit, cursor=cursor)
 
 
@@ -428,3 +470,78 @@ async def find_version(
             Template.version == version,
         )
     )
+
+
+def newest_by_cycle(templates: Iterable[Template]) -> dict[int, Template]:
+    """The current template of each cycle among these: the highest version (not the latest
+    publication date)."""
+    newest: dict[int, Template] = {}
+    for template in templates:
+        best = newest.get(template.cycle_id)
+        if best is None or version_key(template.version) > version_key(best.version):
+            newest[template.cycle_id] = template
+    return newest
+
+
+async def current_templates_of(
+    session: AsyncSession, *, cycle_ids: list[int]
+) -> dict[int, Template]:
+    """The current (newest published) template of each of these cycles that has one, without
+    documents, by cycle id."""
+    if not cycle_ids:
+        return {}
+    rows = await session.scalars(
+        select(Template)
+        .options(defer(Template.document, raiseload=True))
+        .where(Template.cycle_id.in_(cycle_ids), Template.status == "published")
+    )
+    return newest_by_cycle(rows)
+
+
+async def current_templates(
+    session: AsyncSession, *, cycles: Sequence[Cycle]
+) -> dict[int, Template]:
+    """The newest published template of each cycle, documents loaded, by cycle id."""
+    rows = await session.scalars(
+        select(Template)
+        .options(defer(Template.document, raiseload=True))
+        .where(Template.cycle_id.in_([c.id for c in cycles]), Template.status == "published")
+    )
+    newest = newest_by_cycle(rows)
+    for cycle in cycles:
+        chosen = newest.get(cycle.id)
+        if chosen is None:
+            raise NotFound(f"{cycle.ref} has no published template")
+        set_committed_value(chosen, "cycle", cycle)
+        await template_cache.load_document(session, chosen)
+    return newest
+
+
+async def current_template(
+    session: AsyncSession,
+    *,
+    cycle_ref: str,
+    version: str | None = None,
+    principal: Principal | None = None,
+) -> Template:
+    """The newest published template of a cycle, or the given version if the caller may see
+    it (drafts only for admins and the convention's secretariat)."""
+    cycle = await get_cycle(session, ref=cycle_ref)
+    stmt = (
+        select(Template)
+        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
+        .where(Template.cycle_id == cycle.id)
+    )
+    if version is not None:
+        template = await session.scalar(stmt.where(Template.version == version))
+        if template is not None and not can_see(principal, template):
+            template = None
+    else:
+        candidates = (await session.scalars(stmt.where(Template.status == "published"))).all()
+        template = newest_by_cycle(candidates).get(cycle.id)
+    if template is None:
+        raise NotFound(
+            f"{cycle_ref} has no {'template ' + version if version else 'published template'}"
+        )
+    await template_cache.load_document(session, template)
+    return template

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cmsreporting.crosswalk.transforms import NO_IMAGE, apply, apply_inverse, is_invertible
-from cmsreporting.reporting.projection import PROPAGATING, Binding, concept_slot, project
-from cmsreporting.reporting.validation import is_answered
-from cmsreporting.templates.checks import iter_questions
+from cmsreporting.core.document import iter_questions
+from cmsreporting.core.projection import PROPAGATING, Binding, concept_slot, project
+from cmsreporting.core.transforms import NO_IMAGE, apply, apply_inverse, is_invertible
+from cmsreporting.core.validation import is_answered
 
 RELATION_RANK = {
     "exactMatch": 0,

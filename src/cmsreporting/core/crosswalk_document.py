@@ -9,9 +9,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from cmsreporting.core.document import field_errors, located_errors
 from cmsreporting.errors import FieldError
 from cmsreporting.resources import schemas_dir
-from cmsreporting.templates.checks import field_errors, located_errors
 
 
 @lru_cache

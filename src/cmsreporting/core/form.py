@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cmsreporting.crosswalk.transforms import is_invertible
-from cmsreporting.i18n import localize, pick
-from cmsreporting.reporting.projection import Binding, concept_slot, native_slot
+from cmsreporting.core.i18n import localize, pick
+from cmsreporting.core.projection import Binding, concept_slot, native_slot
+from cmsreporting.core.transforms import is_invertible
 
 QUESTION_FIELDS = (
     "type",

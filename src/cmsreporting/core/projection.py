@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cmsreporting.crosswalk.transforms import NO_IMAGE, Value, compile_apply
-from cmsreporting.reporting.validation import (
+from cmsreporting.core.document import iter_questions
+from cmsreporting.core.transforms import NO_IMAGE, Value, compile_apply
+from cmsreporting.core.validation import (
     Check,
     Issue,
     check_table_rows,
@@ -23,7 +24,6 @@ from cmsreporting.reporting.validation import (
     compile_check,
     is_answered,
 )
-from cmsreporting.templates.checks import iter_questions
 
 PROPAGATING = frozenset({"exactMatch", "closeMatch"})
 NATIVE = "native"  # the provenance of a value answered on the question itself

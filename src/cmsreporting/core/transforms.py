@@ -23,7 +23,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 from typing import Any, Final
 
-from cmsreporting.errors import FieldError
+from cmsreporting.errors import FieldError, escape
 
 
 class _NoImage:
@@ -67,10 +67,6 @@ def kind(transform: dict[str, Any]) -> str:
     if "columns" in transform:
         return "columns"
     return "number"
-
-
-def _esc(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def codes(definition: dict[str, Any]) -> list[str]:
@@ -123,7 +119,7 @@ def check(
             native_cols = _columns(target)
             for cid, col in _columns(source).items():
                 if cid in native_cols:
-                    errors += check({}, col, native_cols[cid], f"{ptr}/columns/{_esc(cid)}")
+                    errors += check({}, col, native_cols[cid], f"{ptr}/columns/{escape(cid)}")
         return errors
     if k == "options":
         if (s_type, t_type) not in OPTION_MAP_PAIRS:
@@ -136,7 +132,7 @@ def check(
         keys = ["true", "false"] if s_type == "boolean" else codes(source)
         native = set(codes(target))
         for key, image in transform["options"].items():
-            kptr = f"{ptr}/options/{_esc(key)}"
+            kptr = f"{ptr}/options/{escape(key)}"
             if key not in keys:
                 what = "is not 'true' or 'false'" if s_type == "boolean" else "is not an option"
                 errors.append(FieldError(kptr, f"{key!r} {what} of the concept"))
@@ -155,7 +151,7 @@ def check(
     s_cols, t_cols = _columns(source), _columns(target)
     fed: dict[str, str] = {}
     for cid, spec in transform["columns"].items():
-        cptr = f"{ptr}/columns/{_esc(cid)}"
+        cptr = f"{ptr}/columns/{escape(cid)}"
         if cid not in s_cols:
             errors.append(FieldError(cptr, f"the concept has no column {cid!r}"))
             continue

@@ -1,0 +1,1 @@
+"""Administration endpoints above every domain package (the audit trail)."""
