@@ -46,7 +46,7 @@ from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.registry.models import Cycle, Membership, Party
 from cmsreporting.registry.schemas import CycleIn
 from cmsreporting.registry.service import create_cycle, set_membership
-from cmsreporting.reporting import service as reporting
+from cmsreporting.reporting import workspace_service
 from cmsreporting.reporting.models import Answer
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.service import import_template, publish
@@ -225,7 +225,7 @@ async def _seed(url: str, parties: int) -> dict[str, Any]:
                         label="bench",
                     )
                 )
-                workspace, _ = await reporting.create_workspace(
+                workspace, _ = await workspace_service.create_workspace(
                     session,
                     actor=f"user:{name}",
                     party=iso3,
@@ -911,13 +911,13 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("endpoint", "fastapi.routing", "run_endpoint_function"),
     (
         "  save_target (workspace, cycles, templates)",
-        "cmsreporting.reporting.service",
+        "cmsreporting.reporting.answer_service",
         "save_target",
     ),
-    ("  write_answers", "cmsreporting.reporting.service", "write_answers"),
-    ("    _slot_definitions", "cmsreporting.reporting.service", "_slot_definitions"),
-    ("    value_issues (validation)", "cmsreporting.reporting.service", "value_issues"),
-    ("    _write_pg (the write statement)", "cmsreporting.reporting.service", "_write_pg"),
+    ("  write_answers", "cmsreporting.reporting.answer_service", "write_answers"),
+    ("    _slot_definitions", "cmsreporting.reporting.answer_service", "_slot_definitions"),
+    ("    value_issues (validation)", "cmsreporting.reporting.answer_service", "value_issues"),
+    ("    _write_pg (the write statement)", "cmsreporting.reporting.answer_service", "_write_pg"),
     ("  get_template", "cmsreporting.templates.service", "get_template"),
     ("  localize", "cmsreporting.templates.router", "localize"),
     ("FastAPI: serialize_response", "fastapi.routing", "serialize_response"),

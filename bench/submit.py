@@ -71,8 +71,7 @@ from cmsreporting.main import create_app
 from cmsreporting.registry.models import Membership
 from cmsreporting.registry.schemas import CycleIn
 from cmsreporting.registry.service import create_cycle, load_reference_data
-from cmsreporting.reporting import service as reporting_service
-from cmsreporting.reporting import submissions
+from cmsreporting.reporting import answer_service, contexts, submissions, workspace_service
 from cmsreporting.reporting.models import Answer, Submission, Workspace, WorkspaceCycle
 from cmsreporting.templates.service import import_template, publish
 
@@ -560,15 +559,13 @@ async def _phases(
                     principal = await auth_service.authenticate(session, token=person["token"])
                     assert principal is not None
                     marks.append(time.perf_counter())
-                    workspace = await reporting_service.get_workspace(
+                    workspace = await workspace_service.get_workspace(
                         session, workspace_id=person["workspace"], principal=principal
                     )
                     marks.append(time.perf_counter())
-                    found = await reporting_service.contexts(session, workspace=workspace)
+                    found = await contexts.contexts(session, workspace=workspace)
                     marks.append(time.perf_counter())
-                    answers = await reporting_service.answer_values(
-                        session, workspace_id=workspace.id
-                    )
+                    answers = await answer_service.answer_values(session, workspace_id=workspace.id)
                     marks.append(time.perf_counter())
                     keys = {b.concept for c in found for b in c.bindings}
                     concepts = await concept_service.concepts_by_key(session, keys=keys)
@@ -590,7 +587,7 @@ async def _phases(
             async with factory() as session:
                 principal = await auth_service.authenticate(session, token=person["token"])
                 assert principal is not None
-                workspace = await reporting_service.get_workspace(
+                workspace = await workspace_service.get_workspace(
                     session, workspace_id=person["workspace"], principal=principal
                 )
                 started = time.perf_counter()

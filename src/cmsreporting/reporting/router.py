@@ -14,7 +14,13 @@ from cmsreporting.db import SessionDep, utcnow
 from cmsreporting.errors import FieldError, Forbidden, InvalidInput
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.registry.service import get_cycle
-from cmsreporting.reporting import service, submissions
+from cmsreporting.reporting import (
+    access,
+    answer_service,
+    preview_service,
+    submissions,
+    workspace_service,
+)
 from cmsreporting.reporting.models import Answer, Comment, Workspace
 from cmsreporting.reporting.schemas import (
     AnswerOut,
@@ -53,7 +59,7 @@ def workspace_out(workspace: Workspace, carried: int | None = None) -> Workspace
     )
 
 
-def answer_out(answer: Answer | service.Written) -> AnswerOut:
+def answer_out(answer: Answer | answer_service.Written) -> AnswerOut:
     """API form of an answer."""
     return AnswerOut(
         slot=answer.slot,
@@ -85,9 +91,9 @@ async def create_workspace(
     body: WorkspaceIn, session: SessionDep, principal: CurrentUser, response: Response
 ) -> WorkspaceOut:
     """Open a Party's workspace for cycles of conventions it is a member of (its focal points)."""
-    if not service.can_use(principal, body.party.upper()):
+    if not access.can_use(principal, body.party.upper()):
         raise Forbidden(f"only {body.party.upper()}'s focal points open its workspaces")
-    workspace, carried = await service.create_workspace(
+    workspace, carried = await workspace_service.create_workspace(
         session,
         actor=principal.actor,
         party=body.party,
@@ -95,7 +101,9 @@ async def create_workspace(
         title=body.title,
         carry_forward=body.carry_forward,
     )
-    workspace = await service.get_workspace(session, workspace_id=workspace.id, principal=principal)
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace.id, principal=principal
+    )
     response.headers["Location"] = f"/api/v1/workspaces/{workspace.id}"
     return workspace_out(workspace, carried)
 
@@ -108,7 +116,7 @@ async def list_workspaces(
     party: Annotated[str | None, Query(max_length=3)] = None,
 ) -> PageOut[WorkspaceOut]:
     """The workspaces of the caller's Parties (all of them for admins)."""
-    page = await service.list_workspaces(
+    page = await workspace_service.list_workspaces(
         session, principal=principal, party=party, limit=paging.limit, cursor=paging.cursor
     )
     return PageOut(items=[workspace_out(w) for w in page.items], next_cursor=page.next_cursor)
@@ -120,7 +128,9 @@ async def get_workspace(
 ) -> WorkspaceOut:
     """One workspace."""
     return workspace_out(
-        await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+        await workspace_service.get_workspace(
+            session, workspace_id=workspace_id, principal=principal
+        )
     )
 
 
@@ -135,8 +145,12 @@ async def get_form(
 ) -> dict[str, Any]:
     """The merged form: each shared concept once with the questions it feeds, then each
     convention-specific question, in the templates' order, with labels in one language."""
-    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
-    merged = await service.form(session, workspace=workspace, lang=lang, accept=accept_language)
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
+    merged = await preview_service.form(
+        session, workspace=workspace, lang=lang, accept=accept_language
+    )
     response.headers["Content-Language"] = merged["lang"]
     return {"workspace_id": workspace.id, "party": workspace.party_iso3} | merged
 
@@ -144,9 +158,13 @@ async def get_form(
 @router.get("/workspaces/{workspace_id}/answers", response_model=AnswersOut, tags=["workspaces"])
 async def get_answers(workspace_id: int, session: SessionDep, principal: CurrentUser) -> AnswersOut:
     """Every answer of the workspace with its revision."""
-    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
     return AnswersOut(
-        answers=[answer_out(a) for a in await service.list_answers(session, workspace=workspace)]
+        answers=[
+            answer_out(a) for a in await answer_service.list_answers(session, workspace=workspace)
+        ]
     )
 
 
@@ -160,8 +178,10 @@ async def patch_answers(
     workspace_id: int, body: AnswersIn, session: SessionDep, principal: CurrentUser
 ) -> AnswersOut:
     """Save a batch of answers, each with the revision it was based on: all or nothing."""
-    target = await service.save_target(session, workspace_id=workspace_id, principal=principal)
-    written = await service.write_answers(
+    target = await answer_service.save_target(
+        session, workspace_id=workspace_id, principal=principal
+    )
+    written = await answer_service.write_answers(
         session,
         actor=principal.actor,
         target=target,
@@ -176,8 +196,12 @@ async def get_preview(
 ) -> dict[str, Any]:
     """Exactly what would be submitted for one cycle, where each value came from, and what
     still blocks submission."""
-    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
-    context, report = await service.preview(session, workspace=workspace, cycle_ref=cycle_ref)
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
+    context, report = await preview_service.preview(
+        session, workspace=workspace, cycle_ref=cycle_ref
+    )
     return {
         "workspace_id": workspace.id,
         "party": workspace.party_iso3,
@@ -217,7 +241,9 @@ async def submit(
             "send an Idempotency-Key header so the submission can be retried safely",
             errors=[FieldError("/Idempotency-Key", "required", **{"in": "header"})],
         )
-    workspace = await service.get_workspace(session, workspace_id=workspace_id, principal=principal)
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
     digest = hashlib.sha256(json.dumps(body.cycles).encode()).hexdigest()
     status, result = await submissions.submit(
         session,

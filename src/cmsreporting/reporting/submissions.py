@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import iter_questions
+from cmsreporting.core.projection import Report
 from cmsreporting.core.validation import is_answered
 from cmsreporting.crosswalk import concept_service, link_service, questions
 from cmsreporting.db import utcnow, valid_id
@@ -27,19 +28,21 @@ from cmsreporting.errors import (
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
+from cmsreporting.reporting.answer_service import answer_values
+from cmsreporting.reporting.contexts import (
+    CycleContext,
+    Loaded,
+    context_for,
+    contexts,
+    load,
+    plan_for,
+)
 from cmsreporting.reporting.models import (
     Comment,
     IdempotencyRecord,
     Submission,
     Workspace,
     WorkspaceCycle,
-)
-from cmsreporting.reporting.service import (
-    CycleContext,
-    answer_values,
-    context_for,
-    contexts,
-    plan_for,
 )
 from cmsreporting.templates import service as templates_service
 
@@ -113,19 +116,53 @@ async def submit(
     Repeating the Idempotency-Key returns the first result; reusing it for another request is
     refused.
     """
-    earlier = await find_idempotent(session, workspace_id=workspace.id, key=key)
+    earlier = await _replayed(session, workspace=workspace, key=key, digest=request_digest)
     if earlier is not None:
-        if earlier.request_digest != request_digest:
-            raise InvalidInput(
-                "this Idempotency-Key was used for a different request",
-                errors=[
-                    FieldError("/Idempotency-Key", "reused with another body", **{"in": "header"})
-                ],
-            )
-        return earlier.status_code, earlier.response
+        return earlier
+    chosen = _chosen_cycles(await contexts(session, workspace=workspace), cycle_refs)
+    _authorize_submit(principal, workspace, chosen)
+    loaded = await load(session, workspace=workspace, chosen=chosen)
+    reports = _reports_without_blocking_issues(loaded)
+    versions = await _next_versions(session, workspace=workspace, chosen=chosen)
+    created = _snapshots(principal, workspace, chosen, reports, versions)
+    session.add_all(created)
+    await session.flush()
+    body = {"submissions": [summary(s) for s in created]}
+    await _remember(
+        session,
+        principal=principal,
+        workspace=workspace,
+        key=key,
+        digest=request_digest,
+        body=body,
+        created=created,
+    )
+    return 201, body
+
+
+async def _replayed(
+    session: AsyncSession, *, workspace: Workspace, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    """The first result of a repeated Idempotency-Key; a key reused for another body is
+    refused."""
+    earlier = await find_idempotent(session, workspace_id=workspace.id, key=key)
+    if earlier is None:
+        return None
+    if earlier.request_digest != digest:
+        raise InvalidInput(
+            "this Idempotency-Key was used for a different request",
+            errors=[FieldError("/Idempotency-Key", "reused with another body", **{"in": "header"})],
+        )
+    return earlier.status_code, earlier.response
+
+
+def _chosen_cycles(
+    cycle_contexts: list[CycleContext], cycle_refs: Sequence[str]
+) -> list[CycleContext]:
+    """The workspace's contexts of the requested cycles, each once (InvalidInput naming each
+    bad entry)."""
     if not cycle_refs:
         raise InvalidInput("name at least one cycle", errors=[FieldError("/cycles", "empty")])
-    cycle_contexts = await contexts(session, workspace=workspace)
     chosen: list[CycleContext] = []
     errors: list[FieldError] = []
     for i, ref in enumerate(cycle_refs):
@@ -141,6 +178,13 @@ async def submit(
         chosen.append(context)
     if errors:
         raise InvalidInput("cannot submit these cycles", errors=errors)
+    return chosen
+
+
+def _authorize_submit(
+    principal: Principal, workspace: Workspace, chosen: list[CycleContext]
+) -> None:
+    """Only admins and the Party's focal points of each cycle's convention submit to it."""
     for i, context in enumerate(chosen):
         convention = context.cycle.convention_code
         if not (principal.is_admin or principal.is_focal_point(workspace.party_iso3, convention)):
@@ -148,14 +192,15 @@ async def submit(
                 f"only {workspace.party_iso3}'s {convention} focal points submit to {convention}",
                 errors=[FieldError(f"/cycles/{i}", "not your convention")],
             )
-    answers = await answer_values(session, workspace_id=workspace.id)
-    concepts = await concept_service.concepts_by_key(
-        session, keys={b.concept for c in chosen for b in c.bindings}
-    )
+
+
+def _reports_without_blocking_issues(loaded: Loaded) -> list[Report]:
+    """Each cycle's report; InvalidInput with every blocking issue if any report has one."""
     reports = []
+    errors: list[FieldError] = []
     blocking: dict[str, list[dict[str, Any]]] = {}
-    for i, context in enumerate(chosen):
-        report = plan_for(context.template, context.bindings, concepts).project(answers)
+    for i, context in enumerate(loaded.contexts):
+        report = loaded.project(context)
         reports.append(report)
         if report.errors:
             blocking[context.cycle.ref] = [issue.as_dict() for issue in report.errors]
@@ -168,7 +213,15 @@ async def submit(
             errors=errors,
             issues=blocking,
         )
+    return reports
+
+
+async def _next_versions(
+    session: AsyncSession, *, workspace: Workspace, chosen: list[CycleContext]
+) -> list[int]:
+    """The version each new submission takes; Conflict where the latest is not returned."""
     versions = []
+    errors: list[FieldError] = []
     for i, context in enumerate(chosen):
         latest = await _latest(session, party=workspace.party_iso3, cycle_id=context.cycle.id)
         if latest is not None and latest.status != "returned":
@@ -182,10 +235,20 @@ async def submit(
         versions.append(1 if latest is None else latest.version + 1)
     if errors:
         raise Conflict("nothing was submitted", errors=errors)
+    return versions
+
+
+def _snapshots(
+    principal: Principal,
+    workspace: Workspace,
+    chosen: list[CycleContext],
+    reports: list[Report],
+    versions: list[int],
+) -> list[Submission]:
+    """One frozen submission per cycle, all stamped with the same time."""
     now = utcnow()
-    created = []
-    for context, report, version in zip(chosen, reports, versions, strict=True):
-        submission = Submission(
+    return [
+        Submission(
             workspace_id=workspace.id,
             party_iso3=workspace.party_iso3,
             cycle=context.cycle,
@@ -198,15 +261,26 @@ async def submit(
             submitted_at=now,
             submitted_by=principal.actor,
         )
-        session.add(submission)
-        created.append(submission)
-    await session.flush()
-    body = {"submissions": [summary(s) for s in created]}
+        for context, report, version in zip(chosen, reports, versions, strict=True)
+    ]
+
+
+async def _remember(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    workspace: Workspace,
+    key: str,
+    digest: str,
+    body: dict[str, Any],
+    created: list[Submission],
+) -> None:
+    """Keep the result under its Idempotency-Key and audit each new submission."""
     session.add(
         IdempotencyRecord(
             workspace_id=workspace.id,
             key=key,
-            request_digest=request_digest,
+            request_digest=digest,
             status_code=201,
             response=body,
             created_by=principal.actor,
@@ -222,7 +296,6 @@ async def submit(
             after=summary(s),
         )
     await session.flush()
-    return 201, body
 
 
 def can_read(principal: Principal, submission: Submission) -> bool:

@@ -1,0 +1,122 @@
+"""One loader for what a projection needs: each cycle of a workspace with its current
+template, that template's bindings and their concepts, and the compiled plan (kept per process)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cmsreporting.core.projection import Binding, Plan, Report
+from cmsreporting.crosswalk import concept_service, link_service
+from cmsreporting.errors import NotFound
+from cmsreporting.registry.models import Cycle
+from cmsreporting.registry.service import parse_cycle_ref
+from cmsreporting.reporting.answer_service import answer_values
+from cmsreporting.reporting.models import Workspace
+from cmsreporting.templates import cache as template_cache
+from cmsreporting.templates import service as templates_service
+from cmsreporting.templates.models import Template
+
+
+@dataclass
+class CycleContext:
+    """A cycle of a workspace with its current template and that template's mappings."""
+
+    cycle: Cycle
+    template: Template
+    bindings: list[Binding]
+
+    @property
+    def questions(self) -> dict[str, dict[str, Any]]:
+        """The template's questions by id."""
+        return template_cache.questions(self.template)
+
+
+# --- compiled projections ------------------------------------------------------------------
+
+MAX_PLANS = 64
+_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+_plans_lock = Lock()
+
+
+def plan_for(
+    template: Template, bindings: Sequence[Binding], concepts: dict[str, dict[str, Any]]
+) -> Plan:
+    """The compiled projection of a template with its bindings and their concepts, kept per
+    process: keyed by the template's content (id, digest), each mapping's id and last change,
+    and each concept's last change, so a changed mapping or concept compiles a new plan."""
+    stamps = getattr(concepts, "stamps", None)
+    if stamps is None or any(b.mapping_id is None or b.updated_at is None for b in bindings):
+        return Plan(template.document, bindings, concepts)
+    used = sorted({b.concept for b in bindings})
+    key = (
+        template.id,
+        template.digest,
+        tuple((b.mapping_id, b.updated_at) for b in bindings),
+        tuple((k, stamps.get(k)) for k in used),
+    )
+    with _plans_lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            return plan
+    plan = Plan(template.document, bindings, concepts)
+    with _plans_lock:
+        _plans[key] = plan
+        while len(_plans) > MAX_PLANS:
+            _plans.popitem(last=False)
+    return plan
+
+
+async def contexts(session: AsyncSession, *, workspace: Workspace) -> list[CycleContext]:
+    """Each cycle of the workspace with its newest published template and its mappings."""
+    newest = await templates_service.current_templates(
+        session, cycles=[link.cycle for link in workspace.cycles]
+    )
+    result = [
+        CycleContext(cycle=link.cycle, template=newest[link.cycle_id], bindings=[])
+        for link in workspace.cycles
+    ]
+    bindings = await link_service.bindings_of(session, template_ids=[c.template.id for c in result])
+    for context in result:
+        context.bindings = bindings[context.template.id]
+    return result
+
+
+def context_for(cycle_contexts: list[CycleContext], ref: str) -> CycleContext:
+    """The context of one cycle of the workspace."""
+    parse_cycle_ref(ref)
+    for context in cycle_contexts:
+        if context.cycle.ref == ref:
+            return context
+    raise NotFound(f"this workspace does not report on {ref}")
+
+
+@dataclass
+class Loaded:
+    """Everything a projection of some cycles of a workspace reads: their contexts, the
+    workspace's answers and the concepts their bindings name."""
+
+    contexts: list[CycleContext]
+    answers: dict[str, Any]
+    concepts: dict[str, dict[str, Any]]
+
+    def project(self, context: CycleContext) -> Report:
+        """The report of one cycle: values, provenance and issues (pure, compiled once)."""
+        return plan_for(context.template, context.bindings, self.concepts).project(self.answers)
+
+
+async def load(
+    session: AsyncSession, *, workspace: Workspace, chosen: list[CycleContext]
+) -> Loaded:
+    """Load what projecting these cycles of the workspace needs, in two queries."""
+    answers = await answer_values(session, workspace_id=workspace.id)
+    concepts = await concept_service.concepts_by_key(
+        session, keys={b.concept for c in chosen for b in c.bindings}
+    )
+    return Loaded(chosen, answers, concepts)

@@ -1,0 +1,54 @@
+"""Previews of each convention's report and the merged form of a workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cmsreporting.core.form import FormCycle, build_form
+from cmsreporting.core.i18n import choose_language
+from cmsreporting.core.projection import Report
+from cmsreporting.crosswalk import concept_service
+from cmsreporting.reporting.contexts import CycleContext, context_for, contexts, load
+from cmsreporting.reporting.models import Workspace
+
+# --- previews and the form --------------------------------------------------------------------
+
+
+async def preview(
+    session: AsyncSession, *, workspace: Workspace, cycle_ref: str
+) -> tuple[CycleContext, Report]:
+    """Exactly what would be submitted for one cycle: values, provenance and issues."""
+    context = context_for(await contexts(session, workspace=workspace), cycle_ref)
+    loaded = await load(session, workspace=workspace, chosen=[context])
+    return context, loaded.project(context)
+
+
+async def form(
+    session: AsyncSession, *, workspace: Workspace, lang: str | None, accept: str | None
+) -> dict[str, Any]:
+    """The merged form of a workspace in one language: ?lang=, else Accept-Language, among
+    the languages of its templates (the first template's first language by default)."""
+    cycle_contexts = await contexts(session, workspace=workspace)
+    languages: list[str] = []
+    for context in cycle_contexts:
+        languages += [x for x in context.template.languages if x not in languages]
+    chosen = choose_language(languages or ["en"], lang, accept)
+    keys = {b.concept for c in cycle_contexts for b in c.bindings}
+    concepts = await concept_service.concepts_by_key(session, keys=keys)
+    return build_form(
+        [
+            FormCycle(
+                ref=c.cycle.ref,
+                template_id=c.template.id,
+                version=c.template.version,
+                document=c.template.document,
+                bindings=c.bindings,
+                due_on=c.cycle.due_on.isoformat(),
+            )
+            for c in cycle_contexts
+        ],
+        concepts,
+        chosen,
+    )

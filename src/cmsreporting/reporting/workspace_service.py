@@ -1,0 +1,154 @@
+"""Workspaces: create (with carry-forward), read, list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from cmsreporting.audit.service import record
+from cmsreporting.auth.principal import Principal
+from cmsreporting.db import valid_id
+from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from cmsreporting.pagination import Page, paginate
+from cmsreporting.registry.models import Cycle, Membership, Party
+from cmsreporting.registry.service import get_cycle
+from cmsreporting.reporting.access import can_use
+from cmsreporting.reporting.carry_forward import carry_forward_answers
+from cmsreporting.reporting.models import Workspace, WorkspaceCycle
+
+# --- workspaces ---------------------------------------------------------------------------
+
+
+async def get_workspace(
+    session: AsyncSession, *, workspace_id: int, principal: Principal
+) -> Workspace:
+    """A workspace the caller may use; others are reported as missing."""
+    if not valid_id(workspace_id):
+        raise NotFound(f"no workspace {workspace_id}")
+    workspace = (
+        (
+            await session.execute(
+                select(Workspace)
+                .options(joinedload(Workspace.cycles).joinedload(WorkspaceCycle.cycle))
+                .where(Workspace.id == workspace_id)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if workspace is None or not can_use(principal, workspace.party_iso3):
+        raise NotFound(f"no workspace {workspace_id}")
+    return workspace
+
+
+async def list_workspaces(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    party: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Workspace]:
+    """Workspaces the caller may use."""
+    stmt = select(Workspace).options(
+        selectinload(Workspace.cycles).joinedload(WorkspaceCycle.cycle)
+    )
+    if not principal.is_admin:
+        parties = sorted({g.party for g in principal.grants if g.role == "focal_point" and g.party})
+        stmt = stmt.where(Workspace.party_iso3.in_(parties))
+    if party:
+        stmt = stmt.where(Workspace.party_iso3 == party.upper())
+    return await paginate(session, stmt, Workspace.id, limit=limit, cursor=cursor)
+
+
+async def create_workspace(
+    session: AsyncSession,
+    *,
+    actor: str,
+    party: str,
+    cycle_refs: Sequence[str],
+    title: str | None,
+    carry_forward: bool,
+) -> tuple[Workspace, int]:
+    """A workspace for a Party's cycles (conventions it is a member of); returns it and the
+    number of answers carried forward."""
+    party_row = await session.get(Party, party.upper())
+    if party_row is None:
+        raise InvalidInput(
+            f"unknown Party {party!r}", errors=[FieldError("/party", "unknown Party")]
+        )
+    errors: list[FieldError] = []
+    cycles: list[Cycle] = []
+    for i, ref in enumerate(cycle_refs):
+        try:
+            cycle = await get_cycle(session, ref=ref)
+        except DomainError as exc:
+            errors.append(FieldError(f"/cycles/{i}", exc.detail))
+            continue
+        member = await session.scalar(
+            select(Membership.id).where(
+                Membership.party_iso3 == party_row.iso3,
+                Membership.convention_code == cycle.convention_code,
+            )
+        )
+        if member is None:
+            errors.append(
+                FieldError(
+                    f"/cycles/{i}", f"{party_row.iso3} is not a member of {cycle.convention_code}"
+                )
+            )
+            continue
+        if any(c.id == cycle.id for c in cycles):
+            errors.append(FieldError(f"/cycles/{i}", f"{ref} is listed twice"))
+            continue
+        cycles.append(cycle)
+    if errors:
+        raise InvalidInput("the workspace cannot cover these cycles", errors=errors)
+    taken = (
+        await session.execute(
+            select(WorkspaceCycle.workspace_id, WorkspaceCycle.cycle_id).where(
+                WorkspaceCycle.party_iso3 == party_row.iso3,
+                WorkspaceCycle.cycle_id.in_([c.id for c in cycles]),
+            )
+        )
+    ).all()
+    if taken:
+        by_cycle = {cid: wid for wid, cid in taken}
+        raise Conflict(
+            f"{party_row.iso3} already reports on these cycles in another workspace",
+            errors=[
+                FieldError(
+                    f"/cycles/{i}", f"in workspace {by_cycle[c.id]}", workspace=by_cycle[c.id]
+                )
+                for i, c in enumerate(cycles)
+                if c.id in by_cycle
+            ],
+        )
+    workspace = Workspace(
+        party_iso3=party_row.iso3,
+        title=title,
+        created_by=actor,
+        cycles=[
+            WorkspaceCycle(party_iso3=party_row.iso3, cycle_id=c.id, position=i)
+            for i, c in enumerate(cycles)
+        ],
+    )
+    session.add(workspace)
+    await session.flush()
+    await record(
+        session,
+        actor=actor,
+        action="workspace.create",
+        target_type="workspace",
+        target_id=str(workspace.id),
+        after={"party": party_row.iso3, "cycles": [c.ref for c in cycles]},
+    )
+    carried = 0
+    if carry_forward:
+        for link, cycle in zip(workspace.cycles, cycles, strict=True):
+            link.cycle = cycle
+        carried = await carry_forward_answers(session, actor=actor, workspace=workspace)
+    return workspace, carried
