@@ -9,11 +9,8 @@ token works at once. A token's own expiry is always honoured exactly.
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
-from threading import Lock
-
 from cmsreporting.auth.principal import Principal
+from cmsreporting.core.memo import Memo
 from cmsreporting.db import utcnow
 
 
@@ -22,28 +19,18 @@ class CallerCache:
 
     def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
         self.seconds = seconds
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
-        self._lock = Lock()
+        self._memo: Memo[str, Principal] = Memo(max_entries, seconds)
 
     def get(self, digest: str) -> Principal | None:
-        """The cached caller of a token, if still fresh."""
-        with self._lock:
-            entry = self._entries.get(digest)
-            if entry is None:
-                return None
-            until, principal = entry
-            if until < time.monotonic() or (
-                principal.expires_at is not None and principal.expires_at <= utcnow()
-            ):
-                del self._entries[digest]
-                return None
-            return principal
+        """The cached caller of a token, if still fresh and the token not expired."""
+        principal = self._memo.get(digest)
+        if principal is not None and (
+            principal.expires_at is not None and principal.expires_at <= utcnow()
+        ):
+            self._memo.forget(digest)
+            return None
+        return principal
 
     def put(self, digest: str, principal: Principal) -> None:
         """Remember a successful authentication."""
-        with self._lock:
-            self._entries[digest] = (time.monotonic() + self.seconds, principal)
-            self._entries.move_to_end(digest)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._memo.put(digest, principal)

@@ -3,14 +3,13 @@ template, that template's bindings and their concepts, and the compiled plan (ke
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from threading import Lock
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cmsreporting.core.memo import Memo
 from cmsreporting.core.projection import Binding, Plan, Report
 from cmsreporting.crosswalk import concept_service, link_service
 from cmsreporting.errors import NotFound
@@ -40,8 +39,7 @@ class CycleContext:
 # --- compiled projections ------------------------------------------------------------------
 
 MAX_PLANS = 64
-_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
-_plans_lock = Lock()
+_plans: Memo[tuple[Any, ...], Plan] = Memo(MAX_PLANS)
 
 
 def plan_for(
@@ -60,16 +58,9 @@ def plan_for(
         tuple((b.mapping_id, b.updated_at) for b in bindings),
         tuple((k, stamps.get(k)) for k in used),
     )
-    with _plans_lock:
-        plan = _plans.get(key)
-        if plan is not None:
-            _plans.move_to_end(key)
-            return plan
-    plan = Plan(template.document, bindings, concepts)
-    with _plans_lock:
-        _plans[key] = plan
-        while len(_plans) > MAX_PLANS:
-            _plans.popitem(last=False)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans.put(key, Plan(template.document, bindings, concepts))
     return plan
 
 

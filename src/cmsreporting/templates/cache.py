@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from collections.abc import Callable
-from threading import Lock
 from typing import Any
 
 from sqlalchemy import select
@@ -20,36 +18,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cmsreporting.core.document import iter_questions
+from cmsreporting.core.memo import Memo
 from cmsreporting.templates.models import Template
 
 MAX_ENTRIES = 64
 MAX_RENDERED = 128
 
-_entries: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = (
-    OrderedDict()
+_entries: Memo[tuple[int, str], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = Memo(
+    MAX_ENTRIES
 )
-_rendered: OrderedDict[tuple[int, str, str | None], tuple[bytes, str]] = OrderedDict()
-_lock = Lock()
+_rendered: Memo[tuple[int, str, str | None], tuple[bytes, str]] = Memo(MAX_RENDERED)
 
 
 def _remember(
     key: tuple[int, str], document: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    entry = (document, {q["id"]: q for _, q in iter_questions(document)})
-    with _lock:
-        _entries[key] = entry
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
-    return entry
+    return _entries.put(key, (document, {q["id"]: q for _, q in iter_questions(document)}))
 
 
 def _lookup(key: tuple[int, str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
-    with _lock:
-        entry = _entries.get(key)
-        if entry is not None:
-            _entries.move_to_end(key)
-        return entry
+    return _entries.get(key)
 
 
 async def _content(
@@ -98,18 +86,11 @@ async def rendered(
     """`render(document)` serialized as compact JSON, and the SHA-256 of those bytes, computed
     once per template content and language (the document read only if not cached)."""
     key = (template_id, digest, lang)
-    with _lock:
-        entry = _rendered.get(key)
-        if entry is not None:
-            _rendered.move_to_end(key)
-            return entry
+    entry = _rendered.get(key)
+    if entry is not None:
+        return entry
     document, _ = await _content(session, template_id, digest)
     body = json.dumps(
         render(document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     ).encode()
-    entry = (body, hashlib.sha256(body).hexdigest())
-    with _lock:
-        _rendered[key] = entry
-        while len(_rendered) > MAX_RENDERED:
-            _rendered.popitem(last=False)
-    return entry
+    return _rendered.put(key, (body, hashlib.sha256(body).hexdigest()))

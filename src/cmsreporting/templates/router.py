@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.i18n import choose_language, localize
+from cmsreporting.core.memo import Memo
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
 from cmsreporting.pagination import PageOut, Paging
@@ -152,8 +152,8 @@ def _cached_json(
 
 # The summary part of a template's JSON in one language, by what it is made of (a published
 # template's content never changes; its status and dates may).
-_summaries: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
 MAX_SUMMARIES = 512
+_summaries: Memo[tuple[Any, ...], tuple[bytes, str]] = Memo(MAX_SUMMARIES)
 
 
 def _heads(request: Request) -> service.HeadCache | None:
@@ -191,10 +191,7 @@ def _summary_json(head: service.TemplateHead, lang: str) -> tuple[bytes, str]:
         retired_at=head.retired_at,
     ).model_dump(mode="json", exclude={"title"}) | {"lang": lang}
     start = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
-    cached = _summaries[key] = (start, hashlib.sha256(start).hexdigest())
-    while len(_summaries) > MAX_SUMMARIES:
-        _summaries.popitem(last=False)
-    return cached
+    return _summaries.put(key, (start, hashlib.sha256(start).hexdigest()))
 
 
 # The hottest public read: the caller is read only when a token is sent (as every operation

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import check_template, count_questions, version_key
+from cmsreporting.core.memo import Memo
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
@@ -358,25 +358,20 @@ class HeadCache:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._heads: dict[int, tuple[float, TemplateHead]] = {}
+        self._heads: Memo[int, TemplateHead] = Memo(4096, seconds)
 
     def get(self, template_id: int) -> TemplateHead | None:
         """The row if it was read less than `seconds` ago."""
-        entry = self._heads.get(template_id)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+        return self._heads.get(template_id)
 
     def put(self, head: TemplateHead) -> None:
         """Keep a published or retired template's row."""
         if head.status != "draft":
-            if len(self._heads) >= 4096:
-                self._heads.clear()
-            self._heads[head.id] = (time.monotonic() + self.seconds, head)
+            self._heads.put(head.id, head)
 
     def forget(self, template_id: int) -> None:
         """Drop a row changed in this process."""
-        self._heads.pop(template_id, None)
+        self._heads.forget(template_id)
 
 
 # Built once: the statement of every template GET (Core, no ORM loading).
