@@ -127,27 +127,48 @@ class _Walk:
         self.errors.append(FieldError(ptr, detail))
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One section, or one question, of a template document, where the walk met it."""
+
+    pointer: str
+    trail: tuple[dict[str, Any], ...]
+    """The sections from the outermost to this one (for a question: to the one holding it)."""
+    question: dict[str, Any] | None = None
+
+    @property
+    def section(self) -> dict[str, Any]:
+        """The innermost section of the trail."""
+        return self.trail[-1]
+
+
+def walk(
+    sections: list[dict[str, Any]],
+    base: str = "/sections",
+    trail: tuple[dict[str, Any], ...] = (),
+) -> Iterator[Place]:
+    """The one walk of a template's sections, in document order: each section, then its
+    questions, then its subsections (`walk(document["sections"])` for a whole document)."""
+    for i, section in enumerate(sections):
+        sptr = f"{base}/{i}"
+        path = (*trail, section)
+        yield Place(sptr, path)
+        for j, question in enumerate(section.get("questions", [])):
+            yield Place(f"{sptr}/questions/{j}", path, question)
+        yield from walk(section.get("sections", []), f"{sptr}/sections", path)
+
+
 def iter_questions(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(JSON pointer, question) for every question of a schema-valid document, in order."""
-
-    def walk(sections: list[dict[str, Any]], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for i, section in enumerate(sections):
-            sptr = f"{base}/{i}"
-            for j, question in enumerate(section.get("questions", [])):
-                yield f"{sptr}/questions/{j}", question
-            yield from walk(section.get("sections", []), f"{sptr}/sections")
-
-    yield from walk(document["sections"], "/sections")
+    for place in walk(document["sections"]):
+        if place.question is not None:
+            yield place.pointer, place.question
 
 
 def _iter_sections(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    def walk(sections: list[dict[str, Any]], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for i, section in enumerate(sections):
-            sptr = f"{base}/{i}"
-            yield sptr, section
-            yield from walk(section.get("sections", []), f"{sptr}/sections")
-
-    yield from walk(document["sections"], "/sections")
+    for place in walk(document["sections"]):
+        if place.question is None:
+            yield place.pointer, place.section
 
 
 def _iter_labels(node: Any, ptr: str) -> Iterator[tuple[str, dict[str, str]]]:

@@ -8,10 +8,10 @@ and, within each, the template's sections.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cmsreporting.core.document import walk
 from cmsreporting.core.i18n import localize, pick
 from cmsreporting.core.projection import Binding, concept_slot, native_slot
 from cmsreporting.core.transforms import is_invertible
@@ -48,16 +48,6 @@ class FormCycle:
     due_on: str
 
 
-def _walk(
-    sections: list[dict[str, Any]], trail: tuple[dict[str, Any], ...] = ()
-) -> Iterator[tuple[tuple[dict[str, Any], ...], dict[str, Any]]]:
-    for section in sections:
-        path = (*trail, section)
-        for question in section.get("questions", []):
-            yield path, question
-        yield from _walk(section.get("sections", []), path)
-
-
 def _question_view(question: dict[str, Any], lang: str, fallback: str) -> dict[str, Any]:
     view: dict[str, Any] = {"id": question["id"]}
     view["text"] = pick(question["text"], lang, fallback)
@@ -89,7 +79,10 @@ def build_form(
         by_question: dict[str, list[Binding]] = {}
         for binding in cycle.bindings:
             by_question.setdefault(binding.question, []).append(binding)
-        for trail, question in _walk(document["sections"]):
+        for visit in walk(document["sections"]):
+            if visit.question is None:
+                continue
+            trail, question = visit.trail, visit.question
             qid = question["id"]
             linked = by_question.get(qid, [])
             feeding = next((b for b in linked if b.propagates and b.concept in concepts), None)

@@ -18,6 +18,7 @@ from typing import IO, Any
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cmsreporting.core.document import walk
 from cmsreporting.core.i18n import choose_language, pick
 from cmsreporting.errors import FieldError, InvalidInput
 
@@ -135,44 +136,41 @@ def cells(
 ) -> Iterator[Cell]:
     """Every answered value of a report in template order (unanswered questions too, empty)."""
 
-    def walk(sections: list[dict[str, Any]]) -> Iterator[Cell]:
-        for section in sections:
-            for question in section.get("questions", []):
-                qid = question["id"]
-                text = labels.text(question["text"])
-                value = values.get(qid)
-                source = provenance.get(qid, "")
-                if question["type"] == "table" and isinstance(value, list):
-                    columns = question["columns"]
-                    for index, row in enumerate(value):
-                        for column in columns:
-                            cell = row.get(column["id"]) if isinstance(row, dict) else None
-                            yield Cell(
-                                section["id"],
-                                qid,
-                                text,
-                                index,
-                                column["id"],
-                                labels.text(column["text"]),
-                                code_text(cell),
-                                labels.value(column, cell),
-                                source,
-                            )
-                elif qid in values or include_unanswered:
-                    yield Cell(
-                        section["id"],
-                        qid,
-                        text,
-                        None,
-                        None,
-                        "",
-                        code_text(value),
-                        labels.value(question, value),
-                        source,
-                    )
-            yield from walk(section.get("sections", []))
-
-    yield from walk(document["sections"])
+    for place in walk(document["sections"]):
+        if (question := place.question) is not None:
+            section = place.section
+            qid = question["id"]
+            text = labels.text(question["text"])
+            value = values.get(qid)
+            source = provenance.get(qid, "")
+            if question["type"] == "table" and isinstance(value, list):
+                columns = question["columns"]
+                for index, row in enumerate(value):
+                    for column in columns:
+                        cell = row.get(column["id"]) if isinstance(row, dict) else None
+                        yield Cell(
+                            section["id"],
+                            qid,
+                            text,
+                            index,
+                            column["id"],
+                            labels.text(column["text"]),
+                            code_text(cell),
+                            labels.value(column, cell),
+                            source,
+                        )
+            elif qid in values or include_unanswered:
+                yield Cell(
+                    section["id"],
+                    qid,
+                    text,
+                    None,
+                    None,
+                    "",
+                    code_text(value),
+                    labels.value(question, value),
+                    source,
+                )
 
 
 def report_json(
@@ -342,7 +340,7 @@ def report_xlsx(
         sheet.write_row(0, 0, ("Question", "Text", "Answer", "Code", "Provenance"), bold)
         sheet.freeze_panes(1, 0)
         row = 1
-        for question in _questions_of(section):
+        for question in (p.question for p in walk([section]) if p.question is not None):
             qid = question["id"]
             value = values.get(qid)
             text = labels.text(question["text"])
@@ -404,12 +402,6 @@ def _unique_headers(headers: list[str]) -> list[str]:
         seen[header.lower()] = count + 1
         result.append(header if count == 0 else f"{header} ({count + 1})")
     return result
-
-
-def _questions_of(section: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield from section.get("questions", [])
-    for child in section.get("sections", []):
-        yield from _questions_of(child)
 
 
 @lru_cache
