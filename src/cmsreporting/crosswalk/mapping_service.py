@@ -114,6 +114,27 @@ async def create_mappings(
     principal: Principal | None = None,
 ) -> list[Mapping]:
     """Add mappings, each checked against its concept and question: all of them or none."""
+    valid = _schema_valid(documents)
+    resolved = await _resolve(session, valid, principal=principal)
+    keep = await _without_conflicts(session, resolved, skip_existing=skip_existing)
+    now = utcnow()
+    created = [_new_mapping(r, actor=actor, now=now) for _, r in keep]
+    session.add_all(created)
+    await session.flush()
+    for mapping in created:
+        await record(
+            session,
+            actor=actor,
+            action="mapping.create",
+            target_type="mapping",
+            target_id=str(mapping.id),
+            after=mapping_document(mapping),
+        )
+    return created
+
+
+def _schema_valid(documents: Sequence[Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The documents with their positions, if every one fits the mapping schema."""
     errors: list[FieldError] = []
     valid: list[tuple[int, dict[str, Any]]] = []
     for i, document in enumerate(documents):
@@ -123,6 +144,18 @@ async def create_mappings(
             valid.append((i, document))
     if errors:
         raise invalid_batch(errors[:MAX_BATCH_ERRORS], "mappings")
+    return valid
+
+
+async def _resolve(
+    session: AsyncSession,
+    valid: list[tuple[int, dict[str, Any]]],
+    *,
+    principal: Principal | None,
+) -> list[tuple[int, _Resolved]]:
+    """Each document with its concept, template and question, its transform checked against
+    both (InvalidInput naming every document that names something unknown or unfit)."""
+    errors: list[FieldError] = []
     concept_keys = {d["concept"] for _, d in valid}
     concepts = {
         c.key: c
@@ -166,6 +199,15 @@ async def create_mappings(
         resolved.append((i, _Resolved(document, concept, template, question)))
     if errors:
         raise invalid_batch(errors[:MAX_BATCH_ERRORS], "mappings")
+    return resolved
+
+
+async def _without_conflicts(
+    session: AsyncSession, resolved: list[tuple[int, _Resolved]], *, skip_existing: bool
+) -> list[tuple[int, _Resolved]]:
+    """The mappings to create: none twice, none already stored (skipped if asked), and at most
+    one propagating mapping per question (Conflict naming every clash)."""
+    errors: list[FieldError] = []
     seen: dict[tuple[int, int, str], int] = {}
     propagating: dict[tuple[int, str], int] = {}
     keep: list[tuple[int, _Resolved]] = []
@@ -210,39 +252,28 @@ async def create_mappings(
         raise Conflict(
             "the batch conflicts with existing mappings", errors=errors[:MAX_BATCH_ERRORS]
         )
-    created: list[Mapping] = []
-    now = utcnow()
-    for _, r in keep:
-        d = r.document
-        approved = d.get("status") == "approved"
-        mapping = Mapping(
-            concept=r.concept,
-            template=r.template,
-            question_id=r.question["id"],
-            relation=d["relation"],
-            transform=d.get("transform", {}),
-            justification=d.get("justification"),
-            mapping_justification=d.get("mapping_justification", "semapv:ManualMappingCuration"),
-            confidence=d.get("confidence"),
-            author=d.get("author", actor),
-            status="approved" if approved else "proposed",
-            approved_by=(d.get("approved_by") or actor) if approved else None,
-            approved_at=_parse_time(d.get("approved_at")) or now if approved else None,
-            created_by=actor,
-        )
-        session.add(mapping)
-        created.append(mapping)
-    await session.flush()
-    for mapping in created:
-        await record(
-            session,
-            actor=actor,
-            action="mapping.create",
-            target_type="mapping",
-            target_id=str(mapping.id),
-            after=mapping_document(mapping),
-        )
-    return created
+    return keep
+
+
+def _new_mapping(r: _Resolved, *, actor: str, now: datetime) -> Mapping:
+    """The row of one checked mapping document (approved ones stamped by whom and when)."""
+    d = r.document
+    approved = d.get("status") == "approved"
+    return Mapping(
+        concept=r.concept,
+        template=r.template,
+        question_id=r.question["id"],
+        relation=d["relation"],
+        transform=d.get("transform", {}),
+        justification=d.get("justification"),
+        mapping_justification=d.get("mapping_justification", "semapv:ManualMappingCuration"),
+        confidence=d.get("confidence"),
+        author=d.get("author", actor),
+        status="approved" if approved else "proposed",
+        approved_by=(d.get("approved_by") or actor) if approved else None,
+        approved_at=_parse_time(d.get("approved_at")) or now if approved else None,
+        created_by=actor,
+    )
 
 
 def _parse_time(value: Any) -> datetime | None:
