@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.audit.models import AuditEvent
@@ -32,6 +32,14 @@ async def record(
             after=after,
         )
     )
+
+
+async def record_many(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """Append many audit events (each with `at`, `actor`, `action`, `target_type`, `target_id`,
+    `before`, `after`) in one executemany, for writes of many rows at once. The PostgreSQL save
+    of answers writes the same events inside its one statement (reporting.answer_service)."""
+    if events:
+        await session.execute(insert(AuditEvent), events)
 
 
 async def list_events(

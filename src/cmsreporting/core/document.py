@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from cmsreporting.errors import FieldError, pointer
 from cmsreporting.resources import schemas_dir
+
+T = TypeVar("T")
 
 MAX_CONDITION_DEPTH = 20
 MAX_ERRORS = 50
@@ -398,6 +400,12 @@ def question_shape(question: dict[str, Any] | None) -> Any:
 def version_key(version: str) -> tuple[int, ...]:
     """Sortable form of MAJOR.MINOR.PATCH."""
     return tuple(int(part) for part in version.split("."))
+
+
+def newest(items: Iterable[T], version: Callable[[T], str]) -> T | None:
+    """The item of the highest version (compared as numbers, not by date or text): the rule
+    that names a cycle's current template among its published ones."""
+    return max(items, key=lambda item: version_key(version(item)), default=None)
 
 
 def count_questions(document: dict[str, Any]) -> int:

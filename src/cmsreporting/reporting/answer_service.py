@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, column, select, text, update
-from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cmsreporting.audit.models import AuditEvent
+from cmsreporting.audit.service import record_many
 from cmsreporting.auth.principal import Principal
-from cmsreporting.core.document import version_key
+from cmsreporting.core.document import newest
 from cmsreporting.core.validation import value_issues
 from cmsreporting.crosswalk import concept_service
 from cmsreporting.db import utcnow, valid_id
@@ -102,21 +101,19 @@ async def save_target(
     rows = (await connection.execute(_SAVE_TARGET, {"workspace_id": workspace_id})).all()
     if not rows or not can_use(principal, rows[0][0]):
         raise NotFound(f"no workspace {workspace_id}")
-    newest: dict[str, tuple[str, int, str] | None] = {}
+    published: dict[str, list[tuple[int, str, str]]] = {}
     for _, convention, code, template_id, version, digest in rows:
         if convention is None:
             continue
-        ref = f"{convention}:{code}"
-        best = newest.get(ref)
-        if template_id is None:
-            newest.setdefault(ref, None)
-        elif best is None or version_key(version) > version_key(best[0]):
-            newest[ref] = (version, template_id, digest)
+        versions = published.setdefault(f"{convention}:{code}", [])
+        if template_id is not None:
+            versions.append((template_id, version, digest))
     templates: dict[str, tuple[int, str]] = {}
-    for ref, chosen in newest.items():
+    for ref, versions in published.items():
+        chosen = newest(versions, version=lambda v: v[1])
         if chosen is None:
             raise NotFound(f"{ref} has no published template")
-        templates[ref] = (chosen[1], chosen[2])
+        templates[ref] = (chosen[0], chosen[2])
     return SaveTarget(workspace_id=workspace_id, party=rows[0][0], templates=templates)
 
 
@@ -379,8 +376,8 @@ async def _write_sqlite(
     raced = [slot for slot, _, _ in batch if slot not in written]
     if raced:
         raise await _raced(session, workspace_id, raced, positions)
-    await session.execute(
-        sa_insert(AuditEvent),
+    await record_many(
+        session,
         [
             _answer_event(
                 actor,

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.core.document import check_template, count_questions, version_key
+from cmsreporting.core.document import check_template, count_questions, newest, version_key
 from cmsreporting.core.memo import Memo
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -470,12 +470,14 @@ async def find_version(
 def newest_by_cycle(templates: Iterable[Template]) -> dict[int, Template]:
     """The current template of each cycle among these: the highest version (not the latest
     publication date)."""
-    newest: dict[int, Template] = {}
+    by_cycle: dict[int, list[Template]] = {}
     for template in templates:
-        best = newest.get(template.cycle_id)
-        if best is None or version_key(template.version) > version_key(best.version):
-            newest[template.cycle_id] = template
-    return newest
+        by_cycle.setdefault(template.cycle_id, []).append(template)
+    return {
+        cycle_id: chosen
+        for cycle_id, versions in by_cycle.items()
+        if (chosen := newest(versions, version=lambda t: t.version)) is not None
+    }
 
 
 async def current_templates_of(
