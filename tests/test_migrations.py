@@ -20,10 +20,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from cmsreporting import bootstrap, migrate
 from cmsreporting.db import create_engine, create_session_factory
-from cmsreporting.models import Base
+from cmsreporting.models import metadata
 from cmsreporting.templates.models import Template
 from tests.conftest import IS_POSTGRES, _admin, _pg_url
 
@@ -106,13 +107,13 @@ def state(url: str) -> State:
 
 def _drift(conn: Connection) -> list[Any]:
     context = MigrationContext.configure(conn, opts={"compare_type": True})
-    diffs: list[Any] = compare_metadata(context, Base.metadata)
+    diffs: list[Any] = compare_metadata(context, metadata)
     return diffs
 
 
 def model_tables() -> set[str]:
     """Every table of the application's models."""
-    return set(Base.metadata.tables)
+    return set(metadata.tables)
 
 
 def assert_at_head(url: str) -> None:
@@ -138,7 +139,7 @@ async def _load_bundled(url: str) -> int:
     try:
         async with create_session_factory(engine)() as session, session.begin():
             await bootstrap.load_bundled(session)
-            return len((await session.scalars(select(Template.id))).all())
+            return len((await session.scalars(select(col(Template.id)))).all())
     finally:
         await engine.dispose()
 

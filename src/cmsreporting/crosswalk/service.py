@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
@@ -20,7 +21,7 @@ from cmsreporting.crosswalk import transforms
 from cmsreporting.crosswalk.checks import concept_errors, schema_errors
 from cmsreporting.crosswalk.exchange import mapping_document, question_ref
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
-from cmsreporting.db import utcnow, valid_id
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import (
     BadRequest,
     Conflict,
@@ -84,7 +85,9 @@ async def create_concepts(
     if errors:
         raise _invalid(errors[:MAX_BATCH_ERRORS], "concepts")
     if keys:
-        existing = (await session.scalars(select(Concept.key).where(Concept.key.in_(keys)))).all()
+        existing = (
+            await session.scalars(select(col(Concept.key)).where(col(Concept.key).in_(keys)))
+        ).all()
         if existing:
             raise Conflict(
                 f"concepts exist: {', '.join(sorted(existing))}",
@@ -120,7 +123,7 @@ async def create_concepts(
 async def get_concept(session: AsyncSession, *, key: str) -> Concept:
     """A concept by key."""
     concept = await session.scalar(
-        select(Concept).options(selectinload(Concept.tags)).where(Concept.key == key)
+        select(Concept).options(selectinload(orm_attr(Concept.tags))).where(col(Concept.key) == key)
     )
     if concept is None:
         raise NotFound(f"no concept {key!r}")
@@ -140,8 +143,8 @@ async def replace_concept(session: AsyncSession, *, actor: str, key: str, docume
     mappings = (
         await session.scalars(
             select(Mapping)
-            .options(joinedload(Mapping.template).joinedload(Template.cycle))
-            .where(Mapping.concept_id == concept.id)
+            .options(joinedload(orm_attr(Mapping.template)).joinedload(orm_attr(Template.cycle)))
+            .where(col(Mapping.concept_id) == concept.id)
         )
     ).all()
     broken: list[FieldError] = []
@@ -184,14 +187,18 @@ async def list_concepts(
     session: AsyncSession, *, tag: str | None, type_: str | None, limit: int, cursor: str | None
 ) -> Page[Concept]:
     """Concepts, optionally those serving one target tag."""
-    stmt = select(Concept).options(selectinload(Concept.tags))
+    stmt = select(Concept).options(selectinload(orm_attr(Concept.tags)))
     if tag:
         stmt = stmt.where(
-            Concept.id.in_(select(ConceptTag.concept_id).where(ConceptTag.tag == tag))
+            col(Concept.id).in_(
+                select(col(ConceptTag.concept_id)).where(col(ConceptTag.tag) == tag)
+            )
         )
     if type_:
-        stmt = stmt.where(Concept.type == type_)
-    return await paginate(session, stmt, Concept.key, limit=limit, cursor=cursor, key_type=str)
+        stmt = stmt.where(col(Concept.type) == type_)
+    return await paginate(
+        session, stmt, orm_attr(Concept.key), limit=limit, cursor=cursor, key_type=str
+    )
 
 
 class ConceptDocs(dict[str, dict[str, Any]]):
@@ -204,9 +211,9 @@ class ConceptDocs(dict[str, dict[str, Any]]):
 
 async def concepts_by_key(session: AsyncSession, *, keys: set[str] | None = None) -> ConceptDocs:
     """Concept definitions by key (all of them, or the given keys)."""
-    stmt = select(Concept.key, Concept.document, Concept.updated_at)
+    stmt = select(col(Concept.key), col(Concept.document), col(Concept.updated_at))
     if keys is not None:
-        stmt = stmt.where(Concept.key.in_(keys))
+        stmt = stmt.where(col(Concept.key).in_(keys))
     found = ConceptDocs()
     for key, document, updated_at in await session.execute(stmt):
         found[key] = document
@@ -221,12 +228,12 @@ async def linked_concepts(
     if not keys or not template_ids:
         return {}
     linked = (
-        select(Mapping.id)
-        .where(Mapping.concept_id == Concept.id, Mapping.template_id.in_(template_ids))
+        select(col(Mapping.id))
+        .where(col(Mapping.concept_id) == Concept.id, col(Mapping.template_id).in_(template_ids))
         .exists()
     )
     rows = await session.execute(
-        select(Concept.key, Concept.document).where(Concept.key.in_(keys), linked)
+        select(col(Concept.key), col(Concept.document)).where(col(Concept.key).in_(keys), linked)
     )
     return dict(rows.all())
 
@@ -281,12 +288,13 @@ async def _templates_for(
     if not refs:
         return {}
     conditions = [
-        and_(Cycle.convention_code == c, Cycle.code == y, Template.version == v) for c, y, v in refs
+        and_(col(Cycle.convention_code) == c, col(Cycle.code) == y, col(Template.version) == v)
+        for c, y, v in refs
     ]
     rows = await session.scalars(
         select(Template)
-        .options(joinedload(Template.cycle))
-        .join(Cycle, Cycle.id == Template.cycle_id)
+        .options(joinedload(orm_attr(Template.cycle)))
+        .join(Cycle, col(Cycle.id) == Template.cycle_id)
         .where(or_(*conditions))
     )
     return {(t.convention_code, t.cycle.code, t.version): t for t in rows}
@@ -296,13 +304,13 @@ async def _propagating_elsewhere(
     session: AsyncSession, *, template_id: int, question_id: str, except_id: int | None
 ) -> Mapping | None:
     stmt = select(Mapping).where(
-        Mapping.template_id == template_id,
-        Mapping.question_id == question_id,
-        Mapping.status == "approved",
-        Mapping.relation.in_(PROPAGATING),
+        col(Mapping.template_id) == template_id,
+        col(Mapping.question_id) == question_id,
+        col(Mapping.status) == "approved",
+        col(Mapping.relation).in_(PROPAGATING),
     )
     if except_id is not None:
-        stmt = stmt.where(Mapping.id != except_id)
+        stmt = stmt.where(col(Mapping.id) != except_id)
     return await session.scalar(stmt)
 
 
@@ -327,7 +335,9 @@ async def create_mappings(
     concept_keys = {d["concept"] for _, d in valid}
     concepts = {
         c.key: c
-        for c in (await session.scalars(select(Concept).where(Concept.key.in_(concept_keys)))).all()
+        for c in (
+            await session.scalars(select(Concept).where(col(Concept.key).in_(concept_keys)))
+        ).all()
     }
     refs = {(*d["question"].split(":")[:2], d["template_version"]) for _, d in valid}
     templates = await _templates_for(session, {(a, b, c) for a, b, c in refs})
@@ -373,9 +383,9 @@ async def create_mappings(
             continue
         seen[identity] = i
         exists = await session.scalar(
-            select(Mapping.id).where(
-                Mapping.concept_id == r.concept.id,
-                Mapping.template_id == r.template.id,
+            select(col(Mapping.id)).where(
+                col(Mapping.concept_id) == r.concept.id,
+                col(Mapping.template_id) == r.template.id,
                 Mapping.question_id == r.question["id"],
             )
         )
@@ -455,7 +465,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _mapping_query() -> Select[Mapping]:
     return select(Mapping).options(
-        joinedload(Mapping.concept), joinedload(Mapping.template).joinedload(Template.cycle)
+        joinedload(orm_attr(Mapping.concept)),
+        joinedload(orm_attr(Mapping.template)).joinedload(orm_attr(Template.cycle)),
     )
 
 
@@ -465,7 +476,7 @@ async def get_mapping(
     """A mapping with its concept and template, if the caller may see its template."""
     if not valid_id(mapping_id):
         raise NotFound(f"no mapping {mapping_id}")
-    mapping = await session.scalar(_mapping_query().where(Mapping.id == mapping_id))
+    mapping = await session.scalar(_mapping_query().where(col(Mapping.id) == mapping_id))
     if mapping is None or not _visible(principal, mapping.template):
         raise NotFound(f"no mapping {mapping_id}")
     return mapping
@@ -569,40 +580,44 @@ async def list_mappings(
     if principal is None or not principal.is_admin:
         own = sorted(principal.secretariat_of) if principal else []
         stmt = stmt.where(
-            Mapping.template_id.in_(
-                select(Template.id).where(
-                    (Template.status != "draft") | Template.convention_code.in_(own)
+            col(Mapping.template_id).in_(
+                select(col(Template.id)).where(
+                    (col(Template.status) != "draft") | col(Template.convention_code).in_(own)
                 )
             )
         )
     if concept:
-        stmt = stmt.where(Mapping.concept_id.in_(select(Concept.id).where(Concept.key == concept)))
+        stmt = stmt.where(
+            col(Mapping.concept_id).in_(select(col(Concept.id)).where(col(Concept.key) == concept))
+        )
     if cycle or question:
         if question:
             conv, code, qid = parse_question_ref(question)
-            stmt = stmt.where(Mapping.question_id == qid)
+            stmt = stmt.where(col(Mapping.question_id) == qid)
         else:
             conv, code = parse_cycle_ref(cycle or "")
         stmt = stmt.where(
-            Mapping.template_id.in_(
-                select(Template.id)
-                .join(Cycle, Cycle.id == Template.cycle_id)
-                .where(Cycle.convention_code == conv, Cycle.code == code)
+            col(Mapping.template_id).in_(
+                select(col(Template.id))
+                .join(Cycle, col(Cycle.id) == Template.cycle_id)
+                .where(col(Cycle.convention_code) == conv, col(Cycle.code) == code)
             )
         )
     if status:
-        stmt = stmt.where(Mapping.status == status)
+        stmt = stmt.where(col(Mapping.status) == status)
     if relation:
-        stmt = stmt.where(Mapping.relation == relation)
-    return await paginate(session, stmt, Mapping.id, limit=limit, cursor=cursor)
+        stmt = stmt.where(col(Mapping.relation) == relation)
+    return await paginate(session, stmt, orm_attr(Mapping.id), limit=limit, cursor=cursor)
 
 
 async def all_mappings(session: AsyncSession) -> list[Mapping]:
     """Every mapping of a published or retired template, with its concept and template."""
     stmt = _mapping_query().where(
-        Mapping.template_id.in_(select(Template.id).where(Template.status != "draft"))
+        col(Mapping.template_id).in_(
+            select(col(Template.id)).where(col(Template.status) != "draft")
+        )
     )
-    return list((await session.scalars(stmt.order_by(Mapping.id))).unique().all())
+    return list((await session.scalars(stmt.order_by(col(Mapping.id)))).unique().all())
 
 
 async def all_concepts(session: AsyncSession) -> list[Concept]:
@@ -610,7 +625,9 @@ async def all_concepts(session: AsyncSession) -> list[Concept]:
     return list(
         (
             await session.scalars(
-                select(Concept).options(selectinload(Concept.tags)).order_by(Concept.key)
+                select(Concept)
+                .options(selectinload(orm_attr(Concept.tags)))
+                .order_by(col(Concept.key))
             )
         ).all()
     )
@@ -639,18 +656,18 @@ async def bindings_of(
     if template_ids:
         rows = await session.execute(
             select(
-                Mapping.template_id,
-                Concept.key,
-                Mapping.question_id,
-                Mapping.relation,
-                Mapping.status,
-                Mapping.transform,
-                Mapping.id,
-                Mapping.updated_at,
+                col(Mapping.template_id),
+                col(Concept.key),
+                col(Mapping.question_id),
+                col(Mapping.relation),
+                col(Mapping.status),
+                col(Mapping.transform),
+                col(Mapping.id),
+                col(Mapping.updated_at),
             )
-            .join(Concept, Concept.id == Mapping.concept_id)
-            .where(Mapping.template_id.in_(template_ids))
-            .order_by(Mapping.id)
+            .join(Concept, col(Concept.id) == Mapping.concept_id)
+            .where(col(Mapping.template_id).in_(template_ids))
+            .order_by(col(Mapping.id))
         )
         for template_id, key, question, relation, status, transform, mapping_id, at in rows:
             result[template_id].append(
@@ -665,8 +682,10 @@ async def current_templates(
     """The newest published template of each cycle, documents loaded, by cycle id."""
     rows = await session.scalars(
         select(Template)
-        .options(defer(Template.document, raiseload=True))
-        .where(Template.cycle_id.in_([c.id for c in cycles]), Template.status == "published")
+        .options(defer(orm_attr(Template.document), raiseload=True))
+        .where(
+            col(Template.cycle_id).in_([c.id for c in cycles]), col(Template.status) == "published"
+        )
     )
     newest: dict[int, Template] = {}
     for template in rows:
@@ -694,11 +713,13 @@ async def current_template(
     cycle = await get_cycle(session, ref=cycle_ref)
     stmt = (
         select(Template)
-        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
-        .where(Template.cycle_id == cycle.id)
+        .options(
+            joinedload(orm_attr(Template.cycle)), defer(orm_attr(Template.document), raiseload=True)
+        )
+        .where(col(Template.cycle_id) == cycle.id)
     )
     if version is not None:
-        template = await session.scalar(stmt.where(Template.version == version))
+        template = await session.scalar(stmt.where(col(Template.version) == version))
         if (
             template is not None
             and template.status == "draft"
@@ -708,7 +729,7 @@ async def current_template(
         ):
             template = None
     else:
-        candidates = (await session.scalars(stmt.where(Template.status == "published"))).all()
+        candidates = (await session.scalars(stmt.where(col(Template.status) == "published"))).all()
         template = max(candidates, key=lambda t: version_key(t.version), default=None)
     if template is None:
         raise NotFound(
@@ -733,7 +754,7 @@ async def question_links(
         (
             await session.scalars(
                 _mapping_query().where(
-                    Mapping.template_id == template.id, Mapping.question_id == qid
+                    col(Mapping.template_id) == template.id, col(Mapping.question_id) == qid
                 )
             )
         )
@@ -744,7 +765,9 @@ async def question_links(
     others = (
         (
             await session.scalars(
-                _mapping_query().where(Mapping.concept_id.in_(concept_ids)).order_by(Mapping.id)
+                _mapping_query()
+                .where(col(Mapping.concept_id).in_(concept_ids))
+                .order_by(col(Mapping.id))
             )
         )
         .unique()
@@ -866,20 +889,20 @@ async def carry_over(
     old = (
         await session.scalars(
             select(Mapping)
-            .options(joinedload(Mapping.concept))
-            .where(Mapping.template_id == previous.id)
-            .order_by(Mapping.id)
+            .options(joinedload(orm_attr(Mapping.concept)))
+            .where(col(Mapping.template_id) == previous.id)
+            .order_by(col(Mapping.id))
         )
     ).all()
     previous_document = await session.scalar(
-        select(Template.document).where(Template.id == previous.id)
+        select(col(Template.document)).where(col(Template.id) == previous.id)
     )
     old_questions = {q["id"]: q for _, q in iter_questions(previous_document or {"sections": []})}
     new_questions = question_index(current)
     existing = {
         (m.concept_id, m.question_id)
         for m in (
-            await session.scalars(select(Mapping).where(Mapping.template_id == current.id))
+            await session.scalars(select(Mapping).where(col(Mapping.template_id) == current.id))
         ).all()
     }
     created = []

@@ -16,12 +16,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlmodel import col
 
 from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk import service as crosswalk
 from cmsreporting.crosswalk.transforms import NO_IMAGE, apply_inverse, is_invertible
-from cmsreporting.db import utcnow, valid_id
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from cmsreporting.i18n import choose_language
 from cmsreporting.pagination import Page, paginate
@@ -106,8 +107,12 @@ async def get_workspace(
         (
             await session.execute(
                 select(Workspace)
-                .options(joinedload(Workspace.cycles).joinedload(WorkspaceCycle.cycle))
-                .where(Workspace.id == workspace_id)
+                .options(
+                    joinedload(orm_attr(Workspace.cycles)).joinedload(
+                        orm_attr(WorkspaceCycle.cycle)
+                    )
+                )
+                .where(col(Workspace.id) == workspace_id)
             )
         )
         .unique()
@@ -128,14 +133,14 @@ async def list_workspaces(
 ) -> Page[Workspace]:
     """Workspaces the caller may use."""
     stmt = select(Workspace).options(
-        selectinload(Workspace.cycles).joinedload(WorkspaceCycle.cycle)
+        selectinload(orm_attr(Workspace.cycles)).joinedload(orm_attr(WorkspaceCycle.cycle))
     )
     if not principal.is_admin:
         parties = sorted({g.party for g in principal.grants if g.role == "focal_point" and g.party})
-        stmt = stmt.where(Workspace.party_iso3.in_(parties))
+        stmt = stmt.where(col(Workspace.party_iso3).in_(parties))
     if party:
-        stmt = stmt.where(Workspace.party_iso3 == party.upper())
-    return await paginate(session, stmt, Workspace.id, limit=limit, cursor=cursor)
+        stmt = stmt.where(col(Workspace.party_iso3) == party.upper())
+    return await paginate(session, stmt, orm_attr(Workspace.id), limit=limit, cursor=cursor)
 
 
 async def contexts(session: AsyncSession, *, workspace: Workspace) -> list[CycleContext]:
@@ -178,9 +183,9 @@ async def create_workspace(
             errors.append(FieldError(f"/cycles/{i}", exc.detail))
             continue
         member = await session.scalar(
-            select(Membership.id).where(
-                Membership.party_iso3 == party_row.iso3,
-                Membership.convention_code == cycle.convention_code,
+            select(col(Membership.id)).where(
+                col(Membership.party_iso3) == party_row.iso3,
+                col(Membership.convention_code) == cycle.convention_code,
             )
         )
         if member is None:
@@ -198,9 +203,9 @@ async def create_workspace(
         raise InvalidInput("the workspace cannot cover these cycles", errors=errors)
     taken = (
         await session.execute(
-            select(WorkspaceCycle.workspace_id, WorkspaceCycle.cycle_id).where(
-                WorkspaceCycle.party_iso3 == party_row.iso3,
-                WorkspaceCycle.cycle_id.in_([c.id for c in cycles]),
+            select(col(WorkspaceCycle.workspace_id), col(WorkspaceCycle.cycle_id)).where(
+                col(WorkspaceCycle.party_iso3) == party_row.iso3,
+                col(WorkspaceCycle.cycle_id).in_([c.id for c in cycles]),
             )
         )
     ).all()
@@ -252,7 +257,9 @@ async def list_answers(session: AsyncSession, *, workspace: Workspace) -> list[A
     return list(
         (
             await session.scalars(
-                select(Answer).where(Answer.workspace_id == workspace.id).order_by(Answer.slot)
+                select(Answer)
+                .where(col(Answer.workspace_id) == workspace.id)
+                .order_by(col(Answer.slot))
             )
         ).all()
     )
@@ -261,7 +268,7 @@ async def list_answers(session: AsyncSession, *, workspace: Workspace) -> list[A
 async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str, Any]:
     """slot -> value of a workspace's answers."""
     rows = await session.execute(
-        select(Answer.slot, Answer.value).where(Answer.workspace_id == workspace_id)
+        select(col(Answer.slot), col(Answer.value)).where(col(Answer.workspace_id) == workspace_id)
     )
     return dict(rows.all())
 
@@ -290,18 +297,20 @@ class Written:
 # Built once: the statement of every save (Core, no ORM loading).
 _SAVE_TARGET = (
     select(
-        Workspace.party_iso3,
-        Cycle.convention_code,
-        Cycle.code,
-        Template.id,
-        Template.version,
-        Template.digest,
+        col(Workspace.party_iso3),
+        col(Cycle.convention_code),
+        col(Cycle.code),
+        col(Template.id),
+        col(Template.version),
+        col(Template.digest),
     )
     .select_from(Workspace)
-    .outerjoin(WorkspaceCycle, WorkspaceCycle.workspace_id == Workspace.id)
-    .outerjoin(Cycle, Cycle.id == WorkspaceCycle.cycle_id)
-    .outerjoin(Template, (Template.cycle_id == Cycle.id) & (Template.status == "published"))
-    .where(Workspace.id == bindparam("workspace_id"))
+    .outerjoin(WorkspaceCycle, col(WorkspaceCycle.workspace_id) == Workspace.id)
+    .outerjoin(Cycle, col(Cycle.id) == WorkspaceCycle.cycle_id)
+    .outerjoin(
+        Template, (col(Template.cycle_id) == Cycle.id) & (col(Template.status) == "published")
+    )
+    .where(col(Workspace.id) == bindparam("workspace_id"))
 )
 
 
@@ -538,9 +547,15 @@ async def _write_sqlite(
         slot: (answer_id, (revision, value, by))
         for answer_id, slot, revision, value, by in (
             await session.execute(
-                select(Answer.id, Answer.slot, Answer.revision, Answer.value, Answer.updated_by)
-                .where(Answer.workspace_id == workspace_id)
-                .where(Answer.slot.in_([slot for slot, _, _ in batch]))
+                select(
+                    col(Answer.id),
+                    col(Answer.slot),
+                    col(Answer.revision),
+                    col(Answer.value),
+                    col(Answer.updated_by),
+                )
+                .where(col(Answer.workspace_id) == workspace_id)
+                .where(col(Answer.slot).in_([slot for slot, _, _ in batch]))
             )
         ).all()
     }
@@ -557,7 +572,7 @@ async def _write_sqlite(
             continue
         result = await session.execute(
             update(Answer)
-            .where(Answer.id == existing[slot][0], Answer.revision == base)
+            .where(Answer.id == existing[slot][0], col(Answer.revision) == base)
             .values(
                 value=value,
                 revision=Answer.revision + 1,
@@ -587,7 +602,7 @@ async def _write_sqlite(
                 ]
             )
             .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
-            .returning(Answer.slot)
+            .returning(col(Answer.slot))
         )
         written.update((slot, 1) for slot in (await session.execute(stmt)).scalars().all())
     raced = [slot for slot, _, _ in batch if slot not in written]
@@ -619,9 +634,12 @@ async def _raced(
         slot: (revision, value, by)
         for slot, revision, value, by in (
             await session.execute(
-                select(Answer.slot, Answer.revision, Answer.value, Answer.updated_by).where(
-                    Answer.workspace_id == workspace_id, Answer.slot.in_(slots)
-                )
+                select(
+                    col(Answer.slot),
+                    col(Answer.revision),
+                    col(Answer.value),
+                    col(Answer.updated_by),
+                ).where(col(Answer.workspace_id) == workspace_id, col(Answer.slot).in_(slots))
             )
         ).all()
     }
@@ -726,13 +744,16 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
         (
             await session.scalars(
                 select(Submission)
-                .options(joinedload(Submission.cycle), joinedload(Submission.template))
-                .where(
-                    Submission.party_iso3 == workspace.party_iso3,
-                    Submission.status == "accepted",
-                    Submission.cycle_id.not_in(own_cycles),
+                .options(
+                    joinedload(orm_attr(Submission.cycle)),
+                    joinedload(orm_attr(Submission.template)),
                 )
-                .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+                .where(
+                    col(Submission.party_iso3) == workspace.party_iso3,
+                    col(Submission.status) == "accepted",
+                    col(Submission.cycle_id).not_in(own_cycles),
+                )
+                .order_by(col(Submission.submitted_at).desc(), col(Submission.id).desc())
             )
         )
         .unique()
