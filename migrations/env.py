@@ -10,13 +10,13 @@ from sqlalchemy.engine import Connection
 
 from cmsreporting.config import get_settings
 from cmsreporting.db import create_engine
-from cmsreporting.models import Base
+from cmsreporting.models import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _url() -> str:

@@ -18,12 +18,21 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel, col
 
 from cmsreporting import bootstrap, migrate
-from cmsreporting.db import create_engine, create_session_factory
-from cmsreporting.models import Base
+from cmsreporting.db import NAMING_CONVENTION, create_engine, create_session_factory
+from cmsreporting.models import metadata
 from cmsreporting.templates.models import Template
 from tests.conftest import IS_POSTGRES, _admin, _pg_url
 
@@ -106,13 +115,13 @@ def state(url: str) -> State:
 
 def _drift(conn: Connection) -> list[Any]:
     context = MigrationContext.configure(conn, opts={"compare_type": True})
-    diffs: list[Any] = compare_metadata(context, Base.metadata)
+    diffs: list[Any] = compare_metadata(context, metadata)
     return diffs
 
 
 def model_tables() -> set[str]:
     """Every table of the application's models."""
-    return set(Base.metadata.tables)
+    return set(metadata.tables)
 
 
 def assert_at_head(url: str) -> None:
@@ -138,7 +147,7 @@ async def _load_bundled(url: str) -> int:
     try:
         async with create_session_factory(engine)() as session, session.begin():
             await bootstrap.load_bundled(session)
-            return len((await session.scalars(select(Template.id))).all())
+            return len((await session.scalars(select(col(Template.id)))).all())
     finally:
         await engine.dispose()
 
@@ -166,6 +175,26 @@ def test_the_migrations_form_one_line() -> None:
     steps = revisions_base_to_head()
     assert steps[0][1] == "base"
     assert steps[-1][0] == migrate.head_revision()
+
+
+def test_the_tables_share_one_metadata_with_the_naming_convention() -> None:
+    assert metadata is SQLModel.metadata
+    assert dict(metadata.naming_convention) == NAMING_CONVENTION
+    prefixes = {
+        PrimaryKeyConstraint: "pk",
+        ForeignKeyConstraint: "fk",
+        UniqueConstraint: "uq",
+        CheckConstraint: "ck",
+    }
+    for name, table in metadata.tables.items():
+        for constraint in table.constraints:
+            prefix = prefixes[type(constraint)]
+            if prefix == "pk":
+                assert constraint.name == f"pk_{name}"
+            else:
+                assert str(constraint.name).startswith(f"{prefix}_{name}_"), constraint.name
+        for index in table.indexes:
+            assert str(index.name).startswith(("ix_", "uq_")), index.name
 
 
 def test_upgrade_downgrade_upgrade(empty_url: str) -> None:

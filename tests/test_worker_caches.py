@@ -14,6 +14,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from cmsreporting.auth.models import ApiToken, User
 from cmsreporting.auth.service import create_token, digest_token, get_user
@@ -70,7 +71,7 @@ async def test_a_token_revoked_in_the_database_stops_working_within_the_delay(
         await _in_database(
             db_url,
             update(ApiToken)
-            .where(ApiToken.digest == digest_token(token))
+            .where(col(ApiToken.digest) == digest_token(token))
             .values(revoked_at=utcnow()),
         )
         if seconds:
@@ -89,7 +90,9 @@ async def test_a_deactivated_user_is_refused_after_the_delay(
     headers = {"Authorization": f"Bearer {tokens['ken_fp']}"}
     async for client in _client(db_url, 0.5):
         assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
-        await _in_database(db_url, update(User).where(User.name == "ken_fp").values(active=False))
+        await _in_database(
+            db_url, update(User).where(col(User.name) == "ken_fp").values(active=False)
+        )
         await asyncio.sleep(0.6)
         assert_problem(await client.get("/api/v1/me", headers=headers), 401)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import User
@@ -153,7 +154,7 @@ async def create_demo_users(session: AsyncSession) -> dict[str, str]:
                 demo=True,
             )
     for name, grants in DEMO_USERS:
-        if await session.scalar(select(User.id).where(User.name == name)) is not None:
+        if await session.scalar(select(col(User.id)).where(col(User.name) == name)) is not None:
             continue
         user = await auth_service.create_user(session, actor=SYSTEM, name=name, demo=True)
         for role, scope_convention, party in grants:

@@ -16,6 +16,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting import bootstrap, migrate
 from cmsreporting.auth import service as auth_service
@@ -281,8 +282,13 @@ def users_list() -> None:
 
     async def work(session: AsyncSession) -> list[tuple[str, str]]:
         rows = await session.execute(
-            select(User.name, RoleGrant.role, RoleGrant.convention_code, RoleGrant.party_iso3)
-            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            select(
+                col(User.name),
+                col(RoleGrant.role),
+                col(RoleGrant.convention_code),
+                col(RoleGrant.party_iso3),
+            )
+            .outerjoin(RoleGrant, col(RoleGrant.user_id) == User.id)
             .order_by(User.name)
         )
         return [(n, " ".join(x for x in (r, c, p) if x) if r else "") for n, r, c, p in rows.all()]

@@ -1,4 +1,4 @@
-"""Engine, session factory, metadata naming convention and the per-request session."""
+"""Engine, session factory, table metadata and naming convention, the per-request session."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,10 +29,36 @@ NAMING_CONVENTION = {
 }
 
 
-class Base(DeclarativeBase):
-    """Declarative base with the constraint naming convention."""
+def _table_metadata() -> MetaData:
+    """SQLModel's metadata, the one every table is defined on, with the naming convention.
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    The convention names constraints and indexes as each table is defined, so it is set here,
+    where every models module imports from, before any table exists.
+    """
+    metadata = SQLModel.metadata
+    if metadata.tables and dict(metadata.naming_convention) != NAMING_CONVENTION:
+        raise RuntimeError("tables were defined before the naming convention was set")
+    metadata.naming_convention = NAMING_CONVENTION
+    return metadata
+
+
+metadata = _table_metadata()
+
+UNSET: Any = ...
+"""Field default of a column the constructor may leave out, as a mapped_column without a default:
+the INSERT leaves it out unless a relationship fills it (foreign keys), and a nullable JSON column
+stays SQL NULL (a default of None would store JSON null)."""
+
+
+def orm_attr(attribute: Any) -> InstrumentedAttribute[Any]:
+    """A table's class attribute as SQLAlchemy has it (SQLModel types it as the value it holds).
+
+    For loader options (`joinedload(orm_attr(Submission.cycle))`) and pagination keys; in column
+    expressions `sqlmodel.col()` keeps the column's type.
+    """
+    if not isinstance(attribute, InstrumentedAttribute):
+        raise TypeError(f"not a mapped attribute: {attribute!r}")
+    return attribute
 
 
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")

@@ -1,9 +1,9 @@
-"""Every table, imported in one place for Alembic and the app."""
+"""Every table, imported in one place for Alembic and the app, and the metadata they share."""
 
 from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
-from cmsreporting.db import Base
+from cmsreporting.db import metadata
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.reporting.models import (
     Answer,
@@ -19,7 +19,6 @@ __all__ = [
     "Answer",
     "ApiToken",
     "AuditEvent",
-    "Base",
     "Comment",
     "Concept",
     "ConceptTag",
@@ -35,4 +34,5 @@ __all__ = [
     "User",
     "Workspace",
     "WorkspaceCycle",
+    "metadata",
 ]

@@ -1,28 +1,26 @@
 """Append-only record of every write."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlmodel import Field, SQLModel
 
-from cmsreporting.db import Base, JSONDoc, UTCDateTime, utcnow
+from cmsreporting.db import UNSET, JSONDoc, UTCDateTime, utcnow
 
 
-class AuditEvent(Base):
+class AuditEvent(SQLModel, table=True):
     """Who did what to which target, when, with the state before and after."""
 
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    id: int = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite")
     )
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(60))
-    target_type: Mapped[str] = mapped_column(String(40))
-    target_id: Mapped[str] = mapped_column(String(200))
-    before: Mapped[Any] = mapped_column(JSONDoc, nullable=True, default=None)
-    after: Mapped[Any] = mapped_column(JSONDoc, nullable=True, default=None)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(sa_type=String(100))
+    action: str = Field(sa_type=String(60))
+    target_type: str = Field(sa_type=String(40))
+    target_id: str = Field(sa_type=String(200))
+    before: Any = Field(default=UNSET, sa_type=JSONDoc, nullable=True)
+    after: Any = Field(default=UNSET, sa_type=JSONDoc, nullable=True)

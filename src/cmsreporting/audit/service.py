@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting.audit.models import AuditEvent
+from cmsreporting.db import orm_attr
 from cmsreporting.pagination import Page, paginate
 
 
@@ -54,9 +56,11 @@ async def list_events(
     """Audit events, newest first."""
     stmt = select(AuditEvent)
     if target_type:
-        stmt = stmt.where(AuditEvent.target_type == target_type)
+        stmt = stmt.where(col(AuditEvent.target_type) == target_type)
     if target_id:
-        stmt = stmt.where(AuditEvent.target_id == target_id)
+        stmt = stmt.where(col(AuditEvent.target_id) == target_id)
     if actor:
-        stmt = stmt.where(AuditEvent.actor == actor)
-    return await paginate(session, stmt, AuditEvent.id, limit=limit, cursor=cursor, descending=True)
+        stmt = stmt.where(col(AuditEvent.actor) == actor)
+    return await paginate(
+        session, stmt, orm_attr(AuditEvent.id), limit=limit, cursor=cursor, descending=True
+    )

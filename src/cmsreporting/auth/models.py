@@ -1,30 +1,28 @@
 """Users, their roles and their bearer tokens."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, String
+from sqlmodel import Field, SQLModel
 
-from cmsreporting.db import Base, UTCDateTime, utcnow
+from cmsreporting.db import UTCDateTime, utcnow
 
 ROLES = ("admin", "secretariat", "focal_point", "reviewer")
 
 
-class User(Base):
+class User(SQLModel, table=True):
     """A person or a script that calls the API."""
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: int = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100), unique=True)
+    active: bool = True
+    demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class RoleGrant(Base):
+class RoleGrant(SQLModel, table=True):
     """One role of a user, scoped to a convention and, for focal points, a Party."""
 
     __tablename__ = "role_grants"
@@ -41,27 +39,27 @@ class RoleGrant(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
-    convention_code: Mapped[str | None] = mapped_column(
-        ForeignKey("conventions.code", ondelete="CASCADE"), default=None
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    role: str = Field(sa_type=String(20))
+    convention_code: str | None = Field(
+        default=None, foreign_key="conventions.code", ondelete="CASCADE", sa_type=String(40)
     )
-    party_iso3: Mapped[str | None] = mapped_column(
-        ForeignKey("parties.iso3", ondelete="CASCADE"), default=None
+    party_iso3: str | None = Field(
+        default=None, foreign_key="parties.iso3", ondelete="CASCADE", sa_type=String(3)
     )
 
 
-class ApiToken(Base):
+class ApiToken(SQLModel, table=True):
     """A bearer token, stored only as its SHA-256 digest."""
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    label: Mapped[str | None] = mapped_column(String(100), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    digest: str = Field(sa_type=String(64), unique=True)
+    prefix: str = Field(sa_type=String(16))
+    label: str | None = Field(default=None, sa_type=String(100))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import column, literal, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User
@@ -42,18 +43,18 @@ async def authenticate_digest(session: AsyncSession, *, digest: str) -> Principa
     rows = (
         await session.execute(
             select(
-                User.id,
-                User.name,
-                User.active,
-                ApiToken.revoked_at,
-                ApiToken.expires_at,
-                RoleGrant.role,
-                RoleGrant.convention_code,
-                RoleGrant.party_iso3,
+                col(User.id),
+                col(User.name),
+                col(User.active),
+                col(ApiToken.revoked_at),
+                col(ApiToken.expires_at),
+                col(RoleGrant.role),
+                col(RoleGrant.convention_code),
+                col(RoleGrant.party_iso3),
             )
-            .join(User, User.id == ApiToken.user_id)
-            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .where(ApiToken.digest == digest)
+            .join(User, col(User.id) == ApiToken.user_id)
+            .outerjoin(RoleGrant, col(RoleGrant.user_id) == User.id)
+            .where(col(ApiToken.digest) == digest)
         )
     ).all()
     if not rows:
@@ -71,7 +72,7 @@ async def authenticate_digest(session: AsyncSession, *, digest: str) -> Principa
 
 async def get_user(session: AsyncSession, *, name: str) -> User:
     """A user by name."""
-    user = await session.scalar(select(User).where(User.name == name))
+    user = await session.scalar(select(User).where(col(User.name) == name))
     if user is None:
         raise NotFound(f"no user named {name!r}")
     return user
@@ -84,7 +85,7 @@ async def create_user(session: AsyncSession, *, actor: str, name: str, demo: boo
         raise InvalidInput(
             "a user name has 1 to 100 characters", errors=[FieldError("/name", "bad length")]
         )
-    if await session.scalar(select(User.id).where(User.name == name)) is not None:
+    if await session.scalar(select(col(User.id)).where(col(User.name) == name)) is not None:
         raise Conflict(f"a user named {name!r} exists", errors=[FieldError("/name", "taken")])
     user = User(name=name, demo=demo)
     session.add(user)
@@ -137,12 +138,14 @@ async def grant_role(
             raise InvalidInput(f"unknown Party {party!r}", errors=[FieldError("/party", "unknown")])
     existing = await session.scalar(
         select(RoleGrant).where(
-            RoleGrant.user_id == user.id,
-            RoleGrant.role == role,
-            RoleGrant.convention_code.is_(None)
+            col(RoleGrant.user_id) == user.id,
+            col(RoleGrant.role) == role,
+            col(RoleGrant.convention_code).is_(None)
             if convention is None
-            else RoleGrant.convention_code == convention,
-            RoleGrant.party_iso3.is_(None) if party is None else RoleGrant.party_iso3 == party,
+            else col(RoleGrant.convention_code) == convention,
+            col(RoleGrant.party_iso3).is_(None)
+            if party is None
+            else col(RoleGrant.party_iso3) == party,
         )
     )
     if existing is not None:

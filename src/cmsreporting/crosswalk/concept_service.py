@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.core import transforms
@@ -16,7 +17,7 @@ from cmsreporting.core.crosswalk_document import concept_errors
 from cmsreporting.crosswalk.exchange import question_ref
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
 from cmsreporting.crosswalk.questions import MAX_BATCH_ERRORS, invalid_batch, question_index
-from cmsreporting.db import utcnow
+from cmsreporting.db import orm_attr, utcnow
 from cmsreporting.errors import (
     Conflict,
     FieldError,
@@ -47,7 +48,9 @@ async def create_concepts(
     if errors:
         raise invalid_batch(errors[:MAX_BATCH_ERRORS], "concepts")
     if keys:
-        existing = (await session.scalars(select(Concept.key).where(Concept.key.in_(keys)))).all()
+        existing = (
+            await session.scalars(select(col(Concept.key)).where(col(Concept.key).in_(keys)))
+        ).all()
         if existing:
             raise Conflict(
                 f"concepts exist: {', '.join(sorted(existing))}",
@@ -83,7 +86,7 @@ async def create_concepts(
 async def get_concept(session: AsyncSession, *, key: str) -> Concept:
     """A concept by key."""
     concept = await session.scalar(
-        select(Concept).options(selectinload(Concept.tags)).where(Concept.key == key)
+        select(Concept).options(selectinload(orm_attr(Concept.tags))).where(col(Concept.key) == key)
     )
     if concept is None:
         raise NotFound(f"no concept {key!r}")
@@ -103,8 +106,8 @@ async def replace_concept(session: AsyncSession, *, actor: str, key: str, docume
     mappings = (
         await session.scalars(
             select(Mapping)
-            .options(joinedload(Mapping.template).joinedload(Template.cycle))
-            .where(Mapping.concept_id == concept.id)
+            .options(joinedload(orm_attr(Mapping.template)).joinedload(orm_attr(Template.cycle)))
+            .where(col(Mapping.concept_id) == concept.id)
         )
     ).all()
     broken: list[FieldError] = []
@@ -147,14 +150,18 @@ async def list_concepts(
     session: AsyncSession, *, tag: str | None, type_: str | None, limit: int, cursor: str | None
 ) -> Page[Concept]:
     """Concepts, optionally those serving one target tag."""
-    stmt = select(Concept).options(selectinload(Concept.tags))
+    stmt = select(Concept).options(selectinload(orm_attr(Concept.tags)))
     if tag:
         stmt = stmt.where(
-            Concept.id.in_(select(ConceptTag.concept_id).where(ConceptTag.tag == tag))
+            col(Concept.id).in_(
+                select(col(ConceptTag.concept_id)).where(col(ConceptTag.tag) == tag)
+            )
         )
     if type_:
-        stmt = stmt.where(Concept.type == type_)
-    return await paginate(session, stmt, Concept.key, limit=limit, cursor=cursor, key_type=str)
+        stmt = stmt.where(col(Concept.type) == type_)
+    return await paginate(
+        session, stmt, orm_attr(Concept.key), limit=limit, cursor=cursor, key_type=str
+    )
 
 
 class ConceptDocs(dict[str, dict[str, Any]]):
@@ -167,9 +174,9 @@ class ConceptDocs(dict[str, dict[str, Any]]):
 
 async def concepts_by_key(session: AsyncSession, *, keys: set[str] | None = None) -> ConceptDocs:
     """Concept definitions by key (all of them, or the given keys)."""
-    stmt = select(Concept.key, Concept.document, Concept.updated_at)
+    stmt = select(col(Concept.key), col(Concept.document), col(Concept.updated_at))
     if keys is not None:
-        stmt = stmt.where(Concept.key.in_(keys))
+        stmt = stmt.where(col(Concept.key).in_(keys))
     found = ConceptDocs()
     for key, document, updated_at in await session.execute(stmt):
         found[key] = document
@@ -184,11 +191,13 @@ async def linked_concepts(
     if not keys or not template_ids:
         return {}
     linked = (
-        select(Mapping.id)
-        .where(Mapping.concept_id == Concept.id, Mapping.template_id.in_(template_ids))
+        select(col(Mapping.id))
+        .where(
+            col(Mapping.concept_id) == col(Concept.id), col(Mapping.template_id).in_(template_ids)
+        )
         .exists()
     )
     rows = await session.execute(
-        select(Concept.key, Concept.document).where(Concept.key.in_(keys), linked)
+        select(col(Concept.key), col(Concept.document)).where(col(Concept.key).in_(keys), linked)
     )
     return dict(rows.all())

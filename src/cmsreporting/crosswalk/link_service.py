@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core import coverage as coverage_mod
@@ -50,18 +51,18 @@ async def bindings_of(
     if template_ids:
         rows = await session.execute(
             select(
-                Mapping.template_id,
-                Concept.key,
-                Mapping.question_id,
-                Mapping.relation,
-                Mapping.status,
-                Mapping.transform,
-                Mapping.id,
-                Mapping.updated_at,
+                col(Mapping.template_id),
+                col(Concept.key),
+                col(Mapping.question_id),
+                col(Mapping.relation),
+                col(Mapping.status),
+                col(Mapping.transform),
+                col(Mapping.id),
+                col(Mapping.updated_at),
             )
-            .join(Concept, Concept.id == Mapping.concept_id)
-            .where(Mapping.template_id.in_(template_ids))
-            .order_by(Mapping.id)
+            .join(Concept, col(Concept.id) == col(Mapping.concept_id))
+            .where(col(Mapping.template_id).in_(template_ids))
+            .order_by(col(Mapping.id))
         )
         for template_id, key, question, relation, status, transform, mapping_id, at in rows:
             result[template_id].append(
@@ -85,7 +86,7 @@ async def question_links(
         (
             await session.scalars(
                 mapping_query().where(
-                    Mapping.template_id == template.id, Mapping.question_id == qid
+                    col(Mapping.template_id) == template.id, col(Mapping.question_id) == qid
                 )
             )
         )
@@ -96,7 +97,9 @@ async def question_links(
     others = (
         (
             await session.scalars(
-                mapping_query().where(Mapping.concept_id.in_(concept_ids)).order_by(Mapping.id)
+                mapping_query()
+                .where(col(Mapping.concept_id).in_(concept_ids))
+                .order_by(col(Mapping.id))
             )
         )
         .unique()

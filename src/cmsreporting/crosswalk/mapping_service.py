@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
@@ -26,7 +27,7 @@ from cmsreporting.crosswalk.questions import (
     parse_question_ref,
     question_index,
 )
-from cmsreporting.db import utcnow, valid_id
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import (
     Conflict,
     FieldError,
@@ -80,12 +81,13 @@ async def _templates_for(
     if not refs:
         return {}
     conditions = [
-        and_(Cycle.convention_code == c, Cycle.code == y, Template.version == v) for c, y, v in refs
+        and_(col(Cycle.convention_code) == c, col(Cycle.code) == y, col(Template.version) == v)
+        for c, y, v in refs
     ]
     rows = await session.scalars(
         select(Template)
-        .options(joinedload(Template.cycle))
-        .join(Cycle, Cycle.id == Template.cycle_id)
+        .options(joinedload(orm_attr(Template.cycle)))
+        .join(Cycle, col(Cycle.id) == col(Template.cycle_id))
         .where(or_(*conditions))
     )
     return {(t.convention_code, t.cycle.code, t.version): t for t in rows}
@@ -95,13 +97,13 @@ async def _propagating_elsewhere(
     session: AsyncSession, *, template_id: int, question_id: str, except_id: int | None
 ) -> Mapping | None:
     stmt = select(Mapping).where(
-        Mapping.template_id == template_id,
-        Mapping.question_id == question_id,
-        Mapping.status == "approved",
-        Mapping.relation.in_(PROPAGATING),
+        col(Mapping.template_id) == template_id,
+        col(Mapping.question_id) == question_id,
+        col(Mapping.status) == "approved",
+        col(Mapping.relation).in_(PROPAGATING),
     )
     if except_id is not None:
-        stmt = stmt.where(Mapping.id != except_id)
+        stmt = stmt.where(col(Mapping.id) != except_id)
     return await session.scalar(stmt)
 
 
@@ -159,7 +161,9 @@ async def _resolve(
     concept_keys = {d["concept"] for _, d in valid}
     concepts = {
         c.key: c
-        for c in (await session.scalars(select(Concept).where(Concept.key.in_(concept_keys)))).all()
+        for c in (
+            await session.scalars(select(Concept).where(col(Concept.key).in_(concept_keys)))
+        ).all()
     }
     refs = {(*d["question"].split(":")[:2], d["template_version"]) for _, d in valid}
     templates = await _templates_for(session, {(a, b, c) for a, b, c in refs})
@@ -218,10 +222,10 @@ async def _without_conflicts(
             continue
         seen[identity] = i
         exists = await session.scalar(
-            select(Mapping.id).where(
-                Mapping.concept_id == r.concept.id,
-                Mapping.template_id == r.template.id,
-                Mapping.question_id == r.question["id"],
+            select(col(Mapping.id)).where(
+                col(Mapping.concept_id) == r.concept.id,
+                col(Mapping.template_id) == r.template.id,
+                col(Mapping.question_id) == r.question["id"],
             )
         )
         if exists is not None:
@@ -289,7 +293,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 def mapping_query() -> Select[Mapping]:
     return select(Mapping).options(
-        joinedload(Mapping.concept), joinedload(Mapping.template).joinedload(Template.cycle)
+        joinedload(orm_attr(Mapping.concept)),
+        joinedload(orm_attr(Mapping.template)).joinedload(orm_attr(Template.cycle)),
     )
 
 
@@ -299,7 +304,7 @@ async def get_mapping(
     """A mapping with its concept and template, if the caller may see its template."""
     if not valid_id(mapping_id):
         raise NotFound(f"no mapping {mapping_id}")
-    mapping = await session.scalar(mapping_query().where(Mapping.id == mapping_id))
+    mapping = await session.scalar(mapping_query().where(col(Mapping.id) == mapping_id))
     if mapping is None or not templates_service.can_see(principal, mapping.template):
         raise NotFound(f"no mapping {mapping_id}")
     return mapping
@@ -401,35 +406,37 @@ async def list_mappings(
     """Mappings the caller may see (those of drafts only for their secretariat), filtered."""
     stmt = mapping_query()
     if (visible := templates_service.visible_to(principal)) is not None:
-        stmt = stmt.where(Mapping.template_id.in_(select(Template.id).where(visible)))
+        stmt = stmt.where(col(Mapping.template_id).in_(select(col(Template.id)).where(visible)))
     if concept:
-        stmt = stmt.where(Mapping.concept_id.in_(select(Concept.id).where(Concept.key == concept)))
+        stmt = stmt.where(
+            col(Mapping.concept_id).in_(select(col(Concept.id)).where(col(Concept.key) == concept))
+        )
     if cycle or question:
         if question:
             conv, code, qid = parse_question_ref(question)
-            stmt = stmt.where(Mapping.question_id == qid)
+            stmt = stmt.where(col(Mapping.question_id) == qid)
         else:
             conv, code = parse_cycle_ref(cycle or "")
         stmt = stmt.where(
-            Mapping.template_id.in_(
-                select(Template.id)
-                .join(Cycle, Cycle.id == Template.cycle_id)
-                .where(Cycle.convention_code == conv, Cycle.code == code)
+            col(Mapping.template_id).in_(
+                select(col(Template.id))
+                .join(Cycle, col(Cycle.id) == col(Template.cycle_id))
+                .where(col(Cycle.convention_code) == conv, col(Cycle.code) == code)
             )
         )
     if status:
-        stmt = stmt.where(Mapping.status == status)
+        stmt = stmt.where(col(Mapping.status) == status)
     if relation:
-        stmt = stmt.where(Mapping.relation == relation)
-    return await paginate(session, stmt, Mapping.id, limit=limit, cursor=cursor)
+        stmt = stmt.where(col(Mapping.relation) == relation)
+    return await paginate(session, stmt, orm_attr(Mapping.id), limit=limit, cursor=cursor)
 
 
 async def all_mappings(session: AsyncSession) -> list[Mapping]:
     """Every mapping of a published or retired template, with its concept and template."""
     stmt = mapping_query().where(
-        Mapping.template_id.in_(select(Template.id).where(templates_service.public()))
+        col(Mapping.template_id).in_(select(col(Template.id)).where(templates_service.public()))
     )
-    return list((await session.scalars(stmt.order_by(Mapping.id))).unique().all())
+    return list((await session.scalars(stmt.order_by(col(Mapping.id)))).unique().all())
 
 
 async def all_concepts(session: AsyncSession) -> list[Concept]:
@@ -437,7 +444,9 @@ async def all_concepts(session: AsyncSession) -> list[Concept]:
     return list(
         (
             await session.scalars(
-                select(Concept).options(selectinload(Concept.tags)).order_by(Concept.key)
+                select(Concept)
+                .options(selectinload(orm_attr(Concept.tags)))
+                .order_by(col(Concept.key))
             )
         ).all()
     )
@@ -455,20 +464,20 @@ async def carry_over(
     old = (
         await session.scalars(
             select(Mapping)
-            .options(joinedload(Mapping.concept))
-            .where(Mapping.template_id == previous.id)
-            .order_by(Mapping.id)
+            .options(joinedload(orm_attr(Mapping.concept)))
+            .where(col(Mapping.template_id) == previous.id)
+            .order_by(col(Mapping.id))
         )
     ).all()
     previous_document = await session.scalar(
-        select(Template.document).where(Template.id == previous.id)
+        select(col(Template.document)).where(col(Template.id) == previous.id)
     )
     old_questions = {q["id"]: q for _, q in iter_questions(previous_document or {"sections": []})}
     new_questions = question_index(current)
     existing = {
         (m.concept_id, m.question_id)
         for m in (
-            await session.scalars(select(Mapping).where(Mapping.template_id == current.id))
+            await session.scalars(select(Mapping).where(col(Mapping.template_id) == current.id))
         ).all()
     }
     created = []

@@ -1,23 +1,12 @@
 """Concepts (the shared question bank), their target tags, and mappings to questions."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    CheckConstraint,
-    Float,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, text
+from sqlmodel import Field, Relationship, SQLModel
 
-from cmsreporting.db import Base, JSONDoc, UTCDateTime, utcnow
+from cmsreporting.db import UNSET, JSONDoc, UTCDateTime, utcnow
 from cmsreporting.templates.models import Template
 
 RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
@@ -25,36 +14,40 @@ MAPPING_STATUSES = ("proposed", "approved")
 PROPAGATING_SQL = text("status = 'approved' AND relation IN ('exactMatch', 'closeMatch')")
 
 
-class Concept(Base):
+class Concept(SQLModel, table=True):
     """One thing several conventions ask, with its canonical type and options."""
 
     __tablename__ = "concepts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)
-    type: Mapped[str] = mapped_column(String(20))
-    document: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: int = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(100), unique=True)
+    type: str = Field(sa_type=String(20))
+    document: dict[str, Any] = Field(sa_type=JSONDoc)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(100))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    tags: Mapped[list[ConceptTag]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="ConceptTag.tag"
+    tags: list["ConceptTag"] = Relationship(
+        sa_relationship_kwargs={
+            "lazy": "raise",
+            "cascade": "all, delete-orphan",
+            "order_by": "ConceptTag.tag",
+        }
     )
 
 
-class ConceptTag(Base):
+class ConceptTag(SQLModel, table=True):
     """A strategic target a concept serves (GBF:T3, SPMS:T10…)."""
 
     __tablename__ = "concept_tags"
 
-    concept_id: Mapped[int] = mapped_column(
-        ForeignKey("concepts.id", ondelete="CASCADE"), primary_key=True
+    concept_id: int = Field(
+        default=UNSET, foreign_key="concepts.id", ondelete="CASCADE", primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+    tag: str = Field(sa_type=String(60), primary_key=True, index=True)
 
 
-class Mapping(Base):
+class Mapping(SQLModel, table=True):
     """A SKOS link from a concept to a question of one template version, with a transform."""
 
     __tablename__ = "mappings"
@@ -80,24 +73,22 @@ class Mapping(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    concept_id: Mapped[int] = mapped_column(ForeignKey("concepts.id", ondelete="RESTRICT"))
-    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id", ondelete="RESTRICT"))
-    question_id: Mapped[str] = mapped_column(String(100))
-    relation: Mapped[str] = mapped_column(String(20))
-    transform: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    justification: Mapped[str | None] = mapped_column(Text, default=None)
-    mapping_justification: Mapped[str] = mapped_column(
-        String(60), default="semapv:ManualMappingCuration"
-    )
-    confidence: Mapped[float | None] = mapped_column(Float, default=None)
-    author: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(10), default="proposed")
-    approved_by: Mapped[str | None] = mapped_column(String(200), default=None)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: int = Field(default=None, primary_key=True)
+    concept_id: int = Field(default=UNSET, foreign_key="concepts.id", ondelete="RESTRICT")
+    template_id: int = Field(default=UNSET, foreign_key="templates.id", ondelete="RESTRICT")
+    question_id: str = Field(sa_type=String(100))
+    relation: str = Field(sa_type=String(20))
+    transform: dict[str, Any] = Field(sa_type=JSONDoc)
+    justification: str | None = Field(default=None, sa_type=Text)
+    mapping_justification: str = Field(default="semapv:ManualMappingCuration", sa_type=String(60))
+    confidence: float | None = None
+    author: str = Field(sa_type=String(200))
+    status: str = Field(default="proposed", sa_type=String(10))
+    approved_by: str | None = Field(default=None, sa_type=String(200))
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(100))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    concept: Mapped[Concept] = relationship(lazy="raise")
-    template: Mapped[Template] = relationship(lazy="raise")
+    concept: Concept = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+    template: Template = Relationship(sa_relationship_kwargs={"lazy": "raise"})

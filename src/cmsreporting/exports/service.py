@@ -15,6 +15,7 @@ from typing import Any, Literal
 import xlsxwriter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import iter_questions
@@ -123,32 +124,32 @@ def can_export_cycle(principal: Principal, convention: str) -> bool:
 def _latest_query(cycle_id: int, status: str | None) -> Select[Any]:
     """Each Party's latest version, kept when it has the status asked for."""
     newest = (
-        select(Submission.party_iso3, func.max(Submission.version).label("version"))
-        .where(Submission.cycle_id == cycle_id)
+        select(col(Submission.party_iso3), func.max(col(Submission.version)).label("version"))
+        .where(col(Submission.cycle_id) == cycle_id)
         .group_by(Submission.party_iso3)
         .subquery()
     )
     query = (
         select(
-            Submission.party_iso3,
-            Submission.version,
-            Submission.status,
-            Submission.submitted_at,
-            Submission.values,
-            Submission.template_id,
-            Template.version,
+            col(Submission.party_iso3),
+            col(Submission.version),
+            col(Submission.status),
+            col(Submission.submitted_at),
+            col(Submission.values),
+            col(Submission.template_id),
+            col(Template.version),
         )
         .join(
             newest,
             (newest.c.party_iso3 == Submission.party_iso3)
             & (newest.c.version == Submission.version),
         )
-        .join(Template, Template.id == Submission.template_id)
-        .where(Submission.cycle_id == cycle_id)
+        .join(Template, col(Template.id) == Submission.template_id)
+        .where(col(Submission.cycle_id) == cycle_id)
         .order_by(Submission.party_iso3)
     )
     if status:
-        query = query.where(Submission.status == status)
+        query = query.where(col(Submission.status) == status)
     return query
 
 
@@ -165,7 +166,7 @@ async def plan_cycle_export(
     template = await templates_service.current_template(session, cycle_ref=cycle.ref)
     selected = (
         _latest_query(cycle.id, status)
-        .with_only_columns(Submission.template_id)
+        .with_only_columns(col(Submission.template_id))
         .order_by(None)
         .subquery()
     )
@@ -174,7 +175,9 @@ async def plan_cycle_export(
     documents = {template.id: template.document}
     if used - {template.id}:
         rows = await session.execute(
-            select(Template.id, Template.document).where(Template.id.in_(used - {template.id}))
+            select(col(Template.id), col(Template.document)).where(
+                col(Template.id).in_(used - {template.id})
+            )
         )
         documents.update(dict(rows.all()))
     return CycleExport(

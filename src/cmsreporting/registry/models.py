@@ -1,60 +1,58 @@
 """Conventions, Parties, memberships and reporting cycles."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
-from cmsreporting.db import Base, JSONDoc, UTCDateTime, utcnow
+from cmsreporting.db import JSONDoc, UTCDateTime, utcnow
 
 
-class Convention(Base):
+class Convention(SQLModel, table=True):
     """A treaty or instrument (CMS, AEWA, CBD…)."""
 
     __tablename__ = "conventions"
 
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
-    languages: Mapped[list[str]] = mapped_column(JSONDoc)
-    family: Mapped[str | None] = mapped_column(
-        ForeignKey("conventions.code", ondelete="RESTRICT"), default=None
+    code: str = Field(primary_key=True, sa_type=String(40))
+    name: str = Field(sa_type=String(300))
+    languages: list[str] = Field(sa_type=JSONDoc)
+    family: str | None = Field(
+        default=None, foreign_key="conventions.code", ondelete="RESTRICT", sa_type=String(40)
     )
-    url: Mapped[str | None] = mapped_column(String(500), default=None)
-    source: Mapped[str | None] = mapped_column(Text, default=None)
+    url: str | None = Field(default=None, sa_type=String(500))
+    source: str | None = Field(default=None, sa_type=Text)
 
 
-class Party(Base):
+class Party(SQLModel, table=True):
     """A country, by ISO 3166-1 alpha-3 code."""
 
     __tablename__ = "parties"
 
-    iso3: Mapped[str] = mapped_column(String(3), primary_key=True)
-    iso2: Mapped[str] = mapped_column(String(2), unique=True)
-    numeric: Mapped[str] = mapped_column(String(3))
-    name: Mapped[str] = mapped_column(String(200))
-    official_name: Mapped[str | None] = mapped_column(String(300), default=None)
+    iso3: str = Field(primary_key=True, sa_type=String(3))
+    iso2: str = Field(sa_type=String(2), unique=True)
+    numeric: str = Field(sa_type=String(3))
+    name: str = Field(sa_type=String(200))
+    official_name: str | None = Field(default=None, sa_type=String(300))
 
 
-class Membership(Base):
+class Membership(SQLModel, table=True):
     """A Party belongs to a convention from a date."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("party_iso3", "convention_code"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    party_iso3: Mapped[str] = mapped_column(ForeignKey("parties.iso3", ondelete="CASCADE"))
-    convention_code: Mapped[str] = mapped_column(
-        ForeignKey("conventions.code", ondelete="CASCADE"), index=True
+    id: int = Field(default=None, primary_key=True)
+    party_iso3: str = Field(foreign_key="parties.iso3", ondelete="CASCADE", sa_type=String(3))
+    convention_code: str = Field(
+        foreign_key="conventions.code", ondelete="CASCADE", sa_type=String(40), index=True
     )
-    since: Mapped[date | None] = mapped_column(Date, default=None)
-    source: Mapped[str | None] = mapped_column(Text, default=None)
-    demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    since: date | None = None
+    source: str | None = Field(default=None, sa_type=Text)
+    demo: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Cycle(Base):
+class Cycle(SQLModel, table=True):
     """A convention's reporting round."""
 
     __tablename__ = "cycles"
@@ -63,16 +61,16 @@ class Cycle(Base):
         CheckConstraint("opens_on <= due_on", name="opens_before_due"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    convention_code: Mapped[str] = mapped_column(
-        ForeignKey("conventions.code", ondelete="RESTRICT")
+    id: int = Field(default=None, primary_key=True)
+    convention_code: str = Field(
+        foreign_key="conventions.code", ondelete="RESTRICT", sa_type=String(40)
     )
-    code: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(300))
-    opens_on: Mapped[date] = mapped_column(Date)
-    due_on: Mapped[date] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    code: str = Field(sa_type=String(40))
+    title: str = Field(sa_type=String(300))
+    opens_on: date
+    due_on: date
+    note: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
     def ref(self) -> str:

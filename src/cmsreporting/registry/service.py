@@ -9,8 +9,10 @@ from typing import Any
 import pycountry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
+from cmsreporting.db import orm_attr
 from cmsreporting.errors import BadRequest, Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
@@ -26,7 +28,7 @@ def _reference(name: str) -> dict[str, Any]:
 async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str, int]:
     """Insert the conventions, Parties, memberships and cycles that are missing."""
     added = {"conventions": 0, "parties": 0, "memberships": 0, "cycles": 0}
-    known = set((await session.scalars(select(Convention.code))).all())
+    known = set((await session.scalars(select(col(Convention.code)))).all())
     conventions = _reference("conventions.json")["conventions"]
     for item in sorted(conventions, key=lambda c: c.get("family") is not None):
         if item["code"] not in known:
@@ -41,7 +43,7 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
             )
             added["conventions"] += 1
             await session.flush()
-    known_parties = set((await session.scalars(select(Party.iso3))).all())
+    known_parties = set((await session.scalars(select(col(Party.iso3)))).all())
     for country in pycountry.countries:
         if country.alpha_3 not in known_parties:
             session.add(
@@ -57,9 +59,9 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
     await session.flush()
     for item in _reference("memberships.json")["memberships"]:
         exists = await session.scalar(
-            select(Membership.id).where(
-                Membership.party_iso3 == item["party"],
-                Membership.convention_code == item["convention"],
+            select(col(Membership.id)).where(
+                col(Membership.party_iso3) == item["party"],
+                col(Membership.convention_code) == item["convention"],
             )
         )
         if exists is None:
@@ -74,8 +76,8 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
             added["memberships"] += 1
     for item in _reference("cycles.json")["cycles"]:
         exists = await session.scalar(
-            select(Cycle.id).where(
-                Cycle.convention_code == item["convention"], Cycle.code == item["code"]
+            select(col(Cycle.id)).where(
+                col(Cycle.convention_code) == item["convention"], col(Cycle.code) == item["code"]
             )
         )
         if exists is None:
@@ -108,7 +110,7 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
 
 async def list_conventions(session: AsyncSession) -> list[Convention]:
     """All conventions, by code."""
-    return list((await session.scalars(select(Convention).order_by(Convention.code))).all())
+    return list((await session.scalars(select(Convention).order_by(col(Convention.code)))).all())
 
 
 async def get_convention(session: AsyncSession, *, code: str) -> Convention:
@@ -129,10 +131,12 @@ async def list_parties(
     stmt = select(Party)
     if convention is not None:
         await get_convention(session, code=convention)
-        stmt = stmt.join(Membership, Membership.party_iso3 == Party.iso3).where(
-            Membership.convention_code == convention
+        stmt = stmt.join(Membership, col(Membership.party_iso3) == col(Party.iso3)).where(
+            col(Membership.convention_code) == convention
         )
-    page = await paginate(session, stmt, Party.iso3, limit=limit, cursor=cursor, key_type=str)
+    page = await paginate(
+        session, stmt, orm_attr(Party.iso3), limit=limit, cursor=cursor, key_type=str
+    )
     return page, await memberships_of(session, parties=[p.iso3 for p in page.items])
 
 
@@ -144,8 +148,8 @@ async def memberships_of(
     if parties:
         rows = await session.scalars(
             select(Membership)
-            .where(Membership.party_iso3.in_(parties))
-            .order_by(Membership.convention_code)
+            .where(col(Membership.party_iso3).in_(parties))
+            .order_by(col(Membership.convention_code))
         )
         for m in rows:
             result[m.party_iso3].append(m)
@@ -175,7 +179,7 @@ async def set_membership(
     await get_convention(session, code=convention)
     membership = await session.scalar(
         select(Membership).where(
-            Membership.party_iso3 == party.iso3, Membership.convention_code == convention
+            col(Membership.party_iso3) == party.iso3, col(Membership.convention_code) == convention
         )
     )
     after = {"since": since.isoformat() if since else None, "source": source, "demo": demo}
@@ -212,7 +216,8 @@ async def delete_membership(
     """Remove a membership."""
     membership = await session.scalar(
         select(Membership).where(
-            Membership.party_iso3 == iso3.upper(), Membership.convention_code == convention
+            col(Membership.party_iso3) == iso3.upper(),
+            col(Membership.convention_code) == convention,
         )
     )
     if membership is None:
@@ -247,7 +252,7 @@ async def get_cycle(session: AsyncSession, *, ref: str) -> Cycle:
     """A cycle by its reference CONVENTION:CYCLE."""
     convention, code = parse_cycle_ref(ref)
     cycle = await session.scalar(
-        select(Cycle).where(Cycle.convention_code == convention, Cycle.code == code)
+        select(Cycle).where(col(Cycle.convention_code) == convention, col(Cycle.code) == code)
     )
     if cycle is None:
         raise NotFound(f"no cycle {ref!r}")
@@ -260,8 +265,8 @@ async def list_cycles(
     """Cycles, optionally of one convention."""
     stmt = select(Cycle)
     if convention is not None:
-        stmt = stmt.where(Cycle.convention_code == convention)
-    return await paginate(session, stmt, Cycle.id, limit=limit, cursor=cursor)
+        stmt = stmt.where(col(Cycle.convention_code) == convention)
+    return await paginate(session, stmt, orm_attr(Cycle.id), limit=limit, cursor=cursor)
 
 
 async def create_cycle(session: AsyncSession, *, actor: str, data: CycleIn) -> Cycle:
@@ -272,7 +277,9 @@ async def create_cycle(session: AsyncSession, *, actor: str, data: CycleIn) -> C
             errors=[FieldError("/convention", "unknown convention")],
         )
     exists = await session.scalar(
-        select(Cycle.id).where(Cycle.convention_code == data.convention, Cycle.code == data.code)
+        select(col(Cycle.id)).where(
+            col(Cycle.convention_code) == data.convention, col(Cycle.code) == data.code
+        )
     )
     if exists is not None:
         raise Conflict(

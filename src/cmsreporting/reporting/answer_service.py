@@ -13,6 +13,7 @@ from sqlalchemy import Integer, String, bindparam, column, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cmsreporting.audit.service import record_many
 from cmsreporting.auth.principal import Principal
@@ -37,7 +38,9 @@ async def list_answers(session: AsyncSession, *, workspace: Workspace) -> list[A
     return list(
         (
             await session.scalars(
-                select(Answer).where(Answer.workspace_id == workspace.id).order_by(Answer.slot)
+                select(Answer)
+                .where(col(Answer.workspace_id) == workspace.id)
+                .order_by(col(Answer.slot))
             )
         ).all()
     )
@@ -46,7 +49,7 @@ async def list_answers(session: AsyncSession, *, workspace: Workspace) -> list[A
 async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str, Any]:
     """slot -> value of a workspace's answers."""
     rows = await session.execute(
-        select(Answer.slot, Answer.value).where(Answer.workspace_id == workspace_id)
+        select(col(Answer.slot), col(Answer.value)).where(col(Answer.workspace_id) == workspace_id)
     )
     return dict(rows.all())
 
@@ -75,18 +78,20 @@ class Written:
 # Built once: the statement of every save (Core, no ORM loading).
 _SAVE_TARGET = (
     select(
-        Workspace.party_iso3,
-        Cycle.convention_code,
-        Cycle.code,
-        Template.id,
-        Template.version,
-        Template.digest,
+        col(Workspace.party_iso3),
+        col(Cycle.convention_code),
+        col(Cycle.code),
+        col(Template.id),
+        col(Template.version),
+        col(Template.digest),
     )
     .select_from(Workspace)
-    .outerjoin(WorkspaceCycle, WorkspaceCycle.workspace_id == Workspace.id)
-    .outerjoin(Cycle, Cycle.id == WorkspaceCycle.cycle_id)
-    .outerjoin(Template, (Template.cycle_id == Cycle.id) & (Template.status == "published"))
-    .where(Workspace.id == bindparam("workspace_id"))
+    .outerjoin(WorkspaceCycle, col(WorkspaceCycle.workspace_id) == col(Workspace.id))
+    .outerjoin(Cycle, col(Cycle.id) == col(WorkspaceCycle.cycle_id))
+    .outerjoin(
+        Template, (col(Template.cycle_id) == col(Cycle.id)) & (col(Template.status) == "published")
+    )
+    .where(col(Workspace.id) == bindparam("workspace_id"))
 )
 
 
@@ -321,9 +326,15 @@ async def _write_sqlite(
         slot: (answer_id, (revision, value, by))
         for answer_id, slot, revision, value, by in (
             await session.execute(
-                select(Answer.id, Answer.slot, Answer.revision, Answer.value, Answer.updated_by)
-                .where(Answer.workspace_id == workspace_id)
-                .where(Answer.slot.in_([slot for slot, _, _ in batch]))
+                select(
+                    col(Answer.id),
+                    col(Answer.slot),
+                    col(Answer.revision),
+                    col(Answer.value),
+                    col(Answer.updated_by),
+                )
+                .where(col(Answer.workspace_id) == workspace_id)
+                .where(col(Answer.slot).in_([slot for slot, _, _ in batch]))
             )
         ).all()
     }
@@ -340,10 +351,10 @@ async def _write_sqlite(
             continue
         result = await session.execute(
             update(Answer)
-            .where(Answer.id == existing[slot][0], Answer.revision == base)
+            .where(col(Answer.id) == existing[slot][0], col(Answer.revision) == base)
             .values(
                 value=value,
-                revision=Answer.revision + 1,
+                revision=col(Answer.revision) + 1,
                 updated_at=now,
                 updated_by=actor,
                 carried=None,
@@ -370,7 +381,7 @@ async def _write_sqlite(
                 ]
             )
             .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
-            .returning(Answer.slot)
+            .returning(col(Answer.slot))
         )
         written.update((slot, 1) for slot in (await session.execute(stmt)).scalars().all())
     raced = [slot for slot, _, _ in batch if slot not in written]
@@ -402,9 +413,12 @@ async def _raced(
         slot: (revision, value, by)
         for slot, revision, value, by in (
             await session.execute(
-                select(Answer.slot, Answer.revision, Answer.value, Answer.updated_by).where(
-                    Answer.workspace_id == workspace_id, Answer.slot.in_(slots)
-                )
+                select(
+                    col(Answer.slot),
+                    col(Answer.revision),
+                    col(Answer.value),
+                    col(Answer.updated_by),
+                ).where(col(Answer.workspace_id) == workspace_id, col(Answer.slot).in_(slots))
             )
         ).all()
     }

@@ -7,13 +7,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.core.document import iter_questions, question_shape
 from cmsreporting.core.projection import concept_slot, native_slot
 from cmsreporting.core.transforms import NO_IMAGE, apply_inverse, is_invertible
 from cmsreporting.crosswalk import concept_service, link_service
-from cmsreporting.db import utcnow
+from cmsreporting.db import orm_attr, utcnow
 from cmsreporting.reporting.contexts import contexts
 from cmsreporting.reporting.models import Answer, Submission, Workspace
 
@@ -33,13 +34,16 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
         (
             await session.scalars(
                 select(Submission)
-                .options(joinedload(Submission.cycle), joinedload(Submission.template))
-                .where(
-                    Submission.party_iso3 == workspace.party_iso3,
-                    Submission.status == "accepted",
-                    Submission.cycle_id.not_in(own_cycles),
+                .options(
+                    joinedload(orm_attr(Submission.cycle)),
+                    joinedload(orm_attr(Submission.template)),
                 )
-                .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+                .where(
+                    col(Submission.party_iso3) == workspace.party_iso3,
+                    col(Submission.status) == "accepted",
+                    col(Submission.cycle_id).not_in(own_cycles),
+                )
+                .order_by(col(Submission.submitted_at).desc(), col(Submission.id).desc())
             )
         )
         .unique()

@@ -1,64 +1,58 @@
 """Workspaces, answers, submissions, comments and idempotency records."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
 
-from cmsreporting.db import Base, JSONDoc, UTCDateTime, utcnow
+from cmsreporting.db import UNSET, JSONDoc, UTCDateTime, utcnow
 from cmsreporting.registry.models import Cycle
 from cmsreporting.templates.models import Template
 
 SUBMISSION_STATUSES = ("submitted", "accepted", "returned")
 
 
-class Workspace(Base):
+class Workspace(SQLModel, table=True):
     """One Party's harmonized report covering one or more cycles."""
 
     __tablename__ = "workspaces"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    party_iso3: Mapped[str] = mapped_column(
-        ForeignKey("parties.iso3", ondelete="RESTRICT"), index=True
+    id: int = Field(default=None, primary_key=True)
+    party_iso3: str = Field(
+        foreign_key="parties.iso3", ondelete="RESTRICT", sa_type=String(3), index=True
     )
-    title: Mapped[str | None] = mapped_column(String(300), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(100))
+    title: str | None = Field(default=None, sa_type=String(300))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(100))
 
-    cycles: Mapped[list[WorkspaceCycle]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="WorkspaceCycle.position"
+    cycles: list["WorkspaceCycle"] = Relationship(
+        sa_relationship_kwargs={
+            "lazy": "raise",
+            "cascade": "all, delete-orphan",
+            "order_by": "WorkspaceCycle.position",
+        }
     )
 
 
-class WorkspaceCycle(Base):
+class WorkspaceCycle(SQLModel, table=True):
     """A cycle a workspace reports on; a Party reports on a cycle from one workspace only."""
 
     __tablename__ = "workspace_cycles"
     __table_args__ = (UniqueConstraint("party_iso3", "cycle_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        default=UNSET, foreign_key="workspaces.id", ondelete="CASCADE", index=True
     )
-    party_iso3: Mapped[str] = mapped_column(ForeignKey("parties.iso3", ondelete="RESTRICT"))
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="RESTRICT"))
-    position: Mapped[int] = mapped_column(Integer)
+    party_iso3: str = Field(foreign_key="parties.iso3", ondelete="RESTRICT", sa_type=String(3))
+    cycle_id: int = Field(foreign_key="cycles.id", ondelete="RESTRICT")
+    position: int
 
-    cycle: Mapped[Cycle] = relationship(lazy="raise")
+    cycle: Cycle = Relationship(sa_relationship_kwargs={"lazy": "raise"})
 
 
-class Answer(Base):
+class Answer(SQLModel, table=True):
     """The value of one slot (concept:KEY or CONVENTION:CYCLE:QUESTION) of a workspace."""
 
     __tablename__ = "answers"
@@ -67,19 +61,19 @@ class Answer(Base):
         CheckConstraint("revision >= 1", name="revision_positive"),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    id: int = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite")
     )
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    slot: Mapped[str] = mapped_column(String(300))
-    value: Mapped[Any] = mapped_column(JSONDoc, nullable=True, default=None)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(100))
-    carried: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True, default=None)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    slot: str = Field(sa_type=String(300))
+    value: Any = Field(default=UNSET, sa_type=JSONDoc, nullable=True)
+    revision: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str = Field(sa_type=String(100))
+    carried: dict[str, Any] | None = Field(default=UNSET, sa_type=JSONDoc, nullable=True)
 
 
-class Submission(Base):
+class Submission(SQLModel, table=True):
     """An immutable snapshot of one convention's report for one Party and cycle."""
 
     __tablename__ = "submissions"
@@ -88,55 +82,51 @@ class Submission(Base):
         CheckConstraint("status IN ('submitted', 'accepted', 'returned')", name="status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="RESTRICT"), index=True
-    )
-    party_iso3: Mapped[str] = mapped_column(ForeignKey("parties.iso3", ondelete="RESTRICT"))
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="RESTRICT"), index=True)
-    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id", ondelete="RESTRICT"))
-    version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12), default="submitted")
-    values: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    provenance: Mapped[dict[str, str]] = mapped_column(JSONDoc)
-    issues: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    submitted_by: Mapped[str] = mapped_column(String(100))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="RESTRICT", index=True)
+    party_iso3: str = Field(foreign_key="parties.iso3", ondelete="RESTRICT", sa_type=String(3))
+    cycle_id: int = Field(default=UNSET, foreign_key="cycles.id", ondelete="RESTRICT", index=True)
+    template_id: int = Field(default=UNSET, foreign_key="templates.id", ondelete="RESTRICT")
+    version: int
+    status: str = Field(default="submitted", sa_type=String(12))
+    values: dict[str, Any] = Field(sa_type=JSONDoc)
+    provenance: dict[str, str] = Field(sa_type=JSONDoc)
+    issues: list[dict[str, Any]] = Field(sa_type=JSONDoc)
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_by: str = Field(sa_type=String(100))
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: str | None = Field(default=None, sa_type=String(100))
 
-    cycle: Mapped[Cycle] = relationship(lazy="raise")
-    template: Mapped[Template] = relationship(lazy="raise")
+    cycle: Cycle = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+    template: Template = Relationship(sa_relationship_kwargs={"lazy": "raise"})
 
 
-class Comment(Base):
+class Comment(SQLModel, table=True):
     """Secretariat and Party feedback on a submission, optionally on one question."""
 
     __tablename__ = "comments"
     __table_args__ = (CheckConstraint("kind IN ('comment', 'accept', 'return')", name="kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
-    question_id: Mapped[str | None] = mapped_column(String(100), default=None)
-    kind: Mapped[str] = mapped_column(String(10), default="comment")
-    body: Mapped[str] = mapped_column(Text)
-    author: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: int = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE", index=True)
+    question_id: str | None = Field(default=None, sa_type=String(100))
+    kind: str = Field(default="comment", sa_type=String(10))
+    body: str = Field(sa_type=Text)
+    author: str = Field(sa_type=String(100))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class IdempotencyRecord(Base):
+class IdempotencyRecord(SQLModel, table=True):
     """The first response to a request made with an Idempotency-Key, to replay on repeats."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("workspace_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(200))
-    request_digest: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[Any] = mapped_column(JSONDoc)
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    key: str = Field(sa_type=String(200))
+    request_digest: str = Field(sa_type=String(64))
+    status_code: int
+    response: Any = Field(sa_type=JSONDoc)
+    created_by: str = Field(sa_type=String(100))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

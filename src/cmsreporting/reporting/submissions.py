@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
@@ -16,7 +17,7 @@ from cmsreporting.core.document import iter_questions
 from cmsreporting.core.projection import Report
 from cmsreporting.core.validation import is_answered
 from cmsreporting.crosswalk import concept_service, link_service, questions
-from cmsreporting.db import utcnow, valid_id
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import (
     Conflict,
     DomainError,
@@ -79,14 +80,16 @@ def detail(submission: Submission) -> dict[str, Any]:
 
 
 def _query() -> Select[Submission]:
-    return select(Submission).options(joinedload(Submission.cycle), joinedload(Submission.template))
+    return select(Submission).options(
+        joinedload(orm_attr(Submission.cycle)), joinedload(orm_attr(Submission.template))
+    )
 
 
 async def _latest(session: AsyncSession, *, party: str, cycle_id: int) -> Submission | None:
     return await session.scalar(
         select(Submission)
-        .where(Submission.party_iso3 == party, Submission.cycle_id == cycle_id)
-        .order_by(Submission.version.desc())
+        .where(col(Submission.party_iso3) == party, col(Submission.cycle_id) == cycle_id)
+        .order_by(col(Submission.version).desc())
         .limit(1)
     )
 
@@ -97,7 +100,7 @@ async def find_idempotent(
     """The record of an earlier request with this key, if any."""
     return await session.scalar(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.workspace_id == workspace_id, IdempotencyRecord.key == key
+            col(IdempotencyRecord.workspace_id) == workspace_id, col(IdempotencyRecord.key) == key
         )
     )
 
@@ -314,7 +317,7 @@ async def get_submission(
     """A submission the caller may read; others are reported as missing."""
     if not valid_id(submission_id):
         raise NotFound(f"no submission {submission_id}")
-    submission = await session.scalar(_query().where(Submission.id == submission_id))
+    submission = await session.scalar(_query().where(col(Submission.id) == submission_id))
     if submission is None or not can_read(principal, submission):
         raise NotFound(f"no submission {submission_id}")
     return submission
@@ -332,24 +335,26 @@ async def list_submissions(
     cursor: str | None,
 ) -> Page[Submission]:
     """Submissions the caller may read, filtered."""
-    stmt = _query().join(Cycle, Cycle.id == Submission.cycle_id)
+    stmt = _query().join(Cycle, col(Cycle.id) == col(Submission.cycle_id))
     if not principal.is_admin:
         secretariat = sorted(principal.secretariat_of)
         parties = sorted({g.party for g in principal.grants if g.role == "focal_point" and g.party})
-        visible = Cycle.convention_code.in_(secretariat) | Submission.party_iso3.in_(parties)
+        visible = col(Cycle.convention_code).in_(secretariat) | col(Submission.party_iso3).in_(
+            parties
+        )
         if principal.is_reviewer:
-            visible = visible | (Submission.status == "accepted")
+            visible = visible | (col(Submission.status) == "accepted")
         stmt = stmt.where(visible)
     if convention:
-        stmt = stmt.where(Cycle.convention_code == convention)
+        stmt = stmt.where(col(Cycle.convention_code) == convention)
     if cycle:
         conv, code = parse_cycle_ref(cycle)
-        stmt = stmt.where(Cycle.convention_code == conv, Cycle.code == code)
+        stmt = stmt.where(col(Cycle.convention_code) == conv, col(Cycle.code) == code)
     if party:
-        stmt = stmt.where(Submission.party_iso3 == party.upper())
+        stmt = stmt.where(col(Submission.party_iso3) == party.upper())
     if status:
-        stmt = stmt.where(Submission.status == status)
-    return await paginate(session, stmt, Submission.id, limit=limit, cursor=cursor)
+        stmt = stmt.where(col(Submission.status) == status)
+    return await paginate(session, stmt, orm_attr(Submission.id), limit=limit, cursor=cursor)
 
 
 async def decide(
@@ -411,7 +416,9 @@ async def list_comments(session: AsyncSession, *, submission: Submission) -> lis
     return list(
         (
             await session.scalars(
-                select(Comment).where(Comment.submission_id == submission.id).order_by(Comment.id)
+                select(Comment)
+                .where(col(Comment.submission_id) == submission.id)
+                .order_by(col(Comment.id))
             )
         ).all()
     )
@@ -462,11 +469,11 @@ async def diff(
         other = await session.scalar(
             _query()
             .where(
-                Submission.party_iso3 == submission.party_iso3,
-                Submission.cycle_id == submission.cycle_id,
-                Submission.version < submission.version,
+                col(Submission.party_iso3) == submission.party_iso3,
+                col(Submission.cycle_id) == submission.cycle_id,
+                col(Submission.version) < submission.version,
             )
-            .order_by(Submission.version.desc())
+            .order_by(col(Submission.version).desc())
             .limit(1)
         )
         if other is None:
@@ -498,22 +505,26 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
     cycle = await get_cycle(session, ref=cycle_ref)
     members = (
         await session.scalars(
-            select(Membership.party_iso3)
-            .where(Membership.convention_code == cycle.convention_code)
-            .order_by(Membership.party_iso3)
+            select(col(Membership.party_iso3))
+            .where(col(Membership.convention_code) == cycle.convention_code)
+            .order_by(col(Membership.party_iso3))
         )
     ).all()
     links = {
         wc.party_iso3: wc.workspace_id
         for wc in (
-            await session.scalars(select(WorkspaceCycle).where(WorkspaceCycle.cycle_id == cycle.id))
+            await session.scalars(
+                select(WorkspaceCycle).where(col(WorkspaceCycle.cycle_id) == cycle.id)
+            )
         ).all()
     }
     latest: dict[str, Submission] = {}
     first_submitted: dict[str, date] = {}
     for submission in (
         await session.scalars(
-            select(Submission).where(Submission.cycle_id == cycle.id).order_by(Submission.version)
+            select(Submission)
+            .where(col(Submission.cycle_id) == cycle.id)
+            .order_by(col(Submission.version))
         )
     ).all():
         latest[submission.party_iso3] = submission

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.db import valid_id
+from cmsreporting.db import orm_attr, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership, Party
@@ -32,8 +33,12 @@ async def get_workspace(
         (
             await session.execute(
                 select(Workspace)
-                .options(joinedload(Workspace.cycles).joinedload(WorkspaceCycle.cycle))
-                .where(Workspace.id == workspace_id)
+                .options(
+                    joinedload(orm_attr(Workspace.cycles)).joinedload(
+                        orm_attr(WorkspaceCycle.cycle)
+                    )
+                )
+                .where(col(Workspace.id) == workspace_id)
             )
         )
         .unique()
@@ -54,14 +59,14 @@ async def list_workspaces(
 ) -> Page[Workspace]:
     """Workspaces the caller may use."""
     stmt = select(Workspace).options(
-        selectinload(Workspace.cycles).joinedload(WorkspaceCycle.cycle)
+        selectinload(orm_attr(Workspace.cycles)).joinedload(orm_attr(WorkspaceCycle.cycle))
     )
     if not principal.is_admin:
         parties = sorted({g.party for g in principal.grants if g.role == "focal_point" and g.party})
-        stmt = stmt.where(Workspace.party_iso3.in_(parties))
+        stmt = stmt.where(col(Workspace.party_iso3).in_(parties))
     if party:
-        stmt = stmt.where(Workspace.party_iso3 == party.upper())
-    return await paginate(session, stmt, Workspace.id, limit=limit, cursor=cursor)
+        stmt = stmt.where(col(Workspace.party_iso3) == party.upper())
+    return await paginate(session, stmt, orm_attr(Workspace.id), limit=limit, cursor=cursor)
 
 
 async def create_workspace(
@@ -89,9 +94,9 @@ async def create_workspace(
             errors.append(FieldError(f"/cycles/{i}", exc.detail))
             continue
         member = await session.scalar(
-            select(Membership.id).where(
-                Membership.party_iso3 == party_row.iso3,
-                Membership.convention_code == cycle.convention_code,
+            select(col(Membership.id)).where(
+                col(Membership.party_iso3) == party_row.iso3,
+                col(Membership.convention_code) == cycle.convention_code,
             )
         )
         if member is None:
@@ -109,9 +114,9 @@ async def create_workspace(
         raise InvalidInput("the workspace cannot cover these cycles", errors=errors)
     taken = (
         await session.execute(
-            select(WorkspaceCycle.workspace_id, WorkspaceCycle.cycle_id).where(
-                WorkspaceCycle.party_iso3 == party_row.iso3,
-                WorkspaceCycle.cycle_id.in_([c.id for c in cycles]),
+            select(col(WorkspaceCycle.workspace_id), col(WorkspaceCycle.cycle_id)).where(
+                col(WorkspaceCycle.party_iso3) == party_row.iso3,
+                col(WorkspaceCycle.cycle_id).in_([c.id for c in cycles]),
             )
         )
     ).all()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from cmsreporting.core.document import iter_questions
 from cmsreporting.core.memo import Memo
@@ -47,7 +48,9 @@ async def _content(
     key = (template_id, digest)
     entry = _lookup(key)
     if entry is None:
-        document = await session.scalar(select(Template.document).where(Template.id == template_id))
+        document = await session.scalar(
+            select(col(Template.document)).where(col(Template.id) == template_id)
+        )
         entry = _remember(key, document or {"sections": []})
     return entry
 

@@ -1,20 +1,18 @@
 """Template documents and their lifecycle."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
 
-from cmsreporting.db import Base, JSONDoc, UTCDateTime, utcnow
+from cmsreporting.db import UNSET, JSONDoc, UTCDateTime, utcnow
 from cmsreporting.registry.models import Cycle
 
 TEMPLATE_STATUSES = ("draft", "published", "retired")
 
 
-class Template(Base):
+class Template(SQLModel, table=True):
     """One version of one convention's report for one cycle."""
 
     __tablename__ = "templates"
@@ -23,24 +21,24 @@ class Template(Base):
         CheckConstraint("status IN ('draft', 'published', 'retired')", name="status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    convention_code: Mapped[str] = mapped_column(
-        ForeignKey("conventions.code", ondelete="RESTRICT"), index=True
+    id: int = Field(default=None, primary_key=True)
+    convention_code: str = Field(
+        foreign_key="conventions.code", ondelete="RESTRICT", sa_type=String(40), index=True
     )
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="RESTRICT"))
-    version: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), default="draft")
-    title: Mapped[str] = mapped_column(String(500))
-    languages: Mapped[list[str]] = mapped_column(JSONDoc)
-    question_count: Mapped[int] = mapped_column(Integer)
-    illustrative_sample: Mapped[bool] = mapped_column(Boolean, default=False)
-    document: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    published_by: Mapped[str | None] = mapped_column(String(100), default=None)
-    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cycle_id: int = Field(default=UNSET, foreign_key="cycles.id", ondelete="RESTRICT")
+    version: str = Field(sa_type=String(20))
+    status: str = Field(default="draft", sa_type=String(12))
+    title: str = Field(sa_type=String(500))
+    languages: list[str] = Field(sa_type=JSONDoc)
+    question_count: int
+    illustrative_sample: bool = False
+    document: dict[str, Any] = Field(sa_type=JSONDoc)
+    digest: str = Field(sa_type=String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(100))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_by: str | None = Field(default=None, sa_type=String(100))
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
-    cycle: Mapped[Cycle] = relationship(lazy="raise")
+    cycle: Cycle = Relationship(sa_relationship_kwargs={"lazy": "raise"})

@@ -13,12 +13,13 @@ from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import check_template, count_questions, newest, version_key
 from cmsreporting.core.memo import Memo
-from cmsreporting.db import utcnow, valid_id
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle
@@ -62,12 +63,12 @@ def visible_to(principal: Principal | None) -> ColumnElement[bool] | None:
     if principal is not None and principal.is_admin:
         return None
     own = sorted(principal.secretariat_of) if principal else []
-    return public() | Template.convention_code.in_(own)
+    return public() | col(Template.convention_code).in_(own)
 
 
 def public() -> ColumnElement[bool]:
     """The templates everyone may see (`may_see` without a caller): published and retired."""
-    return Template.status != "draft"
+    return col(Template.status) != "draft"
 
 
 async def _resolve_cycle(session: AsyncSession, document: dict[str, Any]) -> Cycle:
@@ -78,7 +79,8 @@ async def _resolve_cycle(session: AsyncSession, document: dict[str, Any]) -> Cyc
         )
     cycle = await session.scalar(
         select(Cycle).where(
-            Cycle.convention_code == document["convention"], Cycle.code == document["cycle"]
+            col(Cycle.convention_code) == document["convention"],
+            col(Cycle.code) == document["cycle"],
         )
     )
     if cycle is None:
@@ -93,9 +95,11 @@ async def _resolve_cycle(session: AsyncSession, document: dict[str, Any]) -> Cyc
 async def _ensure_version_free(
     session: AsyncSession, *, cycle: Cycle, version: str, except_id: int | None = None
 ) -> None:
-    stmt = select(Template.id).where(Template.cycle_id == cycle.id, Template.version == version)
+    stmt = select(col(Template.id)).where(
+        col(Template.cycle_id) == cycle.id, col(Template.version) == version
+    )
     if except_id is not None:
-        stmt = stmt.where(Template.id != except_id)
+        stmt = stmt.where(col(Template.id) != except_id)
     if await session.scalar(stmt) is not None:
         raise Conflict(
             f"{cycle.ref} already has a template version {version}; a change is a new version",
@@ -103,17 +107,23 @@ async def _ensure_version_free(
         )
 
 
+def _columns(document: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a template row that come from its document."""
+    return {
+        "version": document["version"],
+        "title": document["title"][document["languages"][0]],
+        "languages": document["languages"],
+        "question_count": count_questions(document),
+        "illustrative_sample": bool(document.get("metadata", {}).get("illustrative_sample", False)),
+        "document": document,
+        "digest": digest_document(document),
+        "updated_at": utcnow(),
+    }
+
+
 def _fill(template: Template, document: dict[str, Any]) -> None:
-    template.version = document["version"]
-    template.title = document["title"][document["languages"][0]]
-    template.languages = document["languages"]
-    template.question_count = count_questions(document)
-    template.illustrative_sample = bool(
-        document.get("metadata", {}).get("illustrative_sample", False)
-    )
-    template.document = document
-    template.digest = digest_document(document)
-    template.updated_at = utcnow()
+    for name, value in _columns(document).items():
+        setattr(template, name, value)
 
 
 def summary(template: Template) -> dict[str, Any]:
@@ -146,9 +156,12 @@ async def import_template(
         authorize(document["convention"])
     await _ensure_version_free(session, cycle=cycle, version=document["version"])
     template = Template(
-        convention_code=document["convention"], cycle=cycle, status="draft", created_by=actor
+        convention_code=document["convention"],
+        cycle=cycle,
+        status="draft",
+        created_by=actor,
+        **_columns(document),
     )
-    _fill(template, document)
     session.add(template)
     await session.flush()
     await record(
@@ -204,8 +217,10 @@ async def published_versions(session: AsyncSession, *, cycle_id: int) -> list[Te
     """Published and retired templates of a cycle, newest version last."""
     rows = await session.scalars(
         select(Template)
-        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
-        .where(Template.cycle_id == cycle_id, Template.status != "draft")
+        .options(
+            joinedload(orm_attr(Template.cycle)), defer(orm_attr(Template.document), raiseload=True)
+        )
+        .where(col(Template.cycle_id) == cycle_id, col(Template.status) != "draft")
     )
     return sorted(rows, key=lambda t: version_key(t.version))
 
@@ -322,7 +337,9 @@ async def get_template(
     """A template the caller may see."""
     if not valid_id(template_id):
         raise NotFound(f"no template {template_id}")
-    template = await session.get(Template, template_id, options=[joinedload(Template.cycle)])
+    template = await session.get(
+        Template, template_id, options=[joinedload(orm_attr(Template.cycle))]
+    )
     if template is None or not can_see(principal, template):
         raise NotFound(f"no template {template_id}")
     return template
@@ -377,23 +394,23 @@ class HeadCache:
 # Built once: the statement of every template GET (Core, no ORM loading).
 _HEAD = (
     select(
-        Template.id,
-        Template.convention_code,
-        Cycle.code,
-        Template.version,
-        Template.status,
-        Template.title,
-        Template.languages,
-        Template.question_count,
-        Template.illustrative_sample,
-        Template.digest,
-        Template.created_at,
-        Template.created_by,
-        Template.published_at,
-        Template.retired_at,
+        col(Template.id),
+        col(Template.convention_code),
+        col(Cycle.code),
+        col(Template.version),
+        col(Template.status),
+        col(Template.title),
+        col(Template.languages),
+        col(Template.question_count),
+        col(Template.illustrative_sample),
+        col(Template.digest),
+        col(Template.created_at),
+        col(Template.created_by),
+        col(Template.published_at),
+        col(Template.retired_at),
     )
-    .join(Cycle, Cycle.id == Template.cycle_id)
-    .where(Template.id == bindparam("template_id"))
+    .join(Cycle, col(Cycle.id) == col(Template.cycle_id))
+    .where(col(Template.id) == bindparam("template_id"))
 )
 
 
@@ -435,20 +452,20 @@ async def list_templates(
 ) -> Page[Template]:
     """Templates the caller may see, filtered."""
     stmt = select(Template).options(
-        joinedload(Template.cycle), defer(Template.document, raiseload=True)
+        joinedload(orm_attr(Template.cycle)), defer(orm_attr(Template.document), raiseload=True)
     )
     if convention:
-        stmt = stmt.where(Template.convention_code == convention)
+        stmt = stmt.where(col(Template.convention_code) == convention)
     if cycle:
         conv, code = parse_cycle_ref(cycle)
-        stmt = stmt.join(Cycle, Cycle.id == Template.cycle_id).where(
-            Cycle.convention_code == conv, Cycle.code == code
+        stmt = stmt.join(Cycle, col(Cycle.id) == col(Template.cycle_id)).where(
+            col(Cycle.convention_code) == conv, col(Cycle.code) == code
         )
     if status:
-        stmt = stmt.where(Template.status == status)
+        stmt = stmt.where(col(Template.status) == status)
     if (visible := visible_to(principal)) is not None:
         stmt = stmt.where(visible)
-    return await paginate(session, stmt, Template.id, limit=limit, cursor=cursor)
+    return await paginate(session, stmt, orm_attr(Template.id), limit=limit, cursor=cursor)
 
 
 async def find_version(
@@ -457,12 +474,12 @@ async def find_version(
     """A template by convention, cycle code and version."""
     return await session.scalar(
         select(Template)
-        .options(joinedload(Template.cycle))
-        .join(Cycle, Cycle.id == Template.cycle_id)
+        .options(joinedload(orm_attr(Template.cycle)))
+        .join(Cycle, col(Cycle.id) == col(Template.cycle_id))
         .where(
-            Template.convention_code == convention,
-            Cycle.code == cycle,
-            Template.version == version,
+            col(Template.convention_code) == convention,
+            col(Cycle.code) == cycle,
+            col(Template.version) == version,
         )
     )
 
@@ -489,8 +506,8 @@ async def current_templates_of(
         return {}
     rows = await session.scalars(
         select(Template)
-        .options(defer(Template.document, raiseload=True))
-        .where(Template.cycle_id.in_(cycle_ids), Template.status == "published")
+        .options(defer(orm_attr(Template.document), raiseload=True))
+        .where(col(Template.cycle_id).in_(cycle_ids), col(Template.status) == "published")
     )
     return newest_by_cycle(rows)
 
@@ -501,8 +518,10 @@ async def current_templates(
     """The newest published template of each cycle, documents loaded, by cycle id."""
     rows = await session.scalars(
         select(Template)
-        .options(defer(Template.document, raiseload=True))
-        .where(Template.cycle_id.in_([c.id for c in cycles]), Template.status == "published")
+        .options(defer(orm_attr(Template.document), raiseload=True))
+        .where(
+            col(Template.cycle_id).in_([c.id for c in cycles]), col(Template.status) == "published"
+        )
     )
     newest = newest_by_cycle(rows)
     for cycle in cycles:
@@ -526,15 +545,17 @@ async def current_template(
     cycle = await get_cycle(session, ref=cycle_ref)
     stmt = (
         select(Template)
-        .options(joinedload(Template.cycle), defer(Template.document, raiseload=True))
-        .where(Template.cycle_id == cycle.id)
+        .options(
+            joinedload(orm_attr(Template.cycle)), defer(orm_attr(Template.document), raiseload=True)
+        )
+        .where(col(Template.cycle_id) == cycle.id)
     )
     if version is not None:
-        template = await session.scalar(stmt.where(Template.version == version))
+        template = await session.scalar(stmt.where(col(Template.version) == version))
         if template is not None and not can_see(principal, template):
             template = None
     else:
-        candidates = (await session.scalars(stmt.where(Template.status == "published"))).all()
+        candidates = (await session.scalars(stmt.where(col(Template.status) == "published"))).all()
         template = newest_by_cycle(candidates).get(cycle.id)
     if template is None:
         raise NotFound(
