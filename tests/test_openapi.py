@@ -121,6 +121,13 @@ def _examples() -> list[Any]:
                             media["schema"], media["example"], id=f"{label} {code} {media_type}"
                         )
                     )
+        for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+            for name, example in media.get("examples", {}).items():
+                found.append(
+                    pytest.param(
+                        media["schema"], example["value"], id=f"{label} {media_type} {name}"
+                    )
+                )
     return found
 
 

@@ -99,7 +99,13 @@ async def create_concepts(
     body: Annotated[
         dict[str, Any] | list[Any],
         Body(
-            description=f"One concept ({CONCEPT_DOCUMENT_REF}) or a list of them",
+            description="One concept (schemas/crosswalk.schema.json) or a list of them",
+            json_schema_extra={
+                "anyOf": [
+                    {"$ref": CONCEPT_DOCUMENT_REF},
+                    {"type": "array", "items": {"$ref": CONCEPT_DOCUMENT_REF}},
+                ]
+            },
             openapi_examples={
                 "one concept": {
                     "value": {
@@ -133,7 +139,8 @@ async def replace_concept(
     document: Annotated[
         dict[str, Any],
         Body(
-            description=f"The concept's new definition ({CONCEPT_DOCUMENT_REF})",
+            description="The concept's new definition (schemas/crosswalk.schema.json)",
+            json_schema_extra={"$ref": CONCEPT_DOCUMENT_REF},
             openapi_examples={
                 "boolean": {
                     "value": {
@@ -236,10 +243,8 @@ async def list_mappings(
                 "application/json": {
                     "schema": {
                         "type": "array",
-                        "items": {
-                            "type": "object",
-                            "description": f"A mapping document ({MAPPING_DOCUMENT_REF})",
-                        },
+                        "description": "Mapping documents (schemas/crosswalk.schema.json)",
+                        "items": {"$ref": MAPPING_DOCUMENT_REF},
                     },
                     "examples": {
                         "one mapping": {

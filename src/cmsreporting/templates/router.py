@@ -46,7 +46,8 @@ TEMPLATE_EXAMPLE: dict[str, Any] = {
 DocumentBody = Annotated[
     dict[str, Any],
     Body(
-        description=f"A template document ({TEMPLATE_DOCUMENT_REF})",
+        description="A template document (schemas/template.schema.json)",
+        json_schema_extra={"$ref": TEMPLATE_DOCUMENT_REF},
         openapi_examples={"minimal": {"value": TEMPLATE_EXAMPLE}},
     ),
 ]
