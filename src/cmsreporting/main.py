@@ -6,11 +6,12 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
@@ -27,6 +28,7 @@ from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldEr
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.middleware import BodyGuard
 from cmsreporting.openapi import install as install_openapi
+from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.router import router as reporting_router
 from cmsreporting.templates.cycles_router import router as cycles_router
@@ -50,6 +52,23 @@ HTTP_TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+class HealthOut(BaseModel):
+    """The service is alive and its database answers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ok", "database": "ok", "revision": "b9fc31526bbd", "version": "0.1.0"}
+            ]
+        }
+    )
+
+    status: Literal["ok"]
+    database: Literal["ok"]
+    revision: str | None = Field(description="The database's migration revision")
+    version: str
 
 
 def problem(
@@ -186,6 +205,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             "application/problem+json; lists are paginated with `limit` and `cursor`."
         ),
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.template_heads = (
@@ -199,8 +219,13 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         BodyGuard, max_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
     )
 
-    @app.get("/health", tags=["health"])
-    async def health(request: Request) -> JSONResponse:
+    @app.get(
+        "/health",
+        tags=["health"],
+        response_model=None,
+        responses={200: {"model": HealthOut, "description": "The service and its database"}},
+    )
+    async def get_health(request: Request) -> JSONResponse:
         """Liveness, database reachability and the migration revision."""
         try:
             async with request.app.state.engine.connect() as conn:

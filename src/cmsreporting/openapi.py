@@ -8,12 +8,18 @@ can give (by what it takes: a body, path parameters, a caller) with the `Problem
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from cmsreporting.errors import PROBLEM_JSON
+from cmsreporting.exports.schemas import SubmissionReportOut
+from cmsreporting.resources import schemas_dir
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -63,6 +69,69 @@ DESCRIPTIONS = {
 
 WRITES = {"post", "put", "patch", "delete"}
 
+# The JSON Schemas of the exchange documents, served as components: name -> (file, prefix of
+# the components their $defs become)
+DOCUMENT_SCHEMAS = {
+    "TemplateDocument": "template.schema.json",
+    "CrosswalkDocument": "crosswalk.schema.json",
+}
+
+# Models of responses that are rendered files (their schema is named by a $ref, not a model)
+RENDERED_MODELS: list[type[BaseModel]] = [SubmissionReportOut]
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id: its function's name (`get_workspace_form`), unique in the app."""
+    return route.name
+
+
+def _rebased(node: Any, own: str) -> Any:
+    """A schema with its references pointed at components: `#/$defs/x` of the document
+    `own` -> `#/components/schemas/{own}_x`, `other.schema.json#/...` likewise."""
+    if isinstance(node, list):
+        return [_rebased(item, own) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _rebased(v, own) for k, v in node.items() if k not in ("$id", "$schema")}
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        file, _, pointer = ref.partition("#")
+        name = own
+        if file:
+            name = next(n for n, f in DOCUMENT_SCHEMAS.items() if f == file)
+        if pointer.startswith("/$defs/"):
+            out["$ref"] = f"#/components/schemas/{name}_{pointer.removeprefix('/$defs/')}"
+        else:
+            out["$ref"] = f"#/components/schemas/{name}{pointer}"
+    return out
+
+
+def model_examples() -> dict[str, list[Any]]:
+    """The examples of the service's API models, by model name."""
+    found: dict[str, list[Any]] = {}
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        extra = model.model_config.get("json_schema_extra")
+        if model.__module__.startswith("cmsreporting.") and isinstance(extra, dict):
+            examples = extra.get("examples")
+            if isinstance(examples, list):
+                found[model.__name__] = examples
+    return found
+
+
+@cache
+def document_components() -> dict[str, Any]:
+    """The template and crosswalk JSON Schemas (schemas/*.schema.json) as components."""
+    components: dict[str, Any] = {}
+    for name, file in DOCUMENT_SCHEMAS.items():
+        schema = json.loads((schemas_dir() / file).read_text("utf-8"))
+        for key, definition in schema.pop("$defs", {}).items():
+            components[f"{name}_{key}"] = _rebased(definition, name)
+        components[name] = _rebased(schema, name) | {"description": f"schemas/{file}"}
+    return components
+
 
 def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
     statuses = {503}
@@ -96,6 +165,16 @@ def problem_responses(app: FastAPI) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["FieldProblem"] = FIELD_PROBLEM_SCHEMA
+    schemas.update(document_components())
+    # the document is rendered without nulls (FastAPI drops None members): put the models'
+    # examples back as written
+    for name, examples in model_examples().items():
+        if name in schemas:
+            schemas[name]["examples"] = examples
+    for model in RENDERED_MODELS:
+        rendered = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(rendered.pop("$defs", {}))
+        schemas[model.__name__] = rendered
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from cmsreporting.audit import service
 from cmsreporting.auth.deps import AdminUser
@@ -19,6 +19,23 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 class AuditEventOut(BaseModel):
     """One recorded write."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 311,
+                    "at": "2026-04-01T08:00:00Z",
+                    "actor": "user:cms_sec",
+                    "action": "submission.accept",
+                    "target_type": "submission",
+                    "target_id": "3",
+                    "before": {"status": "submitted"},
+                    "after": {"status": "accepted"},
+                }
+            ]
+        }
+    )
+
     id: int
     at: datetime
     actor: str
@@ -30,7 +47,7 @@ class AuditEventOut(BaseModel):
 
 
 @router.get("/audit", response_model=PageOut[AuditEventOut])
-async def list_audit(
+async def list_audit_events(
     session: SessionDep,
     principal: AdminUser,
     paging: Paging,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from cmsreporting.auth.deps import AdminUser, CurrentUser, MaybeUser, optional_principal
@@ -13,7 +13,20 @@ from cmsreporting.auth.principal import Principal
 from cmsreporting.core import transforms
 from cmsreporting.crosswalk import concept_service, exchange, link_service, mapping_service
 from cmsreporting.crosswalk.models import Concept, Mapping
-from cmsreporting.crosswalk.schemas import ConceptOut, MappingOut, MappingPatch, TranslateIn
+from cmsreporting.crosswalk.schemas import (
+    CONCEPT_DOCUMENT_REF,
+    CROSSWALK_DOCUMENT_REF,
+    MAPPING_DOCUMENT_REF,
+    ConceptOut,
+    CoverageOut,
+    MappingOut,
+    MappingPatch,
+    MappingStatus,
+    QuestionLinksOut,
+    Relation,
+    TranslateIn,
+    TranslateOut,
+)
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import (
     BadRequest,
@@ -25,8 +38,6 @@ from cmsreporting.errors import (
 from cmsreporting.pagination import PageOut, Paging
 
 router = APIRouter(prefix="/api/v1", tags=["crosswalk"], dependencies=[Depends(optional_principal)])
-
-Relation = Literal["exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"]
 
 
 def concept_out(concept: Concept) -> ConceptOut:
@@ -88,7 +99,24 @@ async def list_concepts(
 async def create_concepts(
     body: Annotated[
         dict[str, Any] | list[Any],
-        Body(description="One concept (crosswalk.schema.json#/$defs/concept) or a list of them"),
+        Body(
+            description="One concept (schemas/crosswalk.schema.json) or a list of them",
+            json_schema_extra={
+                "anyOf": [
+                    {"$ref": CONCEPT_DOCUMENT_REF},
+                    {"type": "array", "items": {"$ref": CONCEPT_DOCUMENT_REF}},
+                ]
+            },
+            openapi_examples={
+                "one concept": {
+                    "value": {
+                        "key": "coordination.national_committee",
+                        "type": "boolean",
+                        "text": {"en": "Is there a national committee coordinating biodiversity?"},
+                    }
+                }
+            },
+        ),
     ],
     session: SessionDep,
     principal: AdminUser,
@@ -111,7 +139,22 @@ async def get_concept(key: str, session: SessionDep) -> ConceptOut:
 @router.put("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
 async def replace_concept(
     key: str,
-    document: Annotated[dict[str, Any], Body()],
+    document: Annotated[
+        dict[str, Any],
+        Body(
+            description="The concept's new definition (schemas/crosswalk.schema.json)",
+            json_schema_extra={"$ref": CONCEPT_DOCUMENT_REF},
+            openapi_examples={
+                "boolean": {
+                    "value": {
+                        "key": "coordination.national_committee",
+                        "type": "boolean",
+                        "text": {"en": "Is there a national committee coordinating biodiversity?"},
+                    }
+                }
+            },
+        ),
+    ],
     session: SessionDep,
     principal: AdminUser,
 ) -> ConceptOut:
@@ -173,7 +216,7 @@ async def list_mappings(
     question: Annotated[
         str | None, Query(max_length=200, description="CONVENTION:CYCLE:QUESTION_ID")
     ] = None,
-    status: Literal["proposed", "approved"] | None = None,
+    status: MappingStatus | None = None,
     relation: Relation | None = None,
 ) -> PageOut[MappingOut]:
     """Mappings, filtered by concept, cycle, question, status or relation."""
@@ -182,8 +225,8 @@ async def list_mappings(
         concept=concept,
         cycle=cycle,
         question=question,
-        status=status,
-        relation=relation,
+        status=status.value if status else None,
+        relation=relation.value if relation else None,
         limit=paging.limit,
         cursor=paging.cursor,
         principal=principal,
@@ -201,7 +244,25 @@ async def list_mappings(
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "array", "items": {"type": "object"}},
+                    "schema": {
+                        "type": "array",
+                        "description": "Mapping documents (schemas/crosswalk.schema.json)",
+                        "items": {"$ref": MAPPING_DOCUMENT_REF},
+                    },
+                    "examples": {
+                        "one mapping": {
+                            "value": [
+                                {
+                                    "concept": "coordination.national_committee",
+                                    "question": "CMS:COP15:I(a).3",
+                                    "template_version": "1.0.0",
+                                    "relation": "closeMatch",
+                                    "transform": {},
+                                    "mapping_justification": "semapv:ManualMappingCuration",
+                                }
+                            ]
+                        }
+                    },
                 },
                 "text/tab-separated-values": {"schema": {"type": "string"}},
             },
@@ -253,7 +314,11 @@ async def update_mapping(
 
 
 @router.delete("/mappings/{mapping_id}", status_code=204, tags=["mappings"])
-async def delete_mapping(mapping_id: int, session: SessionDep, principal: CurrentUser) -> Response:
+async def delete_mapping(
+    mapping_id: Annotated[int, Path(openapi_examples={"a mapping": {"value": 4096}})],
+    session: SessionDep,
+    principal: CurrentUser,
+) -> Response:
     """Remove a mapping (admin or the question's convention's secretariat)."""
     mapping = await mapping_service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     _authorize_change(principal, mapping)
@@ -264,8 +329,8 @@ async def delete_mapping(mapping_id: int, session: SessionDep, principal: Curren
 # --- crosswalk queries --------------------------------------------------------------------
 
 
-@router.get("/crosswalk/coverage")
-async def coverage(
+@router.get("/crosswalk/coverage", response_model=CoverageOut)
+async def get_crosswalk_coverage(
     session: SessionDep,
     from_: Annotated[str, Query(alias="from", max_length=81, description="CONVENTION:CYCLE")],
     to: Annotated[str, Query(max_length=81, description="CONVENTION:CYCLE")],
@@ -274,8 +339,12 @@ async def coverage(
     return await link_service.coverage(session, from_ref=from_, to_ref=to)
 
 
-@router.post("/crosswalk/translate")
-async def translate(body: TranslateIn, session: SessionDep) -> dict[str, Any]:
+@router.post(
+    "/crosswalk/translate",
+    response_model=TranslateOut,
+    response_model_exclude_unset=True,  # an issue's row and column only where they apply
+)
+async def translate_answers(body: TranslateIn, session: SessionDep) -> dict[str, Any]:
     """The `to` report of answers given in `from`, through invertible transforms."""
     return await link_service.translate(
         session, from_ref=body.from_, to_ref=body.to, answers=body.answers
@@ -288,17 +357,48 @@ async def translate(body: TranslateIn, session: SessionDep) -> dict[str, Any]:
     responses={
         200: {
             "content": {
-                "application/json": {},
-                "text/tab-separated-values": {},
-                "text/turtle": {},
+                "application/json": {
+                    "schema": {"$ref": CROSSWALK_DOCUMENT_REF},
+                    "example": {
+                        "metadata": {"exported_at": "2026-05-02T12:00:00+00:00"},
+                        "concepts": [
+                            {
+                                "key": "coordination.national_committee",
+                                "type": "boolean",
+                                "text": {"en": "Is there a national coordinating committee?"},
+                            }
+                        ],
+                        "mappings": [
+                            {
+                                "concept": "coordination.national_committee",
+                                "question": "CMS:COP15:I(a).3",
+                                "template_version": "1.0.0",
+                                "relation": "closeMatch",
+                                "transform": {},
+                                "mapping_justification": "semapv:ManualMappingCuration",
+                            }
+                        ],
+                    },
+                },
+                "text/tab-separated-values": {
+                    "schema": {"type": "string"},
+                    "example": "subject_id\tpredicate_id\tobject_id\tmapping_justification\n"
+                    "cmsr:concept/coordination.national_committee\tskos:closeMatch\t"
+                    "cmsr:question/CMS/COP15/I(a).3\tsemapv:ManualMappingCuration\n",
+                },
+                "text/turtle": {
+                    "schema": {"type": "string"},
+                    "example": "<https://cmsreporting.org/id/concept/coordination.national_committee>"
+                    " skos:closeMatch <https://cmsreporting.org/id/question/CMS/COP15/I(a).3> .\n",
+                },
             }
         }
     },
 )
-async def export(
+async def export_crosswalk(
     session: SessionDep,
     format: Literal["json", "sssom", "skos"] = "json",
-    status: Literal["proposed", "approved"] | None = None,
+    status: MappingStatus | None = None,
 ) -> Response:
     """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV or SKOS Turtle."""
     concepts = await mapping_service.all_concepts(session)
@@ -324,8 +424,8 @@ async def export(
     )
 
 
-@router.get("/crosswalk/{question_ref}")
-async def question_links(
+@router.get("/crosswalk/{question_ref}", response_model=QuestionLinksOut)
+async def get_question_links(
     question_ref: str,
     session: SessionDep,
     principal: MaybeUser,

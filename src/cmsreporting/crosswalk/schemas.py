@@ -3,15 +3,79 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cmsreporting.reporting.issues import IssueOut
+from cmsreporting.templates.schemas import TemplateStatus
+
+CROSSWALK_DOCUMENT_REF = "#/components/schemas/CrosswalkDocument"
+MAPPING_DOCUMENT_REF = "#/components/schemas/CrosswalkDocument_mapping"
+CONCEPT_DOCUMENT_REF = "#/components/schemas/CrosswalkDocument_concept"
+
+
+class Relation(StrEnum):
+    """The SKOS mapping relation of a concept to a question."""
+
+    EXACT_MATCH = "exactMatch"
+    CLOSE_MATCH = "closeMatch"
+    BROAD_MATCH = "broadMatch"
+    NARROW_MATCH = "narrowMatch"
+    RELATED_MATCH = "relatedMatch"
+
+
+class MappingStatus(StrEnum):
+    """A proposed mapping only suggests; an approved one may fill values."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+
+
+CONCEPT_EXAMPLE: dict[str, Any] = {
+    "key": "coordination.national_committee",
+    "type": "boolean",
+    "text": {"en": "Is there a national committee coordinating biodiversity work?"},
+    "tags": ["GBF:T14"],
+    "created_at": "2026-01-10T08:00:00Z",
+    "updated_at": "2026-01-10T08:00:00Z",
+}
+
+MAPPING_EXAMPLE: dict[str, Any] = {
+    "id": 21,
+    "concept": "coordination.national_committee",
+    "question": "CMS:COP15:I(a).3",
+    "template_id": 4,
+    "template_version": "1.0.0",
+    "relation": "closeMatch",
+    "transform": {},
+    "invertible": True,
+    "propagates": True,
+    "justification": "Both ask whether a national coordinating body exists.",
+    "mapping_justification": "semapv:ManualMappingCuration",
+    "confidence": 0.9,
+    "author": "cmsreporting curation",
+    "status": "approved",
+    "approved_by": "user:cms_sec",
+    "approved_at": "2026-01-12T09:30:00Z",
+    "created_at": "2026-01-11T14:00:00Z",
+    "created_by": "user:admin",
+    "updated_at": "2026-01-12T09:30:00Z",
+}
 
 
 class ConceptOut(BaseModel):
     """A concept of the shared question bank, in its exchange form plus bookkeeping."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "description": "A concept of the shared question bank: its exchange form "
+            f"({CONCEPT_DOCUMENT_REF}) plus bookkeeping.",
+            "examples": [CONCEPT_EXAMPLE],
+        },
+    )
 
     key: str
     type: str
@@ -24,12 +88,14 @@ class ConceptOut(BaseModel):
 class MappingOut(BaseModel):
     """A link from a concept to one question of one template version."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [MAPPING_EXAMPLE]})
+
     id: int
     concept: str
     question: str = Field(description="CONVENTION:CYCLE:QUESTION_ID")
     template_id: int
     template_version: str
-    relation: str
+    relation: Relation
     transform: dict[str, Any]
     invertible: bool
     propagates: bool = Field(description="Approved exactMatch or closeMatch: fills values")
@@ -37,7 +103,7 @@ class MappingOut(BaseModel):
     mapping_justification: str
     confidence: float | None
     author: str
-    status: str
+    status: MappingStatus
     approved_by: str | None
     approved_at: datetime | None
     created_at: datetime
@@ -66,3 +132,245 @@ class TranslateIn(BaseModel):
     from_: str = Field(alias="from", description="Cycle reference CONVENTION:CYCLE", max_length=81)
     to: str = Field(description="Cycle reference CONVENTION:CYCLE", max_length=81)
     answers: dict[str, Any] = Field(description="question id of `from` -> value")
+
+
+# --- crosswalk queries -------------------------------------------------------------------
+
+
+class TemplateVersionOut(BaseModel):
+    """A cycle and the published template used for it."""
+
+    cycle: str
+    template_id: int
+    version: str
+
+
+class CoverageRowOut(BaseModel):
+    """Whether one question of `to` can be filled from `from`, and how (the best link)."""
+
+    question: str
+    type: str
+    fillable: bool = Field(description="Filled through approved exact or close matches")
+    relation: Relation | None = Field(description="The relation the two mappings combine to")
+    concept: str | None
+    from_question: str | None
+    share: float = Field(description="Share of the question's values that can be carried")
+    suggestion_only: bool = Field(description="Linked, but only to suggest a value")
+
+
+class RelationShareOut(BaseModel):
+    """Fillable questions by one relation."""
+
+    count: int
+    share: float
+
+
+class CoverageTotalsOut(BaseModel):
+    """Totals over the questions of `to`."""
+
+    questions: int
+    fillable: int
+    suggestion_only: int
+    unlinked: int
+    share_fillable: float
+    by_relation: dict[Relation, RelationShareOut]
+    value_share: float
+
+
+class CoverageOut(BaseModel):
+    """For each question of `to`: can it be filled from `from`, by which relation and concept."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": {"cycle": "CMS:COP15", "template_id": 4, "version": "1.0.0"},
+                    "to": {"cycle": "AEWA:MOP9", "template_id": 1, "version": "1.0.0"},
+                    "questions": [
+                        {
+                            "question": "A.4",
+                            "type": "boolean",
+                            "fillable": True,
+                            "relation": "closeMatch",
+                            "concept": "coordination.national_committee",
+                            "from_question": "I(a).3",
+                            "share": 1.0,
+                            "suggestion_only": False,
+                        }
+                    ],
+                    "totals": {
+                        "questions": 1,
+                        "fillable": 1,
+                        "suggestion_only": 0,
+                        "unlinked": 0,
+                        "share_fillable": 1.0,
+                        "by_relation": {"closeMatch": {"count": 1, "share": 1.0}},
+                        "value_share": 1.0,
+                    },
+                }
+            ]
+        },
+    )
+
+    from_: TemplateVersionOut = Field(alias="from")
+    to: TemplateVersionOut
+    questions: list[CoverageRowOut]
+    totals: CoverageTotalsOut
+
+
+class TranslatedFromOut(BaseModel):
+    """Where a translated value came from."""
+
+    concept: str
+    from_question: str
+
+
+class TranslatedSuggestionOut(BaseModel):
+    """A value offered (not filled) for a question of `to`."""
+
+    value: Any
+    concept: str
+    relation: Relation
+    from_question: str | None
+
+
+class TranslateConflictOut(BaseModel):
+    """Two answers of `from` giving a concept different values: the first is kept."""
+
+    concept: str
+    kept: str
+    ignored: str
+
+
+class TranslateOut(BaseModel):
+    """The `to` report of answers given in `from`."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": {"cycle": "CMS:COP15", "template_id": 4, "version": "1.0.0"},
+                    "to": {"cycle": "AEWA:MOP9", "template_id": 1, "version": "1.0.0"},
+                    "values": {"A.4": True},
+                    "provenance": {
+                        "A.4": {
+                            "concept": "coordination.national_committee",
+                            "from_question": "I(a).3",
+                        }
+                    },
+                    "suggestions": {},
+                    "needs_direct_answer": [],
+                    "left_to_answer": ["A.1"],
+                    "hidden": ["A.3"],
+                    "issues": [
+                        {
+                            "severity": "error",
+                            "question": "A.1",
+                            "code": "required",
+                            "message": "an answer is required",
+                        }
+                    ],
+                    "conflicts": [],
+                    "untranslated": [],
+                }
+            ]
+        },
+    )
+
+    from_: TemplateVersionOut = Field(alias="from")
+    to: TemplateVersionOut
+    values: dict[str, Any] = Field(description="question id of `to` -> value")
+    provenance: dict[str, TranslatedFromOut]
+    suggestions: dict[str, TranslatedSuggestionOut]
+    needs_direct_answer: list[str]
+    left_to_answer: list[str]
+    hidden: list[str]
+    issues: list[IssueOut]
+    conflicts: list[TranslateConflictOut]
+    untranslated: list[str] = Field(description="Answers of `from` that reached no question")
+
+
+class QuestionConceptOut(BaseModel):
+    """A concept the question is mapped to."""
+
+    concept: str
+    relation: Relation
+    status: MappingStatus
+    mapping_id: int
+    transform: dict[str, Any]
+
+
+class LinkViaOut(BaseModel):
+    """The concept two questions share, and the relation of each to it."""
+
+    concept: str
+    from_relation: Relation
+    to_relation: Relation
+
+
+class QuestionLinkOut(BaseModel):
+    """A question of another template linked to this one through a shared concept."""
+
+    question: str = Field(description="CONVENTION:CYCLE:QUESTION_ID")
+    template_version: str
+    template_status: TemplateStatus
+    via: LinkViaOut
+    relation: Relation
+    propagates: bool
+    transform_from: dict[str, Any]
+    transform_to: dict[str, Any]
+    invertible: bool
+    mapping_ids: list[int]
+
+
+class QuestionLinksOut(BaseModel):
+    """Everything linked to one question across conventions."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "CMS:COP15:I(a).3",
+                    "template_id": 4,
+                    "template_version": "1.0.0",
+                    "type": "boolean",
+                    "concepts": [
+                        {
+                            "concept": "coordination.national_committee",
+                            "relation": "closeMatch",
+                            "status": "approved",
+                            "mapping_id": 21,
+                            "transform": {},
+                        }
+                    ],
+                    "links": [
+                        {
+                            "question": "AEWA:MOP9:A.4",
+                            "template_version": "1.0.0",
+                            "template_status": "published",
+                            "via": {
+                                "concept": "coordination.national_committee",
+                                "from_relation": "closeMatch",
+                                "to_relation": "closeMatch",
+                            },
+                            "relation": "closeMatch",
+                            "propagates": True,
+                            "transform_from": {},
+                            "transform_to": {},
+                            "invertible": True,
+                            "mapping_ids": [21, 7],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    question: str
+    template_id: int
+    template_version: str
+    type: str
+    concepts: list[QuestionConceptOut]
+    links: list[QuestionLinkOut]

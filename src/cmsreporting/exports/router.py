@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -11,6 +11,7 @@ from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
 from cmsreporting.exports import service
 from cmsreporting.reporting import submissions
+from cmsreporting.reporting.schemas import SubmissionStatus
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[Depends(optional_principal)])
 
@@ -20,7 +21,19 @@ Lang = Annotated[str | None, Query(max_length=35, description="Label language")]
 @router.get(
     "/submissions/{submission_id}/export",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in service.MEDIA_TYPES.values()}}},
+    responses={
+        200: {
+            "description": "The report as JSON (SubmissionReportOut), CSV, XLSX or HTML",
+            "content": {
+                service.MEDIA_TYPES["json"]: {
+                    "schema": {"$ref": "#/components/schemas/SubmissionReportOut"}
+                },
+                service.MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
+                service.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                service.MEDIA_TYPES["html"]: {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def export_submission(
     submission_id: int,
@@ -49,9 +62,20 @@ async def export_submission(
     response_class=StreamingResponse,
     responses={
         200: {
+            "description": "CSV, XLSX, or JSON lines (one Party's report a line)",
             "content": {
-                service.MEDIA_TYPES[f].split(";")[0]: {} for f in get_args(service.CycleFormat)
-            }
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "party,question,row,column,value,value_label\n"
+                    "KEN,I(a).3,,,true,Yes\n",
+                },
+                "application/x-ndjson": {
+                    "schema": {"type": "string"},
+                    "example": '{"cycle": "CMS:COP15", "party": "KEN", "version": 2, '
+                    '"status": "accepted", "values": {"I(a).3": true}}\n',
+                },
+                service.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
@@ -62,7 +86,7 @@ async def export_cycle(
     principal: CurrentUser,
     format: service.CycleFormat = "csv",
     layout: service.Layout = "long",
-    status: Literal["submitted", "accepted", "returned"] | None = None,
+    status: SubmissionStatus | None = None,
     values: Annotated[
         Literal["codes", "labels"], Query(description="Wide layouts: option codes or labels")
     ] = "codes",
@@ -71,7 +95,7 @@ async def export_cycle(
     """All Parties' latest reports of a cycle, streamed (a Party at a time, never truncated:
     a failure mid-stream aborts the transfer). Reviewers get accepted reports only."""
     plan = await service.plan_cycle_export(
-        session, principal=principal, cycle_ref=ref, status=status
+        session, principal=principal, cycle_ref=ref, status=status.value if status else None
     )
     if format == "xlsx":
         # built within the request, so a report Excel cannot hold is refused with a 4xx

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from cmsreporting.auth.deps import AdminUser, CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
@@ -118,7 +118,10 @@ async def set_membership(
 
 @router.delete("/parties/{iso3}/memberships/{code}", status_code=204)
 async def delete_membership(
-    iso3: str, code: str, session: SessionDep, principal: AdminUser
+    iso3: Annotated[str, Path(openapi_examples={"Tanzania": {"value": "TZA"}})],
+    code: Annotated[str, Path(openapi_examples={"AEWA": {"value": "AEWA"}})],
+    session: SessionDep,
+    principal: AdminUser,
 ) -> Response:
     """Remove a Party's membership of a convention (admin)."""
     await service.delete_membership(session, actor=principal.actor, iso3=iso3, convention=code)

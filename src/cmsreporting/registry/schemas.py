@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -10,9 +11,31 @@ from cmsreporting.registry.models import Cycle
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 
+MEMBERSHIP_EXAMPLE: dict[str, Any] = {
+    "party": "KEN",
+    "convention": "CMS",
+    "since": "1999-05-01",
+    "source": "https://www.cms.int/en/parties-range-states",
+    "demo": False,
+}
+
 
 class ConventionOut(BaseModel):
     """A convention."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "CMS",
+                    "name": "Convention on the Conservation of Migratory Species of Wild Animals",
+                    "languages": ["en", "fr", "es"],
+                    "family": "biodiversity",
+                    "url": "https://www.cms.int",
+                }
+            ]
+        }
+    )
 
     code: str
     name: str
@@ -24,6 +47,8 @@ class ConventionOut(BaseModel):
 class MembershipOut(BaseModel):
     """A Party's membership of a convention."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [MEMBERSHIP_EXAMPLE]})
+
     party: str
     convention: str
     since: date | None
@@ -33,6 +58,21 @@ class MembershipOut(BaseModel):
 
 class PartyOut(BaseModel):
     """A Party and the conventions it belongs to."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "iso3": "KEN",
+                    "iso2": "KE",
+                    "numeric": "404",
+                    "name": "Kenya",
+                    "official_name": "Republic of Kenya",
+                    "memberships": [MEMBERSHIP_EXAMPLE],
+                }
+            ]
+        }
+    )
 
     iso3: str
     iso2: str
@@ -55,7 +95,20 @@ class MembershipIn(BaseModel):
 class CycleIn(BaseModel):
     """A new reporting cycle."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "convention": "CMS",
+                    "code": "COP16",
+                    "title": "CMS national reports to COP16",
+                    "opens_on": "2029-01-01",
+                    "due_on": "2030-06-30",
+                }
+            ]
+        },
+    )
 
     convention: str = Field(pattern=CODE_PATTERN)
     code: str = Field(pattern=CODE_PATTERN)
@@ -80,6 +133,24 @@ class TemplateRef(BaseModel):
 
 class CycleOut(BaseModel):
     """A reporting cycle and the template it uses."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ref": "CMS:COP15",
+                    "convention": "CMS",
+                    "code": "COP15",
+                    "title": "CMS national reports to COP15",
+                    "opens_on": "2026-01-01",
+                    "due_on": "2027-06-30",
+                    "note": None,
+                    "created_at": "2025-12-01T09:00:00Z",
+                    "template": {"id": 4, "version": "1.0.0"},
+                }
+            ]
+        }
+    )
 
     ref: str
     convention: str

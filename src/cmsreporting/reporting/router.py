@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
@@ -28,8 +28,17 @@ from cmsreporting.reporting.schemas import (
     AnswersOut,
     CommentIn,
     CommentOut,
+    CycleStatusOut,
     DecisionIn,
+    DiffOut,
+    FormOut,
+    PreviewOut,
+    SubmissionDetailOut,
+    SubmissionOut,
+    SubmissionPageOut,
+    SubmissionStatus,
     SubmitIn,
+    SubmittedOut,
     WorkspaceCycleOut,
     WorkspaceIn,
     WorkspaceOut,
@@ -134,8 +143,8 @@ async def get_workspace(
     )
 
 
-@router.get("/workspaces/{workspace_id}/form", tags=["workspaces"])
-async def get_form(
+@router.get("/workspaces/{workspace_id}/form", response_model=FormOut, tags=["workspaces"])
+async def get_workspace_form(
     workspace_id: int,
     session: SessionDep,
     principal: CurrentUser,
@@ -156,7 +165,9 @@ async def get_form(
 
 
 @router.get("/workspaces/{workspace_id}/answers", response_model=AnswersOut, tags=["workspaces"])
-async def get_answers(workspace_id: int, session: SessionDep, principal: CurrentUser) -> AnswersOut:
+async def get_workspace_answers(
+    workspace_id: int, session: SessionDep, principal: CurrentUser
+) -> AnswersOut:
     """Every answer of the workspace with its revision."""
     workspace = await workspace_service.get_workspace(
         session, workspace_id=workspace_id, principal=principal
@@ -174,7 +185,7 @@ async def get_answers(workspace_id: int, session: SessionDep, principal: Current
     tags=["workspaces"],
     responses={409: {"description": "A base revision is stale; nothing was written"}},
 )
-async def patch_answers(
+async def patch_workspace_answers(
     workspace_id: int, body: AnswersIn, session: SessionDep, principal: CurrentUser
 ) -> AnswersOut:
     """Save a batch of answers, each with the revision it was based on: all or nothing."""
@@ -190,8 +201,13 @@ async def patch_answers(
     return AnswersOut(answers=[answer_out(a) for a in written])
 
 
-@router.get("/workspaces/{workspace_id}/preview/{cycle_ref}", tags=["workspaces"])
-async def get_preview(
+@router.get(
+    "/workspaces/{workspace_id}/preview/{cycle_ref}",
+    response_model=PreviewOut,
+    response_model_exclude_unset=True,  # an issue's row and column only where they apply
+    tags=["workspaces"],
+)
+async def get_workspace_preview(
     workspace_id: int, cycle_ref: str, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
     """Exactly what would be submitted for one cycle, where each value came from, and what
@@ -216,16 +232,18 @@ async def get_preview(
 @router.post(
     "/workspaces/{workspace_id}/submit",
     status_code=201,
+    response_model=None,
     tags=["submissions"],
     responses={
         201: {
-            "description": "The submissions created (or those of the first request with this key)"
+            "model": SubmittedOut,
+            "description": "The submissions created (or those of the first request with this key)",
         },
         409: {"description": "A cycle already has a pending or accepted submission"},
         422: {"description": "A report has blocking issues; nothing was submitted"},
     },
 )
-async def submit(
+async def submit_workspace(
     workspace_id: int,
     body: SubmitIn,
     session: SessionDep,
@@ -259,7 +277,7 @@ async def submit(
 # --- submissions ----------------------------------------------------------------------------
 
 
-@router.get("/submissions", tags=["submissions"])
+@router.get("/submissions", response_model=SubmissionPageOut, tags=["submissions"])
 async def list_submissions(
     session: SessionDep,
     principal: CurrentUser,
@@ -267,7 +285,7 @@ async def list_submissions(
     convention: Annotated[str | None, Query(max_length=40)] = None,
     cycle: Annotated[str | None, Query(max_length=81)] = None,
     party: Annotated[str | None, Query(max_length=3)] = None,
-    status: Literal["submitted", "accepted", "returned"] | None = None,
+    status: SubmissionStatus | None = None,
 ) -> dict[str, Any]:
     """Submissions the caller may read."""
     page = await submissions.list_submissions(
@@ -276,7 +294,7 @@ async def list_submissions(
         convention=convention,
         cycle=cycle,
         party=party,
-        status=status,
+        status=status.value if status else None,
         limit=paging.limit,
         cursor=paging.cursor,
     )
@@ -286,7 +304,12 @@ async def list_submissions(
     }
 
 
-@router.get("/submissions/{submission_id}", tags=["submissions"])
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionDetailOut,
+    response_model_exclude_unset=True,  # an issue's row and column only where they apply
+    tags=["submissions"],
+)
 async def get_submission(
     submission_id: int, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -297,8 +320,10 @@ async def get_submission(
     return submissions.detail(submission)
 
 
-@router.post("/submissions/{submission_id}/accept", tags=["submissions"])
-async def accept(
+@router.post(
+    "/submissions/{submission_id}/accept", response_model=SubmissionOut, tags=["submissions"]
+)
+async def accept_submission(
     submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
     """Accept a submission (the convention's secretariat)."""
@@ -315,7 +340,9 @@ async def accept(
     return submissions.summary(decided)
 
 
-@router.post("/submissions/{submission_id}/return", tags=["submissions"])
+@router.post(
+    "/submissions/{submission_id}/return", response_model=SubmissionOut, tags=["submissions"]
+)
 async def return_submission(
     submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -336,7 +363,7 @@ async def return_submission(
 @router.get(
     "/submissions/{submission_id}/comments", response_model=list[CommentOut], tags=["submissions"]
 )
-async def list_comments(
+async def list_submission_comments(
     submission_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[CommentOut]:
     """The feedback thread."""
@@ -354,7 +381,7 @@ async def list_comments(
     status_code=201,
     tags=["submissions"],
 )
-async def add_comment(
+async def add_submission_comment(
     submission_id: int, body: CommentIn, session: SessionDep, principal: CurrentUser
 ) -> CommentOut:
     """Comment on a submission, optionally about one question."""
@@ -371,8 +398,8 @@ async def add_comment(
     return comment_out(comment)
 
 
-@router.get("/submissions/{submission_id}/diff", tags=["submissions"])
-async def get_diff(
+@router.get("/submissions/{submission_id}/diff", response_model=DiffOut, tags=["submissions"])
+async def get_submission_diff(
     submission_id: int,
     session: SessionDep,
     principal: CurrentUser,
@@ -389,8 +416,13 @@ async def get_diff(
     )
 
 
-@router.get("/cycles/{ref}/status", tags=["submissions"])
-async def cycle_status(ref: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
+@router.get(
+    "/cycles/{ref}/status",
+    response_model=CycleStatusOut,
+    response_model_exclude_unset=True,  # each Party's members are those of its status
+    tags=["submissions"],
+)
+async def get_cycle_status(ref: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
     """Per member Party: not started, in progress (share answered), submitted, accepted or
     returned, and late past the due date (the convention's secretariat, reviewers, admins)."""
     cycle = await get_cycle(session, ref=ref)

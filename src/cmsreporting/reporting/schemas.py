@@ -3,9 +3,47 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cmsreporting.crosswalk.schemas import Relation
+from cmsreporting.reporting.issues import Absent, IssueOut
+
+
+class SubmissionStatus(StrEnum):
+    """Where a submitted report stands with its secretariat."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class ProgressStatus(StrEnum):
+    """Where a Party's report for a cycle stands (GET /cycles/{ref}/status)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class CommentKind(StrEnum):
+    """A comment of a thread, or the comment of a secretariat's decision."""
+
+    COMMENT = "comment"
+    ACCEPT = "accept"
+    RETURN = "return"
+
+
+class ChangeKind(StrEnum):
+    """How a value differs between two versions of a report."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
 
 
 class WorkspaceIn(BaseModel):
@@ -33,6 +71,29 @@ class WorkspaceCycleOut(BaseModel):
 
 class WorkspaceOut(BaseModel):
     """A workspace."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "party": "KEN",
+                    "title": "Kenya 2027 reports",
+                    "cycles": [
+                        {
+                            "cycle": "CMS:COP15",
+                            "convention": "CMS",
+                            "title": "CMS national reports to COP15",
+                            "due_on": "2027-06-30",
+                        }
+                    ],
+                    "created_at": "2026-03-01T09:00:00Z",
+                    "created_by": "user:ken_fp",
+                    "carried_forward": 12,
+                }
+            ]
+        }
+    )
 
     id: int
     party: str
@@ -79,6 +140,25 @@ class AnswerOut(BaseModel):
 class AnswersOut(BaseModel):
     """Answers of a workspace."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answers": [
+                        {
+                            "slot": "concept:coordination.national_committee",
+                            "value": True,
+                            "revision": 2,
+                            "updated_at": "2026-03-02T10:15:00Z",
+                            "updated_by": "user:ken_fp",
+                            "carried": None,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     answers: list[AnswerOut]
 
 
@@ -110,9 +190,446 @@ class CommentIn(BaseModel):
 class CommentOut(BaseModel):
     """One comment of a feedback thread."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "kind": "return",
+                    "question": "I(a).3",
+                    "body": "Please name the committee's members.",
+                    "author": "user:cms_sec",
+                    "created_at": "2026-04-01T08:00:00Z",
+                }
+            ]
+        }
+    )
+
     id: int
-    kind: str
+    kind: CommentKind
     question: str | None
     body: str
     author: str
     created_at: datetime
+
+
+# --- the merged form -----------------------------------------------------------------------
+
+
+class FormCycleOut(BaseModel):
+    """A cycle of the form, with the template it is answered in."""
+
+    cycle: str
+    template_id: int
+    version: str
+    title: str
+    due_on: str
+
+
+class FormSectionOut(BaseModel):
+    """A section (of the trail leading to a question), titled in the form's language."""
+
+    id: str
+    title: str
+
+
+class ConceptFeedOut(BaseModel):
+    """A native question a concept fills, through an approved exact or close match."""
+
+    cycle: str
+    question: str
+    slot: str = Field(description="The question's own slot (CONVENTION:CYCLE:QUESTION_ID)")
+    sections: list[FormSectionOut]
+    relation: Relation
+    transform: dict[str, Any]
+    invertible: bool
+    mapping_id: int | None
+    question_definition: dict[str, Any] = Field(
+        description="The question as its template defines it, labels in the form's language"
+    )
+
+
+class ConceptItemOut(BaseModel):
+    """A shared concept, answered once for every question it feeds."""
+
+    kind: Literal["concept"]
+    slot: str = Field(description="concept:KEY")
+    concept: dict[str, Any] = Field(
+        description="The concept's definition (crosswalk.schema.json#/$defs/concept), "
+        "labels in the form's language"
+    )
+    feeds: list[ConceptFeedOut]
+
+
+class SuggestedFromOut(BaseModel):
+    """A concept whose answer is suggested (not filled) for a question."""
+
+    concept: str
+    relation: Relation
+    mapping_id: int | None
+
+
+class QuestionItemOut(BaseModel):
+    """A question only one convention asks."""
+
+    kind: Literal["question"]
+    cycle: str
+    question: str
+    slot: str = Field(description="CONVENTION:CYCLE:QUESTION_ID")
+    sections: list[FormSectionOut]
+    definition: dict[str, Any] = Field(
+        description="The question as its template defines it, labels in the form's language"
+    )
+    suggested_from: list[SuggestedFromOut]
+
+
+FormItemOut = Annotated[ConceptItemOut | QuestionItemOut, Field(discriminator="kind")]
+
+
+class FormOut(BaseModel):
+    """The merged form of a workspace: each shared concept once, then the questions of one
+    convention only, in the templates' order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workspace_id": 1,
+                    "party": "KEN",
+                    "lang": "en",
+                    "cycles": [
+                        {
+                            "cycle": "CMS:COP15",
+                            "template_id": 4,
+                            "version": "1.0.0",
+                            "title": "CMS National Report",
+                            "due_on": "2027-06-30",
+                        }
+                    ],
+                    "items": [
+                        {
+                            "kind": "concept",
+                            "slot": "concept:coordination.national_committee",
+                            "concept": {
+                                "key": "coordination.national_committee",
+                                "type": "boolean",
+                                "text": "Is there a national biodiversity committee?",
+                            },
+                            "feeds": [
+                                {
+                                    "cycle": "CMS:COP15",
+                                    "question": "I(a).3",
+                                    "slot": "CMS:COP15:I(a).3",
+                                    "sections": [{"id": "I(a)", "title": "General information"}],
+                                    "relation": "closeMatch",
+                                    "transform": {},
+                                    "invertible": True,
+                                    "mapping_id": 21,
+                                    "question_definition": {
+                                        "id": "I(a).3",
+                                        "text": "Is there a national liaison committee?",
+                                        "type": "boolean",
+                                    },
+                                }
+                            ],
+                        },
+                        {
+                            "kind": "question",
+                            "cycle": "CMS:COP15",
+                            "question": "II.1",
+                            "slot": "CMS:COP15:II.1",
+                            "sections": [{"id": "II", "title": "Appendix I species"}],
+                            "definition": {
+                                "id": "II.1",
+                                "text": "Is the taking prohibited?",
+                                "type": "boolean",
+                            },
+                            "suggested_from": [],
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    workspace_id: int
+    party: str
+    lang: str = Field(description="Language of the labels")
+    cycles: list[FormCycleOut]
+    items: list[FormItemOut]
+
+
+# --- previews and submissions ------------------------------------------------------------
+
+
+class SuggestionOut(BaseModel):
+    """A value offered (not filled) through a broader, narrower or related concept."""
+
+    value: Any
+    concept: str
+    relation: Relation
+
+
+class DivergenceOut(BaseModel):
+    """A native answer that differs from the value its concept would give."""
+
+    question: str
+    concept: str
+    native_value: Any
+    concept_value: Any
+
+
+class PreviewOut(BaseModel):
+    """Exactly what would be submitted for one cycle, where each value came from, and what
+    still blocks submission."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workspace_id": 1,
+                    "party": "KEN",
+                    "cycle": "CMS:COP15",
+                    "template_id": 4,
+                    "template_version": "1.0.0",
+                    "submittable": False,
+                    "values": {"I(a).3": True, "II.1": "yes"},
+                    "provenance": {
+                        "I(a).3": "concept:coordination.national_committee",
+                        "II.1": "native",
+                    },
+                    "suggestions": {
+                        "II.2": {
+                            "value": ["habitat_destruction"],
+                            "concept": "threats.pressures",
+                            "relation": "narrowMatch",
+                        }
+                    },
+                    "divergences": [],
+                    "needs_direct_answer": [],
+                    "hidden": ["II.3"],
+                    "issues": [
+                        {
+                            "severity": "error",
+                            "question": "I(a).1",
+                            "code": "required",
+                            "message": "an answer is required",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    workspace_id: int
+    party: str
+    cycle: str
+    template_id: int
+    template_version: str
+    submittable: bool = Field(description="True when no issue is an error")
+    values: dict[str, Any] = Field(description="question id -> value")
+    provenance: dict[str, str] = Field(description="question id -> `native` or `concept:KEY`")
+    suggestions: dict[str, SuggestionOut] = Field(description="question id -> suggestion")
+    divergences: list[DivergenceOut]
+    needs_direct_answer: list[str] = Field(
+        description="Questions whose concept's answer has no value in this template"
+    )
+    hidden: list[str] = Field(description="Questions left out by their visible_if")
+    issues: list[IssueOut]
+
+
+SUBMISSION_EXAMPLE: dict[str, Any] = {
+    "id": 3,
+    "workspace_id": 1,
+    "party": "KEN",
+    "convention": "CMS",
+    "cycle": "CMS:COP15",
+    "template_id": 4,
+    "template_version": "1.0.0",
+    "version": 2,
+    "status": "submitted",
+    "submitted_at": "2026-05-02T12:00:00+00:00",
+    "submitted_by": "user:ken_fp",
+    "decided_at": None,
+    "decided_by": None,
+    "warnings": 1,
+    "errors": 0,
+}
+
+
+class SubmissionOut(BaseModel):
+    """A submission without its values."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SUBMISSION_EXAMPLE]})
+
+    id: int
+    workspace_id: int
+    party: str
+    convention: str
+    cycle: str
+    template_id: int
+    template_version: str
+    version: int = Field(description="1, then one more after each return")
+    status: SubmissionStatus
+    submitted_at: str = Field(description="ISO 8601 date-time")
+    submitted_by: str
+    decided_at: str | None = Field(description="ISO 8601 date-time")
+    decided_by: str | None
+    warnings: int = Field(description="Issues that did not block submission")
+    errors: int
+
+
+class SubmissionDetailOut(SubmissionOut):
+    """A submission with its values, their provenance and its validation result."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                SUBMISSION_EXAMPLE
+                | {
+                    "values": {"I(a).3": True},
+                    "provenance": {"I(a).3": "concept:coordination.national_committee"},
+                    "issues": [
+                        {
+                            "severity": "warning",
+                            "question": "II.4",
+                            "code": "recommended",
+                            "message": "an answer is recommended",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    values: dict[str, Any]
+    provenance: dict[str, str]
+    issues: list[IssueOut]
+
+
+class SubmissionPageOut(BaseModel):
+    """A page of submissions: pass next_cursor back as ?cursor= for the following page."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [SUBMISSION_EXAMPLE], "next_cursor": None}]}
+    )
+
+    items: list[SubmissionOut]
+    next_cursor: str | None = Field(description="Cursor of the next page; null on the last page")
+
+
+class SubmittedOut(BaseModel):
+    """The submissions a submit created (the same for a repeated Idempotency-Key)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"submissions": [SUBMISSION_EXAMPLE]}]}
+    )
+
+    submissions: list[SubmissionOut]
+
+
+class ChangeOut(BaseModel):
+    """A question whose value differs between the two versions."""
+
+    question: str
+    change: ChangeKind
+    before: Any
+    after: Any
+
+
+class DiffOut(BaseModel):
+    """What changed between two versions of a Party's report for a cycle."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": SUBMISSION_EXAMPLE | {"id": 1, "version": 1, "status": "returned"},
+                    "to": SUBMISSION_EXAMPLE,
+                    "changes": [
+                        {"question": "I(a).3", "change": "changed", "before": False, "after": True}
+                    ],
+                }
+            ]
+        },
+    )
+
+    from_: SubmissionOut = Field(alias="from")
+    to: SubmissionOut
+    changes: list[ChangeOut]
+
+
+# --- cycle status ----------------------------------------------------------------------------
+
+
+class PartyProgressOut(BaseModel):
+    """Where one member Party's report stands. A submitted, accepted or returned report names
+    its latest submission; one in progress says how much of what is required is answered."""
+
+    party: str
+    workspace_id: int | None
+    status: ProgressStatus
+    submission_id: int | Absent = None
+    version: int | Absent = None
+    submitted_at: str | Absent = Field(default=None, description="ISO 8601 date-time")
+    required_answered: int | Absent = None
+    required_total: int | Absent = None
+    share_answered: float | Absent = None
+    late: bool
+
+
+class StatusTotalsOut(BaseModel):
+    """How many Parties are in each status (statuses no Party is in are left out), in all,
+    and late."""
+
+    not_started: int | Absent = None
+    in_progress: int | Absent = None
+    submitted: int | Absent = None
+    accepted: int | Absent = None
+    returned: int | Absent = None
+    parties: int
+    late: int
+
+
+class CycleStatusOut(BaseModel):
+    """Each member Party of the cycle's convention, and where its report stands."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cycle": "CMS:COP15",
+                    "due_on": "2027-06-30",
+                    "past_due": False,
+                    "totals": {"submitted": 1, "in_progress": 1, "parties": 2, "late": 0},
+                    "parties": [
+                        {
+                            "party": "KEN",
+                            "workspace_id": 1,
+                            "status": "submitted",
+                            "submission_id": 3,
+                            "version": 2,
+                            "submitted_at": "2026-05-02T12:00:00+00:00",
+                            "late": False,
+                        },
+                        {
+                            "party": "TZA",
+                            "workspace_id": 2,
+                            "status": "in_progress",
+                            "required_answered": 14,
+                            "required_total": 40,
+                            "share_answered": 0.35,
+                            "late": False,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    cycle: str
+    due_on: str
+    past_due: bool
+    totals: StatusTotalsOut
+    parties: list[PartyProgressOut]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
@@ -18,32 +18,37 @@ from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service
 from cmsreporting.templates.models import Template
-from cmsreporting.templates.schemas import PublishReport, TemplateOut, TemplateSummary
+from cmsreporting.templates.schemas import (
+    TEMPLATE_DOCUMENT_REF,
+    PublishReport,
+    TemplateOut,
+    TemplateStatus,
+    TemplateSummary,
+)
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
+
+TEMPLATE_EXAMPLE: dict[str, Any] = {
+    "convention": "CMS",
+    "cycle": "COP15",
+    "version": "9.0.0",
+    "languages": ["en"],
+    "title": {"en": "Example"},
+    "sections": [
+        {
+            "id": "I",
+            "title": {"en": "Section I"},
+            "questions": [{"id": "I.1", "type": "boolean", "text": {"en": "?"}}],
+        }
+    ],
+}
 
 DocumentBody = Annotated[
     dict[str, Any],
     Body(
         description="A template document (schemas/template.schema.json)",
-        openapi_examples={
-            "minimal": {
-                "value": {
-                    "convention": "CMS",
-                    "cycle": "COP15",
-                    "version": "9.0.0",
-                    "languages": ["en"],
-                    "title": {"en": "Example"},
-                    "sections": [
-                        {
-                            "id": "I",
-                            "title": {"en": "Section I"},
-                            "questions": [{"id": "I.1", "type": "boolean", "text": {"en": "?"}}],
-                        }
-                    ],
-                }
-            }
-        },
+        json_schema_extra={"$ref": TEMPLATE_DOCUMENT_REF},
+        openapi_examples={"minimal": {"value": TEMPLATE_EXAMPLE}},
     ),
 ]
 
@@ -96,7 +101,7 @@ async def list_templates(
     paging: Paging,
     convention: Annotated[str | None, Query(max_length=40)] = None,
     cycle: Annotated[str | None, Query(max_length=81, description="CONVENTION:CYCLE")] = None,
-    status: Literal["draft", "published", "retired"] | None = None,
+    status: TemplateStatus | None = None,
 ) -> PageOut[TemplateSummary]:
     """Templates: published ones for everyone, drafts for admins and their secretariat."""
     page = await service.list_templates(
@@ -104,7 +109,7 @@ async def list_templates(
         principal=principal,
         convention=convention,
         cycle=cycle,
-        status=status,
+        status=status.value if status else None,
         limit=paging.limit,
         cursor=paging.cursor,
     )
@@ -196,10 +201,15 @@ def _summary_json(head: service.TemplateHead, lang: str) -> tuple[bytes, str]:
 
 # The hottest public read: the caller is read only when a token is sent (as every operation
 # does, a bad one is refused), without a dependency per request.
+# Both reads answer with pre-rendered bytes (a cache with an ETag): the schema is documented,
+# not applied to each response.
 @router.get(
     "/{template_id}",
-    response_model=TemplateOut,
-    responses={304: {"description": "Not modified: the client's copy (If-None-Match) is current"}},
+    response_model=None,
+    responses={
+        200: {"model": TemplateOut, "description": "The template, labels in one language"},
+        304: {"description": "Not modified: the client's copy (If-None-Match) is current"},
+    },
     openapi_extra={"security": [{"HTTPBearer": []}, {}]},
 )
 async def get_template(
@@ -237,10 +247,21 @@ async def get_template(
 
 @router.get(
     "/{template_id}/document",
-    response_model=dict[str, Any],
-    responses={304: {"description": "Not modified: the client's copy (If-None-Match) is current"}},
+    response_model=None,
+    responses={
+        200: {
+            "description": "The template document as imported",
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": TEMPLATE_DOCUMENT_REF},
+                    "example": TEMPLATE_EXAMPLE,
+                }
+            },
+        },
+        304: {"description": "Not modified: the client's copy (If-None-Match) is current"},
+    },
 )
-async def get_document(
+async def get_template_document(
     template_id: int, request: Request, session: SessionDep, principal: MaybeUser
 ) -> Response:
     """The template document as imported, with every language."""
@@ -255,7 +276,7 @@ async def get_document(
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)
-async def replace_draft(
+async def replace_draft_template(
     template_id: int, document: DocumentBody, session: SessionDep, principal: CurrentUser
 ) -> TemplateSummary:
     """Replace a draft's document; published templates are immutable."""
@@ -268,7 +289,9 @@ async def replace_draft(
 
 
 @router.post("/{template_id}/publish", response_model=PublishReport)
-async def publish(template_id: int, session: SessionDep, principal: CurrentUser) -> PublishReport:
+async def publish_template(
+    template_id: int, session: SessionDep, principal: CurrentUser
+) -> PublishReport:
     """Freeze a draft: from now on it never changes."""
     template = await service.get_template(session, template_id=template_id, principal=principal)
     _authorize_write(principal, template.convention_code)
@@ -282,7 +305,7 @@ async def publish(template_id: int, session: SessionDep, principal: CurrentUser)
 
 
 @router.post("/{template_id}/retire", response_model=TemplateSummary)
-async def retire(
+async def retire_template(
     template_id: int, request: Request, session: SessionDep, principal: CurrentUser
 ) -> TemplateSummary:
     """Mark a published template as no longer used."""
@@ -295,7 +318,11 @@ async def retire(
 
 
 @router.delete("/{template_id}", status_code=204)
-async def delete_draft(template_id: int, session: SessionDep, principal: CurrentUser) -> Response:
+async def delete_draft_template(
+    template_id: Annotated[int, Path(openapi_examples={"a draft": {"value": 12}})],
+    session: SessionDep,
+    principal: CurrentUser,
+) -> Response:
     """Delete a draft."""
     template = await service.get_template(session, template_id=template_id, principal=principal)
     _authorize_write(principal, template.convention_code)

@@ -3,19 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+TEMPLATE_DOCUMENT_REF = "#/components/schemas/TemplateDocument"
+
+
+class TemplateStatus(StrEnum):
+    """Where a template is in its life: a private draft, frozen and in use, or no longer used."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+TEMPLATE_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "convention": "CMS",
+    "cycle": "CMS:COP15",
+    "version": "1.0.0",
+    "status": "published",
+    "title": "CMS National Report",
+    "languages": ["en", "fr", "es"],
+    "question_count": 129,
+    "illustrative_sample": False,
+    "created_at": "2026-01-05T10:00:00Z",
+    "created_by": "user:cms_sec",
+    "published_at": "2026-01-06T10:00:00Z",
+    "retired_at": None,
+}
 
 
 class TemplateSummary(BaseModel):
     """A template without its content."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [TEMPLATE_SUMMARY_EXAMPLE]})
+
     id: int
     convention: str
     cycle: str = Field(description="Cycle reference CONVENTION:CYCLE")
     version: str
-    status: str = Field(description="draft, published or retired")
+    status: TemplateStatus
     title: str
     languages: list[str]
     question_count: int
@@ -31,6 +61,26 @@ class TemplateSummary(BaseModel):
 class TemplateOut(TemplateSummary):
     """A template with its sections, labels in one language."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                TEMPLATE_SUMMARY_EXAMPLE
+                | {
+                    "lang": "en",
+                    "description": None,
+                    "metadata": {},
+                    "sections": [
+                        {
+                            "id": "I",
+                            "title": "General information",
+                            "questions": [{"id": "I.1", "type": "boolean", "text": "Is ...?"}],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     lang: str = Field(description="Language of the labels")
     description: str | None = None
     metadata: dict[str, Any]
@@ -39,6 +89,19 @@ class TemplateOut(TemplateSummary):
 
 class PublishReport(BaseModel):
     """What publishing a template did."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "template": TEMPLATE_SUMMARY_EXAMPLE | {"id": 7, "version": "1.1.0"},
+                    "replaces": TEMPLATE_SUMMARY_EXAMPLE | {"status": "retired"},
+                    "mappings_carried": [],
+                    "mappings_to_review": [],
+                }
+            ]
+        }
+    )
 
     template: TemplateSummary
     replaces: TemplateSummary | None = Field(
