@@ -9,6 +9,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY schemas ./schemas
+COPY content ./content
 COPY migrations ./migrations
 RUN pip wheel --wheel-dir /wheels .
 

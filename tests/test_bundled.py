@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from cmsreporting.core.document import iter_questions
-from cmsreporting.resources import schemas_dir
+from cmsreporting.resources import content_dir
 
 REFERENCE_CBD = {"I", "II", "III", "IV", "V", "other"}
 
@@ -68,11 +68,11 @@ async def test_cbd_nr7_keeps_the_ort_fields_and_questionnaires(client: httpx.Asy
 
 def test_cbd_options_match_the_reference_file() -> None:
     """Every option list of the CBD questionnaires is carried over code for code."""
-    reference_file = schemas_dir().parent.parent / "shared" / "reference" / "cbd_nr7.json"
+    reference_file = content_dir().parent.parent / "shared" / "reference" / "cbd_nr7.json"
     if not reference_file.exists():
         pytest.skip(f"{reference_file} is not beside this checkout")
     reference = json.loads(reference_file.read_text("utf-8"))
-    doc = json.loads((schemas_dir() / "templates" / "cbd_nr7.json").read_text("utf-8"))
+    doc = json.loads((content_dir() / "templates" / "cbd_nr7.json").read_text("utf-8"))
     questions = {q["id"]: q for _, q in iter_questions(doc)}
     checked = 0
     for questionnaire in reference["binary_indicator_questionnaires"]:

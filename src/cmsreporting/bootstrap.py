@@ -19,7 +19,7 @@ from cmsreporting.auth.models import User
 from cmsreporting.crosswalk import concept_service, mapping_service
 from cmsreporting.errors import FieldError, InvalidInput
 from cmsreporting.registry import service as registry
-from cmsreporting.resources import schemas_dir
+from cmsreporting.resources import content_dir
 from cmsreporting.templates import service as templates
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ DEMO_MEMBERSHIPS = (("KEN", "CMS"), ("KEN", "CBD"), ("KEN", "AEWA"))
 
 def bundled_template_files() -> list[Path]:
     """The bundled template documents, in a stable order."""
-    return sorted((schemas_dir() / "templates").glob("*.json"))
+    return sorted((content_dir() / "templates").glob("*.json"))
 
 
 @dataclass
@@ -117,7 +117,7 @@ async def load_crosswalk_document(
 
 def bundled_crosswalk_files() -> list[Path]:
     """The bundled crosswalk documents, in a stable order."""
-    return sorted((schemas_dir() / "crosswalk").glob("*.json"))
+    return sorted((content_dir() / "crosswalk").glob("*.json"))
 
 
 async def load_bundled(session: AsyncSession, *, crosswalk_data: bool = True) -> LoadReport:

@@ -1,4 +1,4 @@
-"""Locate the data folders shipped with the package (schemas, migrations)."""
+"""Locate the data folders shipped with the package (schemas, content, migrations)."""
 
 from pathlib import Path
 
@@ -14,8 +14,13 @@ def resource_dir(name: str) -> Path:
 
 
 def schemas_dir() -> Path:
-    """Folder of JSON Schemas, bundled templates and reference data."""
+    """Folder of the JSON Schemas (templates, crosswalk)."""
     return resource_dir("schemas")
+
+
+def content_dir() -> Path:
+    """Folder of the bundled content: templates, crosswalk and reference data."""
+    return resource_dir("content")
 
 
 def migrations_dir() -> Path:

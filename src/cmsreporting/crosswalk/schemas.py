@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cmsreporting.reporting.issues import IssueOut
+from cmsreporting.templates.issues import IssueOut
 from cmsreporting.templates.schemas import TemplateStatus
 
 CROSSWALK_DOCUMENT_REF = "#/components/schemas/CrosswalkDocument"

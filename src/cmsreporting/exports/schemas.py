@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cmsreporting.reporting.issues import Absent
 from cmsreporting.reporting.schemas import SubmissionStatus
+from cmsreporting.templates.issues import Absent
 
 
 class ReportColumnOut(BaseModel):

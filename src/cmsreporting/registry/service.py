@@ -17,11 +17,11 @@ from cmsreporting.errors import BadRequest, Conflict, FieldError, InvalidInput, 
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.registry.schemas import CycleIn
-from cmsreporting.resources import schemas_dir
+from cmsreporting.resources import content_dir
 
 
 def _reference(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((schemas_dir() / "reference" / name).read_text("utf-8"))
+    data: dict[str, Any] = json.loads((content_dir() / "reference" / name).read_text("utf-8"))
     return data
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cmsreporting.crosswalk.schemas import Relation
-from cmsreporting.reporting.issues import Absent, IssueOut
+from cmsreporting.templates.issues import Absent, IssueOut
 
 
 class SubmissionStatus(StrEnum):

@@ -1,4 +1,5 @@
-"""API models of validation issues, shared by previews, submissions and translations."""
+"""API models of the issues an answer raises against its template's question, shared by previews,
+submissions and translations."""
 
 from __future__ import annotations
 
