@@ -30,15 +30,16 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
-from bench.export import _pg_admin, _scalar, make_template, template_questions
 from bench.export import machine as export_machine
+from bench.export import make_template, pg_admin, sample_scalar, template_questions
 from cmsreporting import bootstrap
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ApiToken
@@ -50,6 +51,8 @@ from cmsreporting.reporting import service as reporting
 from cmsreporting.reporting.models import Answer
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.service import import_template, publish
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -85,9 +88,9 @@ class Database:
     def create(self) -> str | None:
         """Drop any leftover of the same name, create it, migrate it; the server version."""
         asyncio.run(
-            _pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         )
-        asyncio.run(_pg_admin(self.server_url, f'CREATE DATABASE "{self.name}"'))
+        asyncio.run(pg_admin(self.server_url, f'CREATE DATABASE "{self.name}"'))
         subprocess.run(  # noqa: S603 - the project's own command line, fixed arguments
             [str(VENV_BIN / "cmsreporting"), "db", "upgrade"],
             cwd=ROOT,
@@ -95,12 +98,12 @@ class Database:
             check=True,
             capture_output=True,
         )
-        return asyncio.run(_pg_admin(self.server_url, "SHOW server_version"))
+        return asyncio.run(pg_admin(self.server_url, "SHOW server_version"))
 
     def drop(self) -> None:
         """Drop it (even while connections are open)."""
         asyncio.run(
-            _pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         )
 
 
@@ -136,12 +139,12 @@ def value_pool(questions: list[dict[str, Any]], variants: int = VARIANTS) -> lis
             if q["type"] == "table":
                 values.append(
                     [
-                        {c["id"]: _scalar(rng, c) for c in q["columns"]}
+                        {c["id"]: sample_scalar(rng, c) for c in q["columns"]}
                         for _ in range(rng.randint(3, 10))
                     ]
                 )
             else:
-                values.append(_scalar(rng, q))
+                values.append(sample_scalar(rng, q))
         pool.append(values)
     return pool
 
@@ -768,9 +771,9 @@ def summarize_profiles(files: list[Path], top: int = 30) -> dict[str, Any]:
     stacks: collections.Counter[str] = collections.Counter()
     for path in files:
         for line in path.read_text(errors="replace").splitlines():
-            stack, _, count = line.rpartition(" ")
-            if stack and count.isdigit():
-                stacks[stack] += int(count)
+            stack, _, samples = line.rpartition(" ")
+            if stack and samples.isdigit():
+                stacks[stack] += int(samples)
     total = sum(stacks.values())
     if not total:
         return {"samples": 0}
@@ -1079,7 +1082,7 @@ async def _census(
     }
 
 
-def _run(coroutine: Any) -> Any:
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop, as the server's workers do (uvicorn picks it when installed)."""
     try:
         import uvloop

@@ -57,10 +57,10 @@ from bench.export import (
     OPTION_SETS,
     RESULTS,
     SEED,
-    _scalar,
     code_version,
     machine,
     make_template,
+    sample_scalar,
     template_questions,
 )
 from cmsreporting.crosswalk import transforms
@@ -267,10 +267,10 @@ def make_workload(cycle: str = CYCLE) -> Workload:
 def _value(rng: random.Random, definition: dict[str, Any]) -> Any:
     if definition["type"] == "table":
         return [
-            {c["id"]: _scalar(rng, c) for c in definition["columns"]}
+            {c["id"]: sample_scalar(rng, c) for c in definition["columns"]}
             for _ in range(rng.randint(3, 10))
         ]
-    return _scalar(rng, definition)
+    return sample_scalar(rng, definition)
 
 
 def make_answers(workload: Workload, party: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -192,13 +193,14 @@ def check_acknowledged(
     }
     checked = lost = later = 0
     later_by_workspace: dict[int, int] = {}
-    problems = []
+    problems: list[dict[str, Any]] = []
     for line in dump.read_text().splitlines():
         workspace, index, revision, choice = (int(x) for x in line.split())
         checked += 1
         slot = slots[index - 1]
         row = stored.get((workspace, slot))
         expected = json.dumps(pool[index - 1][choice - 1], sort_keys=True) if choice else None
+        verdict: str | None
         if row is None or row[1] < revision:
             verdict = "missing" if row is None else f"revision {row[1]} < acknowledged {revision}"
         elif row[1] == revision:
@@ -269,9 +271,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         code = code_version()  # what the server about to start runs
-        server = loadkit.Server(db.url, workers=args.workers, log_path=workdir / "server.log")
-        server.start()
-        print(f"[serve] {server.command} (workers {server.worker_pids()})", flush=True)
+        live = loadkit.Server(db.url, workers=args.workers, log_path=workdir / "server.log")
+        server = live  # stopped in the finally clause
+        live.start()
+        print(f"[serve] {live.command} (workers {live.worker_pids()})", flush=True)
         parties = fixture["parties"]
         data = workdir / "data.lua"
 
@@ -281,7 +284,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             write_data(data, fixture, parties[:connections], args.batch)
             dump.unlink(missing_ok=True)
             result = run_wrk(
-                server,
+                live,
                 db,
                 connections=connections,
                 seconds=seconds,
@@ -315,31 +318,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _print_run(f"GET {name}", gets[name])
         profiles: dict[str, Any] = {}
         if args.profile:
-            for name, launch in (
+            launches: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
                 ("saves", lambda: saves(top, args.profile_seconds)),
                 (
                     "template",
                     lambda: run_wrk(
-                        server,
+                        live,
                         db,
                         connections=top,
                         seconds=args.profile_seconds,
                         args=["get", targets_get["template"]],
                     ),
                 ),
-            ):
+            )
+            for name, launch in launches:
                 running = loadkit.start_profiles(
-                    server.worker_pids(),
+                    live.worker_pids(),
                     args.profile_seconds - 2,
                     workdir / f"saturation-profile-{name}",
                 )
                 profiled = launch()
                 files = loadkit.finish_profiles(running)
                 kept = []
-                for path in files:
-                    target = loadkit.RESULTS / path.name
-                    shutil.copyfile(path, target)
-                    kept.append(target)
+                for recorded in files:
+                    copy = loadkit.RESULTS / recorded.name
+                    shutil.copyfile(recorded, copy)
+                    kept.append(copy)
                 profiles[name] = {"run": profiled, "summary": loadkit.summarize_profiles(kept)}
                 _print_run(f"profiled {name}", profiled)
         server_log = server.log_summary(

@@ -57,7 +57,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.export import DEFAULT_PG_URL, RESULTS, _pg_admin, machine
+from bench.export import DEFAULT_PG_URL, RESULTS, machine, pg_admin
 from bench.projection import CYCLE, make_answers, make_workload, measured_code
 from cmsreporting import migrate
 from cmsreporting.auth import service as auth_service
@@ -201,7 +201,9 @@ async def count_submissions(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(Submission))).scalar())
+            return int(
+                (await conn.execute(select(func.count()).select_from(Submission))).scalar_one()
+            )
     finally:
         await engine.dispose()
 
@@ -425,9 +427,9 @@ class _JsonWatch:
         self.sizes: list[int] = []
         self.original = json.loads
 
-    def __call__(self, document: Any, *args: Any, **kwargs: Any) -> Any:
-        self.sizes.append(len(document))
-        return self.original(document, *args, **kwargs)
+    def __call__(self, s: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Any:
+        self.sizes.append(len(s))
+        return self.original(s, *args, **kwargs)
 
     def take(self) -> dict[str, Any]:
         """What was decoded since the last take."""
@@ -647,9 +649,9 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     else:
         url = make_url(f"{pg_url}/{database}").render_as_string(hide_password=False)
-        asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        asyncio.run(_pg_admin(pg_url, f'CREATE DATABASE "{database}"'))
-        server_version = asyncio.run(_pg_admin(pg_url, "SHOW server_version"))
+        asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(pg_admin(pg_url, f'CREATE DATABASE "{database}"'))
+        server_version = asyncio.run(pg_admin(pg_url, "SHOW server_version"))
     server = None
     try:
         total = WARMUP + count + PROFILED
@@ -704,7 +706,7 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         if db == "postgresql":
-            asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 HEADER = (
