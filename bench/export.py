@@ -62,7 +62,9 @@ from cmsreporting.registry.service import create_cycle, load_reference_data
 from cmsreporting.reporting.models import Submission, Workspace, WorkspaceCycle
 from cmsreporting.templates.service import import_template, publish
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# where results go: bench/results (git-ignored) unless CMSR_BENCH_RESULTS names another folder
+# (the smoke runs of tests/test_bench_smoke.py keep theirs apart from the recorded figures)
+RESULTS = Path(os.environ.get("CMSR_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 CONVENTION = "CMS"
 QUESTIONS = 500
 TABLES = 20

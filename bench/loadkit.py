@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.export import RESULTS as export_results
 from bench.export import machine as export_machine
 from bench.export import make_template, pg_admin, sample_scalar, template_questions
 from cmsreporting import bootstrap
@@ -55,7 +56,7 @@ from cmsreporting.templates.service import import_template, publish
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = export_results  # bench/results, or CMSR_BENCH_RESULTS
 VENV_BIN = ROOT / ".venv" / "bin"
 CONVENTION = "CMS"
 CYCLE = "BENCH-LOAD"

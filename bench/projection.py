@@ -600,6 +600,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="profile even when the target is met"
     )
+    parser.add_argument(
+        "--no-profile", action="store_true", help="do not profile, even when the target is missed"
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.processes <= 20 and 1 <= args.rounds <= 1000):
         parser.error("--processes 1..20 and --rounds 1..1000")
@@ -627,7 +630,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{headline['fastest_values_per_second']:,}): {'met' if met else 'NOT met'}"
     )
     profile = None
-    if args.profile or not met:
+    if args.profile or (not met and not args.no_profile):
         profiled = _checked(run_isolated({"mode": "profile", "rounds": 20, "party": "KEN"}))
         profile = profiled["profile"]
         print(

@@ -296,7 +296,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             return result
 
         revisions_before = loadkit.revision_sum(db.url)
-        warm = saves(16, 5)
+        # 16 connections for 5 s (fewer with fewer Parties; as long as one run with --smoke)
+        warm = saves(min(16, len(parties)), args.duration if args.smoke else 5)
         _print_run("warm-up (not recorded)", warm)
         runs = []
         for connections in counts:
@@ -492,10 +493,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--no-census", action="store_true", help="skip the in-process census")
     parser.add_argument("--output", default=None, help="results file (default saturation.json)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick run that only shows the benchmark still works: --duration from 1 s, the "
+        "warm-up as long as one run (too short for figures)",
+    )
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.connections.split(",") if c.strip()]
-    if not counts or min(counts) < 1 or max(counts) > loadkit.PARTIES or args.duration < 5:
-        parser.error("--connections between 1 and 200, --duration at least 5 s")
+    shortest = 1 if args.smoke else 5
+    if not counts or min(counts) < 1 or max(counts) > loadkit.PARTIES or args.duration < shortest:
+        parser.error(f"--connections between 1 and 200, --duration at least {shortest} s")
     if shutil.which("wrk") is None:
         parser.error("needs wrk: apt-get install -y wrk")
     loadkit.RESULTS.mkdir(parents=True, exist_ok=True)

@@ -395,6 +395,9 @@ IN_PROCESS = (
 )
 SERVICE_SUBMITS = 3  # submissions.submit() called directly, without HTTP
 PROFILED = sum(n for _, n in IN_PROCESS) + SERVICE_SUBMITS  # workspaces for in-process runs
+# --smoke: each in-process run once (and always made), one direct submissions.submit()
+SMOKE_IN_PROCESS = tuple((name, 1) for name, _ in IN_PROCESS)
+SMOKE_PROFILED = len(SMOKE_IN_PROCESS) + 1
 
 
 class _GcWatch:
@@ -453,12 +456,13 @@ async def _profile(task: dict[str, Any]) -> dict[str, Any]:
     cycles = task["cycles"]
     people = iter(task["people"])
     profiler = cProfile.Profile()
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in IN_PROCESS}
+    trials: tuple[tuple[str, int], ...] = task.get("trials", IN_PROCESS)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in trials}
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                for name, count in IN_PROCESS:
+                for name, count in trials:
                     if name == "gc_frozen":
                         gc.collect()
                         gc.freeze()
@@ -487,7 +491,7 @@ async def _profile(task: dict[str, Any]) -> dict[str, Any]:
     finally:
         json.loads = decoded.original
         gc.callbacks.remove(gc_watch)
-    submitted = task["people"][: sum(n for _, n in IN_PROCESS)]
+    submitted = task["people"][: sum(n for _, n in trials)]
     phases = await _phases(task["url"], submitted[-3:], list(people), cycles)
     report = io.StringIO()
     stats = pstats.Stats(profiler, stream=report).strip_dirs()
@@ -639,7 +643,7 @@ def run_isolated(task: dict[str, Any]) -> dict[str, Any]:
 # --- the benchmark -------------------------------------------------------------------------------
 
 
-def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
+def run_db(db: str, count: int, pg_url: str, profile: bool, smoke: bool = False) -> dict[str, Any]:
     """Create, fill, serve, measure and drop one database."""
     load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="cmsr-bench-submit-"))
@@ -654,7 +658,7 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
         server_version = asyncio.run(pg_admin(pg_url, "SHOW server_version"))
     server = None
     try:
-        total = WARMUP + count + PROFILED
+        total = WARMUP + count + (SMOKE_PROFILED if smoke else PROFILED)
         print(f"[{db}] migrating and setting up {total} workspaces…", flush=True)
         migrate.upgrade(url)
         data = asyncio.run(setup(url, total))
@@ -679,10 +683,9 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
         print_rows(db, results)
         met = results["submit"]["p50_ms"] <= TARGET_P50_MS
         profiled = None
-        if profile or not met:
-            profiled = run_isolated(
-                {"url": url, "cycles": data["cycles"], "people": people[WARMUP + count :]}
-            )
+        if profile or smoke or not met:
+            task = {"url": url, "cycles": data["cycles"], "people": people[WARMUP + count :]}
+            profiled = run_isolated(task | ({"trials": SMOKE_IN_PROCESS} if smoke else {}))
             print_in_process(db, profiled)
         return {
             "db": db,
@@ -769,6 +772,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="profile even when the target is met"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick run that only shows the benchmark still works: the in-process analysis "
+        "always, each of its runs once (too few for figures)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.workspaces <= 200:
         parser.error("--workspaces 1..200")
@@ -777,7 +786,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     print(HEADER)
     for db in databases:
-        report = run_db(db, args.workspaces, args.pg_url.rstrip("/"), args.profile)
+        report = run_db(db, args.workspaces, args.pg_url.rstrip("/"), args.profile, args.smoke)
         target = RESULTS / f"submit-{db}.json"
         target.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
         print(f"[{db}] target: {json.dumps(report['target'])}")
