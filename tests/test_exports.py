@@ -54,6 +54,8 @@ from tests.factories.exports import (
 from tests.factories.workspaces import shared_nbsap_concept
 from tests.helpers import Headers, Json, assert_problem, questions_of, sample_value
 
+# --- the printable HTML report read back --------------------------------------------------------
+
 
 @dataclass
 class HtmlQuestion:

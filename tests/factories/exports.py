@@ -421,7 +421,7 @@ def sheet_name(base: str) -> str:
     return "".join("_" if ch in "[]:*?/\\" else ch for ch in base)[:31]
 
 
-# --- checks of the four single-submission formats ---------------------------------------------
+# --- checks of the JSON, CSV and XLSX exports of one submission (HTML: tests/test_exports.py) -
 
 
 def check_json(document: Json, sub: Json, body: Json, lang: str) -> None:
