@@ -557,13 +557,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--no-census", action="store_true", help="skip the statement census")
     parser.add_argument("--output", default=None, help="results file (default autosave.json)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick run that only shows the benchmark still works: --duration and --warmup "
+        "from 1 s (too short for figures)",
+    )
     args = parser.parse_args(argv)
     try:
         import aiohttp  # noqa: F401 - the load generator's HTTP client
     except ImportError:
         parser.error("the load generator needs aiohttp: .venv/bin/pip install aiohttp")
-    if not (1 <= args.parties <= loadkit.PARTIES and args.duration >= 10 and args.batch >= 1):
-        parser.error("--parties 1..200, --duration at least 10 s, --batch at least 1")
+    shortest = 1 if args.smoke else 10
+    if not (1 <= args.parties <= loadkit.PARTIES and args.duration >= shortest and args.batch >= 1):
+        parser.error(f"--parties 1..200, --duration at least {shortest} s, --batch at least 1")
     loadkit.RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     report = run(args)

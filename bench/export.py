@@ -62,7 +62,9 @@ from cmsreporting.registry.service import create_cycle, load_reference_data
 from cmsreporting.reporting.models import Submission, Workspace, WorkspaceCycle
 from cmsreporting.templates.service import import_template, publish
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# where results go: bench/results (git-ignored) unless CMSR_BENCH_RESULTS names another folder
+# (the smoke runs of tests/test_bench_smoke.py keep theirs apart from the recorded figures)
+RESULTS = Path(os.environ.get("CMSR_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 CONVENTION = "CMS"
 QUESTIONS = 500
 TABLES = 20
@@ -359,7 +361,7 @@ def _date(rng: random.Random) -> str:
     return (date(2015, 1, 1) + timedelta(days=rng.randint(0, 4000))).isoformat()
 
 
-def _scalar(rng: random.Random, field: dict[str, Any]) -> Any:
+def sample_scalar(rng: random.Random, field: dict[str, Any]) -> Any:
     kind = field["type"]
     if kind == "text":
         if field.get("id") == "species":
@@ -401,7 +403,8 @@ def make_values(
             continue  # hidden questions are left out of submitted values
         if q["type"] == "table":
             value: Any = [
-                {c["id"]: _scalar(rng, c) for c in q["columns"]} for _ in range(rng.randint(3, 10))
+                {c["id"]: sample_scalar(rng, c) for c in q["columns"]}
+                for _ in range(rng.randint(3, 10))
             ]
         elif q["id"] in triggers:  # what conditional questions depend on: mostly shown
             shown = rng.random() < 0.85
@@ -411,7 +414,7 @@ def make_values(
                 codes = [o["code"] for o in q["options"]]
                 value = rng.choice(codes[:2] if shown else codes[2:])
         else:
-            value = _scalar(rng, q)
+            value = sample_scalar(rng, q)
         values[q["id"]] = value
         provenance[q["id"]] = "native" if rng.random() < 0.95 else "concept:bench.shared"
         if rng.random() < 0.01:
@@ -448,7 +451,7 @@ def cycle_code(n: int) -> str:
     return f"BENCH-N{n}"
 
 
-async def _pg_admin(base_url: str, sql: str) -> str | None:
+async def pg_admin(base_url: str, sql: str) -> str | None:
     engine = create_async_engine(f"{base_url}/postgres", isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
@@ -857,9 +860,9 @@ def run_db(db: str, counts: list[int], repeat: int, pg_url: str, profile: bool) 
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     else:
         url = make_url(f"{pg_url}/{database}").render_as_string(hide_password=False)
-        asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        asyncio.run(_pg_admin(pg_url, f'CREATE DATABASE "{database}"'))
-        server_version = asyncio.run(_pg_admin(pg_url, "SHOW server_version"))
+        asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(pg_admin(pg_url, f'CREATE DATABASE "{database}"'))
+        server_version = asyncio.run(pg_admin(pg_url, "SHOW server_version"))
     try:
         print(f"[{db}] migrating and generating {max(counts)} Parties' reports…", flush=True)
         migrate.upgrade(url)
@@ -945,7 +948,7 @@ def run_db(db: str, counts: list[int], repeat: int, pg_url: str, profile: bool) 
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if db == "postgresql":
-            asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 def targets(results: dict[str, Any], counts: list[int]) -> dict[str, Any]:

@@ -30,15 +30,18 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
-from bench.export import _pg_admin, _scalar, make_template, template_questions
+from bench.export import RESULTS as export_results
 from bench.export import machine as export_machine
+from bench.export import make_template, pg_admin, sample_scalar, template_questions
 from cmsreporting import bootstrap
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ApiToken
@@ -51,8 +54,10 @@ from cmsreporting.reporting.models import Answer
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.service import import_template, publish
 
+T = TypeVar("T")
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = export_results  # bench/results, or CMSR_BENCH_RESULTS
 VENV_BIN = ROOT / ".venv" / "bin"
 CONVENTION = "CMS"
 CYCLE = "BENCH-LOAD"
@@ -85,9 +90,9 @@ class Database:
     def create(self) -> str | None:
         """Drop any leftover of the same name, create it, migrate it; the server version."""
         asyncio.run(
-            _pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         )
-        asyncio.run(_pg_admin(self.server_url, f'CREATE DATABASE "{self.name}"'))
+        asyncio.run(pg_admin(self.server_url, f'CREATE DATABASE "{self.name}"'))
         subprocess.run(  # noqa: S603 - the project's own command line, fixed arguments
             [str(VENV_BIN / "cmsreporting"), "db", "upgrade"],
             cwd=ROOT,
@@ -95,12 +100,12 @@ class Database:
             check=True,
             capture_output=True,
         )
-        return asyncio.run(_pg_admin(self.server_url, "SHOW server_version"))
+        return asyncio.run(pg_admin(self.server_url, "SHOW server_version"))
 
     def drop(self) -> None:
         """Drop it (even while connections are open)."""
         asyncio.run(
-            _pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            pg_admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         )
 
 
@@ -136,12 +141,12 @@ def value_pool(questions: list[dict[str, Any]], variants: int = VARIANTS) -> lis
             if q["type"] == "table":
                 values.append(
                     [
-                        {c["id"]: _scalar(rng, c) for c in q["columns"]}
+                        {c["id"]: sample_scalar(rng, c) for c in q["columns"]}
                         for _ in range(rng.randint(3, 10))
                     ]
                 )
             else:
-                values.append(_scalar(rng, q))
+                values.append(sample_scalar(rng, q))
         pool.append(values)
     return pool
 
@@ -167,15 +172,17 @@ async def _seed(url: str, parties: int) -> dict[str, Any]:
     try:
         async with factory() as session, session.begin():
             await bootstrap.load_bundled(session)  # reference data, bundled templates, crosswalk
-            isos = list((await session.scalars(select(Party.iso3).order_by(Party.iso3))).all())
+            isos = list(
+                (await session.scalars(select(col(Party.iso3)).order_by(col(Party.iso3)))).all()
+            )
             if len(isos) < parties:
                 raise SystemExit(f"only {len(isos)} Parties in the reference data")
             isos = isos[:parties]
             members = set(
                 (
                     await session.scalars(
-                        select(Membership.party_iso3).where(
-                            Membership.convention_code == CONVENTION
+                        select(col(Membership.party_iso3)).where(
+                            col(Membership.convention_code) == CONVENTION
                         )
                     )
                 ).all()
@@ -258,12 +265,12 @@ async def _seed(url: str, parties: int) -> dict[str, Any]:
             for start in range(0, len(rows), 1000):
                 await session.execute(insert(Answer), rows[start : start + 1000])
             bundled = await session.scalar(
-                select(Template.id)
-                .join(Cycle, Cycle.id == Template.cycle_id)
+                select(col(Template.id))
+                .join(Cycle, col(Cycle.id) == col(Template.cycle_id))
                 .where(
-                    Cycle.convention_code == "CMS",
-                    Cycle.code == "COP15",
-                    Template.status == "published",
+                    col(Cycle.convention_code) == "CMS",
+                    col(Cycle.code) == "COP15",
+                    col(Template.status) == "published",
                 )
             )
         async with engine.begin() as conn:  # planner statistics, as autovacuum would make
@@ -305,9 +312,12 @@ async def _answer_rows(url: str, workspace_ids: list[int]) -> list[tuple[int, st
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(Answer.workspace_id, Answer.slot, Answer.value, Answer.revision).where(
-                        Answer.workspace_id.in_(workspace_ids)
-                    )
+                    select(
+                        col(Answer.workspace_id),
+                        col(Answer.slot),
+                        col(Answer.value),
+                        col(Answer.revision),
+                    ).where(col(Answer.workspace_id).in_(workspace_ids))
                 )
             ).all()
             await conn.rollback()
@@ -768,9 +778,9 @@ def summarize_profiles(files: list[Path], top: int = 30) -> dict[str, Any]:
     stacks: collections.Counter[str] = collections.Counter()
     for path in files:
         for line in path.read_text(errors="replace").splitlines():
-            stack, _, count = line.rpartition(" ")
-            if stack and count.isdigit():
-                stacks[stack] += int(count)
+            stack, _, samples = line.rpartition(" ")
+            if stack and samples.isdigit():
+                stacks[stack] += int(samples)
     total = sum(stacks.values())
     if not total:
         return {"samples": 0}
@@ -1079,7 +1089,7 @@ async def _census(
     }
 
 
-def _run(coroutine: Any) -> Any:
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop, as the server's workers do (uvicorn picks it when installed)."""
     try:
         import uvloop

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -192,13 +193,14 @@ def check_acknowledged(
     }
     checked = lost = later = 0
     later_by_workspace: dict[int, int] = {}
-    problems = []
+    problems: list[dict[str, Any]] = []
     for line in dump.read_text().splitlines():
         workspace, index, revision, choice = (int(x) for x in line.split())
         checked += 1
         slot = slots[index - 1]
         row = stored.get((workspace, slot))
         expected = json.dumps(pool[index - 1][choice - 1], sort_keys=True) if choice else None
+        verdict: str | None
         if row is None or row[1] < revision:
             verdict = "missing" if row is None else f"revision {row[1]} < acknowledged {revision}"
         elif row[1] == revision:
@@ -269,9 +271,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         code = code_version()  # what the server about to start runs
-        server = loadkit.Server(db.url, workers=args.workers, log_path=workdir / "server.log")
-        server.start()
-        print(f"[serve] {server.command} (workers {server.worker_pids()})", flush=True)
+        live = loadkit.Server(db.url, workers=args.workers, log_path=workdir / "server.log")
+        server = live  # stopped in the finally clause
+        live.start()
+        print(f"[serve] {live.command} (workers {live.worker_pids()})", flush=True)
         parties = fixture["parties"]
         data = workdir / "data.lua"
 
@@ -281,7 +284,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             write_data(data, fixture, parties[:connections], args.batch)
             dump.unlink(missing_ok=True)
             result = run_wrk(
-                server,
+                live,
                 db,
                 connections=connections,
                 seconds=seconds,
@@ -293,7 +296,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             return result
 
         revisions_before = loadkit.revision_sum(db.url)
-        warm = saves(16, 5)
+        # 16 connections for 5 s (fewer with fewer Parties; as long as one run with --smoke)
+        warm = saves(min(16, len(parties)), args.duration if args.smoke else 5)
         _print_run("warm-up (not recorded)", warm)
         runs = []
         for connections in counts:
@@ -315,31 +319,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _print_run(f"GET {name}", gets[name])
         profiles: dict[str, Any] = {}
         if args.profile:
-            for name, launch in (
+            launches: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
                 ("saves", lambda: saves(top, args.profile_seconds)),
                 (
                     "template",
                     lambda: run_wrk(
-                        server,
+                        live,
                         db,
                         connections=top,
                         seconds=args.profile_seconds,
                         args=["get", targets_get["template"]],
                     ),
                 ),
-            ):
+            )
+            for name, launch in launches:
                 running = loadkit.start_profiles(
-                    server.worker_pids(),
+                    live.worker_pids(),
                     args.profile_seconds - 2,
                     workdir / f"saturation-profile-{name}",
                 )
                 profiled = launch()
                 files = loadkit.finish_profiles(running)
                 kept = []
-                for path in files:
-                    target = loadkit.RESULTS / path.name
-                    shutil.copyfile(path, target)
-                    kept.append(target)
+                for recorded in files:
+                    copy = loadkit.RESULTS / recorded.name
+                    shutil.copyfile(recorded, copy)
+                    kept.append(copy)
                 profiles[name] = {"run": profiled, "summary": loadkit.summarize_profiles(kept)}
                 _print_run(f"profiled {name}", profiled)
         server_log = server.log_summary(
@@ -488,10 +493,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--no-census", action="store_true", help="skip the in-process census")
     parser.add_argument("--output", default=None, help="results file (default saturation.json)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick run that only shows the benchmark still works: --duration from 1 s, the "
+        "warm-up as long as one run (too short for figures)",
+    )
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.connections.split(",") if c.strip()]
-    if not counts or min(counts) < 1 or max(counts) > loadkit.PARTIES or args.duration < 5:
-        parser.error("--connections between 1 and 200, --duration at least 5 s")
+    shortest = 1 if args.smoke else 5
+    if not counts or min(counts) < 1 or max(counts) > loadkit.PARTIES or args.duration < shortest:
+        parser.error(f"--connections between 1 and 200, --duration at least {shortest} s")
     if shutil.which("wrk") is None:
         parser.error("needs wrk: apt-get install -y wrk")
     loadkit.RESULTS.mkdir(parents=True, exist_ok=True)

@@ -56,8 +56,9 @@ import httpx
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from bench.export import DEFAULT_PG_URL, RESULTS, _pg_admin, machine
+from bench.export import DEFAULT_PG_URL, RESULTS, machine, pg_admin
 from bench.projection import CYCLE, make_answers, make_workload, measured_code
 from cmsreporting import migrate
 from cmsreporting.auth import service as auth_service
@@ -200,7 +201,9 @@ async def count_submissions(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(Submission))).scalar())
+            return int(
+                (await conn.execute(select(func.count()).select_from(Submission))).scalar_one()
+            )
     finally:
         await engine.dispose()
 
@@ -392,6 +395,9 @@ IN_PROCESS = (
 )
 SERVICE_SUBMITS = 3  # submissions.submit() called directly, without HTTP
 PROFILED = sum(n for _, n in IN_PROCESS) + SERVICE_SUBMITS  # workspaces for in-process runs
+# --smoke: each in-process run once (and always made), one direct submissions.submit()
+SMOKE_IN_PROCESS = tuple((name, 1) for name, _ in IN_PROCESS)
+SMOKE_PROFILED = len(SMOKE_IN_PROCESS) + 1
 
 
 class _GcWatch:
@@ -424,9 +430,9 @@ class _JsonWatch:
         self.sizes: list[int] = []
         self.original = json.loads
 
-    def __call__(self, document: Any, *args: Any, **kwargs: Any) -> Any:
-        self.sizes.append(len(document))
-        return self.original(document, *args, **kwargs)
+    def __call__(self, s: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Any:
+        self.sizes.append(len(s))
+        return self.original(s, *args, **kwargs)
 
     def take(self) -> dict[str, Any]:
         """What was decoded since the last take."""
@@ -450,12 +456,13 @@ async def _profile(task: dict[str, Any]) -> dict[str, Any]:
     cycles = task["cycles"]
     people = iter(task["people"])
     profiler = cProfile.Profile()
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in IN_PROCESS}
+    trials: tuple[tuple[str, int], ...] = task.get("trials", IN_PROCESS)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in trials}
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                for name, count in IN_PROCESS:
+                for name, count in trials:
                     if name == "gc_frozen":
                         gc.collect()
                         gc.freeze()
@@ -484,7 +491,7 @@ async def _profile(task: dict[str, Any]) -> dict[str, Any]:
     finally:
         json.loads = decoded.original
         gc.callbacks.remove(gc_watch)
-    submitted = task["people"][: sum(n for _, n in IN_PROCESS)]
+    submitted = task["people"][: sum(n for _, n in trials)]
     phases = await _phases(task["url"], submitted[-3:], list(people), cycles)
     report = io.StringIO()
     stats = pstats.Stats(profiler, stream=report).strip_dirs()
@@ -514,17 +521,17 @@ async def _bindings_as_rows(
     result: dict[int, list[Binding]] = {tid: [] for tid in template_ids}
     rows = await session.execute(
         select(
-            Mapping.id,
-            Mapping.template_id,
-            Mapping.question_id,
-            Mapping.relation,
-            Mapping.status,
-            Mapping.transform,
-            Concept.key,
+            col(Mapping.id),
+            col(Mapping.template_id),
+            col(Mapping.question_id),
+            col(Mapping.relation),
+            col(Mapping.status),
+            col(Mapping.transform),
+            col(Concept.key),
         )
-        .join(Concept, Concept.id == Mapping.concept_id)
-        .where(Mapping.template_id.in_(template_ids))
-        .order_by(Mapping.id)
+        .join(Concept, col(Concept.id) == col(Mapping.concept_id))
+        .where(col(Mapping.template_id).in_(template_ids))
+        .order_by(col(Mapping.id))
     )
     for mapping_id, template_id, question, relation, status, transform, key in rows:
         result[template_id].append(
@@ -634,7 +641,7 @@ def run_isolated(task: dict[str, Any]) -> dict[str, Any]:
 # --- the benchmark -------------------------------------------------------------------------------
 
 
-def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
+def run_db(db: str, count: int, pg_url: str, profile: bool, smoke: bool = False) -> dict[str, Any]:
     """Create, fill, serve, measure and drop one database."""
     load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="cmsr-bench-submit-"))
@@ -644,12 +651,12 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     else:
         url = make_url(f"{pg_url}/{database}").render_as_string(hide_password=False)
-        asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        asyncio.run(_pg_admin(pg_url, f'CREATE DATABASE "{database}"'))
-        server_version = asyncio.run(_pg_admin(pg_url, "SHOW server_version"))
+        asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(pg_admin(pg_url, f'CREATE DATABASE "{database}"'))
+        server_version = asyncio.run(pg_admin(pg_url, "SHOW server_version"))
     server = None
     try:
-        total = WARMUP + count + PROFILED
+        total = WARMUP + count + (SMOKE_PROFILED if smoke else PROFILED)
         print(f"[{db}] migrating and setting up {total} workspaces…", flush=True)
         migrate.upgrade(url)
         data = asyncio.run(setup(url, total))
@@ -674,10 +681,9 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
         print_rows(db, results)
         met = results["submit"]["p50_ms"] <= TARGET_P50_MS
         profiled = None
-        if profile or not met:
-            profiled = run_isolated(
-                {"url": url, "cycles": data["cycles"], "people": people[WARMUP + count :]}
-            )
+        if profile or smoke or not met:
+            task = {"url": url, "cycles": data["cycles"], "people": people[WARMUP + count :]}
+            profiled = run_isolated(task | ({"trials": SMOKE_IN_PROCESS} if smoke else {}))
             print_in_process(db, profiled)
         return {
             "db": db,
@@ -701,7 +707,7 @@ def run_db(db: str, count: int, pg_url: str, profile: bool) -> dict[str, Any]:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         if db == "postgresql":
-            asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 HEADER = (
@@ -764,6 +770,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="profile even when the target is met"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick run that only shows the benchmark still works: the in-process analysis "
+        "always, each of its runs once (too few for figures)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.workspaces <= 200:
         parser.error("--workspaces 1..200")
@@ -772,7 +784,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     print(HEADER)
     for db in databases:
-        report = run_db(db, args.workspaces, args.pg_url.rstrip("/"), args.profile)
+        report = run_db(db, args.workspaces, args.pg_url.rstrip("/"), args.profile, args.smoke)
         target = RESULTS / f"submit-{db}.json"
         target.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
         print(f"[{db}] target: {json.dumps(report['target'])}")

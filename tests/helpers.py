@@ -9,6 +9,10 @@ import httpx
 
 PROBLEM = "application/problem+json"
 
+# authorization headers of the test users, by user name (the `auth` fixture)
+Headers = dict[str, dict[str, str]]
+Json = dict[str, Any]
+
 
 def minimal_template(
     convention: str = "CMS", cycle: str = "COP15", version: str = "9.0.0"

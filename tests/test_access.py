@@ -15,9 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import assert_problem, minimal_template
-
-Headers = dict[str, dict[str, str]]
+from tests.helpers import Headers, assert_problem, minimal_template
 
 TEMPLATES = "/api/v1/templates"
 ROLES = ["anonymous", "admin", "cms_sec", "cbd_sec", "ken_fp", "tza_fp", "reviewer"]

@@ -31,10 +31,8 @@ import pytest
 
 from cmsreporting.config import Settings
 from cmsreporting.main import create_app
-from tests.conftest import Seed, _client, _clone
-from tests.helpers import PROBLEM, fill_required, minimal_template
-
-Headers = dict[str, dict[str, str]]
+from tests.factories.databases import Seed, app_client, clone_database
+from tests.helpers import PROBLEM, Headers, fill_required, minimal_template
 
 API = "/api/v1"
 ROLES = ["anonymous", "admin", "cms_sec", "cbd_sec", "ken_fp", "tza_fp", "reviewer"]
@@ -287,8 +285,8 @@ async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
 async def matrix(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
     """One prepared database and a client of it, for the whole matrix."""
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in seed.tokens.items()}
-    async for url in _clone(seed, tmp_path_factory.mktemp("matrix")):
-        async for http in _client(url):
+    async for url in clone_database(seed, tmp_path_factory.mktemp("matrix")):
+        async for http in app_client(url):
             yield Ctx(http, auth, await build_world(http, auth))
 
 

@@ -3,7 +3,8 @@ question links, coverage, translation and carry-over to new template versions.
 
 The tests build a small crosswalk of their own on `bare_client` (templates but no bundled
 crosswalk): cycle CMS:T1 with template A, cycle CBD:T1 with template B, nine concepts, and
-mappings from both templates to them that cover every kind of transform (`MAPPINGS`).
+mappings from both templates to them that cover every kind of transform (`MAPPINGS`), all
+built by tests/factories/crosswalk.py.
 """
 
 from __future__ import annotations
@@ -11,287 +12,31 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import assert_problem, pointers
+from tests.factories.crosswalk import (
+    A_MAPPINGS,
+    B_MAPPINGS,
+    CONCEPTS,
+    MAPPINGS,
+    VERSION,
+    Fixture,
+    all_mappings,
+    build,
+    concept_document,
+    mapping_audit,
+    mapping_document,
+    option_list,
+    setup_templates,
+    template_a,
+    template_b,
+)
+from tests.helpers import Headers, Json, assert_problem, pointers
 
-Headers = dict[str, dict[str, str]]
-Json = dict[str, Any]
-
-VERSION = "1.0.0"
 ON_POSTGRES = os.environ.get("CMSREPORTING_TEST_DATABASE_URL", "").startswith("postgresql")
-
-
-# --- the fixture: two templates, nine concepts, eighteen mappings ---------------------------
-
-
-def _label(text: str) -> dict[str, str]:
-    return {"en": text}
-
-
-def _q(qid: str, type_: str, **extra: Any) -> Json:
-    return {"id": qid, "type": type_, "text": _label(f"Question {qid}")} | extra
-
-
-def _opts(*codes: str) -> list[Json]:
-    return [{"code": c, "label": _label(c.replace("_", " ").capitalize())} for c in codes]
-
-
-def _col(cid: str, type_: str, **extra: Any) -> Json:
-    return {"id": cid, "type": type_, "text": _label(cid.capitalize())} | extra
-
-
-def _template(convention: str, questions: list[Json], version: str) -> Json:
-    return {
-        "convention": convention,
-        "cycle": "T1",
-        "version": version,
-        "languages": ["en"],
-        "title": _label(f"{convention} test report"),
-        "sections": [
-            {"id": "I", "title": _label("Everything"), "questions": questions, "sections": []}
-        ],
-    }
-
-
-def template_a(version: str = VERSION) -> Json:
-    """The CMS:T1 template (A)."""
-    return _template(
-        "CMS",
-        [
-            _q("a_text", "text", max_length=2000),
-            _q("a_sc", "single_choice", options=_opts("yes", "partially", "no")),
-            _q("a_mon", "boolean"),
-            _q("a_law", "single_choice", options=_opts("present", "absent")),
-            _q("a_area", "number", unit="km2"),
-            _q("a_threats", "multi_choice", options=_opts("hunt", "bycatch", "habitat_loss")),
-            _q(
-                "a_laws",
-                "table",
-                columns=[
-                    _col("instrument", "text", required=True),
-                    _col("year", "number", integer=True),
-                    _col("state", "single_choice", options=_opts("force", "draft")),
-                ],
-            ),
-            _q("a_cap", "text"),
-            _q("a_count", "number", integer=True),
-            _q("a_extra", "date"),
-        ],
-        version,
-    )
-
-
-def template_b(version: str = VERSION) -> Json:
-    """The CBD:T1 template (B)."""
-    return _template(
-        "CBD",
-        [
-            _q("b_text", "text"),
-            _q("b_sc", "single_choice", options=_opts("fully", "no")),
-            _q("b_mon", "single_choice", options=_opts("yes", "no")),
-            _q("b_law", "boolean"),
-            _q("b_area", "number", unit="ha"),
-            _q("b_threats", "multi_choice", options=_opts("hunting", "bycatch", "habitat")),
-            _q(
-                "b_laws",
-                "table",
-                columns=[
-                    _col("name", "text", required=True),
-                    _col("year", "number", integer=True),
-                    _col("status", "single_choice", options=_opts("in_force", "draft")),
-                ],
-            ),
-            _q("b_cap", "text"),
-            _q("b_count", "number"),
-            _q("b_free", "text"),
-            _q(
-                "b_sites",
-                "table",
-                columns=[_col("site", "text", required=True), _col("year", "text")],
-            ),
-        ],
-        version,
-    )
-
-
-def _concept(key: str, type_: str, tags: list[str], **extra: Any) -> Json:
-    return {
-        "key": key,
-        "type": type_,
-        "text": {"en": f"Concept {key}", "fr": f"Concept {key} (fr)"},
-        "description": _label(f"What {key} means"),
-        "tags": tags,
-    } | extra
-
-
-CONCEPTS: list[Json] = [
-    _concept("c.details", "text", ["GBF:T14"]),
-    _concept(
-        "c.nbsap",
-        "single_choice",
-        ["GBF:T14", "SPMS:T3"],
-        options=[{"code": "yes"}, {"code": "partly"}, {"code": "no"}],
-    ),
-    _concept(
-        "c.monitoring", "single_choice", ["GBF:T21"], options=[{"code": "yes"}, {"code": "no"}]
-    ),
-    _concept("c.law", "boolean", ["AICHI:T11"]),
-    _concept("c.area", "number", ["GBF:T3", "AICHI:T11", "SDG:14.5"], unit="km2"),
-    _concept(
-        "c.threats",
-        "multi_choice",
-        ["SPMS:T10"],
-        options=[{"code": "hunting"}, {"code": "bycatch"}, {"code": "habitat"}],
-    ),
-    _concept(
-        "c.laws",
-        "table",
-        ["GBF:T3", "SPMS:T2"],
-        columns=[
-            {"id": "name", "type": "text", "required": True},
-            {"id": "year", "type": "number", "integer": True},
-            {
-                "id": "status",
-                "type": "single_choice",
-                "options": [{"code": "in_force"}, {"code": "draft"}],
-            },
-        ],
-    ),
-    _concept("c.capacity", "text", ["GBF:T20"]),
-    _concept("c.count", "number", ["SDG:14.4"], integer=True),
-]
-
-LAWS_COLUMNS = {
-    "name": {"to": "instrument"},
-    "year": {"to": "year"},
-    "status": {"to": "state", "transform": {"options": {"in_force": "force", "draft": "draft"}}},
-}
-
-
-def _m(
-    concept: str,
-    question: str,
-    transform: Json,
-    relation: str = "exactMatch",
-    status: str = "approved",
-    **extra: Any,
-) -> Json:
-    return {
-        "concept": concept,
-        "question": question,
-        "template_version": VERSION,
-        "relation": relation,
-        "transform": transform,
-        "status": status,
-    } | extra
-
-
-# written by the CMS secretariat
-A_MAPPINGS: list[Json] = [
-    _m("c.details", "CMS:T1:a_text", {}, justification="same wording", confidence=1.0),
-    _m(
-        "c.nbsap",
-        "CMS:T1:a_sc",
-        {"options": {"yes": "yes", "partly": "partially", "no": "no"}},
-        confidence=0.95,
-        author="CMS Secretariat",
-    ),
-    _m("c.monitoring", "CMS:T1:a_mon", {"options": {"yes": True, "no": False}}),
-    _m("c.law", "CMS:T1:a_law", {"options": {"true": "present", "false": "absent"}}),
-    _m("c.area", "CMS:T1:a_area", {"scale": 2, "offset": 1}),
-    _m(
-        "c.threats",
-        "CMS:T1:a_threats",
-        {"options": {"hunting": "hunt", "bycatch": "bycatch", "habitat": "habitat_loss"}},
-    ),
-    _m("c.laws", "CMS:T1:a_laws", {"columns": LAWS_COLUMNS}),
-    _m("c.capacity", "CMS:T1:a_cap", {}),
-    _m("c.count", "CMS:T1:a_count", {}),
-]
-# written by the CBD secretariat
-B_MAPPINGS: list[Json] = [
-    _m("c.details", "CBD:T1:b_text", {}),
-    # 'partly' has no image in B
-    _m("c.nbsap", "CBD:T1:b_sc", {"options": {"yes": "fully", "no": "no"}}, confidence=0.8),
-    _m("c.monitoring", "CBD:T1:b_mon", {}, relation="closeMatch"),
-    _m("c.law", "CBD:T1:b_law", {}),
-    _m("c.area", "CBD:T1:b_area", {"scale": 100}, justification="km2 to ha"),
-    _m("c.threats", "CBD:T1:b_threats", {}),
-    _m("c.laws", "CBD:T1:b_laws", {}),
-    _m("c.capacity", "CBD:T1:b_cap", {}, relation="relatedMatch"),
-    _m("c.count", "CBD:T1:b_count", {}, status="proposed"),
-]
-MAPPINGS = A_MAPPINGS + B_MAPPINGS
-
-
-@dataclass
-class Fixture:
-    """Ids of what `build` created."""
-
-    templates: dict[str, int]
-    mappings: dict[str, int]  # question reference -> mapping id
-
-
-async def setup_templates(client: httpx.AsyncClient, auth: Headers) -> dict[str, int]:
-    """Cycles CMS:T1 and CBD:T1 with templates A and B published; their ids by cycle."""
-    ids = {}
-    for convention, document in (("CMS", template_a()), ("CBD", template_b())):
-        cycle = {
-            "convention": convention,
-            "code": "T1",
-            "title": f"{convention} test cycle",
-            "opens_on": "2026-01-01",
-            "due_on": "2026-12-31",
-        }
-        made = await client.post("/api/v1/cycles", json=cycle, headers=auth["admin"])
-        assert made.status_code == 201, made.text
-        imported = await client.post("/api/v1/templates", json=document, headers=auth["admin"])
-        assert imported.status_code == 201, imported.text
-        tid = imported.json()["id"]
-        published = await client.post(f"/api/v1/templates/{tid}/publish", headers=auth["admin"])
-        assert published.status_code == 200, published.text
-        ids[f"{convention}:T1"] = tid
-    return ids
-
-
-async def build(client: httpx.AsyncClient, auth: Headers) -> Fixture:
-    """The whole fixture: templates, concepts and mappings."""
-    templates = await setup_templates(client, auth)
-    made = await client.post("/api/v1/concepts", json=CONCEPTS, headers=auth["admin"])
-    assert made.status_code == 201, made.text
-    ids: dict[str, int] = {}
-    for who, batch in (("cms_sec", A_MAPPINGS), ("cbd_sec", B_MAPPINGS)):
-        created = await client.post("/api/v1/mappings", json=batch, headers=auth[who])
-        assert created.status_code == 201, created.text
-        ids |= {m["question"]: m["id"] for m in created.json()}
-    return Fixture(templates=templates, mappings=ids)
-
-
-async def all_mappings(client: httpx.AsyncClient, **params: str) -> list[Json]:
-    """Every mapping (one page is enough for these tests)."""
-    query: dict[str, str | int] = {"limit": 500, **params}
-    response = await client.get("/api/v1/mappings", params=query)
-    assert response.status_code == 200, response.text
-    assert response.json()["next_cursor"] is None
-    items: list[Json] = response.json()["items"]
-    return items
-
-
-async def mapping_audit(client: httpx.AsyncClient, auth: Headers) -> list[Json]:
-    """Audit events about mappings."""
-    response = await client.get(
-        "/api/v1/audit",
-        params={"target_type": "mapping", "limit": 500},
-        headers=auth["admin"],
-    )
-    assert response.status_code == 200, response.text
-    items: list[Json] = response.json()["items"]
-    return items
 
 
 async def snapshot(client: httpx.AsyncClient, auth: Headers) -> tuple[list[Json], list[Json]]:
@@ -325,12 +70,12 @@ async def test_concepts_are_written_by_admins_and_read_by_everyone(
     # a key that exists is a conflict, and the batch holding it stores nothing
     again = await bare_client.post(
         "/api/v1/concepts",
-        json=[_concept("c.new", "text", []), CONCEPTS[2]],
+        json=[concept_document("c.new", "text", []), CONCEPTS[2]],
         headers=auth["admin"],
     )
     assert pointers(assert_problem(again, 409)) == ["/1/key"]
     assert_problem(await bare_client.get("/api/v1/concepts/c.new"), 404)
-    twice = [_concept("c.new", "text", []), _concept("c.new", "number", [])]
+    twice = [concept_document("c.new", "text", []), concept_document("c.new", "number", [])]
     refused = await bare_client.post("/api/v1/concepts", json=twice, headers=auth["admin"])
     assert pointers(assert_problem(refused, 422)) == ["/1/key"]
     assert_problem(await bare_client.get("/api/v1/concepts/c.new"), 404)
@@ -392,7 +137,7 @@ async def test_concepts_by_strategic_target(bare_client: httpx.AsyncClient, auth
 async def test_invalid_concepts_are_refused(
     bare_client: httpx.AsyncClient, auth: Headers, document: Json, pointer: str
 ) -> None:
-    good = _concept("c.good", "text", [])
+    good = concept_document("c.good", "text", [])
     refused = await bare_client.post(
         "/api/v1/concepts", json=[document, good], headers=auth["admin"]
     )
@@ -878,8 +623,8 @@ async def test_one_bad_item_refuses_the_whole_batch(
 ) -> None:
     before = await snapshot(bare_client, auth)
     batch = [
-        _m("c.details", "CBD:T1:b_free", {}, relation="closeMatch"),
-        _m("c.laws", "CBD:T1:b_sites", {"columns": {"name": {"to": "site"}}}),
+        mapping_document("c.details", "CBD:T1:b_free", {}, relation="closeMatch"),
+        mapping_document("c.laws", "CBD:T1:b_sites", {"columns": {"name": {"to": "site"}}}),
         _spare(transform={"options": {"yes": "yes", "partly": "partially"}}),
         _spare(concept="c.monitoring", question="CMS:T1:a_law", status="proposed"),
     ]
@@ -919,10 +664,10 @@ async def test_a_second_propagating_mapping_is_refused_when_created(
     bare_client: httpx.AsyncClient, auth: Headers, xw: Fixture
 ) -> None:
     await bare_client.post(
-        "/api/v1/concepts", json=[_concept("c.summary", "text", [])], headers=auth["admin"]
+        "/api/v1/concepts", json=[concept_document("c.summary", "text", [])], headers=auth["admin"]
     )
     before = await snapshot(bare_client, auth)
-    second = _m("c.summary", "CBD:T1:b_text", {})
+    second = mapping_document("c.summary", "CBD:T1:b_text", {})
     for relation in ("exactMatch", "closeMatch"):
         refused = await bare_client.post(
             "/api/v1/mappings", json=[second | {"relation": relation}], headers=auth["cbd_sec"]
@@ -937,8 +682,8 @@ async def test_a_second_propagating_mapping_is_refused_when_created(
     assert pointers(assert_problem(refused, 409)) == ["/0/status"]
     # two propagating mappings to the same question in one batch
     pair = [
-        _m("c.summary", "CBD:T1:b_free", {}),
-        _m("c.details", "CBD:T1:b_free", {}, relation="closeMatch"),
+        mapping_document("c.summary", "CBD:T1:b_free", {}),
+        mapping_document("c.details", "CBD:T1:b_free", {}, relation="closeMatch"),
     ]
     refused = await bare_client.post("/api/v1/mappings", json=pair, headers=auth["admin"])
     assert pointers(assert_problem(refused, 409)) == ["/1/status"]
@@ -946,8 +691,8 @@ async def test_a_second_propagating_mapping_is_refused_when_created(
     # what does not propagate is welcome: proposed, or an approved looser relation
     fine = [
         second | {"status": "proposed"},
-        _m("c.capacity", "CBD:T1:b_text", {}, relation="relatedMatch"),
-        _m("c.details", "CBD:T1:b_free", {}, relation="relatedMatch"),
+        mapping_document("c.capacity", "CBD:T1:b_text", {}, relation="relatedMatch"),
+        mapping_document("c.details", "CBD:T1:b_free", {}, relation="relatedMatch"),
     ]
     created = await bare_client.post("/api/v1/mappings", json=fine, headers=auth["cbd_sec"])
     assert created.status_code == 201, created.text
@@ -958,13 +703,13 @@ async def test_a_second_propagating_mapping_is_refused_when_approved(
     bare_client: httpx.AsyncClient, auth: Headers, xw: Fixture
 ) -> None:
     await bare_client.post(
-        "/api/v1/concepts", json=[_concept("c.summary", "text", [])], headers=auth["admin"]
+        "/api/v1/concepts", json=[concept_document("c.summary", "text", [])], headers=auth["admin"]
     )
     created = await bare_client.post(
         "/api/v1/mappings",
         json=[
-            _m("c.summary", "CBD:T1:b_text", {}, status="proposed"),
-            _m("c.capacity", "CBD:T1:b_text", {}, relation="relatedMatch"),
+            mapping_document("c.summary", "CBD:T1:b_text", {}, status="proposed"),
+            mapping_document("c.capacity", "CBD:T1:b_text", {}, relation="relatedMatch"),
         ],
         headers=auth["cbd_sec"],
     )
@@ -1125,7 +870,7 @@ async def test_a_mapping_to_a_draft_or_an_old_version_is_pinned_to_it(
     assert draft.status_code == 201, draft.text
     created = await bare_client.post(
         "/api/v1/mappings",
-        json=[_m("c.details", "CBD:T1:b_free", {}) | {"template_version": "1.1.0"}],
+        json=[mapping_document("c.details", "CBD:T1:b_free", {}) | {"template_version": "1.1.0"}],
         headers=auth["cbd_sec"],
     )
     assert created.status_code == 201, created.text
@@ -1142,7 +887,7 @@ async def test_a_mapping_to_a_draft_or_an_old_version_is_pinned_to_it(
     hidden = await bare_client.post(
         "/api/v1/mappings",
         json=[
-            _m("c.details", "CBD:T1:b_free", {})
+            mapping_document("c.details", "CBD:T1:b_free", {})
             | {"template_version": "1.1.0", "status": "proposed"}
         ],
         headers=auth["reviewer"],
@@ -1552,7 +1297,7 @@ async def test_publishing_a_new_version_carries_unchanged_mappings_over(
     # a new wording does not matter to a mapping
     _question(document, "a_text")["text"] = {"en": "Please describe, in more detail"}
     # a new option, a new type, and a question gone
-    _question(document, "a_sc")["options"] += _opts("unknown")
+    _question(document, "a_sc")["options"] += option_list("unknown")
     area = _question(document, "a_area")
     area["type"] = "text"
     del area["unit"]
@@ -1647,10 +1392,10 @@ async def test_concurrent_approvals_leave_one_propagating_mapping(
     bare_client: httpx.AsyncClient, auth: Headers, xw: Fixture
 ) -> None:
     keys = [f"c.rival{i}" for i in range(6)]
-    concepts = [_concept(k, "text", []) for k in keys]
+    concepts = [concept_document(k, "text", []) for k in keys]
     made = await bare_client.post("/api/v1/concepts", json=concepts, headers=auth["admin"])
     assert made.status_code == 201, made.text
-    proposed = [_m(k, "CBD:T1:b_free", {}, status="proposed") for k in keys]
+    proposed = [mapping_document(k, "CBD:T1:b_free", {}, status="proposed") for k in keys]
     created = await bare_client.post("/api/v1/mappings", json=proposed, headers=auth["admin"])
     assert created.status_code == 201, created.text
     ids = [m["id"] for m in created.json()]
@@ -1683,14 +1428,14 @@ async def test_a_translated_suggestion_names_the_relation_of_its_path(
     bare_client: httpx.AsyncClient, auth: Headers, xw: Fixture
 ) -> None:
     made = await bare_client.post(
-        "/api/v1/concepts", json=[_concept("c.broad", "text", [])], headers=auth["admin"]
+        "/api/v1/concepts", json=[concept_document("c.broad", "text", [])], headers=auth["admin"]
     )
     assert made.status_code == 201, made.text
     created = await bare_client.post(
         "/api/v1/mappings",
         json=[
-            _m("c.broad", "CMS:T1:a_cap", {}, relation="broadMatch"),
-            _m("c.broad", "CBD:T1:b_free", {}),
+            mapping_document("c.broad", "CMS:T1:a_cap", {}, relation="broadMatch"),
+            mapping_document("c.broad", "CBD:T1:b_free", {}),
         ],
         headers=auth["admin"],
     )

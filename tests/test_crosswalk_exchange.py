@@ -20,18 +20,16 @@ from rdflib.namespace import SKOS
 from sssom.parsers import parse_sssom_table
 from sssom.validators import validate
 
-from tests.helpers import assert_problem, pointers
-from tests.test_crosswalk import (
+from tests.factories.crosswalk import (
     CONCEPTS,
     MAPPINGS,
     VERSION,
-    Headers,
-    Json,
     all_mappings,
     build,
     mapping_audit,
     setup_templates,
 )
+from tests.helpers import Headers, Json, assert_problem, pointers
 
 CONCEPT_NS = "https://cmsreporting.org/id/concept/"
 QUESTION_NS = "https://cmsreporting.org/id/question/"

@@ -18,12 +18,11 @@ from pathlib import Path
 import httpx
 import openpyxl
 
-from tests.test_exports import (
+from tests.factories.exports import (
     CYCLE,
     PARTIES,
-    Headers,
     Reporter,
-    _cell,
+    cell_text,
     check_xlsx,
     decide,
     document_of,
@@ -33,6 +32,7 @@ from tests.test_exports import (
     publish,
     submission,
 )
+from tests.helpers import Headers
 
 # cmsreporting.cli with stream_cycle failing after its second chunk (the CSV header and the
 # first Party), as when the database goes away in the middle of an export
@@ -115,7 +115,7 @@ def sheets(content: bytes) -> dict[str, list[list[str]]]:
     """Every sheet of a workbook as rows of text."""
     book = openpyxl.load_workbook(io.BytesIO(content))
     return {
-        name: [[_cell(v) for v in row] for row in book[name].iter_rows(values_only=True)]
+        name: [[cell_text(v) for v in row] for row in book[name].iter_rows(values_only=True)]
         for name in book.sheetnames
     }
 

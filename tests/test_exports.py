@@ -8,10 +8,10 @@ Party. Most tests use a small template published here, with English and French l
 sections, questions, options and table columns, so labels can be checked exactly; one test
 exports a report on the bundled CMS template.
 
-The labels expected here are worked out from the template document by this module, not by the
-renderers under test: booleans read Yes/No (Oui/Non in French), options read their label,
-several options are joined by "; ", and the value codes read true/false, the option codes, the
-number, or the table's rows as JSON.
+The labels expected here are worked out from the template document by this module and
+tests/factories/exports.py, not by the renderers under test: booleans read Yes/No (Oui/Non in
+French), options read their label, several options are joined by "; ", and the value codes read
+true/false, the option codes, the number, or the table's rows as JSON.
 """
 
 from __future__ import annotations
@@ -19,585 +19,42 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
 
 import httpx
 import openpyxl
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
-from tests.helpers import assert_problem, questions_of, sample_value
-from tests.test_journey import _shared_concept
+from tests.factories.exports import (
+    CYCLE,
+    PARTIES,
+    XLSX_MEDIA_TYPE,
+    Reporter,
+    assert_label,
+    bilingual,
+    cell_text,
+    check_csv,
+    check_json,
+    check_xlsx,
+    decide,
+    document_of,
+    export,
+    export_template,
+    parse_code,
+    parse_label,
+    party_values,
+    publish,
+    submission,
+    text_of,
+    walk_questions,
+    walk_sections,
+)
+from tests.factories.workspaces import shared_nbsap_concept
+from tests.helpers import Headers, Json, assert_problem, questions_of, sample_value
 
-Headers = dict[str, dict[str, str]]
-Json = dict[str, Any]
-
-CYCLE = "CMS:EXP1"
-YES_NO = {"en": ("Yes", "No"), "fr": ("Oui", "Non")}
-SUBMISSION_CSV_HEADER = [
-    "section",
-    "question",
-    "question_text",
-    "row",
-    "column",
-    "column_text",
-    "value_code",
-    "value_label",
-    "provenance",
-]
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PARTIES = ["KEN", "TZA", "UGA", "RWA", "ETH", "FRA", "DEU", "BRA"]
-
-
-# --- a small template with labels in two languages ------------------------------------------
-
-
-def _label(en: str, fr: str) -> dict[str, str]:
-    return {"en": en, "fr": fr}
-
-
-def _option(code: str, en: str, fr: str) -> Json:
-    return {"code": code, "label": _label(en, fr)}
-
-
-THREATS = [
-    _option("habitat", "Habitat loss", "Perte d'habitat"),
-    _option("bycatch", "Bycatch", "Prises accessoires"),
-    _option("climate", "Climate change", "Changement climatique"),
-]
-
-
-def export_template(code: str = "EXP1", version: str = "1.0.0") -> Json:
-    """Two top-level sections (one nested section), a boolean, a number, a multi_choice, a
-    single_choice, a date, free text, a table of five column types and a hidden question."""
-    return {
-        "convention": "CMS",
-        "cycle": code,
-        "version": version,
-        "languages": ["en", "fr"],
-        "title": _label("Export test report", "Rapport de test des exports"),
-        "sections": [
-            {
-                "id": "A",
-                "title": _label("General", "Généralités"),
-                "questions": [
-                    {
-                        "id": "A.1",
-                        "type": "boolean",
-                        "text": _label(
-                            "Is there a national strategy?", "Existe-t-il une stratégie nationale ?"
-                        ),
-                        "required": True,
-                    },
-                    {
-                        "id": "A.2",
-                        "type": "number",
-                        "integer": True,
-                        "min": 0,
-                        "text": _label("Number of protected areas", "Nombre d'aires protégées"),
-                        "required": True,
-                    },
-                    {
-                        "id": "A.3",
-                        "type": "multi_choice",
-                        "text": _label("Main threats", "Principales menaces"),
-                        "options": THREATS,
-                    },
-                    {
-                        "id": "A.4",
-                        "type": "text",
-                        "max_length": 100000,
-                        "text": _label("Comments", "Commentaires"),
-                    },
-                ],
-                "sections": [
-                    {
-                        "id": "A.S",
-                        "title": _label("Priorities", "Priorités"),
-                        "questions": [
-                            {
-                                "id": "A.S.1",
-                                "type": "single_choice",
-                                "text": _label("Priority group", "Groupe prioritaire"),
-                                "options": [
-                                    _option("birds", "Birds", "Oiseaux"),
-                                    _option("mammals", "Marine mammals", "Mammifères marins"),
-                                ],
-                            },
-                            {
-                                "id": "A.S.2",
-                                "type": "date",
-                                "text": _label("Date of the last survey", "Date du dernier relevé"),
-                            },
-                        ],
-                    }
-                ],
-            },
-            {
-                "id": "B",
-                "title": _label("Species", "Espèces"),
-                "questions": [
-                    {
-                        "id": "B.1",
-                        "type": "table",
-                        "text": _label("Populations monitored", "Populations suivies"),
-                        "max_rows": 100,
-                        "columns": [
-                            {"id": "species", "type": "text", "text": _label("Species", "Espèce")},
-                            {
-                                "id": "count",
-                                "type": "number",
-                                "text": _label("Individuals", "Individus"),
-                            },
-                            {
-                                "id": "trend",
-                                "type": "single_choice",
-                                "text": _label("Trend", "Tendance"),
-                                "options": [
-                                    _option("up", "Increasing", "En hausse"),
-                                    _option("down", "Declining", "En baisse"),
-                                ],
-                            },
-                            {
-                                "id": "migratory",
-                                "type": "boolean",
-                                "text": _label("Migratory", "Migratrice"),
-                            },
-                            {
-                                "id": "threats",
-                                "type": "multi_choice",
-                                "text": _label("Threats", "Menaces"),
-                                "options": THREATS,
-                            },
-                        ],
-                    },
-                    {
-                        "id": "B.2",
-                        "type": "boolean",
-                        "text": _label("Is there a recovery plan?", "Existe-t-il un plan ?"),
-                    },
-                    {
-                        "id": "B.2a",
-                        "type": "text",
-                        "text": _label("Describe the plan", "Décrivez le plan"),
-                        "visible_if": {"question": "B.2", "equals": True},
-                    },
-                ],
-            },
-        ],
-    }
-
-
-def party_values(i: int) -> Json:
-    """The answers of the i-th Party: each differs from the others, some are left out."""
-    threats = [["habitat"], ["bycatch", "climate"], ["habitat", "bycatch", "climate"]][i % 3]
-    values: Json = {
-        "A.1": i % 2 == 0,
-        "A.2": 10 * i + 3,
-        "A.4": f'Party {i}: "quoted", <b>bold</b> & more;\nsecond line — ünïcödé 東京',
-        "A.S.2": f"2026-0{i % 9 + 1}-1{i % 10}",
-        "B.1": [
-            {
-                "species": f"Species {i}-{r}",
-                "count": 12.5 + r + i,
-                "trend": "up" if (r + i) % 2 else "down",
-                "migratory": r % 2 == 0,
-                "threats": threats[: r + 1],
-            }
-            for r in range(i % 3 + 1)
-        ],
-        "B.2": i % 3 != 1,
-        # hidden when B.2 is false: submitted without it then
-        "B.2a": f"Plan of Party {i}",
-    }
-    if i % 3 != 2:
-        values["A.3"] = threats
-    if i % 4 != 3:
-        values["A.S.1"] = "birds" if i % 2 else "mammals"
-    if i % 2:
-        # a table row that leaves optional cells empty
-        values["B.1"].append({"species": f"Unnamed {i}", "migratory": False})
-    return values
-
-
-# --- filling and submitting reports as the admin ----------------------------------------------
-
-
-async def publish(client: httpx.AsyncClient, auth: Headers, document: Json) -> int:
-    """Create the document's cycle when needed, import the document and publish it."""
-    admin = auth["admin"]
-    ref = f"{document['convention']}:{document['cycle']}"
-    if (await client.get(f"/api/v1/cycles/{ref}")).status_code == 404:
-        cycle = {
-            "convention": document["convention"],
-            "code": document["cycle"],
-            "title": f"{ref} exports",
-            "opens_on": "2026-01-01",
-            "due_on": "2026-12-31",
-        }
-        made = await client.post("/api/v1/cycles", json=cycle, headers=admin)
-        assert made.status_code == 201, made.text
-    imported = await client.post("/api/v1/templates", json=document, headers=admin)
-    assert imported.status_code == 201, imported.text
-    tid: int = imported.json()["id"]
-    published = await client.post(f"/api/v1/templates/{tid}/publish", headers=admin)
-    assert published.status_code == 200, published.text
-    return tid
-
-
-@dataclass
-class Reporter:
-    """Opens workspaces, answers and submits reports for any Party, as one user."""
-
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    cycle: str = CYCLE
-    workspaces: dict[str, int] = field(default_factory=dict)
-
-    async def workspace(self, party: str) -> int:
-        """The Party's workspace on the cycle, made (with the membership) the first time."""
-        if party not in self.workspaces:
-            convention = self.cycle.split(":")[0]
-            member = await self.client.put(
-                f"/api/v1/parties/{party}/memberships/{convention}", json={}, headers=self.headers
-            )
-            assert member.status_code in (200, 201), member.text
-            made = await self.client.post(
-                "/api/v1/workspaces",
-                json={"party": party, "cycles": [self.cycle]},
-                headers=self.headers,
-            )
-            assert made.status_code == 201, made.text
-            self.workspaces[party] = made.json()["id"]
-        return self.workspaces[party]
-
-    async def answer(self, party: str, values: Json) -> None:
-        """Write these answers and clear every other answer of the cycle."""
-        wid = await self.workspace(party)
-        base = f"/api/v1/workspaces/{wid}/answers"
-        stored = (await self.client.get(base, headers=self.headers)).json()["answers"]
-        revisions = {a["slot"]: a["revision"] for a in stored}
-        batch = [
-            {"slot": f"{self.cycle}:{qid}", "value": value, "base_revision": revisions.get(slot, 0)}
-            for qid, value in values.items()
-            for slot in [f"{self.cycle}:{qid}"]
-        ]
-        batch += [
-            {"slot": a["slot"], "value": None, "base_revision": a["revision"]}
-            for a in stored
-            if a["slot"].removeprefix(f"{self.cycle}:") not in values and a["value"] is not None
-        ]
-        saved = await self.client.patch(base, json={"answers": batch}, headers=self.headers)
-        assert saved.status_code == 200, saved.text
-
-    async def submit(self, party: str, values: Json | None = None) -> int:
-        """Answer (when values are given) and submit; the new submission's id."""
-        if values is not None:
-            await self.answer(party, values)
-        wid = await self.workspace(party)
-        submitted = await self.client.post(
-            f"/api/v1/workspaces/{wid}/submit",
-            json={"cycles": [self.cycle]},
-            headers=self.headers | {"Idempotency-Key": uuid.uuid4().hex},
-        )
-        assert submitted.status_code == 201, submitted.text
-        sid: int = submitted.json()["submissions"][0]["id"]
-        return sid
-
-
-async def decide(
-    client: httpx.AsyncClient, auth: Headers, sid: int, decision: str, who: str = "cms_sec"
-) -> None:
-    """Accept or return a submission."""
-    body = {"comment": "Please complete section B."} if decision == "return" else {}
-    done = await client.post(f"/api/v1/submissions/{sid}/{decision}", json=body, headers=auth[who])
-    assert done.status_code == 200, done.text
-
-
-async def submission(client: httpx.AsyncClient, auth: Headers, sid: int) -> Json:
-    """A submission with its values and provenance, as the admin reads it."""
-    got = await client.get(f"/api/v1/submissions/{sid}", headers=auth["admin"])
-    assert got.status_code == 200, got.text
-    body: Json = got.json()
-    return body
-
-
-async def document_of(client: httpx.AsyncClient, sub: Json) -> Json:
-    """The template document a submission was made on."""
-    got = await client.get(f"/api/v1/templates/{sub['template_id']}/document")
-    assert got.status_code == 200, got.text
-    body: Json = got.json()
-    return body
-
-
-async def export(
-    client: httpx.AsyncClient, headers: dict[str, str], sid: int, fmt: str, lang: str | None = None
-) -> httpx.Response:
-    """GET one submission's export; asserts it succeeded."""
-    params = {"format": fmt} | ({"lang": lang} if lang else {})
-    got = await client.get(f"/api/v1/submissions/{sid}/export", params=params, headers=headers)
-    assert got.status_code == 200, got.text
-    return got
-
-
-# --- what a value and its label must read -----------------------------------------------------
-
-
-def text_of(label: dict[str, str] | None, lang: str, first: str) -> str:
-    """A label's text in lang, else in the template's first language."""
-    if not label:
-        return ""
-    return label.get(lang) or label.get(first) or next(iter(label.values()))
-
-
-def parse_code(field_: Json, text: str) -> Any:
-    """A value read back from its code text (None for an empty cell)."""
-    if text == "":
-        return None
-    kind = field_["type"]
-    if kind == "boolean":
-        return {"true": True, "false": False}[text]
-    if kind == "number":
-        return float(text)
-    if kind == "multi_choice":
-        return text.split("; ")
-    if kind == "table":
-        return json.loads(text)
-    return text
-
-
-def parse_label(field_: Json, text: str, lang: str, first: str) -> Any:
-    """A value read back from its label in lang (None for an empty cell)."""
-    if text == "":
-        return None
-    kind = field_["type"]
-    if kind == "boolean":
-        yes, no = YES_NO[lang]
-        return {yes: True, no: False}[text]
-    if kind == "number":
-        return float(text)
-    if kind in ("single_choice", "multi_choice"):
-        codes = {text_of(o["label"], lang, first): o["code"] for o in field_["options"]}
-        if kind == "single_choice":
-            return codes[text]
-        return [codes[part] for part in text.split("; ")]
-    return text
-
-
-def expected_label(field_: Json, value: Any, lang: str, first: str) -> str:
-    """The label a person reads for a value that is not a number."""
-    if value is None:
-        return ""
-    kind = field_["type"]
-    if kind == "boolean":
-        return YES_NO[lang][0 if value else 1]
-    if kind in ("single_choice", "multi_choice"):
-        labels = {o["code"]: text_of(o["label"], lang, first) for o in field_["options"]}
-        codes = value if isinstance(value, list) else [value]
-        return "; ".join(labels[c] for c in codes)
-    return str(value)
-
-
-def assert_label(field_: Json, text: str, value: Any, lang: str, first: str) -> None:
-    """The label of a value is the right one (a number reads as itself)."""
-    if field_["type"] == "number" and value is not None:
-        assert float(text) == value, (field_["id"], text, value)
-    else:
-        assert text == expected_label(field_, value, lang, first), (field_["id"], text, value)
-
-
-def walk_sections(sections: list[Json], depth: int = 0) -> Iterator[tuple[int, Json, list[Json]]]:
-    """(depth, section, its own questions) in document order."""
-    for section in sections:
-        yield depth, section, section.get("questions", [])
-        yield from walk_sections(section.get("sections", []), depth + 1)
-
-
-def walk_questions(document: Json) -> Iterator[tuple[str, Json]]:
-    """(section id, question) of every question in document order."""
-    for _, section, questions in walk_sections(document["sections"]):
-        for question in questions:
-            yield section["id"], question
-
-
-def sheet_name(base: str) -> str:
-    """An Excel sheet name: no []:*?/\\ and at most 31 characters."""
-    return "".join("_" if ch in "[]:*?/\\" else ch for ch in base)[:31]
-
-
-# --- checks of the four single-submission formats ---------------------------------------------
-
-
-def check_json(document: Json, sub: Json, body: Json, lang: str) -> None:
-    """The JSON export is shaped like the template and holds every submitted value."""
-    first = document["languages"][0]
-    values, provenance = sub["values"], sub["provenance"]
-    assert body["submission_id"] == sub["id"]
-    assert body["party"] == sub["party"]
-    assert body["convention"] == sub["convention"]
-    assert body["cycle"] == sub["cycle"]
-    assert body["template_version"] == sub["template_version"]
-    assert body["submission_version"] == sub["version"]
-    assert body["status"] == sub["status"]
-    assert body["submitted_at"] == sub["submitted_at"]
-    assert body["submitted_by"] == sub["submitted_by"]
-    assert body["lang"] == lang
-    assert body["title"] == text_of(document["title"], lang, first)
-    seen: list[str] = []
-
-    def compare(exported: list[Json], sections: list[Json]) -> None:
-        assert [s["id"] for s in exported] == [s["id"] for s in sections]
-        for got, section in zip(exported, sections, strict=True):
-            assert got["title"] == text_of(section["title"], lang, first)
-            answered = [q for q in section.get("questions", []) if q["id"] in values]
-            assert [q["id"] for q in got["questions"]] == [q["id"] for q in answered]
-            for item, question in zip(got["questions"], answered, strict=True):
-                qid = question["id"]
-                seen.append(qid)
-                assert item["text"] == text_of(question["text"], lang, first)
-                assert item["type"] == question["type"]
-                assert item["value"] == values[qid]
-                assert item["provenance"] == provenance[qid]
-                if question["type"] != "table":
-                    assert_label(question, item["value_label"], values[qid], lang, first)
-                    continue
-                columns = question["columns"]
-                assert item["columns"] == [
-                    {"id": c["id"], "text": text_of(c["text"], lang, first)} for c in columns
-                ]
-                assert len(item["rows_labels"]) == len(values[qid])
-                for labels, row in zip(item["rows_labels"], values[qid], strict=True):
-                    for text, column in zip(labels, columns, strict=True):
-                        assert_label(column, text, row.get(column["id"]), lang, first)
-            compare(got["sections"], section.get("sections", []))
-
-    compare(body["sections"], document["sections"])
-    assert sorted(seen) == sorted(values)
-
-
-def check_csv(document: Json, sub: Json, text: str, lang: str) -> list[dict[str, str]]:
-    """The CSV export has a row per question or table cell; returns its records."""
-    first = document["languages"][0]
-    values, provenance = sub["values"], sub["provenance"]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    assert reader.fieldnames == SUBMISSION_CSV_HEADER
-    records = list(reader)
-    expected: list[tuple[str, str, str, str]] = []
-    for section_id, question in walk_questions(document):
-        value = values.get(question["id"])
-        if question["type"] == "table" and isinstance(value, list):
-            for index in range(len(value)):
-                for column in question["columns"]:
-                    expected.append((section_id, question["id"], str(index), column["id"]))
-        else:
-            expected.append((section_id, question["id"], "", ""))
-    assert [(r["section"], r["question"], r["row"], r["column"]) for r in records] == expected
-    questions = questions_of(document)
-    answered: set[str] = set()
-    for record in records:
-        question = questions[record["question"]]
-        qid = question["id"]
-        assert record["question_text"] == text_of(question["text"], lang, first)
-        assert record["provenance"] == provenance.get(qid, "")
-        if record["column"]:
-            column = next(c for c in question["columns"] if c["id"] == record["column"])
-            assert record["column_text"] == text_of(column["text"], lang, first)
-            cell = values[qid][int(record["row"])].get(column["id"])
-            assert parse_code(column, record["value_code"]) == cell, record
-            assert_label(column, record["value_label"], cell, lang, first)
-            answered.add(qid)
-            continue
-        assert record["column_text"] == ""
-        value = values.get(qid)
-        assert parse_code(question, record["value_code"]) == value, record
-        if question["type"] != "table":
-            assert_label(question, record["value_label"], value, lang, first)
-        if value is not None:
-            answered.add(qid)
-    assert answered == set(values)
-    return records
-
-
-def _cell(value: Any) -> str:
-    """An XLSX cell's value as text ('' for an empty cell)."""
-    return "" if value is None else str(value)
-
-
-def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang: str) -> None:
-    """A sheet about the report, a sheet per top-level section, table questions as tables."""
-    first = document["languages"][0]
-    values, provenance = sub["values"], sub["provenance"]
-    book = openpyxl.load_workbook(io.BytesIO(content))
-    expected_names = ["Report"] + [
-        sheet_name(f"{s['id']} {text_of(s['title'], lang, first)}") for s in document["sections"]
-    ]
-    assert book.sheetnames == expected_names
-    about = {_cell(row[0]): _cell(row[1]) for row in book["Report"].iter_rows(values_only=True)}
-    assert about == {
-        "Report": text_of(document["title"], lang, first),
-        "Party": f"{party_name} ({sub['party']})",
-        "Convention": sub["convention"],
-        "Cycle": sub["cycle"],
-        "Template version": sub["template_version"],
-        "Submission version": str(sub["version"]),
-        "Status": sub["status"],
-        "Submitted at": sub["submitted_at"],
-        "Submitted by": sub["submitted_by"],
-        "Language": lang,
-    }
-    seen: set[str] = set()
-    for section, name in zip(document["sections"], expected_names[1:], strict=True):
-        sheet = book[name]
-        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        assert rows[0][:5] == ["Question", "Text", "Answer", "Code", "Provenance"]
-        questions = [q for _, _, qs in walk_sections([section]) for q in qs]
-        # column A names each question once, in template order; tables sit below their question
-        at = {row[0]: index for index, row in enumerate(rows) if row and row[0]}
-        assert [row[0] for row in rows[1:] if row and row[0]] == [q["id"] for q in questions]
-        tables = {range_boundaries(t.ref)[1]: t for t in sheet.tables.values()}
-        for question in questions:
-            qid = question["id"]
-            row = rows[at[qid]] + [""] * 5
-            value = values.get(qid)
-            assert row[1] == text_of(question["text"], lang, first)
-            assert row[4] == provenance.get(qid, "")
-            if question["type"] != "table":
-                assert_label(question, row[2], value, lang, first)
-                assert parse_code(question, row[3]) == value, (qid, row)
-                if value is not None:
-                    seen.add(qid)
-                continue
-            header_row = at[qid] + 2  # 1-based row of the table's header, under the question
-            if not value:
-                assert header_row not in tables
-                continue
-            table = tables.pop(header_row)
-            min_col, min_row, max_col, max_row = range_boundaries(table.ref)
-            columns = question["columns"]
-            assert (min_col, max_col, max_row) == (2, 1 + len(columns), min_row + len(value))
-            grid = [
-                [_cell(c) for c in r]
-                for r in sheet.iter_rows(
-                    min_row=min_row,
-                    max_row=max_row,
-                    min_col=min_col,
-                    max_col=max_col,
-                    values_only=True,
-                )
-            ]
-            assert grid[0] == [text_of(c["text"], lang, first) or c["id"] for c in columns]
-            assert [c.name for c in table.tableColumns] == grid[0]
-            for cells, submitted in zip(grid[1:], value, strict=True):
-                for text, column in zip(cells, columns, strict=True):
-                    cell = submitted.get(column["id"])
-                    assert parse_label(column, text, lang, first) == cell, (qid, text, cell)
-            seen.add(qid)
-        assert tables == {}, "an Excel table that belongs to no question"
-    assert seen == set(values)
+# --- the printable HTML report read back --------------------------------------------------------
 
 
 @dataclass
@@ -851,7 +308,7 @@ async def test_bundled_cms_report_with_a_shared_answer(
 ) -> None:
     """A Kenyan report on the bundled CMS template, one value fed by a shared concept."""
     client, fp = bare_client, auth["ken_fp"]
-    await _shared_concept(client, auth)
+    await shared_nbsap_concept(client, auth)
     made = await client.post(
         "/api/v1/workspaces", json={"party": "KEN", "cycles": ["CMS:COP15"]}, headers=fp
     )
@@ -1095,12 +552,12 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     assert got.headers["content-disposition"].endswith('.xlsx"')
     book = openpyxl.load_workbook(io.BytesIO(got.content))
     assert book.sheetnames == ["Parties", "B.1"]
-    parties = [[_cell(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    parties = [[cell_text(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
     assert parties == wide_rows
     assert_wide_rows(document, parties, expected, labels=False)
     table = next(q for _, q in walk_questions(document) if q["id"] == "B.1")
     columns = [c["id"] for c in table["columns"]]
-    sheet = [[_cell(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
     assert sheet[0] == ["party", "row", *columns]
     want = [
         [party, str(index), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
@@ -1112,9 +569,9 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     labelled = await cycle_export(client, auth["admin"], format="xlsx", values="labels", lang="fr")
     book = openpyxl.load_workbook(io.BytesIO(labelled.content))
     in_french = await singles(client, auth, reports.latest(), "fr")
-    parties = [[_cell(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    parties = [[cell_text(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
     assert_wide_rows(document, parties, in_french, labels=True)
-    sheet = [[_cell(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
     assert sheet[1:] == [
         [party, str(index), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
         for party, single in sorted(in_french.items())
@@ -1185,7 +642,7 @@ async def test_a_cycle_without_reports_exports_headers_only(
     book = openpyxl.load_workbook(
         io.BytesIO((await cycle_export(client, auth["admin"], format="xlsx")).content)
     )
-    assert [[_cell(v) for v in r] for r in book["B.1"].iter_rows(values_only=True)] == [
+    assert [[cell_text(v) for v in r] for r in book["B.1"].iter_rows(values_only=True)] == [
         ["party", "row", "species", "count", "trend", "migratory", "threats"]
     ]
 
@@ -1228,7 +685,7 @@ async def test_submission_xlsx_with_a_section_title_cut_after_an_apostrophe(
     client: httpx.AsyncClient, auth: Headers
 ) -> None:
     document = export_template(code="EXP2")
-    document["sections"][1]["title"] = _label(
+    document["sections"][1]["title"] = bilingual(
         "Contribution to the Parties' targets", "Contribution aux objectifs des Parties"
     )
     document["sections"][1]["id"] = "II"

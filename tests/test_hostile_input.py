@@ -30,9 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import assert_problem, fill_required, minimal_template
-
-Headers = dict[str, dict[str, str]]
+from tests.helpers import Headers, assert_problem, fill_required, minimal_template
 
 API = "/api/v1"
 MIB = 1024 * 1024

@@ -13,9 +13,7 @@ import httpx
 import pytest
 
 from cmsreporting.pagination import encode_cursor
-from tests.helpers import assert_problem, minimal_template, pointers
-
-Headers = dict[str, dict[str, str]]
+from tests.helpers import Headers, assert_problem, minimal_template, pointers
 
 TEMPLATES = "/api/v1/templates"
 JSON = {"content-type": "application/json"}

@@ -6,55 +6,15 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import assert_problem, fill_required
-
-Headers = dict[str, dict[str, str]]
-
-
-async def _shared_concept(client: httpx.AsyncClient, auth: Headers) -> None:
-    """A concept on NBSAP status feeding CBD NR7 (option map) and CMS (option -> boolean)."""
-    for convention in ("CMS", "CBD"):
-        member = await client.put(
-            f"/api/v1/parties/KEN/memberships/{convention}", json={}, headers=auth["admin"]
-        )
-        assert member.status_code in (200, 201)
-    concept = {
-        "key": "nbsap.revised",
-        "type": "single_choice",
-        "text": {"en": "Has the national biodiversity strategy been revised?"},
-        "options": [{"code": "yes"}, {"code": "partly"}, {"code": "no"}],
-        "tags": ["GBF:T14"],
-    }
-    assert (
-        await client.post("/api/v1/concepts", json=concept, headers=auth["admin"])
-    ).status_code == 201
-    mappings = [
-        {
-            "concept": "nbsap.revised",
-            "question": "CBD:NR7:sectionII.hasRevisedNbsap",
-            "template_version": "1.0.0",
-            "relation": "exactMatch",
-            "transform": {"options": {"yes": "yes", "partly": "inProgress", "no": "no"}},
-            "status": "approved",
-        },
-        {
-            "concept": "nbsap.revised",
-            "question": "CMS:COP15:IV.2",
-            "template_version": "1.0.0",
-            "relation": "closeMatch",
-            "transform": {"options": {"yes": True, "no": False}},
-            "status": "approved",
-        },
-    ]
-    created = await client.post("/api/v1/mappings", json=mappings, headers=auth["admin"])
-    assert created.status_code == 201, created.text
+from tests.factories.workspaces import shared_nbsap_concept
+from tests.helpers import Headers, assert_problem, fill_required
 
 
 async def test_answer_once_submit_to_two_conventions(
     bare_client: httpx.AsyncClient, auth: Headers
 ) -> None:
     client, fp = bare_client, auth["ken_fp"]
-    await _shared_concept(client, auth)
+    await shared_nbsap_concept(client, auth)
     made = await client.post(
         "/api/v1/workspaces", json={"party": "KEN", "cycles": ["CMS:COP15", "CBD:NR7"]}, headers=fp
     )

@@ -34,7 +34,7 @@ from cmsreporting import bootstrap, migrate
 from cmsreporting.db import NAMING_CONVENTION, create_engine, create_session_factory
 from cmsreporting.models import metadata
 from cmsreporting.templates.models import Template
-from tests.conftest import IS_POSTGRES, _admin, _pg_url
+from tests.factories.databases import IS_POSTGRES, admin_sql, pg_url
 
 T = TypeVar("T")
 
@@ -47,11 +47,11 @@ def empty_url(tmp_path: Path) -> Iterator[str]:
     """URL of a new, empty database of the kind the suite runs on."""
     if IS_POSTGRES:
         name = f"cmsr_mig_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
         try:
-            yield _pg_url(name)
+            yield pg_url(name)
         finally:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
 

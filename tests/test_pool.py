@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import IS_POSTGRES, _admin
+from tests.factories.databases import IS_POSTGRES, admin_sql
 
 pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL connections only")
 
@@ -23,7 +23,7 @@ async def test_a_dropped_connection_fails_one_request_and_is_replaced(
     # the server ends every connection of this database (a restart or a failover does the same)
     database = make_url(db_url).database or ""
     assert re.fullmatch(r"cmsr_t_[0-9a-f]+", database), database  # the suite's own name
-    await _admin(
+    await admin_sql(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608 (checked above)
         f"WHERE datname = '{database}' AND pid <> pg_backend_pid()"
     )

@@ -45,10 +45,8 @@ from schemathesis.specs.openapi.checks import (
 
 from cmsreporting.config import Settings
 from cmsreporting.main import create_app
-from tests.conftest import Seed, _client, _clone
-from tests.helpers import fill_required, minimal_template
-
-Headers = dict[str, dict[str, str]]
+from tests.factories.databases import Seed, app_client, clone_database
+from tests.helpers import Headers, fill_required, minimal_template
 
 MAX_EXAMPLES = 10  # generated requests per operation, on top of the coverage phase
 ROLES = ("admin", "ken_fp")
@@ -216,8 +214,8 @@ async def _prepare(http: httpx.AsyncClient, auth: Headers) -> None:
 async def live_app(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     """The app under test, on one prepared copy of the seeded database."""
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in seed.tokens.items()}
-    async for url in _clone(seed, tmp_path_factory.mktemp("schema")):
-        async for http in _client(url):
+    async for url in clone_database(seed, tmp_path_factory.mktemp("schema")):
+        async for http in app_client(url):
             await _prepare(http, auth)
         # schemathesis runs this app (and its lifespan) on its own event loop thread
         app = create_app(Settings(database_url=url, max_body_bytes=2 * 1024 * 1024))

@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import assert_problem, fill_required, pointers
-from tests.test_workspaces import (
+from tests.factories.workspaces import (
     add_concept,
     add_mappings,
     mapping,
@@ -26,8 +25,7 @@ from tests.test_workspaces import (
     stored,
     write,
 )
-
-Headers = dict[str, dict[str, str]]
+from tests.helpers import Headers, assert_problem, fill_required, pointers
 
 SUBMISSIONS = "/api/v1/submissions"
 

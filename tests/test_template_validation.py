@@ -16,10 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import assert_problem, minimal_template, pointers
+from tests.helpers import Headers, assert_problem, minimal_template, pointers
 
 Doc = dict[str, Any]
-Headers = dict[str, dict[str, str]]
 
 TEMPLATES = "/api/v1/templates"
 Q = "/sections/0/questions"  # pointer of the questions of the first section
