@@ -52,7 +52,7 @@ export function parseNumber(text, { integer = false, locale = numberLocale() } =
   const { decimal, group } = separators(locale);
   const raw = String(text ?? "").trim();
   if (raw === "") return { value: null };
-  const example = formatNumber(integer ? 1234 : 1234.5, locale);
+  const example = formatNumber(integer ? 12345 : 12345.5, locale);
   const refuse = (key = "number.unreadable") => ({ error: [key, { example }] });
   let rest = raw;
   let negative = false;
@@ -108,7 +108,9 @@ export function formatNumber(value, locale = numberLocale()) {
   if (typeof value !== "number" || !Number.isFinite(value)) return String(value ?? "");
   let precision = 1;
   while (precision < 17 && Number(value.toPrecision(precision)) !== value) precision += 1;
-  return new Intl.NumberFormat(locale, { maximumSignificantDigits: precision }).format(value);
+  // grouped from five digits on, so that a year stays 2013
+  const useGrouping = Math.abs(value) >= 10000;
+  return new Intl.NumberFormat(locale, { maximumSignificantDigits: precision, useGrouping }).format(value);
 }
 
 /** A valid ISO date (YYYY-MM-DD) that exists in the calendar, or false. */
