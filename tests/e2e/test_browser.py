@@ -235,7 +235,7 @@ def stored_when(server: Server, workspace: int, slot: str, value: Any) -> dict[s
     a moment before the resolution's own save has started); fails after 15 s."""
     deadline = time.monotonic() + 15
     while True:
-        answer = answers(server, workspace)[slot]
+        answer = answers(server, workspace).get(slot, {"value": None})
         if answer["value"] == value or time.monotonic() > deadline:
             return answer
         time.sleep(0.2)
@@ -483,3 +483,216 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
         assert [s["status"] for s in submissions] == ["returned"]
         comments = api.get(f"/submissions/{submissions[0]['id']}/comments").json()
         assert [c["kind"] for c in comments] == ["return", "comment"]
+
+
+# --- the form never silently changes or loses a value -----------------------------------------
+
+NUMBER_SLOT = "AEWA:MOP9:G.4"  # a decimal number (USD)
+TABLE_SLOT = "AEWA:MOP9:B.5"  # legal instruments: title required, year a whole number
+
+
+def new_context_page(browser: Browser, locale: str) -> Page:
+    """A fresh context (its own storage) in a locale, on a laptop-sized screen."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    width, height = LAPTOP
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    return opened
+
+
+EDITOR = "demo-admin"  # may open a workspace for any Party (one per Party and cycle)
+
+
+def new_workspace(server: Server, party: str) -> int:
+    """A fresh CMS COP15 + AEWA MOP9 workspace of a Party, through the API."""
+    with server.api(EDITOR) as api:
+        for convention in ("CMS", "AEWA"):
+            member = api.put(f"/parties/{party}/memberships/{convention}", json={"demo": True})
+            assert member.status_code in (200, 201), member.text
+        response = api.post(
+            "/workspaces", json={"party": party, "cycles": ["CMS:COP15", "AEWA:MOP9"]}
+        )
+    assert response.status_code == 201, response.text
+    workspace: int = response.json()["id"]
+    return workspace
+
+
+def open_form(page: Page, server: Server, workspace: int) -> None:
+    """Sign in and open the workspace's form."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.base}/")
+    page.locator("input#token").fill(server.tokens[EDITOR])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(EDITOR)
+    page.goto(f"{server.base}/ui/#/w/{workspace}")
+    expect(page.locator(f'.field-wrap[data-slot="{TABLE_SLOT}"]')).to_be_attached()
+
+
+def number_input(page: Page) -> Any:
+    return page.locator(f'.field-wrap[data-slot="{NUMBER_SLOT}"] input').first
+
+
+def test_a_french_browser_types_a_decimal_comma(browser: Browser | None, server: Server) -> None:
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    page = new_context_page(browser, "fr-FR")
+    try:
+        workspace = new_workspace(server, "GHA")
+        open_form(page, server, workspace)
+        field = number_input(page)
+        field.click()
+        page.keyboard.type("412,75")
+        expect(field).not_to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#save-status")).to_have_text(
+            "Toutes les modifications sont enregistrées"
+        )
+        assert stored_when(server, workspace, NUMBER_SLOT, 412.75)["value"] == 412.75
+        # grouping as the locale writes it is read too, and stored numbers are shown that way
+        field.fill("1 234 567,5")
+        assert stored_when(server, workspace, NUMBER_SLOT, 1234567.5)["value"] == 1234567.5
+        page.reload()
+        expect(number_input(page)).to_have_value("1\u202f234\u202f567,5")
+    finally:
+        page.context.close()
+
+
+def test_an_english_browser_refuses_a_decimal_comma(
+    browser: Browser | None, server: Server
+) -> None:
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    page = new_context_page(browser, "en-GB")
+    try:
+        workspace = new_workspace(server, "SEN")
+        open_form(page, server, workspace)
+        field = number_input(page)
+        field.click()
+        page.keyboard.type("412,75")
+        expect(field).to_have_attribute("aria-invalid", "true")
+        message = page.locator(f'.field-wrap[data-slot="{NUMBER_SLOT}"] .q-msg')
+        expect(message).to_contain_text("write it like 12,345.5")
+        described = field.get_attribute("aria-describedby") or ""
+        assert message.get_attribute("id") in described.split()
+        expect(field).to_have_value("412,75")  # kept as typed, not reinterpreted
+        expect(page.locator("#save-status")).to_have_text("1 answer not saved yet")
+        page.wait_for_timeout(2000)  # longer than the autosave pause
+        assert NUMBER_SLOT not in answers(server, workspace)
+        # the refused text survives a reload, still refused and still not sent
+        page.reload()
+        expect(number_input(page)).to_have_value("412,75")
+        expect(number_input(page)).to_have_attribute("aria-invalid", "true")
+        page.wait_for_timeout(1500)
+        assert NUMBER_SLOT not in answers(server, workspace)
+        # other unreadable texts are refused as well
+        for text in ["1.2.3", "12abc"]:
+            number_input(page).fill(text)
+            expect(number_input(page)).to_have_attribute("aria-invalid", "true")
+        number_input(page).fill("412.75")
+        expect(number_input(page)).not_to_have_attribute("aria-invalid", "true")
+        assert stored_when(server, workspace, NUMBER_SLOT, 412.75)["value"] == 412.75
+        # a whole-number column refuses decimals
+        legal = page.locator(f'.q:has(> .field-wrap[data-slot="{TABLE_SLOT}"])')
+        legal.get_by_role("button", name="Add row").click()
+        page.keyboard.type("Wildlife Act")
+        legal.get_by_label("Year of adoption or last amendment — row 1").fill("2013.5")
+        expect(legal.locator(".q-msg")).to_contain_text("whole number")
+        page.wait_for_timeout(1500)
+        assert TABLE_SLOT not in answers(server, workspace)
+    finally:
+        page.context.close()
+
+
+def test_two_tabs_keep_their_own_drafts(browser: Browser | None, server: Server) -> None:
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    first = new_context_page(browser, "en-GB")
+    try:
+        workspace = new_workspace(server, "NGA")
+        open_form(first, server, workspace)
+        second = first.context.new_page()
+        open_form(second, server, workspace)
+        pattern = re.compile(r"/api/v1/workspaces/\d+/answers$")
+
+        def drop_writes(route: Any) -> None:
+            if route.request.method == "PATCH":
+                route.abort("internetdisconnected")
+            else:
+                route.continue_()
+
+        # both tabs have unsaved drafts (their writes do not reach the server)
+        first.route(pattern, drop_writes)
+        second.route(pattern, drop_writes)
+        item(first, TEXT_SLOT).get_by_role("textbox").first.fill("Drafted in the first tab")
+        item(second, OFFLINE_SLOT).get_by_role("textbox").first.fill("Drafted in the second tab")
+        expect(first.locator("#save-status")).to_contain_text("1 change kept on this device")
+        expect(second.locator("#save-status")).to_contain_text("1 change kept on this device")
+        # the first tab gets its connection back and saves
+        first.unroute(pattern)
+        wait_saved(first)  # the next retry goes through
+        assert answers(server, workspace)[TEXT_SLOT]["value"] == "Drafted in the first tab"
+        # the second tab's draft is still kept on the device, and survives its reload
+        drafts = second.evaluate(
+            """() => Object.keys(localStorage).filter((k) => k.startsWith('cmsr.drafts.'))
+                  .map((k) => JSON.parse(localStorage.getItem(k)))"""
+        )
+        kept = [d["pending"] for d in drafts if OFFLINE_SLOT in d.get("pending", {})]
+        assert kept
+        assert kept[0][OFFLINE_SLOT]["value"] == "Drafted in the second tab"
+        second.reload()
+        box = item(second, OFFLINE_SLOT).get_by_role("textbox").first
+        expect(box).to_have_value("Drafted in the second tab")
+        assert OFFLINE_SLOT not in answers(server, workspace)
+        second.unroute(pattern)
+        wait_saved(second)
+        assert answers(server, workspace)[OFFLINE_SLOT]["value"] == "Drafted in the second tab"
+
+        # the same answer edited in both tabs: the conflict names "you, in another tab"
+        item(first, SHARED_SLOT).get_by_role("group").get_by_label("Yes", exact=True).check()
+        item(second, SHARED_SLOT).get_by_role("group").get_by_label("No", exact=True).check()
+        conflict = item(second, SHARED_SLOT).locator(".conflict")
+        expect(conflict).to_contain_text("You, in another tab, saved a different answer on")
+        expect(conflict).not_to_contain_text(EDITOR)
+    finally:
+        first.context.close()
+
+
+def test_an_incomplete_table_row_survives_a_reload(browser: Browser | None, server: Server) -> None:
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    page = new_context_page(browser, "en-GB")
+    try:
+        workspace = new_workspace(server, "UGA")
+        open_form(page, server, workspace)
+        legal = page.locator(f'.q:has(> .field-wrap[data-slot="{TABLE_SLOT}"])')
+        legal.get_by_role("button", name="Add row").click()
+        legal.get_by_label("Year of adoption or last amendment — row 1").fill("2013")
+        expect(legal.locator(".q-msg")).to_contain_text(
+            "row 1: fill in “Title of the legal instrument”"
+        )
+        expect(page.locator("#save-status")).to_have_text("1 answer not saved yet")
+        page.reload()
+        legal = page.locator(f'.q:has(> .field-wrap[data-slot="{TABLE_SLOT}"])')
+        expect(legal.get_by_label("Year of adoption or last amendment — row 1")).to_have_value(
+            "2013"
+        )
+        expect(legal.locator(".q-msg")).to_contain_text("row 1: fill in")
+        assert TABLE_SLOT not in answers(server, workspace)
+        legal.get_by_label("Title of the legal instrument — row 1").fill("Wildlife Act")
+        wait_saved(page)
+        assert answers(server, workspace)[TABLE_SLOT]["value"] == [
+            {"instrument": "Wildlife Act", "year": 2013}
+        ]
+    finally:
+        page.context.close()

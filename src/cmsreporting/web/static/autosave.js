@@ -1,7 +1,10 @@
 // Autosave of a workspace's answers through PATCH /workspaces/{id}/answers.
 //
-// Every change is kept at once in localStorage (per user and workspace) with the revision it
-// was based on, then sent in batches after a short pause. A stale revision (409) becomes a
+// Every change is kept at once in localStorage (per user, workspace and browser tab) with the
+// revision it was based on, then sent in batches after a short pause. Each tab keeps its own
+// drafts, so a save in one tab never deletes another tab's; a draft is deleted only once the
+// server has acknowledged that very value. Drafts of a tab that is gone (closed, or silent for a
+// while) are taken over by the next tab that opens the workspace, never dropped. A stale revision (409) becomes a
 // conflict the user settles (keep mine / take theirs); a value the server refuses (422) is
 // marked on its question and kept; a network failure or a server error is retried with
 // exponential backoff. Nothing typed is dropped until the server has stored it.
@@ -12,6 +15,80 @@ import { isAnswered, sameJson } from "./logic.js";
 const MAX_BATCH = 500;
 const DEBOUNCE_MS = 700;
 const MAX_BACKOFF_MS = 30000;
+const TAB_KEY = "cmsr.tab";
+const HEARTBEAT_MS = 5000;
+const GONE_MS = 180000; // a hidden tab's timers may run once a minute only
+const CLOSED_MS = 10000; // a tab that closed (or reloads) is gone after this
+const INSTANCE = randomId(); // this page load
+
+function randomId() {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+function readJson(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || "null");
+  } catch {
+    return null;
+  }
+}
+
+const aliveKey = (tab) => `cmsr.tab-alive:${tab}`;
+
+/** Whether the tab that kept drafts under this id is gone (closed, crashed or long silent). */
+function tabGone(tab) {
+  const alive = readJson(aliveKey(tab));
+  if (!alive || typeof alive.at !== "number") return true;
+  return Date.now() - alive.at > (alive.closing ? CLOSED_MS : GONE_MS);
+}
+
+let currentTab = null;
+
+/**
+ * This tab's id, kept in sessionStorage: a reload keeps it, a new tab gets a new one (and so
+ * does a duplicated tab, whose copied id is still alive in the original).
+ */
+export function tabId() {
+  if (currentTab) return currentTab;
+  let id = null;
+  try {
+    id = sessionStorage.getItem(TAB_KEY);
+  } catch {
+    id = null;
+  }
+  const alive = id ? readJson(aliveKey(id)) : null;
+  const taken = alive && !alive.closing && alive.instance !== INSTANCE && Date.now() - alive.at < GONE_MS;
+  if (!id || taken) {
+    id = randomId();
+    try {
+      sessionStorage.setItem(TAB_KEY, id);
+    } catch {
+      // no sessionStorage: this page load is its own tab
+    }
+  }
+  currentTab = id;
+  let closing = false; // from pagehide (the tab closes or reloads) until pageshow
+  const beat = () => {
+    try {
+      localStorage.setItem(aliveKey(id), JSON.stringify({ at: Date.now(), instance: INSTANCE, closing }));
+    } catch {
+      // storage full or disabled
+    }
+  };
+  beat();
+  setInterval(beat, HEARTBEAT_MS);
+  document.addEventListener("visibilitychange", beat);
+  window.addEventListener("pagehide", () => {
+    closing = true;
+    beat();
+  });
+  window.addEventListener("pageshow", () => {
+    closing = false;
+    beat();
+  });
+  return id;
+}
 
 export class Saver extends EventTarget {
   /**
@@ -23,7 +100,11 @@ export class Saver extends EventTarget {
    */
   constructor({ workspaceId, user, check }) {
     super();
-    this.storageKey = `cmsr.drafts.v1:${user}:${workspaceId}`;
+    this.user = user;
+    this.tab = tabId();
+    this.prefix = `cmsr.drafts.v2:${user}:${workspaceId}:`;
+    this.legacyKey = `cmsr.drafts.v1:${user}:${workspaceId}`; // before drafts were kept per tab
+    this.storageKey = this.prefix + this.tab;
     this.path = `workspaces/${workspaceId}/answers`;
     this.check = check || (() => null);
     this.server = new Map(); // slot -> {value, revision, updatedBy, carried}
@@ -31,6 +112,7 @@ export class Saver extends EventTarget {
     this.conflicts = new Map(); // slot -> {theirs, revision, updatedBy}
     this.invalid = new Map(); // slot -> message from the server
     this.held = new Map(); // slot -> [message key, params] from the client checks
+    this.unreadable = new Map(); // slot -> the text typed that cannot be read (null if unknown)
     this.state = "saved"; // saved | waiting | saving | offline | retrying | error | signed-out
     this.message = "";
     this.inflight = null;
@@ -43,26 +125,108 @@ export class Saver extends EventTarget {
     this.lastSaved = null;
     this.onOnline = () => this.retryNow();
     window.addEventListener("online", this.onOnline);
+    // drafts of a tab that closes while this one is open are taken over too
+    this.adoptTimer = setInterval(() => {
+      const slots = this.adoptGone();
+      if (slots.length) {
+        this.persist();
+        this.emit("value", slots);
+        this.emit("adopted", slots);
+        this.flushSoon();
+      }
+    }, HEARTBEAT_MS);
   }
 
-  /** Start from the server's answers and the drafts kept on this device. */
+  /** Start from the server's answers, this tab's drafts and those of tabs that are gone. */
   load(answers) {
     for (const a of answers) this.storeServer(a);
-    let stored = {};
-    try {
-      stored = JSON.parse(localStorage.getItem(this.storageKey) || "{}");
-    } catch {
-      stored = {};
-    }
-    for (const [slot, draft] of Object.entries(stored.pending || {})) {
-      const current = this.server.get(slot);
-      if (current ? sameJson(current.value, draft.value) : !isAnswered(draft.value)) continue;
-      this.pending.set(slot, { value: draft.value, base: draft.base ?? 0 });
-    }
+    const own = this.restore(readJson(this.storageKey));
+    const adopted = this.adoptGone();
     this.persist();
     this.emit("status");
     if (this.pending.size) this.flushSoon(0);
-    return this.pending.size;
+    return own.length + adopted.length;
+  }
+
+  /**
+   * Take the drafts of a stored record into this tab. With `adopt`, a slot this tab already
+   * has a different draft of is left in the record. Returns [slots taken, record left].
+   */
+  restore(record, { adopt = false } = {}) {
+    const taken = [];
+    const left = { pending: {}, unreadable: {} };
+    for (const [slot, draft] of Object.entries((record && record.pending) || {})) {
+      const current = this.server.get(slot);
+      // already stored (by the tab that kept it, or meanwhile): nothing is lost
+      if (current ? sameJson(current.value, draft.value) : !isAnswered(draft.value)) continue;
+      const mine = this.pending.get(slot);
+      if (mine && !sameJson(mine.value, draft.value)) {
+        left.pending[slot] = draft;
+        continue;
+      }
+      this.pending.set(slot, { value: draft.value, base: draft.base ?? 0 });
+      taken.push(slot);
+    }
+    for (const [slot, text] of Object.entries((record && record.unreadable) || {})) {
+      if (typeof text !== "string") continue;
+      if (adopt && this.unreadable.has(slot)) {
+        left.unreadable[slot] = text;
+        continue;
+      }
+      this.unreadable.set(slot, text);
+      if (!taken.includes(slot)) taken.push(slot);
+    }
+    return adopt ? [taken, left] : taken;
+  }
+
+  /** Take over the drafts of this user's tabs on this workspace that are gone. */
+  adoptGone() {
+    const keys = [];
+    try {
+      for (let i = 0; i < localStorage.length; i += 1) {
+        const key = localStorage.key(i);
+        if (key && key.startsWith(this.prefix) && key !== this.storageKey) {
+          if (tabGone(key.slice(this.prefix.length))) keys.push(key);
+        } else if (key === this.legacyKey) keys.push(key);
+      }
+    } catch {
+      return [];
+    }
+    const slots = [];
+    for (const key of keys) {
+      const [taken, left] = this.restore(readJson(key), { adopt: true });
+      slots.push(...taken);
+      try {
+        if (Object.keys(left.pending).length || Object.keys(left.unreadable).length) {
+          localStorage.setItem(key, JSON.stringify({ ...left, at: new Date().toISOString() }));
+        } else {
+          localStorage.removeItem(key);
+        }
+      } catch {
+        // storage disabled: the record stays where it is
+      }
+    }
+    return [...new Set(slots)];
+  }
+
+  /**
+   * The text typed in a slot's field cannot be read (a number in the wrong form, a partial
+   * date): nothing of that slot is sent until it can be read; the text is kept as a draft.
+   */
+  refuse(slot, text = null) {
+    this.unreadable.set(slot, text);
+    this.persist();
+    this.emit("status", [slot]);
+  }
+
+  /** Slots whose latest edit is not stored yet (sent, waiting, held or unreadable). */
+  unsavedSlots() {
+    return new Set([...this.pending.keys(), ...this.unreadable.keys()]);
+  }
+
+  /** Slots waiting for the user (held by a client check, or unreadable). */
+  waitingSlots() {
+    return new Set([...this.held.keys(), ...this.unreadable.keys()]);
   }
 
   storeServer(answer) {
@@ -86,6 +250,7 @@ export class Saver extends EventTarget {
     const current = this.server.get(slot);
     const draft = this.pending.get(slot);
     this.invalid.delete(slot);
+    this.unreadable.delete(slot);
     const unchanged = current ? sameJson(current.value, value) : !isAnswered(value);
     if (!force && unchanged && !this.conflicts.has(slot) && !this.inflightSlots.has(slot)) {
       if (!draft || draft.base === (current ? current.revision : 0)) {
@@ -141,6 +306,7 @@ export class Saver extends EventTarget {
     });
     this.pending.delete(slot);
     this.held.delete(slot);
+    this.unreadable.delete(slot);
     this.persist();
     this.emit("resolved", [slot]);
     this.emit("value", [slot]);
@@ -150,7 +316,7 @@ export class Saver extends EventTarget {
   sendable() {
     const slots = [];
     for (const [slot, draft] of this.pending) {
-      if (this.conflicts.has(slot) || this.invalid.has(slot)) continue;
+      if (this.conflicts.has(slot) || this.invalid.has(slot) || this.unreadable.has(slot)) continue;
       const reason = this.check(slot, draft.value);
       if (reason) {
         this.held.set(slot, reason);
@@ -225,12 +391,18 @@ export class Saver extends EventTarget {
     try {
       const result = await api.patch(this.path, { answers: batch });
       this.failures = 0;
-      for (const answer of result.answers) this.storeServer(answer);
+      const acknowledged = new Map();
+      for (const answer of result.answers) {
+        this.storeServer(answer);
+        acknowledged.set(answer.slot, answer);
+      }
       for (const item of batch) {
+        // a draft goes only once the server acknowledged that very value, with its revision
         const draft = this.pending.get(item.slot);
-        const current = this.server.get(item.slot);
-        if (draft && sameJson(draft.value, item.value)) this.pending.delete(item.slot);
-        else if (draft && current) draft.base = current.revision;
+        const ack = acknowledged.get(item.slot);
+        if (!draft || !ack) continue;
+        if (sameJson(draft.value, ack.value)) this.pending.delete(item.slot);
+        else draft.base = ack.revision;
       }
       this.lastSaved = new Date();
       this.persist();
@@ -266,6 +438,7 @@ export class Saver extends EventTarget {
             theirs: e.current_value,
             revision: e.current_revision,
             updatedBy: e.updated_by,
+            updatedAt: null,
           });
           conflicted.push(e.slot);
         }
@@ -274,7 +447,10 @@ export class Saver extends EventTarget {
       this.failures = 0;
       this.again = true; // the rest of the batch was refused with it: send it again
       if (quiet.length) this.emit("saved", quiet);
-      if (conflicted.length) this.emit("conflict", conflicted);
+      if (conflicted.length) {
+        this.emit("conflict", conflicted);
+        this.describeConflicts(conflicted);
+      }
       this.setState("saved-partly");
       return;
     }
@@ -316,15 +492,47 @@ export class Saver extends EventTarget {
     this.setState(offline ? "offline" : "retrying");
   }
 
+  /**
+   * Who saved the value a conflict is about, and when: the server's current answer of each
+   * slot (its author and time), which may be the same user in another tab.
+   */
+  async describeConflicts(slots) {
+    let answers;
+    try {
+      answers = (await api.get(this.path)).answers;
+    } catch {
+      return; // the box keeps the author the conflict named, without the time
+    }
+    const changed = [];
+    for (const answer of answers) {
+      const conflict = this.conflicts.get(answer.slot);
+      if (!conflict || !slots.includes(answer.slot)) continue;
+      if (answer.revision < conflict.revision) continue;
+      conflict.theirs = answer.value;
+      conflict.revision = answer.revision;
+      conflict.updatedBy = answer.updated_by;
+      conflict.updatedAt = answer.updated_at;
+      changed.push(answer.slot);
+    }
+    if (changed.length) this.emit("status", changed);
+  }
+
+  /** Whether an author (updated_by) is the signed-in user. */
+  isMe(author) {
+    return author === `user:${this.user}` || author === this.user;
+  }
+
+  /** This tab's drafts, under its own key: other tabs' drafts are never touched. */
   persist() {
     try {
-      if (!this.pending.size) {
+      if (!this.pending.size && ![...this.unreadable.values()].some((text) => typeof text === "string")) {
         localStorage.removeItem(this.storageKey);
         return;
       }
       const pending = {};
       for (const [slot, draft] of this.pending) pending[slot] = { value: draft.value, base: draft.base };
-      localStorage.setItem(this.storageKey, JSON.stringify({ pending, at: new Date().toISOString() }));
+      const unreadable = Object.fromEntries([...this.unreadable].filter(([, text]) => typeof text === "string"));
+      localStorage.setItem(this.storageKey, JSON.stringify({ pending, unreadable, at: new Date().toISOString() }));
     } catch {
       // storage full or disabled: the edits stay in memory and are still sent
     }
@@ -343,6 +551,7 @@ export class Saver extends EventTarget {
   close() {
     clearTimeout(this.timer);
     clearTimeout(this.retryTimer);
+    clearInterval(this.adoptTimer);
     window.removeEventListener("online", this.onOnline);
   }
 }

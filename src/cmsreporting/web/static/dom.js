@@ -2,6 +2,7 @@
 
 import { t } from "./i18n.js";
 import { isAnswered } from "./logic.js";
+import { formatNumber } from "./numbers.js";
 
 /**
  * Create an element: h("button", {type: "button", onclick: fn, class: "x"}, "text", child).
@@ -86,7 +87,7 @@ export function formatValue(definition, value) {
     return value.map((c) => optionLabel(definition, c)).join("; ");
   }
   if (type === "number" && typeof value === "number") {
-    const number = value.toLocaleString(document.documentElement.lang || "en");
+    const number = formatNumber(value);
     return definition.unit ? `${number} ${definition.unit}` : number;
   }
   if (type === "date") return day(value);

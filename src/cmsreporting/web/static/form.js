@@ -2,9 +2,10 @@
 // question type, conditions evaluated as the user types, and the reports each shared answer
 // feeds. Values are read from and written to a Saver (autosave.js).
 
-import { formatValue, focusElement, h, refLabel, replace, slotId, uid } from "./dom.js";
+import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
 import { t } from "./i18n.js";
 import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered } from "./logic.js";
+import { formatNumber, isIsoDate, parseNumber } from "./numbers.js";
 
 const RADIO_LIMIT = 7; // more options than this: a select
 
@@ -125,16 +126,10 @@ export function control(def, { id, label, describedBy, onChange }) {
   let input;
   const described = describedBy || null;
   if (type === "number") {
-    input = h("input", {
+    input = numberInput(def, {
       id,
-      type: "number",
-      inputmode: def.integer ? "numeric" : "decimal",
-      step: def.integer ? "1" : "any",
-      min: def.min,
-      max: def.max,
       "aria-describedby": described,
       "aria-required": def.required ? "true" : null,
-      class: "num",
       oninput: change,
     });
   } else if (type === "date") {
@@ -159,23 +154,64 @@ export function control(def, { id, label, describedBy, onChange }) {
     h("label", { for: id, class: "q-label" }, label, requiredMark(def)),
     h("div", { class: "input-row" }, input, unit),
   );
+  return { root, focusTarget: input, ...inputValue(def, input) };
+}
+
+/**
+ * A number typed as text in the user's locale (decimal comma where it is one, grouping), not
+ * an <input type=number>, whose reading of "412,75" depends on the browser.
+ */
+function numberInput(def, attrs) {
+  return h("input", {
+    ...attrs,
+    type: "text",
+    inputmode: "decimal",
+    autocomplete: "off",
+    spellcheck: "false",
+    class: "num",
+  });
+}
+
+/**
+ * get/set/bad of a plain input by the type of its definition: get() is the value to store,
+ * never a guess; bad() why the text typed cannot be read (and marks the input aria-invalid);
+ * raw()/setRaw() the text itself, kept as a draft while it cannot be read.
+ */
+function inputValue(def, input) {
+  const type = def.type;
+  const problem = () => {
+    if (type === "number") {
+      const read = parseNumber(input.value, { integer: Boolean(def.integer) });
+      return read.error ? t(...read.error) : null;
+    }
+    if (type === "date") {
+      if (input.validity.badInput || (input.value !== "" && !isIsoDate(input.value))) return t("check.date");
+    }
+    return null;
+  };
   return {
-    root,
-    focusTarget: input,
     get() {
       if (type === "number") {
-        if (input.value === "") return null;
-        const number = Number(input.value);
-        return Number.isFinite(number) ? number : null;
+        const read = parseNumber(input.value, { integer: Boolean(def.integer) });
+        return read.error ? null : read.value;
       }
-      if (type === "date") return input.value || null;
+      if (type === "date") return isIsoDate(input.value) ? input.value : null;
       return input.value === "" ? null : input.value;
     },
     set(value) {
-      input.value = value === null || value === undefined ? "" : String(value);
+      if (value === null || value === undefined) input.value = "";
+      else input.value = type === "number" && typeof value === "number" ? formatNumber(value) : String(value);
+      problem() ? input.setAttribute("aria-invalid", "true") : input.removeAttribute("aria-invalid");
     },
     bad() {
-      return type === "number" && input.validity.badInput ? t("check.number") : null;
+      const why = problem();
+      if (why) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      return why;
+    },
+    raw: () => (type === "number" ? input.value : null),
+    setRaw(text) {
+      if (type === "number") input.value = text;
     },
   };
 }
@@ -351,33 +387,17 @@ function cellControl(column, { id, label, change, stacked = false, long = false 
       bad: () => null,
     };
   }
-  const input = h("input", {
-    id,
-    "aria-label": label,
-    type: type === "number" ? "number" : type === "date" ? "date" : "text",
-    step: type === "number" ? (column.integer ? "1" : "any") : null,
-    min: column.min,
-    max: column.max,
-    maxlength: column.max_length,
-    class: type === "number" ? "num" : null,
-    oninput: change,
-  });
-  return {
-    root: input,
-    focusTarget: input,
-    get() {
-      if (input.value === "") return null;
-      if (type === "number") {
-        const number = Number(input.value);
-        return Number.isFinite(number) ? number : null;
-      }
-      return input.value;
-    },
-    set(value) {
-      input.value = value === null || value === undefined ? "" : String(value);
-    },
-    bad: () => (type === "number" && input.validity.badInput ? t("check.number") : null),
-  };
+  const input =
+    type === "number"
+      ? numberInput(column, { id, "aria-label": label, oninput: change })
+      : h("input", {
+          id,
+          "aria-label": label,
+          type: type === "date" ? "date" : "text",
+          maxlength: column.max_length,
+          oninput: change,
+        });
+  return { root: input, focusTarget: input, ...inputValue(column, input), raw: () => null };
 }
 
 /** A text column meant for paragraphs rather than a name, a number or a link. */
@@ -554,12 +574,27 @@ export function renderForm(container, { model, saver, toc }) {
     const ctrl = controls.get(slot);
     const bad = ctrl.bad();
     if (bad) {
+      // refused in place: the text stays as typed, nothing of this answer is sent
+      saver.refuse(slot, ctrl.raw ? ctrl.raw() : null);
       setMessage(slot, bad, "error");
       return;
     }
     saver.set(slot, ctrl.get());
     update();
   };
+
+  /** Show a slot's value, or the unreadable text kept as its draft. */
+  function show(slot, ctrl) {
+    ctrl.set(saver.value(slot));
+    if (!saver.unreadable.has(slot)) return;
+    const text = saver.unreadable.get(slot);
+    if (typeof text === "string" && ctrl.setRaw && ctrl.raw && ctrl.raw() !== null) {
+      ctrl.setRaw(text);
+      if (ctrl.bad()) return;
+    }
+    // the text cannot be shown again, or reads now: the value the field shows is the draft
+    saver.set(slot, ctrl.get());
+  }
 
   function setMessage(slot, text, kind) {
     const el = messages.get(slot);
@@ -574,7 +609,7 @@ export function renderForm(container, { model, saver, toc }) {
     const msgId = `${id}-msg`;
     const described = [helpId, msgId, ...extraDescribed].filter(Boolean).join(" ");
     const ctrl = control(def, { id: `${id}-input`, label, describedBy: described, onChange: () => onInput(slot) });
-    ctrl.set(saver.value(slot));
+    show(slot, ctrl);
     controls.set(slot, ctrl);
     const msg = h("p", { class: "q-msg", id: msgId, "aria-live": "polite" });
     messages.set(slot, msg);
@@ -776,7 +811,7 @@ export function renderForm(container, { model, saver, toc }) {
       else setMessage(slot, "", "");
       const wrap = messages.get(slot).parentElement;
       wrap.classList.toggle("has-error", Boolean(bad || saver.invalid.has(slot)));
-      wrap.classList.toggle("unsaved", saver.pending.has(slot));
+      wrap.classList.toggle("unsaved", saver.pending.has(slot) || saver.unreadable.has(slot));
       const carriedBox = wrap.querySelector(`:scope > .carried-box`);
       const server = saver.server.get(slot);
       const carried = server && server.carried && !saver.pending.has(slot) ? server.carried : null;
@@ -798,6 +833,16 @@ export function renderForm(container, { model, saver, toc }) {
     }
   }
 
+  /** Who saved the other value, and when: "you, in another tab" when it is this user. */
+  function conflictTitle(conflict) {
+    const self = saver.isMe(conflict.updatedBy);
+    const who = self ? "" : (conflict.updatedBy || t("conflict.someone")).replace(/^user:/, "");
+    if (conflict.updatedAt) {
+      return self ? t("conflict.title_self_at", { time: when(conflict.updatedAt) }) : t("conflict.title_at", { who, time: when(conflict.updatedAt) });
+    }
+    return self ? t("conflict.title_self") : t("conflict.title", { who });
+  }
+
   function renderConflict(slot, box) {
     const conflict = saver.conflicts.get(slot);
     if (!conflict) {
@@ -806,7 +851,7 @@ export function renderForm(container, { model, saver, toc }) {
     }
     const def = model.definitions.get(slot);
     const mine = saver.value(slot);
-    const key = JSON.stringify([conflict.revision, mine]);
+    const key = JSON.stringify([conflict.revision, conflict.updatedBy, conflict.updatedAt, mine]);
     if (box.dataset.key === key && box.hasChildNodes()) return;
     box.dataset.key = key;
     const titleId = uid("conflict");
@@ -815,7 +860,7 @@ export function renderForm(container, { model, saver, toc }) {
       h(
         "div",
         { class: "conflict", role: "group", "aria-labelledby": titleId },
-        h("p", { id: titleId, class: "conflict-title" }, t("conflict.title", { who: (conflict.updatedBy || "").replace(/^user:/, "") })),
+        h("p", { id: titleId, class: "conflict-title" }, conflictTitle(conflict)),
         h(
           "dl",
           { class: "compare" },
@@ -843,7 +888,7 @@ export function renderForm(container, { model, saver, toc }) {
     value: (event) => {
       for (const slot of event.detail.slots) {
         const ctrl = controls.get(slot);
-        if (ctrl) ctrl.set(saver.value(slot));
+        if (ctrl) show(slot, ctrl);
       }
       update();
     },

@@ -128,6 +128,10 @@ const en = {
   "form.not_shown": "That question is not shown: its condition is not met.",
 
   "check.number": "enter a number",
+  "check.date": "enter a complete date",
+  "number.unreadable": "this is not a number that can be read exactly: write it like {example}",
+  "number.integer": "enter a whole number, without decimals",
+  "number.too_long": "too many digits to be kept exactly",
   "check.integer": "enter a whole number",
   "check.min": "the minimum is {min}",
   "check.max": "the maximum is {max}",
@@ -151,6 +155,10 @@ const en = {
   "table.max": "at most {n} rows",
 
   "conflict.title": "{who} saved a different answer while you were editing. Which one should be kept?",
+  "conflict.title_at": "{who} saved a different answer on {time} while you were editing. Which one should be kept?",
+  "conflict.title_self": "You, in another tab, saved a different answer while you were editing here. Which one should be kept?",
+  "conflict.title_self_at": "You, in another tab, saved a different answer on {time} while you were editing here. Which one should be kept?",
+  "conflict.someone": "Someone",
   "conflict.theirs": "Their answer",
   "conflict.mine": "Your answer",
   "conflict.keep": "Keep mine",
@@ -401,6 +409,10 @@ const fr = {
   "form.not_shown": "Cette question n'est pas affichée : sa condition n'est pas remplie.",
 
   "check.number": "saisissez un nombre",
+  "check.date": "saisissez une date complète",
+  "number.unreadable": "ce n'est pas un nombre lisible avec certitude : écrivez-le comme {example}",
+  "number.integer": "saisissez un nombre entier, sans décimales",
+  "number.too_long": "trop de chiffres pour être conservé exactement",
   "check.integer": "saisissez un nombre entier",
   "check.min": "le minimum est {min}",
   "check.max": "le maximum est {max}",
@@ -425,6 +437,10 @@ const fr = {
 
   "conflict.title":
     "{who} a enregistré une autre réponse pendant votre saisie. Laquelle faut-il garder ?",
+  "conflict.title_at": "{who} a enregistré une autre réponse le {time} pendant que vous la modifiiez. Laquelle faut-il garder ?",
+  "conflict.title_self": "Vous avez enregistré une autre réponse dans un autre onglet pendant que vous la modifiiez ici. Laquelle faut-il garder ?",
+  "conflict.title_self_at": "Vous avez enregistré une autre réponse dans un autre onglet le {time} pendant que vous la modifiiez ici. Laquelle faut-il garder ?",
+  "conflict.someone": "Quelqu'un",
   "conflict.theirs": "Sa réponse",
   "conflict.mine": "Votre réponse",
   "conflict.keep": "Garder la mienne",
@@ -679,6 +695,10 @@ const es = {
   "form.not_shown": "Esa pregunta no se muestra: su condición no se cumple.",
 
   "check.number": "introduzca un número",
+  "check.date": "introduzca una fecha completa",
+  "number.unreadable": "no es un número que pueda leerse con exactitud: escríbalo como {example}",
+  "number.integer": "introduzca un número entero, sin decimales",
+  "number.too_long": "demasiadas cifras para conservarlo con exactitud",
   "check.integer": "introduzca un número entero",
   "check.min": "el mínimo es {min}",
   "check.max": "el máximo es {max}",
@@ -702,6 +722,10 @@ const es = {
   "table.max": "como máximo {n} filas",
 
   "conflict.title": "{who} guardó otra respuesta mientras usted editaba. ¿Cuál debe conservarse?",
+  "conflict.title_at": "{who} guardó otra respuesta el {time} mientras usted editaba. ¿Cuál debe conservarse?",
+  "conflict.title_self": "Usted guardó otra respuesta en otra pestaña mientras la editaba aquí. ¿Cuál debe conservarse?",
+  "conflict.title_self_at": "Usted guardó otra respuesta en otra pestaña el {time} mientras la editaba aquí. ¿Cuál debe conservarse?",
+  "conflict.someone": "Alguien",
   "conflict.theirs": "Su respuesta (de la otra persona)",
   "conflict.mine": "Su respuesta (la suya)",
   "conflict.keep": "Conservar la mía",

@@ -54,6 +54,7 @@ async function openWorkspace(id, lang) {
   const restored = entry.saver.load(answers.answers);
   if (restored) announce(t("save.restored", { n: restored }));
   entry.saver.addEventListener("conflict", () => announce(t("conflict.announce")));
+  entry.saver.addEventListener("adopted", (event) => announce(t("save.restored", { n: event.detail.slots.length })));
   open.set(id, entry);
   return entry;
 }
@@ -77,7 +78,7 @@ function saveIndicator(saver, goTo) {
       class: "btn small",
       hidden: true,
       onclick: () => {
-        const slot = [...saver.conflicts.keys(), ...saver.invalid.keys(), ...saver.held.keys()][0];
+        const slot = [...saver.conflicts.keys(), ...saver.invalid.keys(), ...saver.waitingSlots()][0];
         if (slot) goTo(slot);
       },
     },
@@ -92,7 +93,8 @@ function saveIndicator(saver, goTo) {
     show,
   );
   function render() {
-    const n = saver.pending.size;
+    const n = saver.unsavedSlots().size;
+    const waiting = saver.waitingSlots().size;
     const state = saver.state;
     let message;
     let kind;
@@ -105,14 +107,14 @@ function saveIndicator(saver, goTo) {
       const parts = [];
       if (saver.conflicts.size) parts.push(t("save.conflicts", { n: saver.conflicts.size }));
       if (saver.invalid.size) parts.push(t("save.invalid", { n: saver.invalid.size }));
-      if (saver.held.size) parts.push(t("save.held", { n: saver.held.size }));
+      if (waiting) parts.push(t("save.held", { n: waiting }));
       if (parts.length) [message, kind] = [parts.join(" · "), "attention"];
       else [message, kind] = [t("save.saved"), "saved"];
     }
     if (text.textContent !== message) text.textContent = message;
     el.dataset.state = kind;
     retry.hidden = !["offline", "retrying"].includes(state);
-    show.hidden = !(saver.conflicts.size || saver.invalid.size || saver.held.size);
+    show.hidden = !(saver.conflicts.size || saver.invalid.size || waiting);
     tick();
   }
   function tick() {
@@ -233,7 +235,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
 }
 
 function unsavedNote(saver) {
-  const n = saver.pending.size;
+  const n = saver.unsavedSlots().size;
   if (!n) return null;
   return h("p", { class: "alert warn" }, t("preview.unsaved", { n }));
 }
@@ -365,8 +367,8 @@ async function submitTab(ctx, entry) {
           replace(result, h("p", { class: "alert error" }, t("submit.choose")));
           return;
         }
-        if (saver.pending.size) {
-          replace(result, h("p", { class: "alert error" }, t("submit.unsaved", { n: saver.pending.size })));
+        if (saver.unsavedSlots().size) {
+          replace(result, h("p", { class: "alert error" }, t("submit.unsaved", { n: saver.unsavedSlots().size })));
           return;
         }
         const cancel = h(
