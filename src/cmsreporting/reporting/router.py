@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal
+from cmsreporting.auth.principal import Principal
 from cmsreporting.db import SessionDep, utcnow
 from cmsreporting.errors import FieldError, Forbidden, InvalidInput
 from cmsreporting.pagination import PageOut, Paging
@@ -320,6 +322,22 @@ async def get_submission(
     return submissions.detail(submission)
 
 
+async def _decide(
+    session: AsyncSession,
+    principal: Principal,
+    submission_id: int,
+    decision: Literal["accept", "return"],
+    comment: str | None,
+) -> dict[str, Any]:
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    decided = await submissions.decide(
+        session, principal=principal, submission=submission, decision=decision, comment=comment
+    )
+    return submissions.summary(decided)
+
+
 @router.post(
     "/submissions/{submission_id}/accept", response_model=SubmissionOut, tags=["submissions"]
 )
@@ -327,17 +345,7 @@ async def accept_submission(
     submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
     """Accept a submission (the convention's secretariat)."""
-    submission = await submissions.get_submission(
-        session, submission_id=submission_id, principal=principal
-    )
-    decided = await submissions.decide(
-        session,
-        principal=principal,
-        submission=submission,
-        decision="accept",
-        comment=body.comment,
-    )
-    return submissions.summary(decided)
+    return await _decide(session, principal, submission_id, "accept", body.comment)
 
 
 @router.post(
@@ -347,17 +355,7 @@ async def return_submission(
     submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
     """Return a submission to the Party with a comment; it is amended as a new version."""
-    submission = await submissions.get_submission(
-        session, submission_id=submission_id, principal=principal
-    )
-    decided = await submissions.decide(
-        session,
-        principal=principal,
-        submission=submission,
-        decision="return",
-        comment=body.comment,
-    )
-    return submissions.summary(decided)
+    return await _decide(session, principal, submission_id, "return", body.comment)
 
 
 @router.get(
