@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -46,10 +47,12 @@ from tests.factories.exports import (
     parse_label,
     party_values,
     publish,
+    readable_time,
     submission,
     text_of,
     walk_questions,
     walk_sections,
+    with_unit,
 )
 from tests.factories.workspaces import shared_nbsap_concept
 from tests.helpers import Headers, Json, assert_problem, questions_of, sample_value
@@ -148,8 +151,39 @@ class ReportParser(HTMLParser):
             question.rows[-1].append(text)
 
 
+NOT_ANSWERED = {"en": "Not answered", "fr": "Sans réponse", "es": "Sin respuesta"}
+
+
+def shown_if(condition: Json, values: Json) -> bool:
+    """Whether a visible_if condition holds on submitted values (hidden ones are absent)."""
+    if "all" in condition:
+        return all(shown_if(c, values) for c in condition["all"])
+    if "any" in condition:
+        return any(shown_if(c, values) for c in condition["any"])
+    if "not" in condition:
+        return not shown_if(condition["not"], values)
+    value = values.get(condition["question"])
+    answered = value not in (None, "", [])
+    if "answered" in condition:
+        return answered is bool(condition["answered"])
+    if not answered:
+        return False
+    if "equals" in condition:
+        return type(value) is type(condition["equals"]) and bool(value == condition["equals"])
+    if "in" in condition:
+        return bool(value in condition["in"])
+    return isinstance(value, list) and bool(condition["contains"] in value)
+
+
+def heading(section_id: str, title: str) -> str:
+    """A section's heading: its number once ("II. Title", even when the title has it)."""
+    numbered = re.match(re.escape(section_id) + r"(?![0-9A-Za-z])", title)
+    return title if numbered else f"{section_id}. {title}"
+
+
 def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str) -> None:
-    """The printable report: metadata, the section structure, labels, tables."""
+    """The printable report: metadata, the section structure, labels, tables, and each shown
+    question that was left unanswered as "not answered"."""
     first = document["languages"][0]
     values, provenance = sub["values"], sub["provenance"]
     page = ReportParser()
@@ -163,17 +197,24 @@ def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str)
         "Cycle": sub["cycle"],
         "Template version": sub["template_version"],
         "Submission": f"version {sub['version']}, {sub['status']}",
-        "Submitted": f"{sub['submitted_at']} by {sub['submitted_by']}",
+        "Submitted": f"{readable_time(sub)} by {sub['submitted_by'].removeprefix('user:')}",
     }
     assert page.headings == [
-        (min(2 + depth, 6), f"{s['id']}. {text_of(s['title'], lang, first)}")
+        (min(2 + depth, 6), heading(s["id"], text_of(s["title"], lang, first)))
         for depth, s, _ in walk_sections(document["sections"])
     ]
-    answered = [(qid, q) for _, q in walk_questions(document) if (qid := q["id"]) in values]
-    assert list(page.questions) == [qid for qid, _ in answered]
-    for qid, question in answered:
+    listed = [
+        (q["id"], q)
+        for _, q in walk_questions(document)
+        if q["id"] in values or shown_if(q.get("visible_if") or {"all": []}, values)
+    ]
+    assert list(page.questions) == [qid for qid, _ in listed]
+    for qid, question in listed:
         shown = page.questions[qid]
         assert shown.text == text_of(question["text"], lang, first)
+        if qid not in values:
+            assert (shown.answer, shown.source, shown.rows) == (NOT_ANSWERED[lang], None, [])
+            continue
         if provenance[qid] == "native":
             assert shown.source is None
         else:
@@ -185,7 +226,9 @@ def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str)
             assert shown.headers == []
             continue
         columns = question["columns"]
-        assert shown.headers == [text_of(c["text"], lang, first) or c["id"] for c in columns]
+        assert shown.headers == [
+            with_unit(text_of(c["text"], lang, first) or c["id"], c) for c in columns
+        ]
         assert len(shown.rows) == len(values[qid])
         for cells, row in zip(shown.rows, values[qid], strict=True):
             for cell, column in zip(cells, columns, strict=True):
@@ -560,7 +603,7 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
     assert sheet[0] == ["party", "row", *columns]
     want = [
-        [party, str(index), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
+        [party, str(index + 1), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
         for party, single in sorted(expected.items())
         for index in range(len(single.sub["values"]["B.1"]))
     ]
@@ -573,7 +616,7 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     assert_wide_rows(document, parties, in_french, labels=True)
     sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
     assert sheet[1:] == [
-        [party, str(index), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
+        [party, str(index + 1), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
         for party, single in sorted(in_french.items())
         for index in range(len(single.sub["values"]["B.1"]))
     ]

@@ -51,9 +51,15 @@ class Rendered:
 
 
 async def render_submission(
-    session: AsyncSession, *, submission: Submission, fmt: SubmissionFormat, lang: str | None
+    session: AsyncSession,
+    *,
+    submission: Submission,
+    fmt: SubmissionFormat,
+    lang: str | None,
+    guard: bool = True,
 ) -> Rendered:
-    """One submission in its convention's own shape."""
+    """One submission in its convention's own shape; `guard` false writes CSV text cells
+    as they are (see render.guard_text)."""
     party = await session.get(Party, submission.party_iso3)
     document = submission.template.document
     labels = render.labels_for(document, lang)
@@ -68,6 +74,8 @@ async def render_submission(
         status=submission.status,
         submitted_at=submission.submitted_at.isoformat(),
         submitted_by=submission.submitted_by,
+        # users have a name only: the submitter reads by it, without the `user:` prefix
+        submitter=render.actor_name(submission.submitted_by),
     )
     cycle = submission.cycle
     stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
@@ -77,7 +85,7 @@ async def render_submission(
             render.report_json(document, values, provenance, meta, labels), ensure_ascii=False
         ).encode()
     elif fmt == "csv":
-        body = render.report_csv(document, values, provenance, labels).encode()
+        body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
         body = render.report_html(document, values, provenance, meta, labels).encode()
     else:
@@ -248,9 +256,11 @@ async def stream_cycle(
     layout: Layout,
     lang: str | None,
     as_labels: bool = False,
+    guard: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The cycle's submissions, a Party at a time: memory does not grow with the Parties."""
+    """The cycle's submissions, a Party at a time: memory does not grow with the Parties.
+    CSV text cells are guarded against formula injection unless `guard` is false."""
     shapes = _Shapes.of(plan, lang)
     done = 0
     if fmt == "xlsx":
@@ -268,7 +278,7 @@ async def stream_cycle(
             if progress:
                 progress(done)
         return
-    chunks = render.CsvChunks()
+    chunks = render.CsvChunks(guard=guard)
     if layout == "long":
         yield chunks.text([render.LONG_HEADER]).encode()
         async for report in _reports(factory, plan):
@@ -344,7 +354,8 @@ async def build_cycle_xlsx(
                     ]
                     for text in texts:
                         render.check_cell_length(text, f"{report.party} {question['id']}")
-                    sheet.write_row(next_row[question["id"]], 0, [report.party, index, *texts])
+                    # a person reads this sheet: rows numbered from 1
+                    sheet.write_row(next_row[question["id"]], 0, [report.party, index + 1, *texts])
                     next_row[question["id"]] += 1
             if progress:
                 progress(row - 1)
