@@ -21,8 +21,9 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import openpyxl
@@ -582,6 +583,34 @@ def assert_wide_rows(
                     assert parse_code(column, code) == table[int(r)].get(c)
 
 
+def sheet_text(value: object) -> str:
+    """A typed cell of the cycle workbook as the wide CSV writes its value: booleans true/false,
+    a date (a date-time at midnight) as YYYY-MM-DD."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime) and value == datetime.combine(value.date(), time()):
+        return value.date().isoformat()
+    return cell_text(value)
+
+
+def parties_sheet(sheet: Any, wide_rows: list[list[str]]) -> list[list[str]]:
+    """The Parties sheet as text; its submission times (date-time cells in UTC, shown
+    `yyyy-mm-dd hh:mm "UTC"`) checked against the wide CSV's ISO times and read as those."""
+    rows = []
+    for index, row in enumerate(sheet.iter_rows()):
+        texts = [sheet_text(c.value) for c in row]
+        if index > 0:
+            when = row[3]
+            assert when.is_date, when.value
+            assert when.number_format == 'yyyy-mm-dd hh:mm "UTC"'
+            iso = wide_rows[index][3] if index < len(wide_rows) else ""
+            utc = datetime.fromisoformat(iso).astimezone(UTC).replace(tzinfo=None)
+            assert abs(when.value - utc) < timedelta(seconds=1)
+            texts[3] = iso
+        rows.append(texts)
+    return rows
+
+
 async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     client: httpx.AsyncClient, auth: Headers
 ) -> None:
@@ -596,12 +625,20 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     assert got.headers["content-disposition"].endswith('.xlsx"')
     book = openpyxl.load_workbook(io.BytesIO(got.content))
     assert book.sheetnames == ["Parties", "B.1"]
-    parties = [[cell_text(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    parties = parties_sheet(book["Parties"], wide_rows)
     assert parties == wide_rows
     assert_wide_rows(document, parties, expected, labels=False)
+    # numbers, booleans and dates are typed cells
+    header = wide_rows[0]
+    first = [c.value for c in book["Parties"][2]]
+    assert (first[header.index("A.1")], first[header.index("A.2")]) == (False, 73)
+    assert first[header.index("A.S.2")] == datetime(2026, 8, 17)
     table = next(q for _, q in walk_questions(document) if q["id"] == "B.1")
     columns = [c["id"] for c in table["columns"]]
-    sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    b1 = book["B.1"]
+    assert [c.value for c in b1[2]][:5] == ["BRA", 1, "Species 7-0", 19.5, "up"]
+    assert b1.cell(row=2, column=6).value is True
+    sheet = [[sheet_text(v) for v in row] for row in b1.iter_rows(values_only=True)]
     assert sheet[0] == ["party", "row", *columns]
     want = [
         [party, str(index + 1), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
@@ -613,9 +650,9 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     labelled = await cycle_export(client, auth["admin"], format="xlsx", values="labels", lang="fr")
     book = openpyxl.load_workbook(io.BytesIO(labelled.content))
     in_french = await singles(client, auth, reports.latest(), "fr")
-    parties = [[cell_text(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    parties = parties_sheet(book["Parties"], wide_rows)
     assert_wide_rows(document, parties, in_french, labels=True)
-    sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    sheet = [[sheet_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
     assert sheet[1:] == [
         [party, str(index + 1), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
         for party, single in sorted(in_french.items())

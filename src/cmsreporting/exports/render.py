@@ -473,6 +473,26 @@ def write_cell(
         sheet.write_string(row, col, text)
 
 
+def sheet_value(definition: dict[str, Any], value: Any, text: Any, *, as_labels: bool) -> Any:
+    """A cycle workbook's cell: numbers and dates typed (see typed()), booleans too unless
+    labels are asked for (then they read Yes/No in the chosen language); else `text`."""
+    if as_labels and definition["type"] == "boolean":
+        return text
+    cell = typed(definition, value)
+    return text if cell is None else cell
+
+
+def write_values(sheet: Any, row: int, cells: list[Any], formats: dict[str, Any]) -> None:
+    """A row of a cycle workbook: dates and date-times formatted, text never a formula."""
+    for col, cell in enumerate(cells):
+        if isinstance(cell, datetime):
+            sheet.write_datetime(row, col, cell, formats["timestamp"])
+        elif isinstance(cell, str):
+            sheet.write_string(row, col, cell)
+        else:
+            write_cell(sheet, row, col, cell, "", formats)
+
+
 def report_xlsx(
     target: IO[bytes],
     document: dict[str, Any],
