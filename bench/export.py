@@ -601,8 +601,22 @@ def _pick(label: dict[str, str] | None, lang: str, fallback: str) -> str:
     return label.get(lang) or label.get(fallback) or next(iter(label.values()))
 
 
+def _guard(text: str) -> str:
+    """A text cell as the service's CSV writes it: a leading apostrophe when a spreadsheet
+    would read it as a formula (= + - @, tab, carriage return)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and text else text
+
+
 def _cell(kind: str, options: dict[str, str] | None, value: Any) -> tuple[str, str]:
-    """(code, label) of one value, by the rules of the service's code_text and Labels.value."""
+    """(code, label) of one value, by the rules of the service's code_text and Labels.value,
+    text guarded as the service guards it (numbers never are)."""
+    code, label = _plain_cell(kind, options, value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return code, label
+    return _guard(code), _guard(label)
+
+
+def _plain_cell(kind: str, options: dict[str, str] | None, value: Any) -> tuple[str, str]:
     if value is None:
         return "", ""
     if kind == "boolean":

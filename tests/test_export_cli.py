@@ -253,3 +253,52 @@ async def test_failures_leave_no_file(
     assert "wrote" not in mid_stream.stdout
     assert [p.name for p in out.iterdir()] == ["kept.csv"]
     assert kept.read_text() == "an earlier export\n"
+
+
+async def test_raw_writes_csv_text_cells_unguarded(
+    db_url: str, client: httpx.AsyncClient, auth: Headers, tmp_path: Path
+) -> None:
+    """CSV text that starts like a formula gets a leading apostrophe, as the API serves it;
+    `--raw` writes it as it is, as `?guard=false` does. Numbers are never changed."""
+    out = output_folder(tmp_path)
+    await publish(client, auth, export_template())
+    values = party_values(0) | {"A.4": "=1+2"}
+    values["B.1"][0]["count"] = -3.5
+    sid = await Reporter(client, auth["admin"]).submit("KEN", values)
+    commands = {
+        "one.csv": ["submission", str(sid), "--format", "csv"],
+        "one-raw.csv": ["submission", str(sid), "--format", "csv", "--raw"],
+        "all.csv": ["cycle", CYCLE, "--format", "csv"],
+        "all-raw.csv": ["cycle", CYCLE, "--format", "csv", "--raw"],
+    }
+    ran = await asyncio.gather(
+        *(run(db_url, "export", *args, "-o", str(out / name)) for name, args in commands.items())
+    )
+    for result in ran:
+        assert result.returncode == 0, result.stderr
+
+    def cell(name: str, column: str, question: str, row: str = "") -> str:
+        text = (out / name).read_text("utf-8")
+        for record in csv.DictReader(io.StringIO(text, newline="")):
+            wanted = question != "B.1" or record["column"] == "count"
+            if record["question"] == question and record["row"] == row and wanted:
+                return record[column]
+        raise AssertionError((name, question, row))
+
+    assert cell("one.csv", "value_code", "A.4") == "'=1+2"
+    assert cell("one-raw.csv", "value_code", "A.4") == "=1+2"
+    assert cell("all.csv", "value", "A.4") == "'=1+2"
+    assert cell("all-raw.csv", "value", "A.4") == "=1+2"
+    for name, column in (("one.csv", "value_code"), ("all.csv", "value")):
+        assert cell(name, column, "B.1", "0") == "-3.5"
+    admin = auth["admin"]
+    for name, params in (("one.csv", {}), ("one-raw.csv", {"guard": "false"})):
+        served = await client.get(
+            f"/api/v1/submissions/{sid}/export", params={"format": "csv", **params}, headers=admin
+        )
+        assert (out / name).read_bytes() == served.content, name
+    for name, params in (("all.csv", {}), ("all-raw.csv", {"guard": "false"})):
+        served = await client.get(
+            f"/api/v1/cycles/{CYCLE}/export", params={"format": "csv", **params}, headers=admin
+        )
+        assert (out / name).read_bytes() == served.content, name

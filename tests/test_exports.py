@@ -19,8 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import openpyxl
@@ -46,10 +49,12 @@ from tests.factories.exports import (
     parse_label,
     party_values,
     publish,
+    readable_time,
     submission,
     text_of,
     walk_questions,
     walk_sections,
+    with_unit,
 )
 from tests.factories.workspaces import shared_nbsap_concept
 from tests.helpers import Headers, Json, assert_problem, questions_of, sample_value
@@ -148,8 +153,39 @@ class ReportParser(HTMLParser):
             question.rows[-1].append(text)
 
 
+NOT_ANSWERED = {"en": "Not answered", "fr": "Sans réponse", "es": "Sin respuesta"}
+
+
+def shown_if(condition: Json, values: Json) -> bool:
+    """Whether a visible_if condition holds on submitted values (hidden ones are absent)."""
+    if "all" in condition:
+        return all(shown_if(c, values) for c in condition["all"])
+    if "any" in condition:
+        return any(shown_if(c, values) for c in condition["any"])
+    if "not" in condition:
+        return not shown_if(condition["not"], values)
+    value = values.get(condition["question"])
+    answered = value not in (None, "", [])
+    if "answered" in condition:
+        return answered is bool(condition["answered"])
+    if not answered:
+        return False
+    if "equals" in condition:
+        return type(value) is type(condition["equals"]) and bool(value == condition["equals"])
+    if "in" in condition:
+        return bool(value in condition["in"])
+    return isinstance(value, list) and bool(condition["contains"] in value)
+
+
+def heading(section_id: str, title: str) -> str:
+    """A section's heading: its number once ("II. Title", even when the title has it)."""
+    numbered = re.match(re.escape(section_id) + r"(?![0-9A-Za-z])", title)
+    return title if numbered else f"{section_id}. {title}"
+
+
 def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str) -> None:
-    """The printable report: metadata, the section structure, labels, tables."""
+    """The printable report: metadata, the section structure, labels, tables, and each shown
+    question that was left unanswered as "not answered"."""
     first = document["languages"][0]
     values, provenance = sub["values"], sub["provenance"]
     page = ReportParser()
@@ -163,17 +199,24 @@ def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str)
         "Cycle": sub["cycle"],
         "Template version": sub["template_version"],
         "Submission": f"version {sub['version']}, {sub['status']}",
-        "Submitted": f"{sub['submitted_at']} by {sub['submitted_by']}",
+        "Submitted": f"{readable_time(sub)} by {sub['submitted_by'].removeprefix('user:')}",
     }
     assert page.headings == [
-        (min(2 + depth, 6), f"{s['id']}. {text_of(s['title'], lang, first)}")
+        (min(2 + depth, 6), heading(s["id"], text_of(s["title"], lang, first)))
         for depth, s, _ in walk_sections(document["sections"])
     ]
-    answered = [(qid, q) for _, q in walk_questions(document) if (qid := q["id"]) in values]
-    assert list(page.questions) == [qid for qid, _ in answered]
-    for qid, question in answered:
+    listed = [
+        (q["id"], q)
+        for _, q in walk_questions(document)
+        if q["id"] in values or shown_if(q.get("visible_if") or {"all": []}, values)
+    ]
+    assert list(page.questions) == [qid for qid, _ in listed]
+    for qid, question in listed:
         shown = page.questions[qid]
         assert shown.text == text_of(question["text"], lang, first)
+        if qid not in values:
+            assert (shown.answer, shown.source, shown.rows) == (NOT_ANSWERED[lang], None, [])
+            continue
         if provenance[qid] == "native":
             assert shown.source is None
         else:
@@ -185,7 +228,9 @@ def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str)
             assert shown.headers == []
             continue
         columns = question["columns"]
-        assert shown.headers == [text_of(c["text"], lang, first) or c["id"] for c in columns]
+        assert shown.headers == [
+            with_unit(text_of(c["text"], lang, first) or c["id"], c) for c in columns
+        ]
         assert len(shown.rows) == len(values[qid])
         for cells, row in zip(shown.rows, values[qid], strict=True):
             for cell, column in zip(cells, columns, strict=True):
@@ -538,6 +583,34 @@ def assert_wide_rows(
                     assert parse_code(column, code) == table[int(r)].get(c)
 
 
+def sheet_text(value: object) -> str:
+    """A typed cell of the cycle workbook as the wide CSV writes its value: booleans true/false,
+    a date (a date-time at midnight) as YYYY-MM-DD."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime) and value == datetime.combine(value.date(), time()):
+        return value.date().isoformat()
+    return cell_text(value)
+
+
+def parties_sheet(sheet: Any, wide_rows: list[list[str]]) -> list[list[str]]:
+    """The Parties sheet as text; its submission times (date-time cells in UTC, shown
+    `yyyy-mm-dd hh:mm "UTC"`) checked against the wide CSV's ISO times and read as those."""
+    rows = []
+    for index, row in enumerate(sheet.iter_rows()):
+        texts = [sheet_text(c.value) for c in row]
+        if index > 0:
+            when = row[3]
+            assert when.is_date, when.value
+            assert when.number_format == 'yyyy-mm-dd hh:mm "UTC"'
+            iso = wide_rows[index][3] if index < len(wide_rows) else ""
+            utc = datetime.fromisoformat(iso).astimezone(UTC).replace(tzinfo=None)
+            assert abs(when.value - utc) < timedelta(seconds=1)
+            texts[3] = iso
+        rows.append(texts)
+    return rows
+
+
 async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     client: httpx.AsyncClient, auth: Headers
 ) -> None:
@@ -552,15 +625,23 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     assert got.headers["content-disposition"].endswith('.xlsx"')
     book = openpyxl.load_workbook(io.BytesIO(got.content))
     assert book.sheetnames == ["Parties", "B.1"]
-    parties = [[cell_text(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    parties = parties_sheet(book["Parties"], wide_rows)
     assert parties == wide_rows
     assert_wide_rows(document, parties, expected, labels=False)
+    # numbers, booleans and dates are typed cells
+    header = wide_rows[0]
+    first = [c.value for c in book["Parties"][2]]
+    assert (first[header.index("A.1")], first[header.index("A.2")]) == (False, 73)
+    assert first[header.index("A.S.2")] == datetime(2026, 8, 17)
     table = next(q for _, q in walk_questions(document) if q["id"] == "B.1")
     columns = [c["id"] for c in table["columns"]]
-    sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    b1 = book["B.1"]
+    assert [c.value for c in b1[2]][:5] == ["BRA", 1, "Species 7-0", 19.5, "up"]
+    assert b1.cell(row=2, column=6).value is True
+    sheet = [[sheet_text(v) for v in row] for row in b1.iter_rows(values_only=True)]
     assert sheet[0] == ["party", "row", *columns]
     want = [
-        [party, str(index), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
+        [party, str(index + 1), *(single.cells[("B.1", str(index), c)][0] for c in columns)]
         for party, single in sorted(expected.items())
         for index in range(len(single.sub["values"]["B.1"]))
     ]
@@ -569,11 +650,11 @@ async def test_xlsx_equals_the_wide_csv_and_the_single_exports(
     labelled = await cycle_export(client, auth["admin"], format="xlsx", values="labels", lang="fr")
     book = openpyxl.load_workbook(io.BytesIO(labelled.content))
     in_french = await singles(client, auth, reports.latest(), "fr")
-    parties = [[cell_text(v) for v in row] for row in book["Parties"].iter_rows(values_only=True)]
+    parties = parties_sheet(book["Parties"], wide_rows)
     assert_wide_rows(document, parties, in_french, labels=True)
-    sheet = [[cell_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
+    sheet = [[sheet_text(v) for v in row] for row in book["B.1"].iter_rows(values_only=True)]
     assert sheet[1:] == [
-        [party, str(index), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
+        [party, str(index + 1), *(single.cells[("B.1", str(index), c)][1] for c in columns)]
         for party, single in sorted(in_french.items())
         for index in range(len(single.sub["values"]["B.1"]))
     ]
@@ -765,3 +846,285 @@ async def test_status_filter_applies_to_the_latest_version_of_each_party(
     assert returned == [PARTIES[2]]
     got = await cycle_export(client, auth["admin"], format="jsonl", status="returned")
     assert [json.loads(line)["party"] for line in got.text.splitlines()] == returned
+
+
+# --- what users found: typed XLSX cells, rows from 1, readable metadata, HTML, CSV guard -------
+
+
+async def test_submission_xlsx_cells_are_typed(client: httpx.AsyncClient, auth: Headers) -> None:
+    """Numbers are number cells, booleans boolean cells, dates date cells with a date format;
+    the submission time is a date-time shown in UTC and the submitter reads by name."""
+    await publish(client, auth, export_template())
+    values = party_values(0)
+    values["B.1"][0]["count"] = -3.5
+    sid = await Reporter(client, auth["admin"]).submit("KEN", values)
+    sub = await submission(client, auth, sid)
+    book = openpyxl.load_workbook(
+        io.BytesIO((await export(client, auth["admin"], sid, "xlsx", "fr")).content)
+    )
+    sheet = book["A Généralités"]
+    by_id = {row[0].value: row for row in sheet.iter_rows(min_row=2) if row[0].value}
+    answer, code = by_id["A.1"][2], by_id["A.1"][3]
+    assert (answer.data_type, answer.value, code.data_type, code.value) == ("b", True, "b", True)
+    answer = by_id["A.2"][2]
+    assert (answer.data_type, answer.value) == ("n", 3)
+    answer = by_id["A.S.2"][2]
+    assert answer.is_date
+    assert answer.value == datetime(2026, 1, 10)
+    assert answer.number_format == "yyyy-mm-dd"
+    answer = by_id["A.4"][2]
+    assert (answer.data_type, answer.value) == ("s", values["A.4"])
+    species = book["B Espèces"]
+    table = next(iter(species.tables.values()))
+    min_col, min_row, _, _ = range_boundaries(table.ref)
+    first = [species.cell(row=min_row + 1, column=min_col + i) for i in range(5)]
+    assert [(c.data_type, c.value) for c in first] == [
+        ("s", "Species 0-0"),
+        ("n", -3.5),
+        ("s", "En baisse"),
+        ("b", True),
+        ("s", "Perte d'habitat"),
+    ]
+    about = {row[0].value: row[1] for row in book["Report"].iter_rows()}
+    when = datetime.fromisoformat(sub["submitted_at"]).astimezone(UTC).replace(tzinfo=None)
+    assert about["Submitted at"].is_date
+    assert abs(about["Submitted at"].value - when) < timedelta(seconds=1)
+    assert about["Submitted at"].number_format == 'yyyy-mm-dd hh:mm "UTC"'
+    assert sub["submitted_by"] == "user:admin"
+    assert about["Submitted by"].value == "admin"
+    assert (about["Submission version"].data_type, about["Submission version"].value) == ("n", 1)
+
+
+async def test_cycle_xlsx_numbers_table_rows_from_1(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """The spreadsheet a person reads numbers rows from 1; the long CSV keeps the 0-based
+    index of the row in the table's JSON value (a machine format)."""
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    await reporter.submit("KEN", party_values(0))  # one row
+    await reporter.submit("TZA", party_values(1))  # two rows and an unnamed one
+    book = openpyxl.load_workbook(
+        io.BytesIO((await cycle_export(client, auth["admin"], format="xlsx")).content)
+    )
+    rows = [(r[0], r[1], r[2]) for r in book["B.1"].iter_rows(min_row=2, values_only=True)]
+    assert rows == [
+        ("KEN", 1, "Species 0-0"),
+        ("TZA", 1, "Species 1-0"),
+        ("TZA", 2, "Species 1-1"),
+        ("TZA", 3, "Unnamed 1"),
+    ]
+    long = await cycle_export(client, auth["admin"], format="csv", layout="long")
+    species = [
+        (r["party"], r["row"], r["value"])
+        for r in csv.DictReader(io.StringIO(long.text, newline=""))
+        if r["column"] == "species"
+    ]
+    assert species == [
+        ("KEN", "0", "Species 0-0"),
+        ("TZA", "0", "Species 1-0"),
+        ("TZA", "1", "Species 1-1"),
+        ("TZA", "2", "Unnamed 1"),
+    ]
+
+
+def numbered_template() -> Json:
+    """A template whose section titles carry their number, with units and Spanish labels."""
+    document = export_template(code="EXP3")
+    document["languages"] = ["en", "fr", "es"]
+    general, species = document["sections"]
+    general["id"], species["id"] = "I", "II"
+    general["title"] = {"en": "General", "fr": "Généralités", "es": "General"}
+    species["title"] = {"en": "II. Species", "fr": "II. Espèces", "es": "II) Especies"}
+    general["sections"][0]["id"] = "I.S"
+    general["sections"][0]["title"] = bilingual("I.Sa priorities", "I.Sa priorités")
+    general["questions"][1]["unit"] = "sites"
+    species["questions"][0]["columns"][1]["unit"] = "birds"
+    species["questions"][2]["text"]["es"] = "Describa el plan"
+    return document
+
+
+async def test_html_numbers_sections_once_and_shows_units(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, numbered_template())
+    sid = await Reporter(client, auth["admin"], cycle="CMS:EXP3").submit("KEN", party_values(0))
+    page = ReportParser()
+    text = (await export(client, auth["admin"], sid, "html", "en")).text
+    page.feed(text)
+    # "II" is already in "II. Species"; "I.S" is not the number of "I.Sa priorities"
+    assert page.headings == [(2, "I. General"), (3, "I.S. I.Sa priorities"), (2, "II. Species")]
+    assert "II. II." not in text
+    assert (
+        '<span class="text">Number of protected areas</span> <span class="unit">(sites)</span>'
+        in text
+    )
+    assert page.questions["A.2"].answer == "3"
+    assert page.questions["B.1"].headers == [
+        "Species",
+        "Individuals (birds)",
+        "Trend",
+        "Migratory",
+        "Threats",
+    ]
+    page = ReportParser()
+    page.feed((await export(client, auth["admin"], sid, "html", "es")).text)
+    assert page.headings[2] == (2, "II) Especies")
+    # the unit is in the XLSX labels too
+    book = openpyxl.load_workbook(
+        io.BytesIO((await export(client, auth["admin"], sid, "xlsx")).content)
+    )
+    texts = {r[0]: r[1] for r in book["I General"].iter_rows(values_only=True)}
+    assert texts["A.2"] == "Number of protected areas (sites)"
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"), [("en", "Not answered"), ("fr", "Sans réponse"), ("es", "Sin respuesta")]
+)
+async def test_html_shows_unanswered_questions(
+    client: httpx.AsyncClient, auth: Headers, lang: str, shown: str
+) -> None:
+    """A question that was shown but left unanswered reads "not answered" in the report's
+    language; a question hidden by its condition is left out."""
+    await publish(client, auth, numbered_template())
+    values = party_values(2)  # no A.3; B.2 true, so B.2a is shown
+    del values["A.4"], values["B.2a"]
+    reporter = Reporter(client, auth["admin"], cycle="CMS:EXP3")
+    sid = await reporter.submit("KEN", values)
+    hidden = await reporter.submit("TZA", party_values(1))  # B.2 false: B.2a hidden
+    page = ReportParser()
+    page.feed((await export(client, auth["admin"], sid, "html", lang)).text)
+    assert page.lang == lang
+    assert [q for q, item in page.questions.items() if item.answer == shown] == [
+        "A.3",
+        "A.4",
+        "B.2a",
+    ]
+    assert page.questions["A.1"].answer == YES[lang]
+    page = ReportParser()
+    page.feed((await export(client, auth["admin"], hidden, "html", lang)).text)
+    assert "B.2a" not in page.questions
+    assert page.questions["B.2"].answer is not None
+    assert page.questions["B.2"].answer != shown
+
+
+YES = {"en": "Yes", "fr": "Oui", "es": "Sí"}
+
+
+async def test_html_shows_the_time_and_the_submitter_readably(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", party_values(0))
+    sub = await submission(client, auth, sid)
+    page = ReportParser()
+    page.feed((await export(client, auth["admin"], sid, "html")).text)
+    submitted = page.meta["Submitted"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC by admin", submitted), submitted
+    when = datetime.fromisoformat(sub["submitted_at"]).astimezone(UTC)
+    assert submitted == f"{when:%Y-%m-%d %H:%M} UTC by admin"
+    assert "user:" not in submitted
+    # the JSON export stays a machine format: ISO time, actor id
+    body = (await export(client, auth["admin"], sid, "json")).json()
+    assert (body["submitted_at"], body["submitted_by"]) == (sub["submitted_at"], "user:admin")
+
+
+def formula_values() -> Json:
+    """Answers that start like spreadsheet formulas, and a negative number."""
+    values = party_values(0) | {"A.4": '=HYPERLINK("http://x")'}
+    values["B.1"][0] |= {"species": "@SUM(A1)", "count": -3.5}
+    values["B.1"].append({"species": "+1", "count": -2, "migratory": True})
+    values["B.1"].append({"species": "-Larus", "migratory": False})
+    values["B.1"].append({"species": "\tTab", "migratory": False})
+    return values
+
+
+async def test_csv_guards_formulas_but_not_numbers(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", formula_values())
+    admin = auth["admin"]
+
+    def cells(text: str, value: str) -> dict[tuple[str, str, str], str]:
+        return {
+            (r["question"], r["row"], r["column"]): r[value]
+            for r in csv.DictReader(io.StringIO(text, newline=""))
+        }
+
+    guarded = (await export(client, admin, sid, "csv")).text
+    for value in ("value_code", "value_label"):
+        got = cells(guarded, value)
+        assert got[("A.4", "", "")] == '\'=HYPERLINK("http://x")'
+        assert got[("B.1", "0", "species")] == "'@SUM(A1)"
+        assert got[("B.1", "1", "species")] == "'+1"
+        assert got[("B.1", "2", "species")] == "'-Larus"
+        assert got[("B.1", "3", "species")] == "'\tTab"
+        assert got[("B.1", "0", "count")] == "-3.5"  # a number is never guarded
+        assert got[("B.1", "1", "count")] == "-2"
+        assert got[("A.2", "", "")] == "3"
+    raw = cells(
+        (
+            await client.get(
+                f"/api/v1/submissions/{sid}/export",
+                params={"format": "csv", "guard": "false"},
+                headers=admin,
+            )
+        ).text,
+        "value_code",
+    )
+    assert raw[("A.4", "", "")] == '=HYPERLINK("http://x")'
+    assert raw[("B.1", "2", "species")] == "-Larus"
+    assert raw[("B.1", "0", "count")] == "-3.5"
+
+    long = (await cycle_export(client, admin, format="csv", layout="long")).text
+    long_cells = {
+        (r["question"], r["row"], r["column"]): (r["value"], r["value_label"])
+        for r in csv.DictReader(io.StringIO(long, newline=""))
+    }
+    assert long_cells[("A.4", "", "")] == ('\'=HYPERLINK("http://x")',) * 2
+    assert long_cells[("B.1", "0", "species")] == ("'@SUM(A1)", "'@SUM(A1)")
+    assert long_cells[("B.1", "0", "count")] == ("-3.5", "-3.5")
+    raw_long = (await cycle_export(client, admin, format="csv", guard="false")).text
+    assert "\n=HYPERLINK" not in raw_long
+    assert ',"=HYPERLINK(""http://x"")",' in raw_long
+    assert ",-Larus,-Larus\n" in raw_long
+
+    wide = list(
+        csv.DictReader(
+            io.StringIO(
+                (await cycle_export(client, admin, format="csv", layout="wide")).text, newline=""
+            )
+        )
+    )
+    assert wide[0]["A.4"] == '\'=HYPERLINK("http://x")'
+    assert wide[0]["A.2"] == "3"
+    raw_wide = list(
+        csv.DictReader(
+            io.StringIO(
+                (
+                    await cycle_export(client, admin, format="csv", layout="wide", guard="false")
+                ).text,
+                newline="",
+            )
+        )
+    )
+    assert raw_wide[0]["A.4"] == '=HYPERLINK("http://x")'
+    # other formats are not changed by the guard
+    body = (await export(client, admin, sid, "json")).json()
+    assert body["sections"][0]["questions"][-1]["value"] == '=HYPERLINK("http://x")'
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/submissions/{sid}/export", f"/api/v1/cycles/{CYCLE}/export"]
+)
+async def test_a_bad_guard_value_is_refused(
+    client: httpx.AsyncClient, auth: Headers, path: str
+) -> None:
+    await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", party_values(0))
+    got = await client.get(
+        path.format(sid=sid), params={"format": "csv", "guard": "maybe"}, headers=auth["admin"]
+    )
+    problem = assert_problem(got, 422)
+    assert [(e["pointer"], e["in"]) for e in problem["errors"]] == [("/guard", "query")]

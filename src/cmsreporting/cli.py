@@ -46,6 +46,10 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+RAW_HELP = (
+    "CSV: write text cells as they are, without the apostrophe that guards a cell starting "
+    "with = + - @, a tab or a carriage return against formula injection"
+)
 CLI_PRINCIPAL = Principal(user_id=0, name="cli", grants=(Grant("admin"),))
 
 out = Console()
@@ -354,6 +358,7 @@ def export_submission(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
     format: Annotated[str, typer.Option(help="json, csv, xlsx or html")] = "json",
     lang: Annotated[str | None, typer.Option(help="Label language")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help=RAW_HELP)] = False,
 ) -> None:
     """Write one submission in its convention's shape."""
     formats = get_args(exports.SubmissionFormat)
@@ -371,6 +376,7 @@ def export_submission(
                 submission=submission,
                 fmt=cast(exports.SubmissionFormat, format),
                 lang=lang,
+                guard=not raw,
             )
         handle.write(rendered.content)
 
@@ -389,6 +395,7 @@ def export_cycle(
     ] = None,
     values: Annotated[str, typer.Option(help="codes or labels (wide layouts)")] = "codes",
     lang: Annotated[str | None, typer.Option(help="Label language")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help=RAW_HELP)] = False,
 ) -> None:
     """Write all Parties' latest reports of a cycle, with a progress bar."""
     for name, value, allowed in (
@@ -415,6 +422,7 @@ def export_cycle(
                 layout=cast(exports.Layout, layout),
                 lang=lang,
                 as_labels=values == "labels",
+                guard=not raw,
                 progress=lambda done: progress.update(task, completed=done),
             ):
                 handle.write(chunk)

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -519,6 +520,44 @@ def cell_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def with_unit(text: str, field_: Json) -> str:
+    """A question's or column's label with its unit, as XLSX and HTML headers show it."""
+    return f"{text} ({field_['unit']})" if field_.get("unit") else text
+
+
+def typed_cell(field_: Json, value: Any) -> Any:
+    """What an XLSX cell holds for a number, boolean or date value, as openpyxl reads it back
+    (a date as a datetime at midnight); None for a value written as text."""
+    kind = field_["type"]
+    if value is None:
+        return None
+    if kind in ("number", "boolean"):
+        return value
+    if kind == "date":
+        return datetime.combine(date.fromisoformat(value), time())
+    return None
+
+
+def assert_typed_cell(field_: Json, got: Any, value: Any, text: str) -> None:
+    """A value's XLSX cell: a number, boolean or date cell of that value, else `text`."""
+    want = typed_cell(field_, value)
+    if want is None:
+        assert cell_text(got) == text, (field_["id"], got, text)
+        return
+    assert type(got) is type(want) or (field_["type"] == "number" and type(got) in (int, float))
+    assert got == want, (field_["id"], got, want)
+
+
+def submitted_time(sub: Json) -> datetime:
+    """A submission's time in UTC, without its zone (as a spreadsheet holds it)."""
+    return datetime.fromisoformat(sub["submitted_at"]).astimezone(UTC).replace(tzinfo=None)
+
+
+def readable_time(sub: Json) -> str:
+    """A submission's time as a person reads it: 2026-12-03 09:15 UTC."""
+    return submitted_time(sub).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang: str) -> None:
     """A sheet about the report, a sheet per top-level section, table questions as tables."""
     first = document["languages"][0]
@@ -528,9 +567,17 @@ def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang:
         sheet_name(f"{s['id']} {text_of(s['title'], lang, first)}") for s in document["sections"]
     ]
     assert book.sheetnames == expected_names
+    about_cells = {row[0].value: row[1] for row in book["Report"].iter_rows()}
+    when = about_cells["Submitted at"]
+    assert isinstance(when.value, datetime)
+    assert abs(when.value - submitted_time(sub)) < timedelta(seconds=1)
+    assert when.number_format == 'yyyy-mm-dd hh:mm "UTC"'
+    version = about_cells["Submission version"]
+    assert (version.data_type, version.value) == ("n", sub["version"])
     about = {
         cell_text(row[0]): cell_text(row[1]) for row in book["Report"].iter_rows(values_only=True)
     }
+    del about["Submitted at"]
     assert about == {
         "Report": text_of(document["title"], lang, first),
         "Party": f"{party_name} ({sub['party']})",
@@ -539,13 +586,13 @@ def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang:
         "Template version": sub["template_version"],
         "Submission version": str(sub["version"]),
         "Status": sub["status"],
-        "Submitted at": sub["submitted_at"],
-        "Submitted by": sub["submitted_by"],
+        "Submitted by": sub["submitted_by"].removeprefix("user:"),
         "Language": lang,
     }
     seen: set[str] = set()
     for section, name in zip(document["sections"], expected_names[1:], strict=True):
         sheet = book[name]
+        raw = [[*row, None, None, None, None, None] for row in sheet.iter_rows(values_only=True)]
         rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         assert rows[0][:5] == ["Question", "Text", "Answer", "Code", "Provenance"]
         questions = [q for _, _, qs in walk_sections([section]) for q in qs]
@@ -557,11 +604,17 @@ def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang:
             qid = question["id"]
             row = rows[at[qid]] + [""] * 5
             value = values.get(qid)
-            assert row[1] == text_of(question["text"], lang, first)
+            assert row[1] == with_unit(text_of(question["text"], lang, first), question)
             assert row[4] == provenance.get(qid, "")
             if question["type"] != "table":
-                assert_label(question, row[2], value, lang, first)
-                assert parse_code(question, row[3]) == value, (qid, row)
+                # numbers, booleans and dates are typed cells; other answers are text
+                answer, code = raw[at[qid]][2], raw[at[qid]][3]
+                if question["type"] in ("number", "boolean", "date"):
+                    assert_typed_cell(question, answer, value, "")
+                    assert_typed_cell(question, code, value, "")
+                else:
+                    assert_label(question, row[2], value, lang, first)
+                    assert parse_code(question, row[3]) == value, (qid, row)
                 if value is not None:
                     seen.add(qid)
                 continue
@@ -573,21 +626,27 @@ def check_xlsx(document: Json, sub: Json, party_name: str, content: bytes, lang:
             min_col, min_row, max_col, max_row = range_boundaries(table.ref)
             columns = question["columns"]
             assert (min_col, max_col, max_row) == (2, 1 + len(columns), min_row + len(value))
-            grid = [
-                [cell_text(c) for c in r]
-                for r in sheet.iter_rows(
+            grid = list(
+                sheet.iter_rows(
                     min_row=min_row,
                     max_row=max_row,
                     min_col=min_col,
                     max_col=max_col,
                     values_only=True,
                 )
+            )
+            header = [cell_text(c) for c in grid[0]]
+            assert header == [
+                with_unit(text_of(c["text"], lang, first) or c["id"], c) for c in columns
             ]
-            assert grid[0] == [text_of(c["text"], lang, first) or c["id"] for c in columns]
-            assert [c.name for c in table.tableColumns] == grid[0]
+            assert [c.name for c in table.tableColumns] == header
             for cells, submitted in zip(grid[1:], value, strict=True):
-                for text, column in zip(cells, columns, strict=True):
+                for got, column in zip(cells, columns, strict=True):
                     cell = submitted.get(column["id"])
+                    if column["type"] in ("number", "boolean", "date") and cell is not None:
+                        assert_typed_cell(column, got, cell, "")
+                        continue
+                    text = cell_text(got)
                     assert parse_label(column, text, lang, first) == cell, (qid, text, cell)
             seen.add(qid)
         assert tables == {}, "an Excel table that belongs to no question"

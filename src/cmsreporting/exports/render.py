@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import IO, Any
 
@@ -20,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cmsreporting.core.document import walk
 from cmsreporting.core.i18n import choose_language, pick
+from cmsreporting.core.projection import evaluate
 from cmsreporting.errors import FieldError, InvalidInput
 
 YES_NO = {
@@ -28,7 +30,17 @@ YES_NO = {
     "es": ("Sí", "No"),
     "de": ("Ja", "Nein"),
 }
+NOT_ANSWERED = {
+    "en": "Not answered",
+    "fr": "Sans réponse",
+    "es": "Sin respuesta",
+    "de": "Nicht beantwortet",
+}
 LIST_SEPARATOR = "; "
+
+# A spreadsheet reads a cell that starts with one of these as a formula (or runs it as
+# DDE): CSV text cells that start with one get a leading apostrophe (see guard_text)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,82 @@ class SubmissionMeta:
     status: str
     submitted_at: str
     submitted_by: str
+    submitter: str = ""
+
+    @property
+    def submitted_at_text(self) -> str:
+        """The submission time as a person reads it: 2026-12-03 09:15 UTC."""
+        return readable_time(self.submitted_at)
+
+    @property
+    def submitter_name(self) -> str:
+        """Who submitted, by name: the user's name rather than the `user:` actor id."""
+        return self.submitter or actor_name(self.submitted_by)
+
+
+def readable_time(iso: str) -> str:
+    """An ISO 8601 timestamp as `YYYY-MM-DD HH:MM UTC` (unparsable text is left as it is)."""
+    moment = parse_time(iso)
+    return iso if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def parse_time(iso: str) -> datetime | None:
+    """An ISO 8601 timestamp in UTC, without its zone (as a spreadsheet holds it)."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None)
+
+
+def actor_name(actor: str) -> str:
+    """The name in an actor id: `user:ken_fp` -> `ken_fp`."""
+    return actor.removeprefix("user:")
+
+
+def guard_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe (OWASP's CSV
+    injection advice); any other text unchanged."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def guard_row(row: Iterable[Any]) -> list[Any]:
+    """A CSV record's text cells guarded; numbers (a negative one too) stay as they are."""
+    return [guard_text(c) if isinstance(c, str) else c for c in row]
+
+
+def is_number(value: Any) -> bool:
+    """A numeric value (a boolean is not one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def plain(value: Any) -> Any:
+    """A value for a CSV cell: a number as the number, anything else as its code text."""
+    return value if is_number(value) else code_text(value)
+
+
+def section_heading(section_id: str, title: str) -> str:
+    """`II. Title`, or the title alone when it already starts with the section's number."""
+    if title.startswith(section_id):
+        rest = title[len(section_id) :]
+        if not rest or not rest[0].isalnum():
+            return title
+    return f"{section_id}. {title}" if title else section_id
+
+
+def with_unit(text: str, definition: dict[str, Any]) -> str:
+    """A label with the unit of its question or column: `Area (ha)`."""
+    unit = definition.get("unit")
+    return f"{text} ({unit})" if unit else text
+
+
+def visible(question: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Whether a question was shown, judged on the submitted values (hidden questions were
+    left out of them)."""
+    condition = question.get("visible_if")
+    return condition is None or evaluate(condition, values.get)
 
 
 @dataclass(frozen=True)
@@ -67,6 +155,11 @@ class Labels:
             cached = (definition, labels)
             self._options[id(definition)] = cached
         return cached[1]
+
+    @property
+    def not_answered(self) -> str:
+        """What an unanswered question reads."""
+        return NOT_ANSWERED.get(self.lang, NOT_ANSWERED["en"])
 
     def text(self, label: dict[str, str] | None) -> str:
         """The text of a label map."""
@@ -124,6 +217,7 @@ class Cell:
     code: str
     label: str
     provenance: str
+    numeric: bool = False
 
 
 def cells(
@@ -158,6 +252,7 @@ def cells(
                             code_text(cell),
                             labels.value(column, cell),
                             source,
+                            is_number(cell),
                         )
             elif qid in values or include_unanswered:
                 yield Cell(
@@ -170,6 +265,7 @@ def cells(
                     code_text(value),
                     labels.value(question, value),
                     source,
+                    is_number(value),
                 )
 
 
@@ -181,12 +277,38 @@ def report_json(
     labels: Labels,
 ) -> dict[str, Any]:
     """The report shaped like its template, with each value's label and provenance."""
+    return _report_view(document, values, provenance, meta, labels, printable=False)
+
+
+def _report_view(
+    document: dict[str, Any],
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    meta: SubmissionMeta,
+    labels: Labels,
+    *,
+    printable: bool,
+) -> dict[str, Any]:
+    """The report shaped like its template. `printable` (the HTML report) adds what a person
+    reads: section headings, units, and the unanswered questions that were shown (as `answered:
+    false`), the time and the submitter's name."""
 
     def section_view(section: dict[str, Any]) -> dict[str, Any]:
         questions = []
         for question in section.get("questions", []):
             qid = question["id"]
             if qid not in values:
+                if printable and visible(question, values):
+                    questions.append(
+                        {
+                            "id": qid,
+                            "text": labels.text(question["text"]),
+                            "type": question["type"],
+                            "unit": question.get("unit", ""),
+                            "answered": False,
+                            "provenance": provenance.get(qid, "native"),
+                        }
+                    )
                 continue
             value = values[qid]
             item: dict[str, Any] = {
@@ -196,11 +318,19 @@ def report_json(
                 "value": value,
                 "provenance": provenance.get(qid, "native"),
             }
+            if printable:
+                item |= {"unit": question.get("unit", ""), "answered": True}
             if question["type"] != "table":
                 item["value_label"] = labels.value(question, value)
             else:
                 item["columns"] = [
-                    {"id": c["id"], "text": labels.text(c["text"])} for c in question["columns"]
+                    {
+                        "id": c["id"],
+                        "text": with_unit(labels.text(c["text"]) or c["id"], c)
+                        if printable
+                        else labels.text(c["text"]),
+                    }
+                    for c in question["columns"]
                 ]
                 item["rows_labels"] = [
                     [
@@ -210,14 +340,17 @@ def report_json(
                     for row in (value if isinstance(value, list) else [])
                 ]
             questions.append(item)
-        return {
+        view = {
             "id": section["id"],
             "title": labels.text(section["title"]),
             "questions": questions,
             "sections": [section_view(s) for s in section.get("sections", [])],
         }
+        if printable:
+            view["heading"] = section_heading(section["id"], view["title"])
+        return view
 
-    return {
+    report = {
         "submission_id": meta.submission_id,
         "party": meta.party,
         "party_name": meta.party_name,
@@ -232,6 +365,13 @@ def report_json(
         "title": labels.text(document["title"]),
         "sections": [section_view(s) for s in document["sections"]],
     }
+    if printable:
+        report |= {
+            "submitted_at_text": meta.submitted_at_text,
+            "submitter": meta.submitter_name,
+            "not_answered": labels.not_answered,
+        }
+    return report
 
 
 SUBMISSION_CSV_HEADER = (
@@ -252,25 +392,28 @@ def report_csv(
     values: dict[str, Any],
     provenance: dict[str, str],
     labels: Labels,
+    *,
+    guard: bool = True,
 ) -> str:
-    """A row per question, or per table cell, with code and label."""
+    """A row per question, or per table cell, with code and label; text cells guarded
+    against formula injection unless `guard` is false (numbers are never guarded)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SUBMISSION_CSV_HEADER)
     for c in cells(document, values, provenance, labels):
-        writer.writerow(
-            [
-                c.section,
-                c.question,
-                c.question_text,
-                "" if c.row is None else c.row,
-                c.column or "",
-                c.column_text,
-                c.code,
-                c.label,
-                c.provenance,
-            ]
-        )
+        row: list[Any] = [
+            c.section,
+            c.question,
+            c.question_text,
+            "" if c.row is None else c.row,
+            c.column or "",
+            c.column_text,
+        ]
+        value = [c.code, c.label]
+        if guard:
+            row = guard_row(row)
+            value = value if c.numeric else guard_row(value)
+        writer.writerow([*row, *value, guard_text(c.provenance) if guard else c.provenance])
     return out.getvalue()
 
 
@@ -295,6 +438,61 @@ def sheet_name(base: str, used: set[str]) -> str:
     return candidate
 
 
+DATE_FORMAT = "yyyy-mm-dd"
+TIMESTAMP_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
+
+
+def typed(definition: dict[str, Any], value: Any) -> bool | int | float | date | None:
+    """A value as a spreadsheet cell holds it: a number, a boolean, or a date (question type
+    date); None when it is written as text."""
+    kind = definition["type"]
+    if kind == "number" and is_number(value):
+        return value  # type: ignore[no-any-return]
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def write_cell(
+    sheet: Any, row: int, col: int, value: Any, text: str, formats: dict[str, Any]
+) -> None:
+    """One cell: typed when `value` is (see typed()), else `text` as a string, never a
+    formula."""
+    if isinstance(value, bool):
+        sheet.write_boolean(row, col, value)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, col, value, formats["date"])
+    elif value is not None:
+        sheet.write_number(row, col, value)
+    else:
+        sheet.write_string(row, col, text)
+
+
+def sheet_value(definition: dict[str, Any], value: Any, text: Any, *, as_labels: bool) -> Any:
+    """A cycle workbook's cell: numbers and dates typed (see typed()), booleans too unless
+    labels are asked for (then they read Yes/No in the chosen language); else `text`."""
+    if as_labels and definition["type"] == "boolean":
+        return text
+    cell = typed(definition, value)
+    return text if cell is None else cell
+
+
+def write_values(sheet: Any, row: int, cells: list[Any], formats: dict[str, Any]) -> None:
+    """A row of a cycle workbook: dates and date-times formatted, text never a formula."""
+    for col, cell in enumerate(cells):
+        if isinstance(cell, datetime):
+            sheet.write_datetime(row, col, cell, formats["timestamp"])
+        elif isinstance(cell, str):
+            sheet.write_string(row, col, cell)
+        else:
+            write_cell(sheet, row, col, cell, "", formats)
+
+
 def report_xlsx(
     target: IO[bytes],
     document: dict[str, Any],
@@ -303,12 +501,17 @@ def report_xlsx(
     meta: SubmissionMeta,
     labels: Labels,
 ) -> None:
-    """A workbook: a sheet per top-level section, table questions as real Excel tables."""
+    """A workbook: a sheet per top-level section, table questions as real Excel tables.
+    Numbers, booleans and dates are typed cells; other answers are text, never formulas."""
     for cell in cells(document, values, provenance, labels, include_unanswered=False):
         check_cell_length(cell.label, f"{meta.party} {cell.question}")
     book = xlsxwriter.Workbook(target, {"in_memory": True, **WORKBOOK_OPTIONS})
     bold = book.add_format({"bold": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    formats = {
+        "date": book.add_format({"num_format": DATE_FORMAT, "align": "left", "valign": "top"}),
+        "timestamp": book.add_format({"num_format": TIMESTAMP_FORMAT, "align": "left"}),
+    }
     used: set[str] = set()
     about = book.add_worksheet(sheet_name("Report", used))
     for row, (key, text) in enumerate(
@@ -318,15 +521,20 @@ def report_xlsx(
             ("Convention", meta.convention),
             ("Cycle", meta.cycle),
             ("Template version", meta.template_version),
-            ("Submission version", str(meta.version)),
+            ("Submission version", meta.version),
             ("Status", meta.status),
             ("Submitted at", meta.submitted_at),
-            ("Submitted by", meta.submitted_by),
+            ("Submitted by", meta.submitter_name),
             ("Language", labels.lang),
         )
     ):
         about.write(row, 0, key, bold)
-        about.write_string(row, 1, text)
+        if isinstance(text, int):
+            about.write_number(row, 1, text)
+        elif key == "Submitted at" and (moment := parse_time(meta.submitted_at)) is not None:
+            about.write_datetime(row, 1, moment, formats["timestamp"])
+        else:
+            about.write_string(row, 1, str(text))
     about.set_column(0, 0, 22)
     about.set_column(1, 1, 80)
     for section in document["sections"]:
@@ -343,7 +551,7 @@ def report_xlsx(
         for question in (p.question for p in walk([section]) if p.question is not None):
             qid = question["id"]
             value = values.get(qid)
-            text = labels.text(question["text"])
+            text = with_unit(labels.text(question["text"]), question)
             if question["type"] == "table":
                 sheet.write_string(row, 0, qid, bold)
                 sheet.write_string(row, 1, text, bold)
@@ -351,34 +559,38 @@ def report_xlsx(
                 row += 1
                 rows: list[Any] = value if isinstance(value, list) else []
                 columns = question["columns"]
-                headers = [labels.text(c["text"]) or c["id"] for c in columns]
-                data = [
-                    [
-                        labels.value(c, r.get(c["id"])) if isinstance(r, dict) else ""
-                        for c in columns
-                    ]
-                    for r in rows
-                ]
-                if data:
+                headers = [with_unit(labels.text(c["text"]) or c["id"], c) for c in columns]
+                if rows:
                     sheet.add_table(
                         row,
                         1,
-                        row + len(data),
+                        row + len(rows),
                         len(columns),
                         {
-                            "data": data,
                             "columns": [{"header": h} for h in _unique_headers(headers)],
                             "style": "Table Style Light 9",
                         },
                     )
-                    row += len(data) + 2
+                    for offset, data in enumerate(rows, start=1):
+                        for index, column in enumerate(columns, start=1):
+                            item = data.get(column["id"]) if isinstance(data, dict) else None
+                            write_cell(
+                                sheet,
+                                row + offset,
+                                index,
+                                typed(column, item),
+                                labels.value(column, item),
+                                formats,
+                            )
+                    row += len(rows) + 2
                 else:
                     row += 1
                 continue
             sheet.write_string(row, 0, qid)
             sheet.write_string(row, 1, text)
-            sheet.write_string(row, 2, labels.value(question, value))
-            sheet.write_string(row, 3, code_text(value))
+            cell_value = typed(question, value)
+            write_cell(sheet, row, 2, cell_value, labels.value(question, value), formats)
+            write_cell(sheet, row, 3, cell_value, code_text(value), formats)
             sheet.write_string(row, 4, provenance.get(qid, ""))
             row += 1
     book.close()
@@ -422,7 +634,7 @@ def report_html(
     labels: Labels,
 ) -> str:
     """A printable report: the section structure, labels in one language, tables, metadata."""
-    view = report_json(document, values, provenance, meta, labels)
+    view = _report_view(document, values, provenance, meta, labels, printable=True)
     return _jinja().get_template("report.html.j2").render(report=view, meta=meta)
 
 
@@ -465,11 +677,12 @@ def long_rows(
                         qid,
                         index,
                         column["id"],
-                        code_text(cell),
-                        labels.value(column, cell),
+                        plain(cell),
+                        cell if is_number(cell) else labels.value(column, cell),
                     ]
         else:
-            yield [report.party, qid, "", "", code_text(value), labels.value(question, value)]
+            label = value if is_number(value) else labels.value(question, value)
+            yield [report.party, qid, "", "", plain(value), label]
 
 
 def wide_header(questions: list[dict[str, Any]]) -> list[str]:
@@ -518,15 +731,17 @@ def csv_line(row: Iterable[Any]) -> str:
 
 
 class CsvChunks:
-    """Turns batches of rows into CSV text with one reused writer."""
+    """Turns batches of rows into CSV text with one reused writer; text cells are guarded
+    against formula injection unless `guard` is false (numbers are never guarded)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, guard: bool = True) -> None:
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self._guard = guard
 
     def text(self, rows: Iterable[Iterable[Any]]) -> str:
         """The CSV text of these rows."""
-        self._writer.writerows(rows)
+        self._writer.writerows(map(guard_row, rows) if self._guard else rows)
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()

@@ -16,6 +16,14 @@ from cmsreporting.reporting.schemas import SubmissionStatus
 router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[Depends(optional_principal)])
 
 Lang = Annotated[str | None, Query(max_length=35, description="Label language")]
+Guard = Annotated[
+    bool,
+    Query(
+        description="CSV: text cells that start with = + - @, a tab or a carriage return get a "
+        "leading apostrophe, so a spreadsheet shows them rather than running them (numbers are "
+        "never changed); `false` writes every cell as it is. Other formats ignore it."
+    ),
+]
 
 
 @router.get(
@@ -41,13 +49,14 @@ async def export_submission(
     principal: CurrentUser,
     format: service.SubmissionFormat = "json",
     lang: Lang = None,
+    guard: Guard = True,
 ) -> Response:
     """One report in its convention's shape: JSON, CSV, XLSX or printable HTML."""
     submission = await submissions.get_submission(
         session, submission_id=submission_id, principal=principal
     )
     rendered = await service.render_submission(
-        session, submission=submission, fmt=format, lang=lang
+        session, submission=submission, fmt=format, lang=lang, guard=guard
     )
     disposition = "inline" if format == "html" else "attachment"
     return Response(
@@ -91,6 +100,7 @@ async def export_cycle(
         Literal["codes", "labels"], Query(description="Wide layouts: option codes or labels")
     ] = "codes",
     lang: Lang = None,
+    guard: Guard = True,
 ) -> StreamingResponse:
     """All Parties' latest reports of a cycle, streamed (a Party at a time, never truncated:
     a failure mid-stream aborts the transfer). Reviewers get accepted reports only."""
@@ -111,6 +121,7 @@ async def export_cycle(
             layout=layout,
             lang=lang,
             as_labels=values == "labels",
+            guard=guard,
         )
     filename = service.export_filename(plan, format, layout)
     return StreamingResponse(

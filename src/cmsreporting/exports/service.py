@@ -51,9 +51,15 @@ class Rendered:
 
 
 async def render_submission(
-    session: AsyncSession, *, submission: Submission, fmt: SubmissionFormat, lang: str | None
+    session: AsyncSession,
+    *,
+    submission: Submission,
+    fmt: SubmissionFormat,
+    lang: str | None,
+    guard: bool = True,
 ) -> Rendered:
-    """One submission in its convention's own shape."""
+    """One submission in its convention's own shape; `guard` false writes CSV text cells
+    as they are (see render.guard_text)."""
     party = await session.get(Party, submission.party_iso3)
     document = submission.template.document
     labels = render.labels_for(document, lang)
@@ -68,6 +74,8 @@ async def render_submission(
         status=submission.status,
         submitted_at=submission.submitted_at.isoformat(),
         submitted_by=submission.submitted_by,
+        # users have a name only: the submitter reads by it, without the `user:` prefix
+        submitter=render.actor_name(submission.submitted_by),
     )
     cycle = submission.cycle
     stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
@@ -77,7 +85,7 @@ async def render_submission(
             render.report_json(document, values, provenance, meta, labels), ensure_ascii=False
         ).encode()
     elif fmt == "csv":
-        body = render.report_csv(document, values, provenance, labels).encode()
+        body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
         body = render.report_html(document, values, provenance, meta, labels).encode()
     else:
@@ -232,11 +240,14 @@ class _Shapes:
             union=plan.questions,
         )
 
-    def wide(self, report: render.PartyReport, as_labels: bool) -> list[Any]:
+    def columns(self, report: render.PartyReport) -> list[dict[str, Any]]:
+        """Each column's question as the Party's template version defines it."""
         own = {q["id"]: q for q in self.questions[report.template_id]}
-        columns = [own.get(q["id"], q) for q in self.union]
+        return [own.get(q["id"], q) for q in self.union]
+
+    def wide(self, report: render.PartyReport, as_labels: bool) -> list[Any]:
         return render.wide_row(
-            report, columns, self.labels[report.template_id], as_labels=as_labels
+            report, self.columns(report), self.labels[report.template_id], as_labels=as_labels
         )
 
 
@@ -248,9 +259,11 @@ async def stream_cycle(
     layout: Layout,
     lang: str | None,
     as_labels: bool = False,
+    guard: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The cycle's submissions, a Party at a time: memory does not grow with the Parties."""
+    """The cycle's submissions, a Party at a time: memory does not grow with the Parties.
+    CSV text cells are guarded against formula injection unless `guard` is false."""
     shapes = _Shapes.of(plan, lang)
     done = 0
     if fmt == "xlsx":
@@ -268,7 +281,7 @@ async def stream_cycle(
             if progress:
                 progress(done)
         return
-    chunks = render.CsvChunks()
+    chunks = render.CsvChunks(guard=guard)
     if layout == "long":
         yield chunks.text([render.LONG_HEADER]).encode()
         async for report in _reports(factory, plan):
@@ -306,6 +319,10 @@ async def build_cycle_xlsx(
     try:
         book = xlsxwriter.Workbook(path, {"constant_memory": True, **render.WORKBOOK_OPTIONS})
         bold = book.add_format({"bold": True})
+        formats = {
+            "date": book.add_format({"num_format": render.DATE_FORMAT}),
+            "timestamp": book.add_format({"num_format": render.TIMESTAMP_FORMAT}),
+        }
         used: set[str] = set()
         wide = book.add_worksheet(render.sheet_name("Parties", used))
         wide.write_row(0, 0, render.wide_header(shapes.union), bold)
@@ -323,7 +340,17 @@ async def build_cycle_xlsx(
             for cell in line:
                 if isinstance(cell, str):
                     render.check_cell_length(cell, report.party)
-            wide.write_row(row, 0, line)
+            # numbers, dates (and booleans, as codes) typed; the time as a date-time in UTC
+            when = render.parse_time(report.submitted_at)
+            typed = [
+                *line[:3],
+                report.submitted_at if when is None else when,
+                *(
+                    render.sheet_value(q, report.values.get(q["id"]), text, as_labels=as_labels)
+                    for q, text in zip(shapes.columns(report), line[4:], strict=True)
+                ),
+            ]
+            render.write_values(wide, row, typed, formats)
             row += 1
             labels = shapes.labels[report.template_id]
             for question in tables:
@@ -332,19 +359,17 @@ async def build_cycle_xlsx(
                     continue
                 sheet = table_sheets[question["id"]]
                 for index, cells in enumerate(value):
-                    texts = [
-                        (
-                            labels.value(c, cells.get(c["id"]))
-                            if as_labels
-                            else render.code_text(cells.get(c["id"]))
-                        )
-                        if isinstance(cells, dict)
-                        else ""
-                        for c in question["columns"]
-                    ]
-                    for text in texts:
+                    found = cells if isinstance(cells, dict) else {}
+                    texts = []
+                    for c in question["columns"]:
+                        item = found.get(c["id"])
+                        text = labels.value(c, item) if as_labels else render.code_text(item)
                         render.check_cell_length(text, f"{report.party} {question['id']}")
-                    sheet.write_row(next_row[question["id"]], 0, [report.party, index, *texts])
+                        texts.append(render.sheet_value(c, item, text, as_labels=as_labels))
+                    # a person reads this sheet: rows numbered from 1
+                    render.write_values(
+                        sheet, next_row[question["id"]], [report.party, index + 1, *texts], formats
+                    )
                     next_row[question["id"]] += 1
             if progress:
                 progress(row - 1)
