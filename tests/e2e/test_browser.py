@@ -696,3 +696,26 @@ def test_an_incomplete_table_row_survives_a_reload(browser: Browser | None, serv
         ]
     finally:
         page.context.close()
+
+
+def test_an_empty_report_is_not_called_ready(browser: Browser | None, server: Server) -> None:
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    page = new_context_page(browser, "en-GB")
+    try:
+        workspace = new_workspace(server, "TZA")
+        with server.api(EDITOR) as api:
+            preview = api.get(f"/workspaces/{workspace}/preview/CMS:COP15").json()
+        # submittable (nothing required blocks it) and yet holding no value at all
+        assert preview["submittable"] is True
+        assert preview["values"] == {}
+        open_form(page, server, workspace)
+        page.goto(f"{server.base}/ui/#/w/{workspace}/preview/CMS%3ACOP15")
+        expect(page.locator(".preview .badge.big")).to_have_text("Nothing answered yet")
+        expect(page.get_by_text("Ready to submit")).to_have_count(0)
+        page.goto(f"{server.base}/ui/#/w/{workspace}/submit")
+        expect(page.get_by_text("submitting now would send an empty report").first).to_be_visible()
+    finally:
+        page.context.close()

@@ -167,6 +167,7 @@ const en = {
 
   "preview.heading": "What {cycle} will receive",
   "preview.ready": "Ready to submit",
+  "preview.empty": "Nothing answered yet",
   "preview.blocked": { one: "{n} issue blocks submission", other: "{n} issues block submission" },
   "preview.intro":
     "This is exactly the report the {convention} secretariat would receive now: each answer with where it comes from.",
@@ -203,6 +204,7 @@ const en = {
   "submit.blocked": { one: "{n} issue blocks it.", other: "{n} issues block it." },
   "submit.see_issues": "See the issues",
   "submit.ready": "Ready.",
+  "submit.empty": "Nothing is answered yet: submitting now would send an empty report.",
   "submit.amend": "Ready: it will be submitted as version {v}.",
   "submit.button": "Submit the selected reports",
   "submit.choose": "Select at least one report.",
@@ -450,6 +452,7 @@ const fr = {
 
   "preview.heading": "Ce que recevra {cycle}",
   "preview.ready": "Prêt à soumettre",
+  "preview.empty": "Aucune réponse pour l'instant",
   "preview.blocked": {
     one: "{n} problème bloque la soumission",
     other: "{n} problèmes bloquent la soumission",
@@ -489,6 +492,7 @@ const fr = {
   "submit.blocked": { one: "{n} problème le bloque.", other: "{n} problèmes le bloquent." },
   "submit.see_issues": "Voir les problèmes",
   "submit.ready": "Prêt.",
+  "submit.empty": "Aucune réponse pour l'instant : soumettre maintenant enverrait un rapport vide.",
   "submit.amend": "Prêt : il sera soumis comme version {v}.",
   "submit.button": "Soumettre les rapports choisis",
   "submit.choose": "Choisissez au moins un rapport.",
@@ -734,6 +738,7 @@ const es = {
 
   "preview.heading": "Lo que recibirá {cycle}",
   "preview.ready": "Listo para presentar",
+  "preview.empty": "Aún no hay respuestas",
   "preview.blocked": {
     one: "{n} problema impide la presentación",
     other: "{n} problemas impiden la presentación",
@@ -773,6 +778,7 @@ const es = {
   "submit.blocked": { one: "{n} problema lo impide.", other: "{n} problemas lo impiden." },
   "submit.see_issues": "Ver los problemas",
   "submit.ready": "Listo.",
+  "submit.empty": "Aún no hay respuestas: presentarlo ahora enviaría un informe vacío.",
   "submit.amend": "Listo: se presentará como versión {v}.",
   "submit.button": "Presentar los informes elegidos",
   "submit.choose": "Elija al menos un informe.",

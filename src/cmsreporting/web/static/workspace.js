@@ -273,9 +273,11 @@ async function previewTab(ctx, entry, cycleRef) {
       "div",
       { class: "block-head" },
       h("h2", { id: "preview-h" }, t("preview.heading", { cycle: refLabel(cycleRef) })),
-      preview.submittable
-        ? h("span", { class: "badge ok big" }, t("preview.ready"))
-        : h("span", { class: "badge sev-error big" }, t("preview.blocked", { n: errors.length })),
+      !preview.submittable
+        ? h("span", { class: "badge sev-error big" }, t("preview.blocked", { n: errors.length }))
+        : isEmpty(preview)
+          ? h("span", { class: "badge sev-warning big" }, t("preview.empty"))
+          : h("span", { class: "badge ok big" }, t("preview.ready")),
     ),
     h("p", { class: "muted" }, template.title, ` — ${t("version")} ${preview.template_version}`),
     h("p", {}, t("preview.intro", { convention: refLabel(cycleRef).split(" ")[0] })),
@@ -290,6 +292,11 @@ async function previewTab(ctx, entry, cycleRef) {
       : h("p", { class: "alert ok" }, t("preview.noissues")),
     h("section", { class: "block", "aria-labelledby": "values-h" }, h("h3", { id: "values-h" }, t("preview.values")), reportTable(template, preview, { linkFor: link, level: 4 })),
   );
+}
+
+/** A report with no value at all: submittable (errors alone block), but worth a warning. */
+function isEmpty(preview) {
+  return Object.keys(preview.values || {}).length === 0;
 }
 
 // --- submission ------------------------------------------------------------------------------
@@ -328,7 +335,8 @@ async function submitTab(ctx, entry) {
       const n = preview.issues.filter((x) => x.severity === "error").length;
       reason = t("submit.blocked", { n });
     }
-    if (!reason) state = last ? t("submit.amend", { v: last.version + 1 }) : t("submit.ready");
+    const empty = !reason && isEmpty(preview);
+    if (!reason) state = empty ? t("submit.empty") : last ? t("submit.amend", { v: last.version + 1 }) : t("submit.ready");
     const input = h("input", { type: "checkbox", id, value: c.cycle, name: "submit-cycles", disabled: Boolean(reason), "aria-describedby": `${id}-d` });
     return h(
       "div",
@@ -337,7 +345,7 @@ async function submitTab(ctx, entry) {
       h("label", { for: id }, h("strong", {}, refLabel(c.cycle)), ` — ${c.title}`),
       h(
         "span",
-        { id: `${id}-d`, class: reason ? "small warn-text" : "small ok-text" },
+        { id: `${id}-d`, class: reason || empty ? "small warn-text" : "small ok-text" },
         " ",
         reason || state,
         reason && !(preview instanceof Error) && preview && !preview.submittable
