@@ -370,6 +370,8 @@ FOLLOW_CBD = allow("admin", "cbd_sec", "reviewer")
 
 READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/health"): [Case("", PUBLIC, outside_api("/health"))],
+    ("GET", "/health/live"): [Case("", PUBLIC, outside_api("/health/live"))],
+    ("GET", "/health/ready"): [Case("", PUBLIC, outside_api("/health/ready"))],
     ("GET", "/api/v1/conventions"): [Case("", PUBLIC, const("/conventions"))],
     ("GET", "/api/v1/conventions/{code}"): [Case("CMS", PUBLIC, const("/conventions/CMS"))],
     ("GET", "/api/v1/parties"): [Case("", PUBLIC, const("/parties?convention=CMS"))],

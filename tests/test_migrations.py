@@ -34,7 +34,7 @@ from cmsreporting import bootstrap, migrate
 from cmsreporting.db import NAMING_CONVENTION, create_engine, create_session_factory
 from cmsreporting.models import metadata
 from cmsreporting.templates.models import Template
-from tests.factories.databases import IS_POSTGRES, admin_sql, pg_url
+from tests.factories.databases import IS_POSTGRES, admin_sql, app_client, pg_url
 
 T = TypeVar("T")
 
@@ -232,3 +232,39 @@ def test_each_revision_steps_down_and_up(empty_url: str) -> None:
         migrate.upgrade(empty_url, revision)
         assert state(empty_url).revisions == [revision]
     assert_at_head(empty_url)
+
+
+async def _health(url: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    """The three health endpoints of a fresh app on this database: status and body of each."""
+    answers: dict[str, tuple[int, dict[str, Any]]] = {}
+    async for http in app_client(url):
+        for path in ("/health/live", "/health/ready", "/health"):
+            response = await http.get(path)
+            answers[path] = (response.status_code, response.json())
+    return answers
+
+
+def test_a_database_behind_the_code_is_live_but_not_ready(empty_url: str) -> None:
+    revisions = [revision for revision, _ in revisions_base_to_head()]
+    migrate.upgrade(empty_url, revisions[-2])  # one migration short of the code's head
+    answers = asyncio.run(_health(empty_url))
+    assert answers["/health/live"][0] == 200
+    assert answers["/health/live"][1]["status"] == "ok"
+    for path in ("/health/ready", "/health"):
+        status, body = answers[path]
+        assert status == 503, (path, body)
+        assert body["database"] == "behind"
+        assert body["revision"] == revisions[-2]
+        assert body["head"] == revisions[-1] == migrate.head_revision()
+        assert "cmsreporting db upgrade" in body["detail"]
+    migrate.upgrade(empty_url, "head")
+    answers = asyncio.run(_health(empty_url))
+    for path in ("/health/ready", "/health"):
+        status, body = answers[path]
+        assert status == 200, (path, body)
+        assert body == {
+            "status": "ok",
+            "database": "ok",
+            "revision": migrate.head_revision(),
+            "version": body["version"],
+        }

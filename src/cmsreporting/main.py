@@ -27,6 +27,7 @@ from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.middleware import BodyGuard
+from cmsreporting.migrate import head_revision
 from cmsreporting.openapi import install as install_openapi
 from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
@@ -52,6 +53,17 @@ HTTP_TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+class LiveOut(BaseModel):
+    """The process is alive."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "version": "0.1.0"}]}
+    )
+
+    status: Literal["ok"]
+    version: str
 
 
 class HealthOut(BaseModel):
@@ -219,14 +231,19 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         BodyGuard, max_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
     )
 
+    head = head_revision()
+
     @app.get(
-        "/health",
+        "/health/live",
         tags=["health"],
-        response_model=None,
-        responses={200: {"model": HealthOut, "description": "The service and its database"}},
+        response_model=LiveOut,
+        responses={200: {"description": "The process answers (the database is not asked)"}},
     )
-    async def get_health(request: Request) -> JSONResponse:
-        """Liveness, database reachability and the migration revision."""
+    async def get_health_live() -> LiveOut:
+        """Liveness: the process is up and answering; nothing else is checked."""
+        return LiveOut(status="ok", version=__version__)
+
+    async def ready(request: Request) -> JSONResponse:
         try:
             async with request.app.state.engine.connect() as conn:
                 revision = (
@@ -241,9 +258,41 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
                 database="unreachable",
                 version=__version__,
             )
+        if revision != head:
+            return problem(
+                503,
+                f"the database is at migration {revision}, the code needs {head}: "
+                "run `cmsreporting db upgrade`",
+                request,
+                database="behind",
+                revision=revision,
+                head=head,
+                version=__version__,
+            )
         return JSONResponse(
             {"status": "ok", "database": "ok", "revision": revision, "version": __version__}
         )
+
+    @app.get(
+        "/health/ready",
+        tags=["health"],
+        response_model=None,
+        responses={200: {"model": HealthOut, "description": "Ready to serve requests"}},
+    )
+    async def get_health_ready(request: Request) -> JSONResponse:
+        """Readiness: the database answers and its migrations are those of this code (503 with
+        a problem document otherwise)."""
+        return await ready(request)
+
+    @app.get(
+        "/health",
+        tags=["health"],
+        response_model=None,
+        responses={200: {"model": HealthOut, "description": "The service and its database"}},
+    )
+    async def get_health(request: Request) -> JSONResponse:
+        """The same as /health/ready: database reachability and the migration revision."""
+        return await ready(request)
 
     app.include_router(registry_router)
     app.include_router(cycles_router)
