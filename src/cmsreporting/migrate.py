@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -28,6 +30,7 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+@cache
 def head_revision() -> str | None:
-    """The newest migration revision shipped with the code."""
+    """The newest migration revision shipped with the code (read once per process)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
