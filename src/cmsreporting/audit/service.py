@@ -36,12 +36,21 @@ async def record(
     )
 
 
+EVENT_COLUMNS = ("at", "actor", "action", "target_type", "target_id", "before", "after")
+
+
 async def record_many(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    """Append many audit events (each with `at`, `actor`, `action`, `target_type`, `target_id`,
-    `before`, `after`) in one executemany, for writes of many rows at once. The PostgreSQL save
-    of answers writes the same events inside its one statement (reporting.answer_service)."""
+    """Append many audit events (each with the keys of EVENT_COLUMNS) in one executemany, for
+    writes of many rows at once."""
     if events:
         await session.execute(insert(AuditEvent), events)
+
+
+def insert_events_sql(rows: str) -> str:
+    """The SQL that appends the audit events `rows` selects (one column per EVENT_COLUMNS, in
+    that order), for a write that records its events inside its own statement (the PostgreSQL
+    save of answers, reporting.answer_service)."""
+    return f"INSERT INTO {AuditEvent.__tablename__} ({', '.join(EVENT_COLUMNS)}) {rows}"
 
 
 async def list_events(

@@ -308,7 +308,10 @@ async def update_mapping(
     mapping = await mapping_service.get_mapping(session, mapping_id=mapping_id, principal=principal)
     _authorize_change(principal, mapping)
     updated = await mapping_service.update_mapping(
-        session, actor=principal.actor, mapping=mapping, changes=body.model_dump(exclude_unset=True)
+        session,
+        actor=principal.actor,
+        mapping=mapping,
+        changes=body.model_dump(mode="json", exclude_unset=True),
     )
     return mapping_out(updated)
 

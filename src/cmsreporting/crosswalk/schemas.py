@@ -116,12 +116,12 @@ class MappingPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    relation: str | None = None
+    relation: Relation | None = None
     transform: dict[str, Any] | None = None
     justification: str | None = None
     mapping_justification: str | None = None
     confidence: float | None = None
-    status: str | None = None
+    status: MappingStatus | None = None
 
 
 class TranslateIn(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -66,6 +66,21 @@ async def export_submission(
     )
 
 
+# what each cycle format looks like, for the OpenAPI document (the media types are the service's)
+CYCLE_EXPORT_CONTENT: dict[str, dict[str, Any]] = {
+    "csv": {
+        "schema": {"type": "string"},
+        "example": "party,question,row,column,value,value_label\nKEN,I(a).3,,,true,Yes\n",
+    },
+    "jsonl": {
+        "schema": {"type": "string"},
+        "example": '{"cycle": "CMS:COP15", "party": "KEN", "version": 2, '
+        '"status": "accepted", "values": {"I(a).3": true}}\n',
+    },
+    "xlsx": {"schema": {"type": "string", "format": "binary"}},
+}
+
+
 @router.get(
     "/cycles/{ref}/export",
     response_class=StreamingResponse,
@@ -73,17 +88,8 @@ async def export_submission(
         200: {
             "description": "CSV, XLSX, or JSON lines (one Party's report a line)",
             "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "party,question,row,column,value,value_label\n"
-                    "KEN,I(a).3,,,true,Yes\n",
-                },
-                "application/x-ndjson": {
-                    "schema": {"type": "string"},
-                    "example": '{"cycle": "CMS:COP15", "party": "KEN", "version": 2, '
-                    '"status": "accepted", "values": {"I(a).3": true}}\n',
-                },
-                service.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                service.MEDIA_TYPES[fmt]: CYCLE_EXPORT_CONTENT[fmt]
+                for fmt in get_args(service.CycleFormat)
             },
         }
     },

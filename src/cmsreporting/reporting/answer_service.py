@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from cmsreporting.audit.service import record_many
+from cmsreporting.audit.service import insert_events_sql, record_many
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import newest
 from cmsreporting.core.validation import value_issues
@@ -234,8 +234,9 @@ Current = tuple[int, Any, str]  # a stored answer's revision, value and author
 # and only if every base revision matches them, update those still at their base revision,
 # insert the new slots, and record an audit event per answer written. It returns each slot of
 # the batch with the revision written (NULL if not written) and what was current before.
+# (S608: the text is constant; every value travels as a bound parameter)
 PG_WRITE_ANSWERS = text(
-    "WITH i AS ("
+    "WITH i AS ("  # noqa: S608
     " SELECT * FROM unnest(CAST(:slots AS TEXT[]), CAST(:bases AS INTEGER[]),"
     " CAST(:vals AS TEXT[])) AS i(slot, base, value)),"
     " cur AS (SELECT a.id, a.slot, a.revision, a.value, a.updated_by FROM answers AS a"
@@ -254,12 +255,16 @@ PG_WRITE_ANSWERS = text(
     " ON CONFLICT (workspace_id, slot) DO NOTHING"
     " RETURNING slot, revision),"
     " written AS (SELECT slot, revision FROM upd UNION ALL SELECT slot, revision FROM ins),"
-    " audit AS (INSERT INTO audit_events (at, actor, action, target_type, target_id, before, after)"
-    " SELECT :now, :actor, 'answer.write', 'workspace', :target,"
-    " jsonb_build_object('slot', w.slot, 'value', cur.value),"
-    " jsonb_build_object('slot', w.slot, 'value', CAST(i.value AS JSONB), 'revision', w.revision)"
-    " FROM written AS w JOIN i ON i.slot = w.slot LEFT JOIN cur ON cur.slot = w.slot"
-    " ORDER BY w.slot)"
+    " audit AS ("
+    + insert_events_sql(
+        "SELECT :now, :actor, 'answer.write', 'workspace', :target,"
+        " jsonb_build_object('slot', w.slot, 'value', cur.value),"
+        " jsonb_build_object('slot', w.slot, 'value', CAST(i.value AS JSONB),"
+        " 'revision', w.revision)"
+        " FROM written AS w JOIN i ON i.slot = w.slot LEFT JOIN cur ON cur.slot = w.slot"
+        " ORDER BY w.slot"
+    )
+    + ")"
     " SELECT i.slot, w.revision, cur.revision, cur.value, cur.updated_by"
     " FROM i LEFT JOIN written AS w ON w.slot = i.slot LEFT JOIN cur ON cur.slot = i.slot"
 ).columns(
