@@ -19,6 +19,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     CMSREPORTING_DATABASE_URL=sqlite+aiosqlite:////data/cmsreporting.db
+# Pango and fonts for the PDF exports (WeasyPrint); Debian's security updates are wanted here,
+# so the packages are not pinned to one version
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links=/wheels cmsreporting==0.1.0 \
     && rm -rf /wheels \

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import openpyxl
+import pypdf
 
 from tests.factories.exports import (
     CYCLE,
@@ -120,13 +121,18 @@ def sheets(content: bytes) -> dict[str, list[list[str]]]:
     }
 
 
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF (its bytes carry the time it was made)."""
+    return "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(content)).pages)
+
+
 async def test_export_submission_writes_what_the_api_serves(
     db_url: str, client: httpx.AsyncClient, auth: Headers, tmp_path: Path
 ) -> None:
     out = output_folder(tmp_path)
     ids = await reports(client, auth, count=2)
     sid = ids[PARTIES[1]]
-    formats = ("json", "csv", "xlsx", "html")
+    formats = ("json", "csv", "xlsx", "html", "pdf")
     files = {fmt: out / f"report.{fmt}" for fmt in formats}
     ran = await asyncio.gather(
         *(
@@ -159,6 +165,9 @@ async def test_export_submission_writes_what_the_api_serves(
     check_xlsx(document, sub, name, written, "fr")
     served = await export(client, auth["admin"], sid, "xlsx", "fr")
     assert sheets(written) == sheets(served.content)
+    served = await export(client, auth["admin"], sid, "pdf", "fr")
+    assert pdf_text(files["pdf"].read_bytes()) == pdf_text(served.content)
+    assert "Généralités" in pdf_text(served.content)
     body = json.loads(files["json"].read_text(encoding="utf-8"))
     assert (body["party"], body["lang"], body["sections"][0]["title"]) == (
         PARTIES[1],

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+import pypdf
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
@@ -34,6 +35,7 @@ from tests.factories.exports import (
     CYCLE,
     PARTIES,
     XLSX_MEDIA_TYPE,
+    YES_NO,
     Reporter,
     assert_label,
     bilingual,
@@ -183,6 +185,76 @@ def heading(section_id: str, title: str) -> str:
     return title if numbered else f"{section_id}. {title}"
 
 
+# the printed report's metadata headings, by language
+META_WORDS = {
+    "en": {
+        "party": "Party",
+        "convention": "Convention",
+        "cycle": "Cycle",
+        "template_version": "Template version",
+        "submission": "Submission",
+        "version": "version",
+        "submitted": "Submitted",
+        "by": "by",
+        "draft": "Draft, not submitted",
+    },
+    "fr": {
+        "party": "Partie",
+        "convention": "Convention",
+        "cycle": "Cycle",
+        "template_version": "Version du modèle",
+        "submission": "Soumission",
+        "version": "version",
+        "submitted": "Soumis",
+        "by": "par",
+        "draft": "Brouillon, non soumis",
+    },
+}
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF without its whitespace (lines wrap where the page ends, after a space
+    or a slash); compare it with `flat` texts."""
+    assert content.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    return flat(" ".join(page.extract_text() for page in reader.pages))
+
+
+def flat(text: str) -> str:
+    """A text without its whitespace."""
+    return "".join(text.split())
+
+
+def check_pdf(document: Json, sub: Json, party_name: str, content: bytes, lang: str) -> None:
+    """The PDF holds the printable report's text: title, metadata, every shown question with
+    its answer, "not answered" for each shown question left unanswered."""
+    first = document["languages"][0]
+    values = sub["values"]
+    text = pdf_text(content)
+    assert flat(text_of(document["title"], lang, first)) in text
+    assert flat(f"{party_name} ({sub['party']})") in text
+    assert flat(META_WORDS[lang]["submitted"]) in text
+    shown = [
+        q
+        for _, q in walk_questions(document)
+        if q["id"] in values or shown_if(q.get("visible_if") or {"all": []}, values)
+    ]
+    for question in shown:
+        assert flat(text_of(question["text"], lang, first)) in text, question["id"]
+    unanswered = [q for q in shown if q["id"] not in values]
+    assert text.count(flat(NOT_ANSWERED[lang])) == len(unanswered)
+    for question in shown:
+        if question["id"] in values and question["type"] in (
+            "boolean",
+            "number",
+            "integer",
+            "text",
+        ):
+            value = values[question["id"]]
+            label = YES_NO[lang][0 if value else 1] if question["type"] == "boolean" else value
+            assert flat(str(label)) in text, question["id"]
+
+
 def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str) -> None:
     """The printable report: metadata, the section structure, labels, tables, and each shown
     question that was left unanswered as "not answered"."""
@@ -193,13 +265,15 @@ def check_html(document: Json, sub: Json, party_name: str, text: str, lang: str)
     page.close()
     assert page.lang == lang
     assert page.title == text_of(document["title"], lang, first)
+    words = META_WORDS[lang]
     assert page.meta == {
-        "Party": f"{party_name} ({sub['party']})",
-        "Convention": sub["convention"],
-        "Cycle": sub["cycle"],
-        "Template version": sub["template_version"],
-        "Submission": f"version {sub['version']}, {sub['status']}",
-        "Submitted": f"{readable_time(sub)} by {sub['submitted_by'].removeprefix('user:')}",
+        words["party"]: f"{party_name} ({sub['party']})",
+        words["convention"]: sub["convention"],
+        words["cycle"]: sub["cycle"],
+        words["template_version"]: sub["template_version"],
+        words["submission"]: f"{words['version']} {sub['version']}, {sub['status']}",
+        words["submitted"]: f"{readable_time(sub)} {words['by']} "
+        + sub["submitted_by"].removeprefix("user:"),
     }
     assert page.headings == [
         (min(2 + depth, 6), heading(s["id"], text_of(s["title"], lang, first)))
@@ -265,6 +339,11 @@ async def check_every_format(
     assert got.headers["content-type"].startswith("text/html")
     assert got.headers["content-disposition"] == f'inline; filename="{stem}.html"'
     check_html(document, sub, party["name"], got.text, lang)
+
+    got = await export(client, headers, sid, "pdf", lang)
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"] == f'attachment; filename="{stem}.pdf"'
+    check_pdf(document, sub, party["name"], got.content, lang)
 
 
 # --- one submission ----------------------------------------------------------------------------
@@ -442,7 +521,7 @@ async def test_export_access_follows_the_submission(
     assert_problem(await client.get(url.format(tanzania), headers=auth["reviewer"]), 404)
     assert_problem(await client.get(url.format(999999), headers=auth["admin"]), 404)
     assert_problem(
-        await client.get(url.format(kenya), params={"format": "pdf"}, headers=auth["admin"]), 422
+        await client.get(url.format(kenya), params={"format": "docx"}, headers=auth["admin"]), 422
     )
 
 
@@ -1128,3 +1207,85 @@ async def test_a_bad_guard_value_is_refused(
     )
     problem = assert_problem(got, 422)
     assert [(e["pointer"], e["in"]) for e in problem["errors"]] == [("/guard", "query")]
+
+
+# --- a draft, printable -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_a_draft_prints_as_html_and_pdf(
+    client: httpx.AsyncClient, auth: Headers, lang: str
+) -> None:
+    """The draft of one cycle prints as the report would be filed, marked as a draft: the
+    values of the preview, nothing submitted."""
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    values = party_values(7)
+    await reporter.answer("KEN", values)
+    wid = await reporter.workspace("KEN")
+    url = f"/api/v1/workspaces/{wid}/preview/{CYCLE}/export"
+    preview = await client.get(f"/api/v1/workspaces/{wid}/preview/{CYCLE}", headers=auth["ken_fp"])
+    draft = {
+        "values": preview.json()["values"],
+        "provenance": preview.json()["provenance"],
+        "party": "KEN",
+        "convention": "CMS",
+        "cycle": CYCLE,
+    }
+    document = await document_of(client, {"template_id": preview.json()["template_id"]})
+    party = (await client.get("/api/v1/parties/KEN")).json()
+
+    got = await client.get(url, params={"format": "html", "lang": lang}, headers=auth["ken_fp"])
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"].startswith("text/html")
+    page = ReportParser()
+    page.feed(got.text)
+    words = META_WORDS[lang]
+    assert page.meta[words["submission"]].startswith(words["draft"])
+    assert words["submitted"] not in page.meta
+    assert page.meta[words["party"]] == f"{party['name']} (KEN)"
+    assert page.questions
+    for qid, item in page.questions.items():
+        assert (item.answer == NOT_ANSWERED[lang]) is (qid not in draft["values"]), qid
+
+    got = await client.get(url, params={"lang": lang}, headers=auth["ken_fp"])  # PDF by default
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    stem = f"KEN_CMS_{CYCLE.split(':')[1]}_draft_"
+    assert got.headers["content-disposition"].startswith(f'attachment; filename="{stem}')
+    text = pdf_text(got.content)
+    assert flat(words["draft"]) in text
+    for _, question in walk_questions(document):
+        if question["id"] in draft["values"]:
+            assert flat(text_of(question["text"], lang, document["languages"][0])) in text
+    # nothing was submitted
+    listed = await client.get("/api/v1/submissions", headers=auth["ken_fp"])
+    assert listed.json()["items"] == []
+
+
+async def test_who_prints_a_draft_and_bad_requests(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    await publish(client, auth, export_template())
+    reporter = Reporter(client, auth["admin"])
+    await reporter.answer("KEN", party_values(0))
+    wid = await reporter.workspace("KEN")
+    url = f"/api/v1/workspaces/{wid}/preview/{CYCLE}/export"
+    assert_problem(await client.get(url), 401)
+    assert_problem(await client.get(url, headers=auth["tza_fp"]), 404)
+    bad = assert_problem(
+        await client.get(url, params={"format": "xlsx"}, headers=auth["ken_fp"]), 422
+    )
+    assert [e["pointer"] for e in bad["errors"]] == ["/format"]
+    assert_problem(
+        await client.get(
+            f"/api/v1/workspaces/{wid}/preview/CMS:NOPE/export", headers=auth["ken_fp"]
+        ),
+        404,
+    )
+    assert_problem(
+        await client.get(
+            f"/api/v1/workspaces/999999/preview/{CYCLE}/export", headers=auth["admin"]
+        ),
+        404,
+    )

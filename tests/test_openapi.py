@@ -27,6 +27,7 @@ FILE_MEDIA_TYPES = {
     "text/tab-separated-values",
     "application/x-ndjson",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/pdf",
 }
 
 

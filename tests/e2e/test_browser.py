@@ -719,3 +719,44 @@ def test_an_empty_report_is_not_called_ready(browser: Browser | None, server: Se
         expect(page.get_by_text("submitting now would send an empty report").first).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_a_draft_downloads_as_pdf_and_prints_without_navigation(
+    browser: Browser | None, server: Server
+) -> None:
+    """The preview offers the draft as the PDF the secretariat would file (in the interface
+    language); printing the form leaves out the navigation."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    import pypdf
+    from playwright.sync_api import expect
+
+    page = new_context_page(browser, "en-GB")
+    try:
+        workspace = new_workspace(server, "MLI")
+        with server.api(EDITOR) as api:
+            saved = api.patch(
+                f"/workspaces/{workspace}/answers",
+                json={"answers": [{"slot": NUMBER_SLOT, "value": 412.75, "base_revision": 0}]},
+            )
+            assert saved.status_code == 200, saved.text
+        open_form(page, server, workspace)
+        page.emulate_media(media="print")
+        expect(page.locator(".toc")).to_be_hidden()
+        expect(page.locator(".topbar")).to_be_hidden()
+        expect(page.locator(f'.field-wrap[data-slot="{NUMBER_SLOT}"]')).to_be_visible()
+        page.emulate_media(media="screen")
+        expect(page.locator(".toc")).to_be_visible()
+        page.goto(f"{server.base}/ui/#/w/{workspace}/preview/AEWA%3AMOP9")
+        with page.expect_download() as downloaded:
+            page.get_by_role(
+                "button", name="Download the draft report for AEWA MOP9 as PDF"
+            ).click()
+        assert downloaded.value.suggested_filename.startswith("MLI_AEWA_MOP9_draft_")
+        assert downloaded.value.suggested_filename.endswith(".pdf")
+        reader = pypdf.PdfReader(downloaded.value.path())
+        text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+        assert "Draft, not submitted" in text
+        assert "412.75" in text
+    finally:
+        page.context.close()

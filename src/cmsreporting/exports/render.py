@@ -1,4 +1,4 @@
-"""Renderers of submitted reports: JSON, CSV, XLSX and HTML. Pure: no database.
+"""Renderers of submitted reports: JSON, CSV, XLSX, HTML and PDF. Pure: no database.
 
 A submission is rendered from its template document and its stored values; labels come in
 the chosen language (falling back to the template's first). Hidden questions were left out
@@ -35,6 +35,57 @@ NOT_ANSWERED = {
     "fr": "Sans réponse",
     "es": "Sin respuesta",
     "de": "Nicht beantwortet",
+}
+# the headings of a printed report's metadata, by language
+META_LABELS = {
+    "en": {
+        "party": "Party",
+        "convention": "Convention",
+        "cycle": "Cycle",
+        "template_version": "Template version",
+        "submission": "Submission",
+        "version": "version",
+        "submitted": "Submitted",
+        "by": "by",
+        "draft": "Draft, not submitted",
+        "as_of": "as of",
+    },
+    "fr": {
+        "party": "Partie",
+        "convention": "Convention",
+        "cycle": "Cycle",
+        "template_version": "Version du modèle",
+        "submission": "Soumission",
+        "version": "version",
+        "submitted": "Soumis",
+        "by": "par",
+        "draft": "Brouillon, non soumis",
+        "as_of": "état au",
+    },
+    "es": {
+        "party": "Parte",
+        "convention": "Convención",
+        "cycle": "Ciclo",
+        "template_version": "Versión de la plantilla",
+        "submission": "Presentación",
+        "version": "versión",
+        "submitted": "Presentado",
+        "by": "por",
+        "draft": "Borrador, no presentado",
+        "as_of": "a fecha de",
+    },
+    "de": {
+        "party": "Vertragspartei",
+        "convention": "Übereinkommen",
+        "cycle": "Zyklus",
+        "template_version": "Vorlagenversion",
+        "submission": "Einreichung",
+        "version": "Version",
+        "submitted": "Eingereicht",
+        "by": "von",
+        "draft": "Entwurf, nicht eingereicht",
+        "as_of": "Stand",
+    },
 }
 LIST_SEPARATOR = "; "
 
@@ -160,6 +211,11 @@ class Labels:
     def not_answered(self) -> str:
         """What an unanswered question reads."""
         return NOT_ANSWERED.get(self.lang, NOT_ANSWERED["en"])
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """The headings of a printed report's metadata."""
+        return META_LABELS.get(self.lang, META_LABELS["en"])
 
     def text(self, label: dict[str, str] | None) -> str:
         """The text of a label map."""
@@ -370,6 +426,7 @@ def _report_view(
             "submitted_at_text": meta.submitted_at_text,
             "submitter": meta.submitter_name,
             "not_answered": labels.not_answered,
+            "labels": labels.meta,
         }
     return report
 
@@ -636,6 +693,33 @@ def report_html(
     """A printable report: the section structure, labels in one language, tables, metadata."""
     view = _report_view(document, values, provenance, meta, labels, printable=True)
     return _jinja().get_template("report.html.j2").render(report=view, meta=meta)
+
+
+# A printed page: A4 with its number, the body in fonts Debian ships (DejaVu: Latin, Greek,
+# Cyrillic, Arabic; WenQuanYi: Chinese; the image installs both), no screen margins.
+PDF_PAGE_CSS = """
+@page {
+  size: A4; margin: 18mm 16mm 20mm;
+  @bottom-right {
+    content: counter(page) " / " counter(pages);
+    font: 8pt "DejaVu Sans", sans-serif; color: #555;
+  }
+}
+body {
+  font-family: "DejaVu Sans", "WenQuanYi Micro Hei", sans-serif; font-size: 9.5pt;
+  max-width: none; margin: 0; padding: 0;
+}
+h2 { break-after: avoid; }
+table { width: calc(100% - 1.5rem); }
+"""
+
+
+def report_pdf(html: str) -> bytes:
+    """The printable HTML report as a PDF (WeasyPrint: layout in CSS, text kept as text).
+    CPU-bound: call it from a worker thread."""
+    from weasyprint import CSS, HTML  # imported here: loading Pango takes a moment
+
+    return bytes(HTML(string=html).write_pdf(stylesheets=[CSS(string=PDF_PAGE_CSS)]))
 
 
 # --- all submissions of a cycle -------------------------------------------------------------

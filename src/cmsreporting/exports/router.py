@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
 from cmsreporting.exports import service
-from cmsreporting.reporting import submissions
+from cmsreporting.reporting import submissions, workspace_service
 from cmsreporting.reporting.schemas import SubmissionStatus
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[Depends(optional_principal)])
@@ -31,7 +31,7 @@ Guard = Annotated[
     response_class=Response,
     responses={
         200: {
-            "description": "The report as JSON (SubmissionReportOut), CSV, XLSX or HTML",
+            "description": "The report as JSON (SubmissionReportOut), CSV, XLSX, HTML or PDF",
             "content": {
                 service.MEDIA_TYPES["json"]: {
                     "schema": {"$ref": "#/components/schemas/SubmissionReportOut"}
@@ -39,6 +39,7 @@ Guard = Annotated[
                 service.MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
                 service.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                 service.MEDIA_TYPES["html"]: {"schema": {"type": "string"}},
+                service.MEDIA_TYPES["pdf"]: {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -51,12 +52,53 @@ async def export_submission(
     lang: Lang = None,
     guard: Guard = True,
 ) -> Response:
-    """One report in its convention's shape: JSON, CSV, XLSX or printable HTML."""
+    """One report in its convention's shape: JSON, CSV, XLSX, printable HTML or PDF."""
     submission = await submissions.get_submission(
         session, submission_id=submission_id, principal=principal
     )
     rendered = await service.render_submission(
         session, submission=submission, fmt=format, lang=lang, guard=guard
+    )
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
+    )
+
+
+@router.get(
+    "/workspaces/{workspace_id}/preview/{cycle_ref}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The draft report, printable: HTML or PDF",
+            "content": {
+                service.MEDIA_TYPES["html"]: {
+                    "schema": {"type": "string"},
+                    "example": '<!doctype html>\n<html lang="en">…<dt>Submission</dt>'
+                    "<dd>Draft, not submitted, as of 2026-12-03 09:15 UTC</dd>…</html>",
+                },
+                service.MEDIA_TYPES["pdf"]: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def export_draft(
+    workspace_id: int,
+    cycle_ref: str,
+    session: SessionDep,
+    principal: CurrentUser,
+    format: service.DraftFormat = "pdf",
+    lang: Lang = None,
+) -> Response:
+    """What one cycle's report would be if submitted now, as the secretariat would file it:
+    printable HTML or PDF, marked as a draft with the time it was made."""
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
+    rendered = await service.render_draft(
+        session, workspace=workspace, cycle_ref=cycle_ref, fmt=format, lang=lang
     )
     disposition = "inline" if format == "html" else "attachment"
     return Response(

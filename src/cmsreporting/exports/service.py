@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import anyio
 import xlsxwriter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,11 +24,13 @@ from cmsreporting.errors import Forbidden
 from cmsreporting.exports import render
 from cmsreporting.registry.models import Cycle, Party
 from cmsreporting.registry.service import get_cycle
-from cmsreporting.reporting.models import Submission
+from cmsreporting.reporting import preview_service
+from cmsreporting.reporting.models import Submission, Workspace
 from cmsreporting.templates import service as templates_service
 from cmsreporting.templates.models import Template
 
-SubmissionFormat = Literal["json", "csv", "xlsx", "html"]
+SubmissionFormat = Literal["json", "csv", "xlsx", "html", "pdf"]
+DraftFormat = Literal["html", "pdf"]
 CycleFormat = Literal["csv", "xlsx", "jsonl"]
 Layout = Literal["long", "wide"]
 CHUNK = 64 * 1024
@@ -38,6 +41,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
     "jsonl": "application/x-ndjson",
+    "pdf": "application/pdf",
 }
 
 
@@ -88,11 +92,51 @@ async def render_submission(
         body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
         body = render.report_html(document, values, provenance, meta, labels).encode()
+    elif fmt == "pdf":
+        html = render.report_html(document, values, provenance, meta, labels)
+        body = await anyio.to_thread.run_sync(render.report_pdf, html)
     else:
         buffer = io.BytesIO()
         render.report_xlsx(buffer, document, values, provenance, meta, labels)
         body = buffer.getvalue()
     return Rendered(body, MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+
+
+async def render_draft(
+    session: AsyncSession,
+    *,
+    workspace: Workspace,
+    cycle_ref: str,
+    fmt: DraftFormat,
+    lang: str | None,
+) -> Rendered:
+    """What one cycle's report would be if submitted now, printable (HTML or PDF): the values
+    of the preview, marked as a draft with the time it was made."""
+    context, report = await preview_service.preview(
+        session, workspace=workspace, cycle_ref=cycle_ref
+    )
+    party = await session.get(Party, workspace.party_iso3)
+    document = context.template.document
+    labels = render.labels_for(document, lang)
+    now = datetime.now(UTC)
+    meta = render.SubmissionMeta(
+        submission_id=0,
+        party=workspace.party_iso3,
+        party_name=party.name if party else workspace.party_iso3,
+        convention=context.cycle.convention_code,
+        cycle=context.cycle.ref,
+        template_version=context.template.version,
+        version=0,
+        status="draft",
+        submitted_at=now.isoformat(),
+        submitted_by="",
+    )
+    html = render.report_html(document, report.values, report.provenance, meta, labels)
+    body = (
+        html.encode() if fmt == "html" else await anyio.to_thread.run_sync(render.report_pdf, html)
+    )
+    stem = f"{workspace.party_iso3}_{context.cycle.convention_code}_{context.cycle.code}_draft"
+    return Rendered(body, MEDIA_TYPES[fmt], f"{stem}_{now:%Y%m%d-%H%M}.{fmt}")
 
 
 # --- all submissions of a cycle -------------------------------------------------------------

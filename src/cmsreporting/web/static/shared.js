@@ -217,7 +217,7 @@ export function exportButtons(submission, lang, { onError } = {}) {
   return h(
     "span",
     { class: "exports" },
-    ["json", "csv", "xlsx", "html"].map((format) =>
+    ["json", "csv", "xlsx", "html", "pdf"].map((format) =>
       h(
         "button",
         {

@@ -1,6 +1,6 @@
 // A workspace: the merged form with autosave, a preview per convention, and submission.
 
-import { ApiError, NetworkError, api, getAll } from "./api.js";
+import { ApiError, NetworkError, api, download, getAll } from "./api.js";
 import { Saver } from "./autosave.js";
 import { day, h, refLabel, replace, when } from "./dom.js";
 import { buildModel, formSlotOf, holdReason, renderForm } from "./form.js";
@@ -278,6 +278,28 @@ async function previewTab(ctx, entry, cycleRef) {
         : isEmpty(preview)
           ? h("span", { class: "badge sev-warning big" }, t("preview.empty"))
           : h("span", { class: "badge ok big" }, t("preview.ready")),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn small",
+          "aria-label": t("preview.pdf_label", { cycle: refLabel(cycleRef) }),
+          onclick: async (event) => {
+            const button = event.currentTarget;
+            button.disabled = true;
+            try {
+              await download(
+                `/api/v1/workspaces/${entry.id}/preview/${encodeURIComponent(cycleRef)}/export?format=pdf&lang=${encodeURIComponent(getLang())}`,
+              );
+            } catch (error) {
+              button.after(h("span", { class: "q-msg error", role: "alert" }, error.message || t("error.title")));
+            } finally {
+              button.disabled = false;
+            }
+          },
+        },
+        t("preview.pdf"),
+      ),
     ),
     h("p", { class: "muted" }, template.title, ` — ${t("version")} ${preview.template_version}`),
     h("p", {}, t("preview.intro", { convention: refLabel(cycleRef).split(" ")[0] })),
