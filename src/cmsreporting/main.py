@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from cmsreporting import __version__
 from cmsreporting.admin.router import router as audit_router
@@ -26,6 +27,7 @@ from cmsreporting.crosswalk.router import router as crosswalk_router
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
+from cmsreporting.exports.service import ALREADY_COMPRESSED
 from cmsreporting.middleware import BodyGuard
 from cmsreporting.migrate import head_revision
 from cmsreporting.openapi import install as install_openapi
@@ -229,6 +231,14 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     _install_error_handlers(app)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
+    )
+    # JSON, CSV, HTML and the web interface's files compressed for clients that accept it (the
+    # merged form's 224 KB of JSON travel as about 34 KB); XLSX and PDF are compressed already
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
     )
 
     head = head_revision()

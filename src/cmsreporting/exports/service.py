@@ -43,6 +43,8 @@ MEDIA_TYPES = {
     "jsonl": "application/x-ndjson",
     "pdf": "application/pdf",
 }
+# formats that are compressed files already (not worth compressing again in transfer)
+ALREADY_COMPRESSED = (MEDIA_TYPES["xlsx"], MEDIA_TYPES["pdf"])
 
 
 @dataclass(frozen=True)
