@@ -760,3 +760,56 @@ def test_a_draft_downloads_as_pdf_and_prints_without_navigation(
         assert "412.75" in text
     finally:
         page.context.close()
+
+
+PHONE = (390, 844)
+# the page's width beyond the screen's (tables scroll inside their own box and do not count)
+OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_a_phone_shows_every_page_without_sideways_scrolling(
+    browser: Browser | None, server: Server
+) -> None:
+    """At 390 x 844 the form, its preview, the submission page and the secretariat's views fit the
+    screen; the form's sections fold into one line that opens on demand."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    workspace = new_workspace(server, "BFA")
+    with server.api(EDITOR) as api:
+        submitted = api.post(
+            f"/workspaces/{workspace}/submit",
+            json={"cycles": ["CMS:COP15"]},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert submitted.status_code == 201, submitted.text
+        submission = submitted.json()["submissions"][0]["id"]
+    expect.set_options(timeout=TIMEOUT_MS)
+    width, height = PHONE
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        open_form(page, server, workspace)
+        assert page.evaluate(OVERFLOW_JS) == 0
+        toc = page.locator("details.toc-box")
+        expect(toc.locator("nav.toc")).to_be_hidden()
+        toc.locator("summary").click()
+        expect(toc.locator("nav.toc")).to_be_visible()
+        toc.locator("nav.toc a").nth(2).click()  # going to a section folds the list again
+        expect(toc.locator("nav.toc")).to_be_hidden()
+        shot(page, "phone-form")
+        for path in (
+            f"#/w/{workspace}/preview/AEWA%3AMOP9",
+            f"#/w/{workspace}/submit",
+            f"#/s/{submission}",
+            "#/cycles/CMS%3ACOP15",
+            "#/?section=cycles",
+        ):
+            page.goto(f"{server.base}/ui/{path}")
+            expect(page.locator("main h1, main h2").first).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate(OVERFLOW_JS) == 0, path
+    finally:
+        context.close()

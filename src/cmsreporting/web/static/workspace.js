@@ -186,13 +186,21 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
   let detachBody = () => {};
   if (tab === "form") {
     const toc = h("nav", { class: "toc", "aria-label": t("form.toc") });
+    // on a narrow screen the sections fold into one line above the form, opened on demand
+    const narrow = window.matchMedia("(max-width: 900px)").matches;
+    const tocBox = h("details", { class: "toc-box", open: !narrow }, h("summary", {}, t("form.toc")), toc);
+    if (narrow) {
+      toc.addEventListener("click", (event) => {
+        if (event.target.closest("a")) tocBox.open = false;
+      });
+    }
     const container = h("div", { class: "form-main" });
     formView = renderForm(container, { model, saver, toc });
     detachBody = formView.detach;
     body = h(
       "div",
       { class: "ws-layout" },
-      toc,
+      tocBox,
       h(
         "div",
         { class: "form-col" },
