@@ -76,6 +76,7 @@ def test_layout_keeps_schemas_and_content_apart() -> None:
         "conventions.json",
         "cycles.json",
         "memberships.json",
+        "organisations.json",
     ]
 
 

@@ -61,6 +61,69 @@ async def test_parties_are_paginated_iso_countries(client: httpx.AsyncClient) ->
     assert_problem(await client.get("/api/v1/parties/XXX"), 404)
 
 
+async def test_party_names_in_the_interface_language(client: httpx.AsyncClient) -> None:
+    """Names as people know them: ISO 3166-1 names translated (the iso-codes catalogues
+    pycountry ships), English where no translation is known or the language is not one."""
+    cases = [
+        ("GBR", None, "United Kingdom"),
+        ("GBR", "fr", "Royaume-Uni"),
+        ("GBR", "es", "Reino Unido"),
+        ("GBR", "fr-CA", "Royaume-Uni"),
+        ("BOL", "fr", "Bolivie"),
+        ("DEU", "fr", "Allemagne"),
+        ("GBR", "xx", "United Kingdom"),
+        ("GBR", "../../etc", "United Kingdom"),
+        ("EU", "fr", "Union européenne"),
+        ("EU", "es", "Unión Europea"),
+        ("EU", "de", "European Union"),
+    ]
+    for code, lang, name in cases:
+        params = {"lang": lang} if lang else {}
+        got = await client.get(f"/api/v1/parties/{code}", params=params)
+        assert got.status_code == 200, got.text
+        assert got.json()["name"] == name, (code, lang)
+    listed = (await client.get("/api/v1/parties", params={"limit": 500, "lang": "fr"})).json()
+    names = {p["iso3"]: p["name"] for p in listed["items"]}
+    assert (names["GBR"], names["EU"], names["KEN"]) == ("Royaume-Uni", "Union européenne", "Kenya")
+    refused = await client.get("/api/v1/parties/GBR", params={"lang": "x" * 36})
+    assert pointers(assert_problem(refused, 422)) == ["/lang"]
+
+
+async def test_the_european_union_is_a_party(
+    client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """A regional economic integration organisation: code EU (exceptionally reserved in ISO
+    3166-1), no numeric code; its memberships and workspaces work like any Party's."""
+    eu = (await client.get("/api/v1/parties/eu")).json()
+    assert eu == {
+        "iso3": "EU",
+        "iso2": "EU",
+        "numeric": None,
+        "name": "European Union",
+        "official_name": None,
+        "kind": "regional_economic_integration_organisation",
+        "memberships": [],
+    }
+    kenya = (await client.get("/api/v1/parties/KEN")).json()
+    assert (kenya["kind"], kenya["numeric"]) == ("state", "404")
+    joined = await client.put(
+        "/api/v1/parties/EU/memberships/CMS", json={"source": "test"}, headers=auth["admin"]
+    )
+    assert joined.status_code == 201, joined.text
+    members = (await client.get("/api/v1/parties", params={"convention": "CMS"})).json()
+    assert [p["iso3"] for p in members["items"]] == ["EU"]
+    made = await client.post(
+        "/api/v1/workspaces", json={"party": "EU", "cycles": ["CMS:COP15"]}, headers=auth["admin"]
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["party"] == "EU"
+    # a code of one letter is not a Party's
+    refused = await client.post(
+        "/api/v1/workspaces", json={"party": "E", "cycles": ["CMS:COP15"]}, headers=auth["admin"]
+    )
+    assert pointers(assert_problem(refused, 422)) == ["/party"]
+
+
 async def test_admin_sets_memberships(
     client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
 ) -> None:

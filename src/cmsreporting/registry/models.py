@@ -24,15 +24,20 @@ class Convention(SQLModel, table=True):
 
 
 class Party(SQLModel, table=True):
-    """A country, by ISO 3166-1 alpha-3 code."""
+    """A country, by its ISO 3166-1 alpha-3 code, or a regional economic integration
+    organisation that is Party to conventions (the European Union, code `EU`: exceptionally
+    reserved in ISO 3166-1, with no alpha-3 or numeric code)."""
 
     __tablename__ = "parties"
 
     iso3: str = Field(primary_key=True, sa_type=String(3))
     iso2: str = Field(sa_type=String(2), unique=True)
-    numeric: str = Field(sa_type=String(3))
+    numeric: str | None = Field(default=None, sa_type=String(3))
     name: str = Field(sa_type=String(200))
     official_name: str | None = Field(default=None, sa_type=String(300))
+    kind: str = Field(
+        default="state", sa_type=String(60), sa_column_kwargs={"server_default": "state"}
+    )
 
 
 class Membership(SQLModel, table=True):

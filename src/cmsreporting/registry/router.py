@@ -18,6 +18,7 @@ from cmsreporting.registry.schemas import (
     CycleOut,
     MembershipIn,
     MembershipOut,
+    PartyKind,
     PartyOut,
     cycle_out,
 )
@@ -41,15 +42,26 @@ def _membership_out(m: Membership) -> MembershipOut:
     )
 
 
-def _party_out(p: Party, memberships: list[Membership]) -> PartyOut:
+def _party_out(p: Party, memberships: list[Membership], lang: str | None = None) -> PartyOut:
     return PartyOut(
         iso3=p.iso3,
         iso2=p.iso2,
         numeric=p.numeric,
-        name=p.name,
+        name=service.party_name(p, lang),
         official_name=p.official_name,
+        kind=PartyKind(p.kind),
         memberships=[_membership_out(m) for m in memberships],
     )
+
+
+NameLang = Annotated[
+    str | None,
+    Query(
+        max_length=35,
+        description="Language of `name` (`fr`, `es`…; ISO 3166-1 names as translated by the "
+        "iso-codes project); English when no translation is known",
+    ),
+]
 
 
 @router.get("/conventions", response_model=PageOut[ConventionOut])
@@ -70,23 +82,24 @@ async def list_parties(
     session: SessionDep,
     paging: Paging,
     convention: Annotated[str | None, Query(description="Only members of this convention")] = None,
+    lang: NameLang = None,
 ) -> PageOut[PartyOut]:
-    """Parties (ISO 3166-1) and their memberships."""
+    """Parties (ISO 3166-1 countries and the European Union) and their memberships."""
     page, memberships = await service.list_parties(
         session, convention=convention, limit=paging.limit, cursor=paging.cursor
     )
     return PageOut(
-        items=[_party_out(p, memberships[p.iso3]) for p in page.items],
+        items=[_party_out(p, memberships[p.iso3], lang) for p in page.items],
         next_cursor=page.next_cursor,
     )
 
 
 @router.get("/parties/{iso3}", response_model=PartyOut)
-async def get_party(iso3: str, session: SessionDep) -> PartyOut:
+async def get_party(iso3: str, session: SessionDep, lang: NameLang = None) -> PartyOut:
     """One Party and its memberships."""
     party = await service.get_party(session, iso3=iso3)
     memberships = await service.memberships_of(session, parties=[party.iso3])
-    return _party_out(party, memberships[party.iso3])
+    return _party_out(party, memberships[party.iso3], lang)
 
 
 @router.put(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -56,6 +57,13 @@ class MembershipOut(BaseModel):
     demo: bool
 
 
+class PartyKind(StrEnum):
+    """A state (ISO 3166-1) or a regional economic integration organisation (the EU)."""
+
+    STATE = "state"
+    REGIONAL_ORGANISATION = "regional_economic_integration_organisation"
+
+
 class PartyOut(BaseModel):
     """A Party and the conventions it belongs to."""
 
@@ -68,17 +76,19 @@ class PartyOut(BaseModel):
                     "numeric": "404",
                     "name": "Kenya",
                     "official_name": "Republic of Kenya",
+                    "kind": "state",
                     "memberships": [MEMBERSHIP_EXAMPLE],
                 }
             ]
         }
     )
 
-    iso3: str
+    iso3: str = Field(description="ISO 3166-1 alpha-3; `EU` for the European Union")
     iso2: str
-    numeric: str
+    numeric: str | None = Field(description="ISO 3166-1 numeric; none for the European Union")
     name: str
     official_name: str | None
+    kind: PartyKind
     memberships: list[MembershipOut]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gettext
 import json
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import pycountry
@@ -44,6 +46,18 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
             added["conventions"] += 1
             await session.flush()
     known_parties = set((await session.scalars(select(col(Party.iso3)))).all())
+    for organisation in _reference("organisations.json")["organisations"]:
+        if organisation["code"] not in known_parties:
+            session.add(
+                Party(
+                    iso3=organisation["code"],
+                    iso2=organisation["iso2"],
+                    numeric=None,
+                    name=organisation["name"]["en"],
+                    kind=organisation["kind"],
+                )
+            )
+            added["parties"] += 1
     for country in pycountry.countries:
         if country.alpha_3 not in known_parties:
             session.add(
@@ -103,6 +117,33 @@ async def load_reference_data(session: AsyncSession, *, actor: str) -> dict[str,
             after=added,
         )
     return added
+
+
+# --- Party names in other languages ------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _country_names(lang: str) -> gettext.NullTranslations:
+    """pycountry's translations of ISO 3166-1 names into one language (none: as they are)."""
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+
+
+@lru_cache(maxsize=1)
+def _organisation_names() -> dict[str, dict[str, str]]:
+    return {o["code"]: o["name"] for o in _reference("organisations.json")["organisations"]}
+
+
+def party_name(party: Party, lang: str | None) -> str:
+    """A Party's name in a language (`fr`, `es-419`…), English when no translation is known."""
+    if not lang:
+        return party.name
+    base = lang.split("-")[0].split("_")[0].lower()
+    if not (2 <= len(base) <= 3 and base.isascii() and base.isalpha()):
+        return party.name  # not a language subtag (and never a path to a catalogue)
+    if party.kind != "state":
+        names = _organisation_names().get(party.iso3, {})
+        return names.get(base) or party.name
+    return _country_names(base).gettext(party.name)
 
 
 # --- conventions -------------------------------------------------------------------------

@@ -51,7 +51,9 @@ class WorkspaceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    party: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3")
+    party: str = Field(
+        min_length=2, max_length=3, description="ISO 3166-1 alpha-3, or EU for the European Union"
+    )
     cycles: list[str] = Field(min_length=1, max_length=20, description="CONVENTION:CYCLE refs")
     title: str | None = Field(default=None, max_length=300)
     carry_forward: bool = Field(

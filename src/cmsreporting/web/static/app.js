@@ -5,7 +5,7 @@ import { ApiError, api, getAll, getToken, setToken, setUnauthorizedHandler } fro
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { LANGUAGES, getLang, setLang, t } from "./i18n.js";
 import { statusView, submissionView } from "./review.js";
-import { announce, problemNode, session, statusBadge } from "./shared.js";
+import { announce, partyName, problemNode, session, statusBadge } from "./shared.js";
 import { closeWorkspaces, workspaceView } from "./workspace.js";
 
 const main = document.getElementById("main");
@@ -225,7 +225,9 @@ async function homeView(ctx) {
   const page = h("div", { class: "home" }, h("h1", {}, t("home.title", { name: session.me.name })));
   const focal = session.isAdmin || session.parties.length > 0;
   const follows = session.isAdmin || session.isReviewer || session.secretariatOf.length > 0;
-  const roles = session.roles.map((r) => [t(`role.${r.role}`), r.convention, r.party].filter(Boolean).join(" · "));
+  const codes = [...new Set(session.roles.map((r) => r.party).filter(Boolean))];
+  const names = new Map(await Promise.all(codes.map(async (code) => [code, await partyName(code)])));
+  const roles = session.roles.map((r) => [t(`role.${r.role}`), r.convention, r.party && names.get(r.party)].filter(Boolean).join(" · "));
   page.append(h("p", { class: "muted" }, t("home.roles"), " ", roles.join("; ") || t("home.noroles")));
 
   if (focal) {
@@ -233,6 +235,7 @@ async function homeView(ctx) {
       getAll("workspaces"),
       getAll("submissions").catch(() => []),
     ]);
+    for (const w of workspaces) if (!names.has(w.party)) names.set(w.party, await partyName(w.party));
     const section = h(
       "section",
       { "aria-labelledby": "ws-h", class: "block" },
@@ -253,7 +256,7 @@ async function homeView(ctx) {
             h(
               "li",
               { class: "card ws-card" },
-              h("h3", {}, h("a", { href: `#/w/${w.id}` }, w.title || `${w.party} — ${w.cycles.map((c) => refLabel(c.cycle)).join(" + ")}`)),
+              h("h3", {}, h("a", { href: `#/w/${w.id}` }, w.title || `${names.get(w.party)} — ${w.cycles.map((c) => refLabel(c.cycle)).join(" + ")}`)),
               h(
                 "ul",
                 { class: "plain" },

@@ -9,27 +9,14 @@ import {
   exportButtons,
   getTemplate,
   issuesList,
+  partyName,
   problemNode,
+  rememberPartyNames,
   reportTable,
   session,
   statusBadge,
   walkTemplate,
 } from "./shared.js";
-
-const partyNames = new Map();
-
-async function partyName(iso3) {
-  if (!partyNames.has(iso3)) {
-    partyNames.set(
-      iso3,
-      api
-        .get(`parties/${iso3}`)
-        .then((p) => p.name)
-        .catch(() => iso3),
-    );
-  }
-  return partyNames.get(iso3);
-}
 
 // --- cycle status ----------------------------------------------------------------------------
 
@@ -38,9 +25,9 @@ export async function statusView(ctx, ref) {
   const [cycle, status, parties] = await Promise.all([
     api.get(`cycles/${encodeURIComponent(ref)}`),
     api.get(`cycles/${encodeURIComponent(ref)}/status`),
-    getAll(`parties?convention=${encodeURIComponent(convention)}`),
+    getAll(`parties?convention=${encodeURIComponent(convention)}&lang=${encodeURIComponent(getLang())}`),
   ]);
-  for (const p of parties) partyNames.set(p.iso3, Promise.resolve(p.name));
+  rememberPartyNames(parties);
   const names = new Map(parties.map((p) => [p.iso3, p.name]));
   const totals = status.totals;
   const errorBox = h("div", { "aria-live": "polite" });
@@ -75,7 +62,7 @@ export async function statusView(ctx, ref) {
     h(
       "ul",
       { class: "totals", "aria-label": t("status.totals") },
-      h("li", {}, h("span", { class: "total-n" }, String(totals.parties)), " ", t("status.parties")),
+      h("li", {}, h("span", { class: "total-n" }, String(totals.parties)), " ", t("status.parties", { n: totals.parties })),
       order.map((key) => h("li", {}, h("span", { class: "total-n" }, String(totals[key] || 0)), " ", statusBadge(key))),
       h("li", {}, h("span", { class: "total-n" }, String(totals.late || 0)), " ", t("status.late")),
     ),
@@ -105,7 +92,7 @@ export async function statusView(ctx, ref) {
               progress = h(
                 "span",
                 { class: "progress-cell" },
-                h("progress", { max: "100", value: String(share), "aria-label": t("status.progress_label", { party: row.party }) }),
+                h("progress", { max: "100", value: String(share), "aria-label": t("status.progress_label", { party: names.get(row.party) || row.party }) }),
                 " ",
                 t("status.required", { done: row.required_answered, total: row.required_total }),
               );

@@ -2,7 +2,29 @@
 
 import { ApiError, api, download } from "./api.js";
 import { h, refLabel, valueNode } from "./dom.js";
-import { t } from "./i18n.js";
+import { getLang, t } from "./i18n.js";
+
+const partyNames = new Map();
+
+/** A Party's name in the interface language (its code when it cannot be read). */
+export function partyName(code) {
+  const key = `${getLang()}:${code}`;
+  if (!partyNames.has(key)) {
+    partyNames.set(
+      key,
+      api
+        .get(`parties/${encodeURIComponent(code)}?lang=${encodeURIComponent(getLang())}`)
+        .then((p) => p.name)
+        .catch(() => code),
+    );
+  }
+  return partyNames.get(key);
+}
+
+/** Remember names read in a list of Parties (asked for in the interface language). */
+export function rememberPartyNames(parties) {
+  for (const p of parties) partyNames.set(`${getLang()}:${p.iso3}`, Promise.resolve(p.name));
+}
 
 /** Who is signed in and what they may do. */
 export const session = {

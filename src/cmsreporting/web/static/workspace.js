@@ -10,6 +10,7 @@ import {
   exportButtons,
   getTemplate,
   issuesList,
+  partyName,
   problemNode,
   reportTable,
   session,
@@ -42,10 +43,7 @@ async function openWorkspace(id, lang) {
   entry = { id, forms: new Map(), model: null };
   const [workspace, answers] = await Promise.all([api.get(`workspaces/${id}`), api.get(`workspaces/${id}/answers`), formModel(entry, lang)]);
   entry.workspace = workspace;
-  entry.partyName = await api
-    .get(`parties/${workspace.party}`)
-    .then((p) => p.name)
-    .catch(() => workspace.party);
+  entry.partyName = await partyName(workspace.party);
   entry.saver = new Saver({
     workspaceId: id,
     user: session.me.name,
