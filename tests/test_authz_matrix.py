@@ -424,6 +424,9 @@ READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/workspaces/{workspace_id}/preview/{cycle_ref}"): reads_of(
         lambda i: f"/workspaces/{i}/preview/CMS:COP15", WORKSPACES
     ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/review"): reads_of(
+        lambda i: f"/workspaces/{i}/review", WORKSPACES
+    ),
     ("GET", "/api/v1/workspaces/{workspace_id}/preview/{cycle_ref}/export"): reads_of(
         lambda i: f"/workspaces/{i}/preview/CMS:COP15/export?format=html", WORKSPACES
     ),

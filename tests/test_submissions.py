@@ -422,6 +422,73 @@ async def test_comment_thread_on_a_submission(client: httpx.AsyncClient, auth: H
     assert len(thread) == 3
 
 
+async def test_the_thread_spans_versions_and_the_workspace_sees_the_review(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """One thread per Party and cycle: version 2 shows what was said on version 1 (each
+    comment tagged with its version); the workspace's review lists the versions, their status
+    and the thread, and says when a cycle is past due without a report."""
+    fp, sec = auth["ken_fp"], auth["cms_sec"]
+    await set_members(client, auth, "KEN", "CMS")
+    await _next_cms_cycle(client, auth, "PAST", opens_on="2019-09-01", due_on="2020-06-30")
+    wid = await open_workspace(client, fp, "KEN", "CMS:COP15", "CMS:PAST")
+    review = f"/api/v1/workspaces/{wid}/review"
+    got_review = await client.get(review, headers=fp)
+    assert got_review.status_code == 200, got_review.text
+    before = got_review.json()
+    assert [
+        (c["cycle"], c["status"], c["past_due"], c["versions"], c["comments"])
+        for c in before["cycles"]
+    ] == [("CMS:COP15", None, False, [], []), ("CMS:PAST", None, True, [], [])]
+
+    v1 = (await submitted(client, fp, wid, "CMS:COP15", key="v1"))[0]["id"]
+    asked = await client.post(
+        f"{SUBMISSIONS}/{v1}/comments",
+        json={"body": "Which species does IV.2 cover?", "question": "IV.2"},
+        headers=sec,
+    )
+    assert asked.status_code == 201
+    assert (asked.json()["version"], asked.json()["submission_id"]) == (1, v1)
+    assert (await decide(client, sec, v1, "return", "Please complete IV.2.")).status_code == 200
+    v2 = (await submitted(client, fp, wid, "CMS:COP15", key="v2"))[0]["id"]
+    replied = await client.post(
+        f"{SUBMISSIONS}/{v2}/comments",
+        json={"body": "Completed: all Appendix I birds."},
+        headers=fp,
+    )
+    assert replied.json()["version"] == 2
+
+    expected = [
+        ("comment", "IV.2", 1, v1, "Which species does IV.2 cover?"),
+        ("return", None, 1, v1, "Please complete IV.2."),
+        ("comment", None, 2, v2, "Completed: all Appendix I birds."),
+    ]
+    for sid in (v1, v2):  # the same thread from either version
+        thread = (await client.get(f"{SUBMISSIONS}/{sid}/comments", headers=sec)).json()
+        got = [
+            (c["kind"], c["question"], c["version"], c["submission_id"], c["body"]) for c in thread
+        ]
+        assert got == expected
+
+    for who in ("ken_fp", "admin"):
+        seen = (await client.get(review, headers=auth[who])).json()
+        cms = seen["cycles"][0]
+        assert (cms["cycle"], cms["status"], cms["past_due"]) == ("CMS:COP15", "submitted", False)
+        assert [(v["id"], v["version"], v["status"]) for v in cms["versions"]] == [
+            (v1, 1, "returned"),
+            (v2, 2, "submitted"),
+        ]
+        assert [(c["kind"], c["version"], c["body"]) for c in cms["comments"]] == [
+            (kind, version, body) for kind, _, version, _, body in expected
+        ]
+        assert seen["cycles"][1]["past_due"] is True
+    # the workspace is the Party's: secretariats follow the submissions, others read nothing
+    for who in ("tza_fp", "cms_sec", "reviewer"):
+        assert_problem(await client.get(review, headers=auth[who]), 404)
+    assert_problem(await client.get(review), 401)
+    assert_problem(await client.get("/api/v1/workspaces/999999/review", headers=fp), 404)
+
+
 async def test_a_blank_comment_is_refused(client: httpx.AsyncClient, auth: Headers) -> None:
     fp = auth["ken_fp"]
     await set_members(client, auth, "KEN", "CMS")

@@ -30,6 +30,7 @@ from cmsreporting.reporting.schemas import (
     AnswersOut,
     CommentIn,
     CommentOut,
+    CycleReviewOut,
     CycleStatusOut,
     DecisionIn,
     DiffOut,
@@ -44,6 +45,7 @@ from cmsreporting.reporting.schemas import (
     WorkspaceCycleOut,
     WorkspaceIn,
     WorkspaceOut,
+    WorkspaceReviewOut,
 )
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(optional_principal)])
@@ -82,8 +84,8 @@ def answer_out(answer: Answer | answer_service.Written) -> AnswerOut:
     )
 
 
-def comment_out(comment: Comment) -> CommentOut:
-    """API form of a comment."""
+def comment_out(comment: Comment, version: int) -> CommentOut:
+    """API form of a comment, with the version of the report it was written on."""
     return CommentOut(
         id=comment.id,
         kind=comment.kind,
@@ -91,6 +93,8 @@ def comment_out(comment: Comment) -> CommentOut:
         body=comment.body,
         author=comment.author,
         created_at=comment.created_at,
+        submission_id=comment.submission_id,
+        version=version,
     )
 
 
@@ -201,6 +205,39 @@ async def patch_workspace_answers(
         items=[a.model_dump() for a in body.answers],
     )
     return AnswersOut(answers=[answer_out(a) for a in written])
+
+
+@router.get(
+    "/workspaces/{workspace_id}/review", response_model=WorkspaceReviewOut, tags=["workspaces"]
+)
+async def get_workspace_review(
+    workspace_id: int, session: SessionDep, principal: CurrentUser
+) -> WorkspaceReviewOut:
+    """Each cycle of a workspace as its secretariat sees it: the submitted versions and their
+    status, the feedback thread across versions, and whether it is past due."""
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
+    reviews = await submissions.workspace_review(
+        session, principal=principal, workspace=workspace, today=utcnow().date()
+    )
+    return WorkspaceReviewOut(
+        workspace_id=workspace.id,
+        cycles=[
+            CycleReviewOut(
+                cycle=review.cycle.ref,
+                convention=review.cycle.convention_code,
+                due_on=review.cycle.due_on,
+                past_due=review.past_due,
+                status=SubmissionStatus(review.versions[-1].status) if review.versions else None,
+                versions=[
+                    SubmissionOut.model_validate(submissions.summary(v)) for v in review.versions
+                ],
+                comments=[comment_out(comment, version) for comment, version in review.comments],
+            )
+            for review in reviews
+        ],
+    )
 
 
 @router.get(
@@ -364,13 +401,15 @@ async def return_submission(
 async def list_submission_comments(
     submission_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[CommentOut]:
-    """The feedback thread."""
+    """The feedback thread of the submission's Party and cycle, across its versions (each
+    comment tagged with the version it was written on)."""
     submission = await submissions.get_submission(
         session, submission_id=submission_id, principal=principal
     )
     if not submissions.can_comment(principal, submission):
         raise Forbidden("only the secretariat and the Party's focal points read this thread")
-    return [comment_out(c) for c in await submissions.list_comments(session, submission=submission)]
+    thread = await submissions.list_comments(session, submission=submission)
+    return [comment_out(comment, version) for comment, version in thread]
 
 
 @router.post(
@@ -393,7 +432,7 @@ async def add_submission_comment(
         body=body.body,
         question=body.question,
     )
-    return comment_out(comment)
+    return comment_out(comment, submission.version)
 
 
 @router.get("/submissions/{submission_id}/diff", response_model=DiffOut, tags=["submissions"])

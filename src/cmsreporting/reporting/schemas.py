@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -202,6 +202,8 @@ class CommentOut(BaseModel):
                     "body": "Please name the committee's members.",
                     "author": "user:cms_sec",
                     "created_at": "2026-04-01T08:00:00Z",
+                    "submission_id": 12,
+                    "version": 1,
                 }
             ]
         }
@@ -213,6 +215,8 @@ class CommentOut(BaseModel):
     body: str
     author: str
     created_at: datetime
+    submission_id: int = Field(description="The submission (version) it was written on")
+    version: int = Field(description="The version of the Party's report it was written on")
 
 
 # --- the merged form -----------------------------------------------------------------------
@@ -479,6 +483,60 @@ class SubmissionOut(BaseModel):
     decided_by: str | None
     warnings: int = Field(description="Issues that did not block submission")
     errors: int
+
+
+class CycleReviewOut(BaseModel):
+    """Where one cycle of a workspace stands with its secretariat."""
+
+    cycle: str
+    convention: str
+    due_on: date
+    past_due: bool = Field(description="Past the due date with no report submitted")
+    status: SubmissionStatus | None = Field(description="Of the latest version; none before one")
+    versions: list[SubmissionOut] = Field(description="Submitted versions, oldest first")
+    comments: list[CommentOut] = Field(
+        description="The feedback thread across versions, oldest first (for the Party's focal "
+        "points, the convention's secretariat and admins; empty for others)"
+    )
+
+
+class WorkspaceReviewOut(BaseModel):
+    """Each cycle of a workspace: versions, their status and the feedback thread."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workspace_id": 1,
+                    "cycles": [
+                        {
+                            "cycle": "CMS:COP15",
+                            "convention": "CMS",
+                            "due_on": "2027-06-30",
+                            "past_due": False,
+                            "status": "returned",
+                            "versions": [SUBMISSION_EXAMPLE | {"status": "returned"}],
+                            "comments": [
+                                {
+                                    "id": 4,
+                                    "kind": "return",
+                                    "question": "I(a).3",
+                                    "body": "Please name the committee's members.",
+                                    "author": "user:cms_sec",
+                                    "created_at": "2026-04-01T08:00:00Z",
+                                    "submission_id": 12,
+                                    "version": 1,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    workspace_id: int
+    cycles: list[CycleReviewOut]
 
 
 class SubmissionDetailOut(SubmissionOut):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -411,17 +412,67 @@ def can_comment(principal: Principal, submission: Submission) -> bool:
     )
 
 
-async def list_comments(session: AsyncSession, *, submission: Submission) -> list[Comment]:
-    """The feedback thread of a submission, oldest first."""
-    return list(
-        (
-            await session.scalars(
-                select(Comment)
-                .where(col(Comment.submission_id) == submission.id)
-                .order_by(col(Comment.id))
-            )
-        ).all()
+async def list_comments(
+    session: AsyncSession, *, submission: Submission
+) -> list[tuple[Comment, int]]:
+    """The feedback thread of the submission's Party and cycle, across its versions, oldest
+    first: each comment with the version it was written on."""
+    rows = await session.execute(
+        select(Comment, col(Submission.version))
+        .join(Submission, col(Submission.id) == col(Comment.submission_id))
+        .where(
+            col(Submission.party_iso3) == submission.party_iso3,
+            col(Submission.cycle_id) == submission.cycle_id,
+        )
+        .order_by(col(Comment.id))
     )
+    return [(comment, version) for comment, version in rows.all()]
+
+
+@dataclass(frozen=True)
+class CycleReview:
+    """Where one cycle of a workspace stands with its secretariat."""
+
+    cycle: Cycle
+    versions: list[Submission]  # oldest first
+    comments: list[tuple[Comment, int]]
+    past_due: bool
+
+
+async def workspace_review(
+    session: AsyncSession, *, principal: Principal, workspace: Workspace, today: date
+) -> list[CycleReview]:
+    """For each cycle of a workspace: its submitted versions, the feedback thread across them
+    (for those who may read it), and whether it is past due without a report."""
+    links = sorted(workspace.cycles, key=lambda link: link.cycle.ref)
+    found = await session.scalars(
+        _query()
+        .where(
+            col(Submission.party_iso3) == workspace.party_iso3,
+            col(Submission.cycle_id).in_([link.cycle_id for link in links]),
+        )
+        .order_by(col(Submission.version))
+    )
+    versions: dict[int, list[Submission]] = {link.cycle_id: [] for link in links}
+    for submission in found.unique().all():
+        versions[submission.cycle_id].append(submission)
+    reviews = []
+    for link in links:
+        mine = versions[link.cycle_id]
+        thread = (
+            await list_comments(session, submission=mine[-1])
+            if mine and can_comment(principal, mine[-1])
+            else []
+        )
+        reviews.append(
+            CycleReview(
+                cycle=link.cycle,
+                versions=mine,
+                comments=thread,
+                past_due=today > link.cycle.due_on and not mine,
+            )
+        )
+    return reviews
 
 
 async def add_comment(
