@@ -813,3 +813,68 @@ def test_a_phone_shows_every_page_without_sideways_scrolling(
             assert page.evaluate(OVERFLOW_JS) == 0, path
     finally:
         context.close()
+
+
+def test_a_returned_report_shows_why_in_the_form_and_versions_link_up(
+    browser: Browser | None, server: Server
+) -> None:
+    """After a return, the form says so with the secretariat's reason and the questions it
+    commented (each comment beside its question); after resubmitting, version 2's page links
+    to version 1 and shows the thread of both, each comment with its version."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    workspace = new_workspace(server, "CMR")
+
+    def submit() -> int:
+        with server.api(EDITOR) as api:
+            made = api.post(
+                f"/workspaces/{workspace}/submit",
+                json={"cycles": ["CMS:COP15"]},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert made.status_code == 201, made.text
+            return int(made.json()["submissions"][0]["id"])
+
+    v1 = submit()
+    with server.api("demo-cms-secretariat") as api:
+        asked = api.post(
+            f"/submissions/{v1}/comments",
+            json={"body": "Please name the departments involved.", "question": "I(a).1"},
+        )
+        assert asked.status_code == 201, asked.text
+        returned = api.post(
+            f"/submissions/{v1}/return", json={"comment": "Section I is incomplete."}
+        )
+        assert returned.status_code == 200, returned.text
+    page = new_context_page(browser, "en-GB")
+    try:
+        open_form(page, server, workspace)
+        banner = page.locator(".review-banners .alert").first
+        expect(banner).to_contain_text(
+            re.compile(r"CMS COP15 version 1 was returned to you on \w{3} \d{1,2}, \d{4}\.")
+        )
+        expect(banner).to_contain_text("Section I is incomplete.")
+        banner.get_by_role("link", name="I(a).1").click()
+        remark = page.locator(".q-remarks").first
+        expect(remark).to_contain_text("Please name the departments involved.")
+        expect(remark).to_contain_text("CMS COP15 v1")
+        shot(page, "form-returned")
+
+        v2 = submit()
+        page.goto(f"{server.base}/ui/#/w/{workspace}")
+        page.reload()
+        expect(page.locator(".review-banners")).to_contain_text(
+            "CMS COP15 version 2 was submitted on"
+        )
+        page.goto(f"{server.base}/ui/#/s/{v2}")
+        versions = page.locator("dd.versions")
+        expect(versions).to_contain_text("v2 (this version)")
+        thread = page.locator(".thread .comment")
+        expect(thread).to_have_count(2)
+        expect(thread.first).to_contain_text("v1")
+        versions.get_by_role("link").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("version 1")
+    finally:
+        page.context.close()

@@ -141,11 +141,12 @@ export async function statusView(ctx, ref) {
 export async function submissionView(ctx, id) {
   const lang = getLang();
   const submission = await api.get(`submissions/${id}`);
-  const [template, name, comments, diff] = await Promise.all([
+  const [template, name, comments, diff, versions] = await Promise.all([
     getTemplate(submission.template_id, lang),
     partyName(submission.party),
     api.get(`submissions/${id}/comments`).catch((error) => (error instanceof ApiError && error.status === 403 ? null : Promise.reject(error))),
     submission.version > 1 ? api.get(`submissions/${id}/diff`).catch(() => null) : Promise.resolve(null),
+    getAll(`submissions?party=${encodeURIComponent(submission.party)}&cycle=${encodeURIComponent(submission.cycle)}`).catch(() => []),
   ]);
   const questions = new Map(walkTemplate(template).map((x) => [x.question.id, x.question]));
   const canDecide = session.isSecretariat(submission.convention) && submission.status === "submitted";
@@ -161,6 +162,24 @@ export async function submissionView(ctx, id) {
       h("dt", {}, t("col.submitted")),
       h("dd", {}, when(submission.submitted_at), " — ", submission.submitted_by.replace(/^user:/, "")),
       submission.decided_at ? [h("dt", {}, t("col.decided")), h("dd", {}, when(submission.decided_at), " — ", (submission.decided_by || "").replace(/^user:/, ""))] : null,
+      versions.length > 1
+        ? [
+            h("dt", {}, t("sub.versions")),
+            h(
+              "dd",
+              { class: "versions" },
+              versions
+                .slice()
+                .sort((a, b) => a.version - b.version)
+                .map((v, i) => [
+                  i ? " · " : "",
+                  v.id === submission.id
+                    ? h("span", { "aria-current": "page" }, `v${v.version} (${t("sub.this_version")}) `, statusBadge(v.status))
+                    : h("a", { href: `#/s/${v.id}` }, `v${v.version} `, statusBadge(v.status)),
+                ]),
+            ),
+          ]
+        : null,
       h("dt", {}, t("sub.template")),
       h("dd", {}, template.title, ` — ${t("version")} ${submission.template_version}`),
       h("dt", {}, t("col.exports")),
@@ -262,7 +281,7 @@ function commentThread(submission, comments, questions) {
         " ",
         c.kind !== "comment" ? h("span", { class: `badge kind-${c.kind}` }, t(`kind.${c.kind}`)) : null,
         " ",
-        h("span", { class: "muted small" }, when(c.created_at)),
+        h("span", { class: "muted small" }, when(c.created_at), ` · v${c.version}`),
         c.question ? [" · ", h("span", { class: "q-num" }, c.question), " ", h("span", { class: "muted small" }, questions.get(c.question)?.text?.slice(0, 80) || "")] : null,
       ),
       h("p", { class: "comment-body" }, c.body),

@@ -215,8 +215,12 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
         container,
       ),
     );
+    const review = await api.get(`workspaces/${id}/review`).catch(() => null);
+    const remarks = review ? reviewRemarks(entry, review) : null;
+    if (remarks) body.querySelector(".form-col").prepend(remarks.banners);
     const focus = ctx.query.get("q");
     afterShow = () => {
+      if (remarks) remarks.attach(container);
       if (!focus) return;
       if (!formView.focusSlot(focus)) announce(t("form.not_shown"));
       // done: a reload or a language switch keeps the reader where they are
@@ -238,6 +242,83 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
     indicator.detach();
     detachBody();
   });
+}
+
+/**
+ * Where each cycle stands with its secretariat, above the form: returned (with the reason and
+ * links to the questions commented), submitted or accepted, past due; and each comment on a
+ * question beside that question in the form.
+ */
+function reviewRemarks(entry, review) {
+  const banners = h("div", { class: "review-banners" });
+  const byQuestion = new Map();
+  for (const c of review.cycles) {
+    const latest = c.versions[c.versions.length - 1];
+    const label = refLabel(c.cycle);
+    const link = issueLink(entry, c.cycle);
+    if (c.past_due) banners.append(h("p", { class: "alert error" }, t("review.past_due", { cycle: label, date: day(c.due_on) })));
+    if (!latest) continue;
+    const onThis = c.comments.filter((x) => x.version === latest.version);
+    if (latest.status === "returned") {
+      const reason = [...onThis].reverse().find((x) => x.kind === "return");
+      const asked = [...new Set(onThis.filter((x) => x.question).map((x) => x.question))];
+      banners.append(
+        h(
+          "div",
+          { class: "alert warn", role: "status" },
+          h("p", { class: "alert-title" }, t("review.returned", { cycle: label, v: latest.version, date: day(latest.decided_at.slice(0, 10)) })),
+          reason ? h("p", {}, h("q", {}, reason.body), " — ", reason.author.replace(/^user:/, "")) : null,
+          asked.length
+            ? h(
+                "p",
+                {},
+                t("review.asked"),
+                " ",
+                asked.map((qid, i) => {
+                  const href = link(qid);
+                  return [i ? ", " : "", href ? h("a", { href }, qid) : qid];
+                }),
+              )
+            : null,
+          h("p", {}, h("a", { href: `#/s/${latest.id}` }, t("review.thread", { v: latest.version }))),
+        ),
+      );
+    } else {
+      const key = latest.status === "accepted" ? "review.accepted" : "review.submitted";
+      const date = day((latest.status === "accepted" ? latest.decided_at : latest.submitted_at).slice(0, 10));
+      banners.append(
+        h("p", { class: `alert ${latest.status === "accepted" ? "ok" : "note"}` }, t(key, { cycle: label, v: latest.version, date }), " ", h("a", { href: `#/s/${latest.id}` }, t("review.open"))),
+      );
+    }
+    for (const x of c.comments) {
+      if (!x.question) continue;
+      const slot = formSlotOf(entry.model, c.cycle, x.question);
+      if (!slot) continue;
+      if (!byQuestion.has(slot)) byQuestion.set(slot, []);
+      byQuestion.get(slot).push({ ...x, cycle: c.cycle });
+    }
+  }
+  const attach = (container) => {
+    for (const [slot, comments] of byQuestion) {
+      const wrap = container.querySelector(`.field-wrap[data-slot="${CSS.escape(slot)}"]`);
+      if (!wrap || wrap.querySelector(".q-remarks")) continue;
+      wrap.append(
+        h(
+          "aside",
+          { class: "q-remarks", "aria-label": t("review.remarks") },
+          comments.map((x) =>
+            h(
+              "p",
+              { class: `comment kind-${x.kind}` },
+              h("span", { class: "comment-meta" }, `${x.author.replace(/^user:/, "")}, ${refLabel(x.cycle)} v${x.version}: `),
+              x.body,
+            ),
+          ),
+        ),
+      );
+    }
+  };
+  return banners.childNodes.length || byQuestion.size ? { banners, attach } : null;
 }
 
 function unsavedNote(saver) {
