@@ -878,3 +878,41 @@ def test_a_returned_report_shows_why_in_the_form_and_versions_link_up(
         expect(page.get_by_role("heading", level=1)).to_contain_text("version 1")
     finally:
         page.context.close()
+
+
+def test_the_form_tallies_sections_and_filters_questions(
+    browser: Browser | None, server: Server
+) -> None:
+    """Each section says how much is answered and required; the filters show only the
+    required questions not yet answered, or the questions a search finds."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    workspace = new_workspace(server, "ZMB")
+    page = new_context_page(browser, "en-GB")
+    try:
+        open_form(page, server, workspace)
+        first = page.locator(".form-section").first
+        expect(first.locator(".sec-progress")).to_contain_text(re.compile(r"^0 of \d+ answered"))
+        questions = page.locator(".form-main .q:visible")
+        everything = questions.count()
+        page.get_by_label("Show").select_option("required")
+        expect(page.locator(".filter-count")).to_contain_text("questions shown")
+        required = questions.count()
+        assert 0 < required < everything
+        for i in range(required):
+            item = questions.nth(i)
+            assert item.get_attribute("data-required") == "true"
+            assert item.get_attribute("data-answered") == "false"
+        page.get_by_label("Show").select_option("all")
+        expect(questions).to_have_count(everything)
+        page.get_by_label("Search the questions").fill("satellite telemetry")
+        expect(page.locator(".filter-count")).to_contain_text("shown")
+        found = questions.count()
+        assert 0 < found < everything
+        for i in range(found):
+            assert "satellite" in questions.nth(i).inner_text().lower()
+        shot(page, "form-filtered")
+    finally:
+        page.context.close()

@@ -636,12 +636,14 @@ export function renderForm(container, { model, saver, toc }) {
     const groupKey = `${place.cycle}|${top.id}`;
     if (!currentGroup || currentGroup.key !== groupKey) {
       const headingId = uid("sec");
+      const progress = h("p", { class: "sec-progress muted small" });
       const section = h(
         "section",
         { class: "form-section", "aria-labelledby": headingId },
         h("h2", { id: headingId, tabindex: "-1" }, h("span", { class: "sec-cycle" }, refLabel(place.cycle)), " ", top.title),
+        progress,
       );
-      currentGroup = { key: groupKey, section, headingId, cycle: place.cycle, title: top.title, items: [] };
+      currentGroup = { key: groupKey, section, headingId, cycle: place.cycle, title: top.title, items: [], progress };
       currentSub = null;
       groups.push(currentGroup);
       container.append(section);
@@ -673,6 +675,7 @@ export function renderForm(container, { model, saver, toc }) {
     }
     currentSub = sub;
     const el = item.kind === "concept" ? conceptItem(item) : questionItem(item);
+    entries[entries.length - 1].group = currentGroup;
     currentGroup.items.push(el);
     currentGroup.section.append(el);
   }
@@ -798,6 +801,49 @@ export function renderForm(container, { model, saver, toc }) {
       if (group.tocItem) group.tocItem.hidden = empty;
     }
     decorate();
+    completeness();
+  }
+
+  /**
+   * Each shown question marked answered / required / with an error (data-answered,
+   * data-required, data-error, read by the form's filters), and each section's tally under
+   * its heading and in the list of sections.
+   */
+  function completeness() {
+    const tally = new Map(groups.map((g) => [g, { shown: 0, answered: 0, required: 0, requiredDone: 0, errors: 0 }]));
+    for (const entry of entries) {
+      const { item, el, group } = entry;
+      const slots = item.kind === "concept" ? [item.slot, ...entry.feeds.filter((f) => !f.direct.hidden).map((f) => f.feed.slot)] : [item.slot];
+      const defs = item.kind === "concept" ? entry.feeds.map((f) => f.feed.question_definition) : [item.definition];
+      const answered = slots.some((slot) => isAnswered(saver.value(slot)));
+      const required = defs.some((def) => def.required);
+      const error = slots.some((slot) => messages.get(slot)?.parentElement.classList.contains("has-error"));
+      el.dataset.answered = String(answered);
+      el.dataset.required = String(required);
+      el.dataset.error = String(error);
+      if (el.hidden) continue;
+      const counts = tally.get(group);
+      counts.shown += 1;
+      if (answered) counts.answered += 1;
+      if (required) counts.required += 1;
+      if (required && answered) counts.requiredDone += 1;
+      if (error) counts.errors += 1;
+    }
+    for (const [group, counts] of tally) {
+      const parts = [t("form.progress_answered", { n: counts.answered, total: counts.shown })];
+      if (counts.required) parts.push(t("form.progress_required", { n: counts.requiredDone, total: counts.required }));
+      if (counts.errors) parts.push(t("form.progress_errors", { n: counts.errors }));
+      const text = parts.join(" · ");
+      if (group.progress.textContent !== text) group.progress.textContent = text;
+      const complete = counts.requiredDone === counts.required && !counts.errors;
+      group.section.dataset.complete = String(complete);
+      if (group.tocItem) {
+        group.tocItem.classList.toggle("toc-done", complete && counts.answered > 0);
+        group.tocItem.classList.toggle("toc-errors", counts.errors > 0);
+        group.tocItem.title = text;
+      }
+    }
+    container.dispatchEvent(new CustomEvent("completeness"));
   }
 
   /** Held, refused and carried answers, and conflicts, on their questions. */

@@ -3,6 +3,7 @@
 import { ApiError, NetworkError, api, download, getAll } from "./api.js";
 import { Saver } from "./autosave.js";
 import { day, h, refLabel, replace, when } from "./dom.js";
+import { formFilters } from "./filters.js";
 import { buildModel, formSlotOf, holdReason, renderForm } from "./form.js";
 import { getLang, t } from "./i18n.js";
 import {
@@ -193,6 +194,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
       });
     }
     const container = h("div", { class: "form-main" });
+    const filters = formFilters(container);
     formView = renderForm(container, { model, saver, toc });
     detachBody = formView.detach;
     body = h(
@@ -212,6 +214,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
             model.form.cycles.map((c) => h("li", {}, h("strong", {}, refLabel(c.cycle)), ` ${c.title} — v${c.version}, `, t("due", { date: day(c.due_on) }))),
           ),
         ),
+        filters.root,
         container,
       ),
     );
@@ -221,6 +224,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
     const focus = ctx.query.get("q");
     afterShow = () => {
       if (remarks) remarks.attach(container);
+      filters.apply();
       if (!focus) return;
       if (!formView.focusSlot(focus)) announce(t("form.not_shown"));
       // done: a reload or a language switch keeps the reader where they are
