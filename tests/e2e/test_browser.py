@@ -916,3 +916,50 @@ def test_the_form_tallies_sections_and_filters_questions(
         shot(page, "form-filtered")
     finally:
         page.context.close()
+
+
+PASTE_JS = """([selector, text]) => {
+  const target = document.querySelector(selector);
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  target.focus();
+  const init = { clipboardData: data, bubbles: true, cancelable: true };
+  target.dispatchEvent(new ClipboardEvent("paste", init));
+}"""
+
+
+def test_rows_pasted_from_a_spreadsheet_fill_a_table_cell_by_cell(
+    browser: Browser | None, server: Server
+) -> None:
+    """Tab-separated rows pasted into a table's cell fill the table from that cell, each cell
+    read as its column reads typed text (choices by label); a line with a cell that does not
+    read changes nothing and says which cell."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    workspace = new_workspace(server, "MWI")
+    page = new_context_page(browser, "en-GB")
+    try:
+        open_form(page, server, workspace)
+        legal = page.locator(f'.q:has(> .field-wrap[data-slot="{TABLE_SLOT}"])')
+        legal.get_by_role("button", name="Add row").click()
+        first_cell = f'.field-wrap[data-slot="{TABLE_SLOT}"] tbody tr:first-child input'
+        page.evaluate(
+            PASTE_JS,
+            [first_cell, "Wildlife Act\t2013\tTaking and hunting; habitat\r\nForest Act\t2005\r\n"],
+        )
+        expect(legal.locator("tbody tr")).to_have_count(2)
+        wait_saved(page)
+        assert answers(server, workspace)[TABLE_SLOT]["value"] == [
+            {"instrument": "Wildlife Act", "year": 2013, "scope": ["taking", "habitat"]},
+            {"instrument": "Forest Act", "year": 2005},
+        ]
+        page.evaluate(PASTE_JS, [first_cell, "Water Act\tsoon\nFisheries Act\t1999"])
+        refused = legal.locator(".q-msg.error[role=alert]")
+        expect(refused).to_contain_text("Nothing was pasted")
+        expect(refused).to_contain_text("line 1, Year of adoption or last amendment")
+        expect(legal.locator("tbody tr")).to_have_count(2)
+        assert answers(server, workspace)[TABLE_SLOT]["value"][0]["instrument"] == "Wildlife Act"
+    finally:
+        page.context.close()

@@ -4,6 +4,7 @@
 
 import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
 import { t } from "./i18n.js";
+import { announce } from "./shared.js";
 import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered } from "./logic.js";
 import { formatNumber, isIsoDate, parseNumber } from "./numbers.js";
 
@@ -528,6 +529,49 @@ function tableControl(def, { id, label, describedBy, change }) {
     empty,
     h("div", { class: "table-actions" }, add, def.max_rows ? h("span", { class: "muted small" }, t("table.max", { n: def.max_rows })) : null),
   );
+  // rows copied from a spreadsheet (tab-separated) fill the table from the cell pasted into;
+  // every cell is read as its column reads typed text, and nothing changes unless all read
+  const pasteMsg = h("p", { class: "q-msg error", role: "alert" });
+  pasteMsg.hidden = true;
+  root.append(pasteMsg);
+  root.addEventListener("paste", (event) => {
+    const text = event.clipboardData?.getData("text/plain") ?? "";
+    if (!/[\t\n]/.test(text.replace(/\r?\n$/, ""))) return; // one cell: the field takes it
+    event.preventDefault();
+    let startRow = rows.length;
+    let startCol = 0;
+    rows.forEach((row, r) =>
+      row.cells.forEach((cell, c) => {
+        if (cell.control.root.contains(event.target)) [startRow, startCol] = [r, c];
+      }),
+    );
+    const lines = text.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
+    const next = current();
+    const problems = [];
+    lines.forEach((line, i) => {
+      const cellsText = line.split("\t");
+      if (startCol + cellsText.length > columns.length) {
+        problems.push(t("paste.columns", { row: i + 1, n: cellsText.length, max: columns.length - startCol }));
+        return;
+      }
+      const target = { ...(next[startRow + i] || {}) };
+      cellsText.forEach((cellText, j) => {
+        const column = columns[startCol + j];
+        const read = readCell(column, cellText);
+        if (read.error) problems.push(t("paste.cell", { row: i + 1, column: column.text, problem: read.error }));
+        else if (read.value === null) delete target[column.id];
+        else target[column.id] = read.value;
+      });
+      next[startRow + i] = target;
+    });
+    if (def.max_rows !== undefined && next.length > def.max_rows) problems.unshift(t("paste.rows", { n: def.max_rows }));
+    pasteMsg.hidden = problems.length === 0;
+    pasteMsg.textContent = problems.length ? `${t("paste.refused")} ${problems.slice(0, 5).join(" ")}` : "";
+    if (problems.length) return;
+    build(next);
+    change();
+    announce(t("paste.done", { n: lines.length }));
+  });
   build([]);
   return {
     root,
@@ -551,6 +595,41 @@ function tableControl(def, { id, label, describedBy, change }) {
       return null;
     },
   };
+}
+
+/**
+ * A pasted cell's text read as its column reads typed text: {value} (null for empty) or {error}.
+ * Numbers in the user's locale, choices by label or code, several choices separated by `;`.
+ */
+export function readCell(column, text) {
+  const raw = text.trim();
+  if (raw === "") return { value: null };
+  const type = column.type;
+  if (type === "number") {
+    const read = parseNumber(raw, { integer: Boolean(column.integer) });
+    return read.error ? { error: t(...read.error) } : { value: read.value };
+  }
+  if (type === "date") return isIsoDate(raw) ? { value: raw } : { error: t("paste.date", { text: raw }) };
+  if (type === "boolean" || type === "single_choice" || type === "multi_choice") {
+    const options = choiceOptions(column);
+    const find = (part) => {
+      const wanted = part.trim().toLowerCase();
+      return options.find((o) => String(o.code).toLowerCase() === wanted || String(o.label).toLowerCase() === wanted);
+    };
+    if (type !== "multi_choice") {
+      const option = find(raw);
+      return option ? { value: option.code } : { error: t("paste.option", { text: raw }) };
+    }
+    const codes = [];
+    for (const part of raw.split(";").filter((x) => x.trim())) {
+      const option = find(part);
+      if (!option) return { error: t("paste.option", { text: part.trim() }) };
+      if (!codes.includes(option.code)) codes.push(option.code);
+    }
+    return { value: codes.length ? codes : null };
+  }
+  if (column.max_length && raw.length > column.max_length) return { error: t("paste.long", { n: column.max_length }) };
+  return { value: raw };
 }
 
 // --- the form --------------------------------------------------------------------------------
