@@ -230,6 +230,33 @@ async def test_slots_must_belong_to_the_workspace(
     assert set(await stored(client, fp, wid)) == {"CMS:COP15:I(a).2", "concept:nbsap.revised"}
 
 
+async def test_a_read_since_a_time_returns_only_newer_answers(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """A tab asks cheaply whether anything changed: `?since=` an earlier read's `as_of`."""
+    fp = auth["ken_fp"]
+    await set_members(client, auth, "KEN", "CMS")
+    wid = await open_workspace(client, fp, "KEN", "CMS:COP15")
+    url = f"{WORKSPACES}/{wid}/answers"
+    assert (await write(client, fp, wid, ("CMS:COP15:I(a).1", "Ministry", 0))).status_code == 200
+    first = (await client.get(url, headers=fp)).json()
+    assert [a["slot"] for a in first["answers"]] == ["CMS:COP15:I(a).1"]
+    as_of = first["as_of"]
+    assert (await client.get(url, params={"since": as_of}, headers=fp)).json()["answers"] == []
+    written = await write(client, auth["admin"], wid, ("CMS:COP15:I(a).2", "Forestry", 0))
+    assert written.status_code == 200
+    newer = (await client.get(url, params={"since": as_of}, headers=fp)).json()
+    assert [(a["slot"], a["value"], a["updated_by"]) for a in newer["answers"]] == [
+        ("CMS:COP15:I(a).2", "Forestry", "user:admin")
+    ]
+    assert newer["as_of"] >= as_of
+    # a time without an offset is UTC; a time long ago returns everything
+    everything = await client.get(url, params={"since": "2000-01-01T00:00:00"}, headers=fp)
+    assert len(everything.json()["answers"]) == 2
+    refused = await client.get(url, params={"since": "yesterday"}, headers=fp)
+    assert pointers(assert_problem(refused, 422)) == ["/since"]
+
+
 async def test_null_clears_an_answer_and_every_write_is_audited(
     bare_client: httpx.AsyncClient, auth: Headers
 ) -> None:

@@ -956,10 +956,63 @@ def test_rows_pasted_from_a_spreadsheet_fill_a_table_cell_by_cell(
             {"instrument": "Forest Act", "year": 2005},
         ]
         page.evaluate(PASTE_JS, [first_cell, "Water Act\tsoon\nFisheries Act\t1999"])
-        refused = legal.locator(".q-msg.error[role=alert]")
+        refused = legal.locator(".paste-msg")
         expect(refused).to_contain_text("Nothing was pasted")
         expect(refused).to_contain_text("line 1, Year of adoption or last amendment")
         expect(legal.locator("tbody tr")).to_have_count(2)
         assert answers(server, workspace)[TABLE_SLOT]["value"][0]["instrument"] == "Wildlife Act"
+    finally:
+        page.context.close()
+
+
+def test_a_tab_shows_newer_values_saved_elsewhere(browser: Browser | None, server: Server) -> None:
+    """A value saved elsewhere replaces what the tab shows at its next check (every 20 s, and
+    when the tab is shown again); when the tab holds an edit of that answer, the conflict box
+    asks at once, saying who saved the other value and when."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    workspace = new_workspace(server, "NAM")
+    page = new_context_page(browser, "en-GB")
+    check_now = "() => document.dispatchEvent(new Event('visibilitychange'))"
+    try:
+        open_form(page, server, workspace)
+        box = item(page, TEXT_SLOT).get_by_role("textbox").first
+        expect(box).to_have_value("")
+        with server.api(EDITOR) as api:  # the same user, in another program
+            saved = api.patch(
+                f"/workspaces/{workspace}/answers",
+                json={
+                    "answers": [{"slot": TEXT_SLOT, "value": "Saved elsewhere", "base_revision": 0}]
+                },
+            )
+            assert saved.status_code == 200, saved.text
+        page.evaluate(check_now)
+        expect(box).to_have_value("Saved elsewhere")
+        expect(page.locator("#save-status")).to_contain_text("saved")
+
+        # an edit here that cannot be sent, and a newer value saved elsewhere: asked at once
+        pattern = re.compile(r"/api/v1/workspaces/\d+/answers$")
+        page.route(
+            pattern,
+            lambda route: (
+                route.abort("internetdisconnected")
+                if route.request.method == "PATCH"
+                else route.continue_()
+            ),
+        )
+        box.fill("Typed here")
+        with server.api(EDITOR) as api:
+            again = api.patch(
+                f"/workspaces/{workspace}/answers",
+                json={"answers": [{"slot": TEXT_SLOT, "value": "Saved again", "base_revision": 1}]},
+            )
+            assert again.status_code == 200, again.text
+        page.evaluate(check_now)
+        conflict = item(page, TEXT_SLOT).locator(".conflict")
+        expect(conflict).to_contain_text("Saved again")
+        expect(conflict).to_contain_text("Typed here")
+        expect(conflict).to_contain_text("You, in another tab, saved a different answer on")
     finally:
         page.context.close()

@@ -33,17 +33,14 @@ MAX_BATCH = 500
 # --- answers --------------------------------------------------------------------------------
 
 
-async def list_answers(session: AsyncSession, *, workspace: Workspace) -> list[Answer]:
-    """Every answer of a workspace, by slot."""
-    return list(
-        (
-            await session.scalars(
-                select(Answer)
-                .where(col(Answer.workspace_id) == workspace.id)
-                .order_by(col(Answer.slot))
-            )
-        ).all()
-    )
+async def list_answers(
+    session: AsyncSession, *, workspace: Workspace, since: datetime | None = None
+) -> list[Answer]:
+    """Every answer of a workspace, by slot; with `since`, only those written at or after it."""
+    stmt = select(Answer).where(col(Answer.workspace_id) == workspace.id)
+    if since is not None:
+        stmt = stmt.where(col(Answer.updated_at) >= since)
+    return list((await session.scalars(stmt.order_by(col(Answer.slot)))).all())
 
 
 async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str, Any]:

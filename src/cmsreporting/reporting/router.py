@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -172,17 +173,27 @@ async def get_workspace_form(
 
 @router.get("/workspaces/{workspace_id}/answers", response_model=AnswersOut, tags=["workspaces"])
 async def get_workspace_answers(
-    workspace_id: int, session: SessionDep, principal: CurrentUser
+    workspace_id: int,
+    session: SessionDep,
+    principal: CurrentUser,
+    since: Annotated[
+        datetime | None,
+        Query(
+            description="Only answers written at or after this time (ISO 8601; UTC when it has "
+            "no offset), for a cheap check for newer values: send an earlier response's `as_of`, "
+            "less a margin for writes still in flight, and keep the highest revision of each slot"
+        ),
+    ] = None,
 ) -> AnswersOut:
-    """Every answer of the workspace with its revision."""
+    """Every answer of the workspace with its revision (or those written since a time)."""
+    as_of = utcnow()
     workspace = await workspace_service.get_workspace(
         session, workspace_id=workspace_id, principal=principal
     )
-    return AnswersOut(
-        answers=[
-            answer_out(a) for a in await answer_service.list_answers(session, workspace=workspace)
-        ]
-    )
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    written = await answer_service.list_answers(session, workspace=workspace, since=since)
+    return AnswersOut(answers=[answer_out(a) for a in written], as_of=as_of)
 
 
 @router.patch(

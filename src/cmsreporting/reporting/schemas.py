@@ -155,13 +155,18 @@ class AnswersOut(BaseModel):
                             "updated_by": "user:ken_fp",
                             "carried": None,
                         }
-                    ]
+                    ],
+                    "as_of": "2026-03-02T10:16:00Z",
                 }
             ]
         }
     )
 
     answers: list[AnswerOut]
+    as_of: datetime | None = Field(
+        default=None,
+        description="When the server read the answers (reads only): the `since` of a later read",
+    )
 
 
 class SubmitIn(BaseModel):

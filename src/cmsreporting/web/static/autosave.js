@@ -7,7 +7,10 @@
 // while) are taken over by the next tab that opens the workspace, never dropped. A stale revision (409) becomes a
 // conflict the user settles (keep mine / take theirs); a value the server refuses (422) is
 // marked on its question and kept; a network failure or a server error is retried with
-// exponential backoff. Nothing typed is dropped until the server has stored it.
+// exponential backoff. Nothing typed is dropped until the server has stored it. While the tab is
+// shown it asks every 20 s (and when it is shown again) for answers written since its last read
+// (`?since=`): a newer value replaces what the form shows, or becomes a conflict at once when
+// this tab holds an edit of that answer, so the tab never claims "saved" over a stale value.
 
 import { ApiError, api } from "./api.js";
 import { isAnswered, sameJson } from "./logic.js";
@@ -20,6 +23,10 @@ const HEARTBEAT_MS = 5000;
 const GONE_MS = 180000; // a hidden tab's timers may run once a minute only
 const CLOSED_MS = 10000; // a tab that closed (or reloads) is gone after this
 const INSTANCE = randomId(); // this page load
+const POLL_MS = 20000;
+// a write still in flight when the server last read has a time before that read: ask again for
+// a minute before it, and keep the highest revision of each answer
+const SINCE_MARGIN_MS = 60000;
 
 function randomId() {
   if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -125,6 +132,13 @@ export class Saver extends EventTarget {
     this.lastSaved = null;
     this.onOnline = () => this.retryNow();
     window.addEventListener("online", this.onOnline);
+    this.asOf = null; // when the server last read this workspace's answers for this tab
+    this.checking = false;
+    this.onShown = () => {
+      if (!document.hidden) this.checkNewer();
+    };
+    document.addEventListener("visibilitychange", this.onShown);
+    this.pollTimer = setInterval(() => this.checkNewer(), POLL_MS);
     // drafts of a tab that closes while this one is open are taken over too
     this.adoptTimer = setInterval(() => {
       const slots = this.adoptGone();
@@ -138,7 +152,8 @@ export class Saver extends EventTarget {
   }
 
   /** Start from the server's answers, this tab's drafts and those of tabs that are gone. */
-  load(answers) {
+  load(answers, asOf = null) {
+    this.asOf = asOf;
     for (const a of answers) this.storeServer(a);
     const own = this.restore(readJson(this.storageKey));
     const adopted = this.adoptGone();
@@ -547,11 +562,54 @@ export class Saver extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail: { slots } }));
   }
 
+  /**
+   * Ask for the answers written since the last read and show the newer ones: a slot this tab
+   * holds an edit of becomes a conflict now, not at its next save. Emits "value" and "remote"
+   * with the slots updated.
+   */
+  async checkNewer() {
+    if (!this.asOf || this.checking || document.hidden) return;
+    this.checking = true;
+    try {
+      const since = new Date(Date.parse(this.asOf) - SINCE_MARGIN_MS).toISOString();
+      const read = await api.get(`${this.path}?since=${encodeURIComponent(since)}`);
+      this.asOf = read.as_of || this.asOf;
+      const shown = [];
+      const conflicted = [];
+      for (const a of read.answers) {
+        const known = this.server.get(a.slot);
+        if ((known && known.revision >= a.revision) || this.inflightSlots.has(a.slot)) continue;
+        const draft = this.pending.get(a.slot);
+        if (draft && !sameJson(draft.value, a.value)) {
+          this.conflicts.set(a.slot, { theirs: a.value, revision: a.revision, updatedBy: a.updated_by, updatedAt: a.updated_at });
+          conflicted.push(a.slot);
+          continue;
+        }
+        this.storeServer(a);
+        this.pending.delete(a.slot);
+        this.held.delete(a.slot);
+        shown.push(a.slot);
+      }
+      if (shown.length || conflicted.length) this.persist();
+      if (shown.length) {
+        this.emit("value", shown);
+        this.emit("remote", shown);
+      }
+      if (conflicted.length) this.emit("conflict", conflicted);
+    } catch {
+      // asked again at the next tick
+    } finally {
+      this.checking = false;
+    }
+  }
+
   /** Stop listening (the user signed out). */
   close() {
     clearTimeout(this.timer);
     clearTimeout(this.retryTimer);
     clearInterval(this.adoptTimer);
+    clearInterval(this.pollTimer);
     window.removeEventListener("online", this.onOnline);
+    document.removeEventListener("visibilitychange", this.onShown);
   }
 }

@@ -531,7 +531,7 @@ function tableControl(def, { id, label, describedBy, change }) {
   );
   // rows copied from a spreadsheet (tab-separated) fill the table from the cell pasted into;
   // every cell is read as its column reads typed text, and nothing changes unless all read
-  const pasteMsg = h("p", { class: "q-msg error", role: "alert" });
+  const pasteMsg = h("p", { class: "paste-msg warn-text", role: "alert" });
   pasteMsg.hidden = true;
   root.append(pasteMsg);
   root.addEventListener("paste", (event) => {

@@ -50,7 +50,8 @@ async function openWorkspace(id, lang) {
     user: session.me.name,
     check: (slot, value) => holdReason(entry.model, slot, value),
   });
-  const restored = entry.saver.load(answers.answers);
+  const restored = entry.saver.load(answers.answers, answers.as_of);
+  entry.saver.addEventListener("remote", (event) => announce(t("form.remote", { n: event.detail.slots.length })));
   if (restored) announce(t("save.restored", { n: restored }));
   entry.saver.addEventListener("conflict", () => announce(t("conflict.announce")));
   entry.saver.addEventListener("adopted", (event) => announce(t("save.restored", { n: event.detail.slots.length })));
