@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cmsreporting.config import Settings
+from cmsreporting.main import create_app
 from tests.helpers import minimal_template
 
 
@@ -211,6 +213,19 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
 
 
 async def test_admins_lock_users_out_and_revoke_roles_and_tokens(
+    db_url: str, auth: dict[str, dict[str, str]]
+) -> None:
+    # a server that asks the database on every request: the command line is another process,
+    # whose changes a server sees within its auth cache delay (tests/test_worker_caches.py)
+    app = create_app(Settings(database_url=db_url, auth_cache_seconds=0))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        await _lock_out(db_url, client, auth)
+
+
+async def _lock_out(
     db_url: str, client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
 ) -> None:
     token = cli(db_url, "tokens", "create", "tza_fp", "--label", "script").stdout.strip()
