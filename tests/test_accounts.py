@@ -536,3 +536,27 @@ async def test_changing_the_password_ends_the_other_sessions(db_url: str) -> Non
         )
         assert_problem(old, 401)
         await sign_in(phone, "ken_fp", new)
+
+
+async def test_guessing_the_current_password_is_throttled_too(db_url: str, auth: Headers) -> None:
+    async for http in _app(db_url, signin_account_failures=2):
+        for _ in range(2):
+            wrong = await http.put(
+                f"{API}/me/password",
+                json={"current_password": "guess", "new_password": "a long new phrase of mine"},
+                headers=auth["ken_fp"],
+            )
+            assert assert_problem(wrong, 422)["errors"][0]["pointer"] == "/current_password"
+        right = await http.put(
+            f"{API}/me/password",
+            json={
+                "current_password": password_of("ken_fp"),
+                "new_password": "a long new phrase of mine",
+            },
+            headers=auth["ken_fp"],
+        )
+        assert_problem(right, 429)
+        assert int(right.headers["retry-after"]) >= 1
+        # and so is signing in to that account
+        signin = {"login": "ken_fp", "password": password_of("ken_fp")}
+        assert_problem(await http.post(f"{API}/auth/signin", json=signin), 429)

@@ -7,7 +7,7 @@ from typing import cast
 
 from fastapi import APIRouter, Request, Response
 
-from cmsreporting.auth import passwords, service, session_service
+from cmsreporting.auth import service, session_service
 from cmsreporting.auth.deps import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -36,7 +36,7 @@ from cmsreporting.auth.schemas import (
 )
 from cmsreporting.auth.service import LANGUAGES
 from cmsreporting.db import SessionDep, utcnow
-from cmsreporting.errors import FieldError, Forbidden, InvalidInput
+from cmsreporting.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -191,15 +191,16 @@ async def update_me(body: MeUpdate, principal: CurrentUser, session: SessionDep)
 async def change_my_password(
     body: PasswordChange, principal: CurrentUser, request: Request, session: SessionDep
 ) -> Response:
-    """Change the caller's password (the current one confirms it); every other web session of
-    the caller ends."""
+    """Change the caller's password (the current one confirms it; wrong ones are throttled as
+    sign-ins are); every other web session of the caller ends."""
     user = await service.get_user_by_id(session, user_id=principal.user_id)
-    matches, _ = await passwords.verify_password(user.password_hash, body.current_password)
-    if not matches:
-        raise InvalidInput(
-            "the current password is wrong",
-            errors=[FieldError("/current_password", "wrong password")],
-        )
+    await session_service.confirm_password(
+        session,
+        user=user,
+        password=body.current_password,
+        address=request.client.host if request.client else "unknown",
+        settings=settings_of(request),
+    )
     await service.set_password(
         session,
         actor=principal.actor,

@@ -32,7 +32,13 @@ from cmsreporting.auth.models import RoleGrant, SigninFailure, User, UserSession
 from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.config import Settings
 from cmsreporting.db import utcnow
-from cmsreporting.errors import NotFound, TooManyRequests, Unauthorized
+from cmsreporting.errors import (
+    FieldError,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 
 SESSION_PREFIX = "cmss_"
 TOUCH_EVERY = timedelta(seconds=60)
@@ -148,6 +154,26 @@ async def sign_in(
         after={"session": row.id, "address": address},
     )
     return SignedIn(secret=secret, row=row, user=user)
+
+
+async def confirm_password(
+    session: AsyncSession, *, user: User, password: str, address: str, settings: Settings
+) -> None:
+    """Check a signed-in user's current password (before a change), counted and throttled as
+    sign-ins are: a wrong one is a 422 naming the field, remembered like a failed sign-in."""
+    account = user.name.lower()
+    address = address[:64]
+    await _throttle(session, account=account, address=address, settings=settings)
+    matches, _ = await passwords.verify_password(user.password_hash, password)
+    if not matches:
+        session.add(SigninFailure(account=account, address=address))
+        await session.flush()
+        refusal = InvalidInput(
+            "the current password is wrong",
+            errors=[FieldError("/current_password", "wrong password")],
+        )
+        refusal.keep_changes = True
+        raise refusal
 
 
 def idle_end(row_last_seen: datetime, settings: Settings) -> datetime:
