@@ -157,7 +157,8 @@ def _free_port() -> int:
 
 
 def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    """The README's run command: migrate, load, create demo users, print tokens, listen."""
+    """The README's run command: migrate, load, create demo users, print their tokens and
+    passwords, listen."""
     port = _free_port()
     env = os.environ | {
         "CMSREPORTING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
@@ -197,6 +198,17 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {tokens['demo-ken-focal-point']}"},
         )
         assert {r["convention"] for r in me.json()["roles"]} == {"CMS", "CBD", "AEWA"}
+        # each demo user's password is printed once, beside the token, and signs in
+        passwords = dict(
+            re.findall(r"(demo-[a-z-]+)\s*│\s*cmsr_[A-Za-z0-9_-]+\s*│\s*([A-Za-z0-9_-]{12,})", text)
+        )
+        assert set(passwords) == set(tokens)
+        signed = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/signin",
+            json={"login": "demo-admin", "password": passwords["demo-admin"]},
+        )
+        assert signed.status_code == 200, signed.text
+        assert signed.json()["user"]["email"] == "demo-admin@example.org"
         kenya = httpx.get(f"http://127.0.0.1:{port}/api/v1/parties/KEN").json()
         assert {m["convention"] for m in kenya["memberships"] if m["demo"]} == {
             "CMS",
