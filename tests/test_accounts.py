@@ -560,3 +560,20 @@ async def test_guessing_the_current_password_is_throttled_too(db_url: str, auth:
         # and so is signing in to that account
         signin = {"login": "ken_fp", "password": password_of("ken_fp")}
         assert_problem(await http.post(f"{API}/auth/signin", json=signin), 429)
+
+
+async def test_admins_end_a_users_sessions(db_url: str, auth: Headers) -> None:
+    async for browser, admin in _browsers(db_url):
+        await sign_in(browser, "tza_fp")
+        assert (await browser.get(f"{API}/me")).status_code == 200
+        ended = await admin.delete(f"{API}/users/tza_fp/sessions", headers=auth["admin"])
+        assert ended.status_code == 204
+        assert_problem(await browser.get(f"{API}/me"), 401)
+        # the user's token stays
+        assert (await admin.get(f"{API}/me", headers=auth["tza_fp"])).status_code == 200
+        [event] = await _audit(admin, auth, "user.signout_all")
+        assert event["actor"] == "user:admin"
+        assert event["after"] == {"sessions": 1}
+        # nobody else may
+        refused = await admin.delete(f"{API}/users/tza_fp/sessions", headers=auth["cms_sec"])
+        assert_problem(refused, 403)

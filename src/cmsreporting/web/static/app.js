@@ -4,7 +4,7 @@
 import { accountView } from "./account.js";
 import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
-import { LANGUAGES, getLang, setLang, t } from "./i18n.js";
+import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
 import { statusView, submissionView } from "./review.js";
 import { announce, problemNode, session, statusBadge } from "./shared.js";
 import { closeWorkspaces, workspaceView } from "./workspace.js";
@@ -68,9 +68,9 @@ async function signOut() {
   location.hash = "#/signin";
 }
 
-/** Adopt the signed-in user's interface language (chosen on their account). */
+/** Adopt the language of the user's account, unless one was chosen on this device. */
 function adoptLanguage(me) {
-  if (me.language && me.language !== getLang()) {
+  if (!hasChosenLang() && me.language && me.language !== getLang()) {
     setLang(me.language);
     renderShell();
   }

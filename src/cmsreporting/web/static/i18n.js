@@ -1042,6 +1042,11 @@ function initial() {
 
 let current = initial();
 
+/** Whether a language was chosen on this device (rather than taken from the browser). */
+export function hasChosenLang() {
+  return localStorage.getItem(LANG_KEY) !== null;
+}
+
 export function getLang() {
   return current;
 }
