@@ -199,14 +199,13 @@ async def update_user(
         await revoke_sessions(session, actor=actor, user=user, audit=False)
     await session.flush()
     changed = [key for key in after if after[key] != before[key]]
+    action = "user.update"
+    if changed == ["active"]:
+        action = "user.activate" if user.active else "user.deactivate"
     await record(
         session,
         actor=actor,
-        action="user.deactivate"
-        if changed == ["active"] and not user.active
-        else "user.activate"
-        if changed == ["active"]
-        else "user.update",
+        action=action,
         target_type="user",
         target_id=user.name,
         before={k: before[k] for k in changed},
