@@ -31,7 +31,7 @@ import pytest
 
 from cmsreporting.config import Settings
 from cmsreporting.main import create_app
-from tests.factories.databases import Seed, app_client, clone_database
+from tests.factories.databases import Seed, app_client, clone_database, password_of
 from tests.helpers import PROBLEM, Headers, fill_required, minimal_template
 
 API = "/api/v1"
@@ -461,6 +461,11 @@ READS: dict[tuple[str, str], list[Case]] = {
         Case("CBD", FOLLOW_CBD, const("/cycles/CBD:NR7/export?format=jsonl")),
     ],
     ("GET", "/api/v1/me"): [Case("", SIGNED_IN, const("/me"))],
+    ("GET", "/api/v1/me/sessions"): [Case("", SIGNED_IN, const("/me/sessions"))],
+    ("GET", "/api/v1/me/tokens"): [Case("", SIGNED_IN, const("/me/tokens"))],
+    ("GET", "/api/v1/users"): [Case("", ADMIN, const("/users?limit=500"))],
+    ("GET", "/api/v1/users/{name}"): [Case("ken_fp", ADMIN, const("/users/ken_fp"))],
+    ("GET", "/api/v1/users/{name}/tokens"): [Case("ken_fp", ADMIN, const("/users/ken_fp/tokens"))],
     ("GET", "/api/v1/audit"): [Case("", ADMIN, const("/audit?limit=500"))],
 }
 
@@ -614,6 +619,51 @@ def _comment(of: Callable[[World], int]) -> Build:
     return build
 
 
+async def _signin(ctx: Ctx, user: str) -> str:
+    """A web session of a user, made without keeping its cookie in the matrix's client; its
+    secret."""
+    response = await ctx.http.post(
+        f"{API}/auth/signin", json={"login": user, "password": password_of(user)}
+    )
+    assert response.status_code == 200, response.text
+    secret = ctx.http.cookies["cmsr_session"]
+    ctx.http.cookies.clear()
+    return secret
+
+
+async def _signin_wrong(ctx: Ctx) -> Request:
+    return Request(f"{API}/auth/signin", {"login": f"nobody{ctx.next()}", "password": "wrong"})
+
+
+async def _end_session(ctx: Ctx) -> Request:
+    secret = await _signin(ctx, "ken_fp")
+    mine = await ctx.http.get(f"{API}/me/sessions", headers={"Cookie": f"cmsr_session={secret}"})
+    current = next(s for s in mine.json() if s["current"])
+    return Request(f"{API}/me/sessions/{current['id']}")
+
+
+async def _ken_token(ctx: Ctx) -> int:
+    made = await ctx.http.post(f"{API}/me/tokens", json={}, headers=ctx.auth["ken_fp"])
+    assert made.status_code == 201, made.text
+    token_id: int = made.json()["id"]
+    return token_id
+
+
+async def _revoke_own_token(ctx: Ctx) -> Request:
+    return Request(f"{API}/me/tokens/{await _ken_token(ctx)}")
+
+
+async def _revoke_user_token(ctx: Ctx) -> Request:
+    return Request(f"{API}/users/ken_fp/tokens/{await _ken_token(ctx)}")
+
+
+async def _revoke_role(ctx: Ctx) -> Request:
+    """A role grant to take: the admin's extra reviewer role (which changes no access)."""
+    made = await ctx.admin("POST", f"{API}/users/admin/roles", 201, json={"role": "reviewer"})
+    grant = next(r for r in made["roles"] if r["role"] == "reviewer")
+    return Request(f"{API}/users/admin/roles/{grant['id']}")
+
+
 DRAFT_WRITE = allow("admin", "cms_sec", others=404)
 DECIDE_CMS = allow("admin", "cms_sec", others=404, ken_fp=403)
 DECIDE_CBD = allow("admin", "cbd_sec", others=404, ken_fp=403)
@@ -717,6 +767,53 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ],
 }
 
+OWN_KEN = allow("ken_fp", others=404)
+
+WRITES |= {
+    ("POST", "/api/v1/auth/signin"): [
+        Case(
+            "right-password",
+            PUBLIC,
+            const("/auth/signin", {"login": "reviewer", "password": password_of("reviewer")}),
+        ),
+        Case("wrong-password", dict.fromkeys(ROLES, 401), write(_signin_wrong)),
+    ],
+    ("POST", "/api/v1/auth/signout"): [Case("", PUBLIC, const("/auth/signout"))],
+    ("POST", "/api/v1/auth/signout-everywhere"): [
+        Case("", SIGNED_IN, const("/auth/signout-everywhere"))
+    ],
+    ("PATCH", "/api/v1/me"): [Case("", SIGNED_IN, const("/me", {"display_name": "Matrix"}))],
+    ("PUT", "/api/v1/me/password"): [
+        Case(
+            "wrong-current",
+            allow(others=422),
+            const("/me/password", {"current_password": "no", "new_password": "a fine phrase 1"}),
+        )
+    ],
+    ("DELETE", "/api/v1/me/sessions/{session_id}"): [
+        Case("ken_fp's", OWN_KEN, write(_end_session))
+    ],
+    ("POST", "/api/v1/me/tokens"): [Case("", SIGNED_IN, const("/me/tokens", {"label": "x"}))],
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): [
+        Case("ken_fp's", OWN_KEN, write(_revoke_own_token))
+    ],
+    ("PATCH", "/api/v1/users/{name}"): [
+        Case("tza_fp", ADMIN, const("/users/tza_fp", {"display_name": "Matrix"}))
+    ],
+    ("POST", "/api/v1/users/{name}/roles"): [
+        Case("admin+reviewer", ADMIN, const("/users/admin/roles", {"role": "reviewer"}))
+    ],
+    ("DELETE", "/api/v1/users/{name}/roles/{grant_id}"): [
+        Case("admin+reviewer", ADMIN, write(_revoke_role))
+    ],
+    ("DELETE", "/api/v1/users/{name}/tokens/{token_id}"): [
+        Case("ken_fp's", ADMIN, write(_revoke_user_token))
+    ],
+    ("DELETE", "/api/v1/users/{name}/sessions"): [
+        Case("ken_fp", ADMIN, const("/users/ken_fp/sessions"))
+    ],
+}
+
 MATRIX = READS | WRITES
 
 
@@ -801,6 +898,7 @@ async def test_access_of_role(
     before = await _newest_event(matrix) if writes else 0
     headers = ({} if role == "anonymous" else matrix.auth[role]) | request.headers
     response = await matrix.http.request(method, request.url, json=request.json, headers=headers)
+    matrix.http.cookies.clear()  # a sign-in's cookie would sign the next role's requests in
     expected = case.expect[role]
     seen = (role, method, request.url, response.status_code, response.text[:400])
     if expected == 200:

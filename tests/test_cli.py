@@ -14,11 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cmsreporting.config import Settings
+from cmsreporting.main import create_app
 from tests.helpers import minimal_template
 
 
-def cli(db_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run `cmsreporting ARGS` against the given database."""
+def cli(
+    db_url: str, *args: str, timeout: float = 60, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `cmsreporting ARGS` against the given database (with `stdin` as its input)."""
     env = os.environ | {"CMSREPORTING_DATABASE_URL": db_url, "COLUMNS": "200"}
     return subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "cmsreporting.cli", *args],
@@ -27,6 +31,7 @@ def cli(db_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedPro
         text=True,
         timeout=timeout,
         check=False,
+        input=stdin,
     )
 
 
@@ -152,7 +157,8 @@ def _free_port() -> int:
 
 
 def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    """The README's run command: migrate, load, create demo users, print tokens, listen."""
+    """The README's run command: migrate, load, create demo users, print their tokens and
+    passwords, listen."""
     port = _free_port()
     env = os.environ | {
         "CMSREPORTING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
@@ -192,6 +198,17 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {tokens['demo-ken-focal-point']}"},
         )
         assert {r["convention"] for r in me.json()["roles"]} == {"CMS", "CBD", "AEWA"}
+        # each demo user's password is printed once, beside the token, and signs in
+        passwords = dict(
+            re.findall(r"(demo-[a-z-]+)\s*│\s*cmsr_[A-Za-z0-9_-]+\s*│\s*([A-Za-z0-9_-]{12,})", text)
+        )
+        assert set(passwords) == set(tokens)
+        signed = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/signin",
+            json={"login": "demo-admin", "password": passwords["demo-admin"]},
+        )
+        assert signed.status_code == 200, signed.text
+        assert signed.json()["user"]["email"] == "demo-admin@example.org"
         kenya = httpx.get(f"http://127.0.0.1:{port}/api/v1/parties/KEN").json()
         assert {m["convention"] for m in kenya["memberships"] if m["demo"]} == {
             "CMS",
@@ -205,3 +222,94 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+async def test_admins_lock_users_out_and_revoke_roles_and_tokens(
+    db_url: str, auth: dict[str, dict[str, str]]
+) -> None:
+    # a server that asks the database on every request: the command line is another process,
+    # whose changes a server sees within its auth cache delay (tests/test_worker_caches.py)
+    app = create_app(Settings(database_url=db_url, auth_cache_seconds=0))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        await _lock_out(db_url, client, auth)
+
+
+async def _lock_out(
+    db_url: str, client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
+) -> None:
+    token = cli(db_url, "tokens", "create", "tza_fp", "--label", "script").stdout.strip()
+    script = {"Authorization": f"Bearer {token}"}
+    me = await client.get("/api/v1/me", headers=script)
+    assert me.status_code == 200
+    listed = cli(db_url, "tokens", "list", "tza_fp")
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "script" in line)
+    assert "active" in row
+    assert "never" not in row  # tokens expire by default
+    token_id = row.split("│")[1].strip()
+    revoked = cli(db_url, "tokens", "revoke", "tza_fp", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert (await client.get("/api/v1/me", headers=script)).status_code == 401
+    assert "revoked" in cli(db_url, "tokens", "list", "tza_fp").stdout
+
+    off = cli(db_url, "users", "deactivate", "ken_fp")
+    assert off.returncode == 0, off.stderr
+    assert (await client.get("/api/v1/me", headers=auth["ken_fp"])).status_code == 401
+    assert "inactive" in cli(db_url, "users", "list").stdout
+    assert cli(db_url, "users", "activate", "ken_fp").returncode == 0
+    assert (await client.get("/api/v1/me", headers=auth["ken_fp"])).status_code == 200
+
+    revoke = cli(
+        db_url,
+        "users",
+        "revoke",
+        "ken_fp",
+        "--role",
+        "focal_point",
+        "--convention",
+        "CBD",
+        "--party",
+        "KEN",
+    )
+    assert revoke.returncode == 0, revoke.stderr
+    roles = (await client.get("/api/v1/me", headers=auth["ken_fp"])).json()["roles"]
+    assert [r["convention"] for r in roles] == ["CMS"]
+    missing = cli(db_url, "users", "revoke", "ken_fp", "--role", "admin")
+    assert missing.returncode == 1
+    assert "has no admin role" in missing.stderr
+
+    events = (
+        await client.get("/api/v1/audit", params={"limit": 100}, headers=auth["admin"])
+    ).json()
+    actions = {(e["actor"], e["action"]) for e in events["items"]}
+    assert {
+        ("cli", "token.revoke"),
+        ("cli", "user.deactivate"),
+        ("cli", "user.activate"),
+        ("cli", "user.revoke"),
+    } <= actions
+
+
+async def test_passwords_set_from_the_command_line(db_url: str, client: httpx.AsyncClient) -> None:
+    weak = cli(db_url, "users", "set-password", "tza_fp", "--password-stdin", stdin="qwertyuiop\n")
+    assert weak.returncode == 1
+    assert "too common" in weak.stderr
+    done = cli(
+        db_url,
+        "users",
+        "set-password",
+        "tza_fp",
+        "--password-stdin",
+        stdin="a sturdy phrase for dodoma\n",
+    )
+    assert done.returncode == 0, done.stderr
+    signed = await client.post(
+        "/api/v1/auth/signin", json={"login": "tza_fp", "password": "a sturdy phrase for dodoma"}
+    )
+    assert signed.status_code == 200, signed.text
+    bad_email = cli(db_url, "users", "set", "tza_fp", "--email", "not an address")
+    assert bad_email.returncode == 1
+    assert "not an e-mail address" in bad_email.stderr

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from sqlmodel import col
 
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import User
+from cmsreporting.config import get_settings
 from cmsreporting.crosswalk import concept_service, mapping_service
+from cmsreporting.db import utcnow
 from cmsreporting.errors import FieldError, InvalidInput
 from cmsreporting.registry import service as registry
 from cmsreporting.resources import content_dir
@@ -138,9 +141,19 @@ async def load_bundled(session: AsyncSession, *, crosswalk_data: bool = True) ->
     return report
 
 
-async def create_demo_users(session: AsyncSession) -> dict[str, str]:
-    """Demo users and memberships; returns {user: token} for users created now."""
-    tokens: dict[str, str] = {}
+@dataclass(frozen=True)
+class DemoCredentials:
+    """What `serve --demo` prints once for a demo user: a token and a password."""
+
+    token: str | None
+    password: str
+
+
+async def create_demo_users(session: AsyncSession) -> dict[str, DemoCredentials]:
+    """Demo users and memberships; returns the credentials made now, by user (a token and a
+    password for a new user; a password for an existing demo user who had none)."""
+    settings = get_settings()
+    made: dict[str, DemoCredentials] = {}
     for iso3, convention in DEMO_MEMBERSHIPS:
         current = await registry.memberships_of(session, parties=[iso3])
         if not any(m.convention_code == convention for m in current[iso3]):
@@ -154,19 +167,42 @@ async def create_demo_users(session: AsyncSession) -> dict[str, str]:
                 demo=True,
             )
     for name, grants in DEMO_USERS:
-        if await session.scalar(select(col(User.id)).where(col(User.name) == name)) is not None:
-            continue
-        user = await auth_service.create_user(session, actor=SYSTEM, name=name, demo=True)
-        for role, scope_convention, party in grants:
-            await auth_service.grant_role(
+        user = await session.scalar(select(User).where(col(User.name) == name))
+        token = None
+        if user is None:
+            user = await auth_service.create_user(
+                session,
+                actor=SYSTEM,
+                name=name,
+                demo=True,
+                email=f"{name}@example.org",
+                display_name=name.removeprefix("demo-").replace("-", " ").capitalize(),
+            )
+            for role, scope_convention, party in grants:
+                await auth_service.grant_role(
+                    session,
+                    actor=SYSTEM,
+                    user=user,
+                    role=role,
+                    convention=scope_convention,
+                    party=party,
+                )
+            token = await auth_service.create_token(
                 session,
                 actor=SYSTEM,
                 user=user,
-                role=role,
-                convention=scope_convention,
-                party=party,
+                label="demo",
+                expires_at=utcnow() + timedelta(days=settings.token_default_days),
             )
-        tokens[name] = await auth_service.create_token(
-            session, actor=SYSTEM, user=user, label="demo"
+        elif user.password_hash is not None or not user.demo:
+            continue
+        password = secrets.token_urlsafe(12)
+        await auth_service.set_password(
+            session,
+            actor=SYSTEM,
+            user=user,
+            password=password,
+            min_length=settings.password_min_length,
         )
-    return tokens
+        made[name] = DemoCredentials(token=token, password=password)
+    return made

@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from cmsreporting import bootstrap, migrate
 from cmsreporting.auth import service as auth_service
-from cmsreporting.auth.models import ROLES, RoleGrant, User
+from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User
 from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.config import get_settings
 from cmsreporting.crosswalk import exchange, mapping_service
@@ -93,7 +93,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Create demo users and print their tokens once")
+        bool,
+        typer.Option("--demo", help="Create demo users and print their tokens and passwords once"),
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=64)] = 1,
     load: Annotated[
@@ -109,18 +110,20 @@ def serve(
         if report.added:
             out.print(f"loaded: {', '.join(report.added)}")
     if demo:
-        tokens = _in_transaction(bootstrap.create_demo_users)
-        if tokens:
-            table = Table(title="Demo users (tokens are shown once)")
+        made = _in_transaction(bootstrap.create_demo_users)
+        if made:
+            table = Table(title="Demo users (tokens and passwords are shown once)")
             table.add_column("user")
             table.add_column("token")
-            for name, token in tokens.items():
-                table.add_row(name, token)
+            table.add_column("password")
+            for name, credentials in made.items():
+                table.add_row(name, credentials.token or "", credentials.password)
             out.print(table)
         else:
             out.print(
-                "demo users exist; their tokens were printed when they were created "
-                "(new ones: cmsreporting tokens create demo-admin)"
+                "demo users exist; their tokens and passwords were printed when they were "
+                "created (new ones: cmsreporting tokens create demo-admin, "
+                "cmsreporting users set-password demo-admin)"
             )
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
@@ -248,11 +251,21 @@ def users_create(
         str | None, typer.Option(help="Convention code (secretariat, focal_point)")
     ] = None,
     party: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-3 (focal_point)")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address (signs in too)")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown to others")] = None,
+    language: Annotated[str, typer.Option(help="en, fr or es")] = "en",
 ) -> None:
-    """Create a user with one role."""
+    """Create a user with one role (a password: `users set-password`)."""
 
     async def work(session: AsyncSession) -> None:
-        user = await auth_service.create_user(session, actor=CLI_ACTOR, name=name)
+        user = await auth_service.create_user(
+            session,
+            actor=CLI_ACTOR,
+            name=name,
+            email=email,
+            display_name=display_name,
+            language=language,
+        )
         await auth_service.grant_role(
             session, actor=CLI_ACTOR, user=user, role=role, convention=convention, party=party
         )
@@ -282,12 +295,14 @@ def users_grant(
 
 @users_app.command("list")
 def users_list() -> None:
-    """List users and their roles."""
+    """List users, their e-mail addresses, state and roles."""
 
-    async def work(session: AsyncSession) -> list[tuple[str, str]]:
+    async def work(session: AsyncSession) -> list[tuple[str, str, str, str]]:
         rows = await session.execute(
             select(
                 col(User.name),
+                col(User.email),
+                col(User.active),
                 col(RoleGrant.role),
                 col(RoleGrant.convention_code),
                 col(RoleGrant.party_iso3),
@@ -295,12 +310,117 @@ def users_list() -> None:
             .outerjoin(RoleGrant, col(RoleGrant.user_id) == User.id)
             .order_by(User.name)
         )
-        return [(n, " ".join(x for x in (r, c, p) if x) if r else "") for n, r, c, p in rows.all()]
+        return [
+            (
+                n,
+                e or "",
+                "active" if a else "inactive",
+                " ".join(x for x in (r, c, p) if x) if r else "",
+            )
+            for n, e, a, r, c, p in rows.all()
+        ]
 
-    table = Table("user", "role")
-    for name, grant in _in_transaction(work):
-        table.add_row(name, grant)
+    table = Table("user", "e-mail", "state", "role")
+    for row in _in_transaction(work):
+        table.add_row(*row)
     out.print(table)
+
+
+@users_app.command("deactivate")
+def users_deactivate(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+    """Deactivate a user: no sign-in, web sessions ended, tokens refused (every server process
+    sees it within CMSREPORTING_AUTH_CACHE_SECONDS)."""
+
+    async def work(session: AsyncSession) -> bool:
+        user = await auth_service.get_user(session, name=name)
+        return await auth_service.update_user(session, actor=CLI_ACTOR, user=user, active=False)
+
+    changed = _in_transaction(work)
+    out.print(f"deactivated {name}" if changed else f"{name} was inactive already")
+
+
+@users_app.command("activate")
+def users_activate(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+    """Let a deactivated user sign in and use their tokens again."""
+
+    async def work(session: AsyncSession) -> bool:
+        user = await auth_service.get_user(session, name=name)
+        return await auth_service.update_user(session, actor=CLI_ACTOR, user=user, active=True)
+
+    changed = _in_transaction(work)
+    out.print(f"activated {name}" if changed else f"{name} was active already")
+
+
+@users_app.command("revoke")
+def users_revoke(
+    name: Annotated[str, typer.Argument(help="User name")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    convention: Annotated[str | None, typer.Option(help="Convention code")] = None,
+    party: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-3")] = None,
+) -> None:
+    """Take a role from a user."""
+
+    async def work(session: AsyncSession) -> None:
+        user = await auth_service.get_user(session, name=name)
+        grant = await auth_service.find_grant(
+            session, user=user, role=role, convention=convention, party=party
+        )
+        await auth_service.revoke_role(session, actor=CLI_ACTOR, user=user, grant_id=grant.id)
+
+    _in_transaction(work)
+    out.print(f"revoked {role} from {name}")
+
+
+@users_app.command("set")
+def users_set(
+    name: Annotated[str, typer.Argument(help="User name")],
+    email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown to others")] = None,
+    language: Annotated[str | None, typer.Option(help="en, fr or es")] = None,
+) -> None:
+    """Set a user's e-mail address, display name or language."""
+
+    async def work(session: AsyncSession) -> bool:
+        user = await auth_service.get_user(session, name=name)
+        return await auth_service.update_user(
+            session,
+            actor=CLI_ACTOR,
+            user=user,
+            email=email,
+            display_name=display_name,
+            language=language,
+        )
+
+    changed = _in_transaction(work)
+    out.print(f"updated {name}" if changed else f"{name} unchanged")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    name: Annotated[str, typer.Argument(help="User name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Set a user's password (asked twice, or read from standard input); their web sessions
+    end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: AsyncSession) -> None:
+        user = await auth_service.get_user(session, name=name)
+        await auth_service.set_password(
+            session,
+            actor=CLI_ACTOR,
+            user=user,
+            password=password,
+            min_length=get_settings().password_min_length,
+        )
+
+    _in_transaction(work)
+    out.print(f"password of {name} set")
 
 
 @tokens_app.command("create")
@@ -308,14 +428,23 @@ def tokens_create(
     name: Annotated[str, typer.Argument(help="User name")],
     label: Annotated[str | None, typer.Option(help="What the token is for")] = None,
     expires_days: Annotated[
-        int | None, typer.Option(help="Days until the token expires", min=1)
+        int | None,
+        typer.Option(
+            help="Days until the token expires (default CMSREPORTING_TOKEN_DEFAULT_DAYS)", min=1
+        ),
     ] = None,
+    never_expires: Annotated[
+        bool, typer.Option("--never-expires", help="A token without an expiry")
+    ] = False,
 ) -> None:
     """Create a bearer token for a user and print it once."""
+    if never_expires and expires_days:
+        raise _fail("--expires-days and --never-expires exclude each other", code=2)
 
     async def work(session: AsyncSession) -> str:
         user = await auth_service.get_user(session, name=name)
-        expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+        days = expires_days or get_settings().token_default_days
+        expires = None if never_expires else utcnow() + timedelta(days=days)
         return await auth_service.create_token(
             session, actor=CLI_ACTOR, user=user, label=label, expires_at=expires
         )
@@ -324,6 +453,52 @@ def tokens_create(
     if sys.stdout.isatty():
         err.print("store this token now; it is not shown again:")
     print(token)
+
+
+@tokens_app.command("list")
+def tokens_list(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+    """List a user's tokens (revoked and expired ones too)."""
+
+    async def work(session: AsyncSession) -> list[ApiToken]:
+        user = await auth_service.get_user(session, name=name)
+        return await auth_service.list_tokens(session, user=user)
+
+    table = Table("id", "prefix", "label", "created", "expires", "state")
+    now = utcnow()
+    for row in _in_transaction(work):
+        state = (
+            "revoked"
+            if row.revoked_at
+            else "expired"
+            if row.expires_at and row.expires_at <= now
+            else "active"
+        )
+        table.add_row(
+            str(row.id),
+            row.prefix + "…",
+            row.label or "",
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            f"{row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "never",
+            state,
+        )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="User name")],
+    token_id: Annotated[int, typer.Argument(help="Token id (tokens list)")],
+) -> None:
+    """Revoke a user's token (every server process refuses it within
+    CMSREPORTING_AUTH_CACHE_SECONDS)."""
+
+    async def work(session: AsyncSession) -> bool:
+        user = await auth_service.get_user(session, name=name)
+        row = await auth_service.get_token(session, user=user, token_id=token_id)
+        return await auth_service.revoke_token(session, actor=CLI_ACTOR, user=user, token=row)
+
+    changed = _in_transaction(work)
+    out.print(f"revoked token {token_id}" if changed else f"token {token_id} was revoked already")
 
 
 def _write_atomically(output: Path, produce: Callable[[Any], Awaitable[None]]) -> None:

@@ -60,6 +60,42 @@ class Settings(BaseSettings):
             "request); a role or token changed in the database takes effect within this delay"
         ),
     )
+    session_idle_seconds: int = Field(
+        default=4 * 3600,
+        ge=60,
+        description="A web sign-in ends after this long without a request",
+    )
+    session_absolute_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=300,
+        description="A web sign-in ends this long after it began, however active",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description=(
+            "Mark the session cookies Secure (None: when the request came over HTTPS, as the "
+            "proxy headers tell)"
+        ),
+    )
+    token_default_days: int = Field(
+        default=90, ge=1, le=3650, description="Days an API token lasts unless told otherwise"
+    )
+    password_min_length: int = Field(default=10, ge=8, le=64)
+    signin_window_seconds: int = Field(
+        default=15 * 60,
+        ge=1,
+        description="The window in which failed sign-ins are counted",
+    )
+    signin_account_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins to one account in the window before it is throttled (429)",
+    )
+    signin_address_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one client address in the window before it is throttled",
+    )
 
 
 @lru_cache

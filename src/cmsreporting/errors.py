@@ -32,6 +32,8 @@ class DomainError(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    keep_changes: bool = False
+    """Commit what the request wrote before refusing it (a failed sign-in is remembered)."""
 
     def __init__(
         self,
@@ -128,3 +130,14 @@ class UnsupportedMediaType(DomainError):
     status = 415
     slug = "unsupported-media-type"
     title = "Unsupported media type"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts; `Retry-After` says when to try again."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))}, **extra)

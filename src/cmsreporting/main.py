@@ -22,6 +22,7 @@ from cmsreporting import __version__
 from cmsreporting.admin.router import router as audit_router
 from cmsreporting.auth.cache import CallerCache
 from cmsreporting.auth.router import router as auth_router
+from cmsreporting.auth.users_router import router as users_router
 from cmsreporting.config import Settings, get_settings
 from cmsreporting.crosswalk.router import router as crosswalk_router
 from cmsreporting.db import create_engine, create_session_factory
@@ -52,6 +53,7 @@ HTTP_TITLES = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -311,6 +313,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(reporting_router)
     app.include_router(exports_router)
     app.include_router(auth_router)
+    app.include_router(users_router)
     app.include_router(audit_router)
     mount_web(app)
     install_openapi(app)

@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,10 +84,11 @@ async def _pg_admin(url: str, sql: str) -> None:
 
 @dataclass(frozen=True)
 class Server:
-    """The running service and the demo users' tokens."""
+    """The running service and the demo users' tokens and passwords."""
 
     base: str
     tokens: dict[str, str]
+    passwords: dict[str, str] = field(default_factory=dict)
 
     def api(self, user: str) -> httpx.Client:
         """An API client signed in as a demo user."""
@@ -137,9 +138,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        tokens = dict(re.findall(r"(demo-[a-z-]+)\s*│\s*(cmsr_[A-Za-z0-9_-]+)", log.read_text()))
+        printed = re.findall(
+            r"(demo-[a-z-]+)\s*│\s*(cmsr_[A-Za-z0-9_-]+)\s*│\s*([A-Za-z0-9_-]+)", log.read_text()
+        )
+        tokens = {user: token for user, token, _ in printed}
         assert "demo-ken-focal-point" in tokens, log.read_text()
-        yield Server(base=base, tokens=tokens)
+        yield Server(base=base, tokens=tokens, passwords={user: pw for user, _, pw in printed})
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -265,7 +269,7 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     # --- sign in (the front page leads to the web interface) ----------------------------------
     page.goto(f"{server.base}/")
     expect(page).to_have_url(re.compile(r"/ui/#/signin$"))
-    expect(page.get_by_label("Access token")).to_be_focused()
+    expect(page.get_by_label("User name or e-mail address")).to_be_focused()
     shot(page, "01-sign-in")
     sign_in(page, server, "demo-ken-focal-point")
     shot(page, "02-home-focal-point")
@@ -1014,5 +1018,86 @@ def test_a_tab_shows_newer_values_saved_elsewhere(browser: Browser | None, serve
         expect(conflict).to_contain_text("Saved again")
         expect(conflict).to_contain_text("Typed here")
         expect(conflict).to_contain_text("You, in another tab, saved a different answer on")
+    finally:
+        page.context.close()
+
+
+def test_password_sign_in_serves_every_tab_until_sign_out(
+    browser: Browser | None, server: Server
+) -> None:
+    """A focal point signs in with the password `serve --demo` printed, opens a workspace, finds
+    a new tab signed in too, makes and revokes a token on "my account", and signs out: the
+    session is over in every tab and for its cookie."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    user = "demo-ken-focal-point"
+    with server.api(user) as api:
+        made = api.post("/workspaces", json={"party": "KEN", "cycles": ["CBD:NR7"]})
+    assert made.status_code == 201, made.text
+    workspace = made.json()["id"]
+    page = new_context_page(browser, "en-GB")
+    try:
+        page.goto(f"{server.base}/")
+        expect(page.get_by_label("User name or e-mail address")).to_be_focused()
+        page.keyboard.type(user)
+        page.get_by_label("Password", exact=True).fill("not my password")
+        page.keyboard.press("Enter")
+        expect(page.locator("#signin-error")).to_contain_text("do not match an active account")
+        expect(page.get_by_label("Password", exact=True)).to_be_focused()
+        page.keyboard.type(server.passwords[user])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {user}")
+        shot(page, "20-signed-in-with-password")
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["cmsr_session"]["httpOnly"] is True
+        assert cookies["cmsr_session"]["sameSite"] == "Lax"
+        assert cookies["cmsr_csrf"]["httpOnly"] is False
+        assert page.evaluate("() => sessionStorage.getItem('cmsr.token')") is None
+        # the session cookie is not readable by the page's scripts
+        assert "cmsr_session" not in page.evaluate("() => document.cookie")
+
+        page.locator(f'a[href="#/w/{workspace}"]').first.click()
+        expect(page).to_have_url(re.compile(rf"#/w/{workspace}$"))
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Kenya")
+
+        # a new tab of the same browser is signed in, without asking
+        second = page.context.new_page()
+        second.goto(f"{server.base}/ui/#/w/{workspace}")
+        expect(second.get_by_role("heading", level=1)).to_contain_text("Kenya")
+
+        # my account: a token for a script, made and revoked (writes carry the CSRF token)
+        page.get_by_role("link", name=re.compile("Ken focal point")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+        expect(page.locator("table").first).to_contain_text("this browser")
+        page.get_by_label("What it is for").fill("browser test")
+        page.get_by_role("button", name="Create token").click()
+        secret = page.locator("#new-token").inner_text()
+        assert secret.startswith("cmsr_")
+        shot(page, "21-my-account")
+        script = httpx.get(
+            f"{server.base}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}, timeout=10
+        )
+        assert script.status_code == 200
+        page.get_by_role("button", name="Revoke browser test").click()
+        expect(page.locator("main")).to_contain_text("browser test is revoked.")
+        script = httpx.get(
+            f"{server.base}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}, timeout=10
+        )
+        assert script.status_code == 401
+
+        page.get_by_role("button", name="Sign out", exact=True).click()
+        expect(page).to_have_url(re.compile(r"#/signin$"))
+        assert "cmsr_session" not in {c["name"] for c in page.context.cookies()}
+        # the ended session no longer works, even for a copy of its cookie
+        stale = httpx.get(
+            f"{server.base}/api/v1/me",
+            headers={"Cookie": f"cmsr_session={cookies['cmsr_session']['value']}"},
+            timeout=10,
+        )
+        assert stale.status_code == 401
+        second.reload()
+        expect(second).to_have_url(re.compile(r"#/signin$"))
     finally:
         page.context.close()

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cmsreporting import bootstrap, migrate
+from cmsreporting.auth import passwords
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ApiToken
 from cmsreporting.config import Settings
@@ -43,6 +44,11 @@ TEST_USERS: dict[str, list[tuple[str, str | None, str | None]]] = {
 }
 
 
+def password_of(name: str) -> str:
+    """The password of a test user (set in every seeded database)."""
+    return f"{name} staple horse 2026"
+
+
 @dataclass(frozen=True)
 class Seed:
     """The seeded template database and the clear-text tokens of its users."""
@@ -60,6 +66,7 @@ async def seed_users(url: str, *, crosswalk: bool) -> dict[str, str]:
             await bootstrap.load_bundled(session, crosswalk_data=crosswalk)
             for name, grants in TEST_USERS.items():
                 user = await auth_service.create_user(session, actor="test", name=name)
+                user.password_hash = await passwords.hash_password(password_of(name))
                 for role, convention, party in grants:
                     await auth_service.grant_role(
                         session,

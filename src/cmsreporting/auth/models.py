@@ -11,12 +11,22 @@ ROLES = ("admin", "secretariat", "focal_point", "reviewer")
 
 
 class User(SQLModel, table=True):
-    """A person or a script that calls the API."""
+    """A person or a script that calls the API.
+
+    `name` is the sign-in handle; `email` (stored in lower case, unique) signs in too. Both the
+    e-mail address and the password may be left unset and set later (an invitation, the CLI);
+    a user without a password signs in only with an API token.
+    """
 
     __tablename__ = "users"
 
     id: int = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(100), unique=True)
+    email: str | None = Field(default=None, sa_type=String(254), unique=True)
+    display_name: str | None = Field(default=None, sa_type=String(200))
+    language: str = Field(default="en", sa_type=String(8))
+    password_hash: str | None = Field(default=None, sa_type=String(200))
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     active: bool = True
     demo: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -63,3 +73,30 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """A web sign-in: its cookie's secret is stored only as its SHA-256 digest."""
+
+    __tablename__ = "user_sessions"
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    digest: str = Field(sa_type=String(64), unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_agent: str | None = Field(default=None, sa_type=String(200))
+    address: str | None = Field(default=None, sa_type=String(64))
+
+
+class SigninFailure(SQLModel, table=True):
+    """One failed password sign-in, counted per account and per client address."""
+
+    __tablename__ = "signin_failures"
+
+    id: int = Field(default=None, primary_key=True)
+    account: str = Field(sa_type=String(254), index=True)
+    address: str = Field(sa_type=String(64), index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -23,6 +23,8 @@ class Principal:
     name: str
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     expires_at: datetime | None = field(default=None, compare=False)
+    session_id: int | None = field(default=None, compare=False)
+    """The web session the caller signed in with (None: an API token)."""
 
     @property
     def actor(self) -> str:

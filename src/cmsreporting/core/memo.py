@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 from typing import Generic, TypeVar
 
@@ -54,6 +55,14 @@ class Memo(Generic[K, V]):
         """Drop one entry."""
         with self._lock:
             self._entries.pop(key, None)
+
+    def forget_where(self, drop: Callable[[V], bool]) -> int:
+        """Drop every entry whose value `drop` selects; how many were dropped."""
+        with self._lock:
+            keys = [key for key, (_, value) in self._entries.items() if drop(value)]
+            for key in keys:
+                del self._entries[key]
+        return len(keys)
 
     def clear(self) -> None:
         """Drop every entry."""

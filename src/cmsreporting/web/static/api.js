@@ -1,9 +1,13 @@
-// The public API (/api/v1) with the bearer token, and problem+json errors.
+// The public API (/api/v1), signed in by the session cookie or a bearer token, and
+// problem+json errors.
 //
-// The token is kept in sessionStorage: it is a long-lived credential, so it stays with this
-// browser tab (a reload keeps it) and is gone when the tab is closed, rather than staying on a
-// shared office computer. Unsaved answers are not credentials and are kept in localStorage
-// (see autosave.js), so they survive a closed tab, a crash or a lost connection.
+// A password sign-in sets an HttpOnly session cookie that this code never sees: every tab of the
+// browser is signed in with it, and every write carries the session's CSRF token (read from the
+// cmsr_csrf cookie) in X-CSRF-Token. A pasted access token is kept in sessionStorage instead: it
+// is a long-lived credential, so it stays with this browser tab (a reload keeps it) and is gone
+// when the tab is closed, rather than staying on a shared office computer. Unsaved answers are
+// not credentials and are kept in localStorage (see autosave.js), so they survive a closed tab,
+// a crash or a lost connection.
 
 const TOKEN_KEY = "cmsr.token";
 export const API = "/api/v1";
@@ -34,6 +38,14 @@ export function setToken(token) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/** The CSRF token of the browser's session, from its script-readable cookie. */
+export function csrfToken() {
+  const match = /(?:^|;\s*)cmsr_csrf=([^;]+)/.exec(document.cookie);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
 let onUnauthorized = () => {};
 /** Called when the API says the token is not (or no longer) valid. */
 export function setUnauthorizedHandler(handler) {
@@ -43,6 +55,10 @@ export function setUnauthorizedHandler(handler) {
 async function send(method, path, { body, headers = {}, token = getToken(), raw = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers } };
   if (token) init.headers.Authorization = `Bearer ${token}`;
+  else if (!SAFE.has(method)) {
+    const csrf = csrfToken();
+    if (csrf) init.headers["X-CSRF-Token"] = csrf;
+  }
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -60,7 +76,7 @@ async function send(method, path, { body, headers = {}, token = getToken(), raw 
     } catch {
       problem = { detail: response.statusText };
     }
-    if (response.status === 401 && token) onUnauthorized();
+    if (response.status === 401) onUnauthorized();
     throw new ApiError(response.status, problem);
   }
   if (raw) return response;
@@ -76,6 +92,8 @@ export const api = {
   get: (path, options) => send("GET", path, options),
   post: (path, body, options = {}) => send("POST", path, { ...options, body }),
   patch: (path, body, options = {}) => send("PATCH", path, { ...options, body }),
+  put: (path, body, options = {}) => send("PUT", path, { ...options, body }),
+  delete: (path, options) => send("DELETE", path, options),
   send,
 };
 

@@ -1,9 +1,10 @@
 // The web interface of cmsreporting: shell, router, sign-in, home and new workspace.
 // Built only on the public API (/api/v1); see README.md, "Web interface".
 
-import { ApiError, api, getAll, getToken, setToken, setUnauthorizedHandler } from "./api.js";
+import { accountView } from "./account.js";
+import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
-import { LANGUAGES, getLang, setLang, t } from "./i18n.js";
+import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
 import { statusView, submissionView } from "./review.js";
 import { announce, partyName, problemNode, session, statusBadge } from "./shared.js";
 import { closeWorkspaces, workspaceView } from "./workspace.js";
@@ -22,6 +23,11 @@ function renderShell() {
     for (const [code, name] of Object.entries(LANGUAGES)) select.append(h("option", { value: code, lang: code }, name));
     select.addEventListener("change", () => {
       setLang(select.value);
+      if (session.me && session.me.language !== select.value) {
+        // remembered on the account, so every device and the e-mails use it
+        session.me.language = select.value;
+        api.patch("me", { language: select.value }).catch((error) => console.error(error));
+      }
       renderShell();
       route();
     });
@@ -41,12 +47,36 @@ function renderShell() {
   replace(nav, h("ul", {}, links.map((a) => h("li", {}, a))));
   replace(
     who,
-    h("span", { class: "user" }, session.me.name),
+    h("a", { class: "user", href: "#/account", title: t("account.title") }, session.me.display_name || session.me.name),
     h("button", { type: "button", class: "btn small quiet", onclick: signOut }, t("signout")),
   );
 }
 
-function signOut() {
+async function signOut() {
+  closeWorkspaces();
+  const bySession = session.me && session.me.signed_in_with === "session";
+  setToken(null);
+  session.me = null;
+  if (bySession) {
+    try {
+      await api.post("auth/signout", undefined, { token: null });
+    } catch (error) {
+      console.error(error); // the cookie is cleared or ends by itself; sign in again regardless
+    }
+  }
+  renderShell();
+  location.hash = "#/signin";
+}
+
+/** Adopt the language of the user's account, unless one was chosen on this device. */
+function adoptLanguage(me) {
+  if (!hasChosenLang() && me.language && me.language !== getLang()) {
+    setLang(me.language);
+    renderShell();
+  }
+}
+
+function signedOutEverywhere() {
   closeWorkspaces();
   setToken(null);
   session.me = null;
@@ -55,8 +85,8 @@ function signOut() {
 }
 
 setUnauthorizedHandler(() => {
-  // the token was revoked or expired: sign in again, then come back here; unsaved answers
-  // stay in localStorage and are sent once the workspace is opened again
+  // the token or session was revoked or expired: sign in again, then come back here; unsaved
+  // answers stay in localStorage and are sent once the workspace is opened again
   if (!session.me) return;
   const raw = location.hash.replace(/^#/, "") || "/";
   closeWorkspaces();
@@ -100,6 +130,7 @@ function context(query) {
 
 const routes = [
   [/^\/signin$/, (m, ctx) => signInView(ctx)],
+  [/^\/account$/, (m, ctx) => accountView(ctx, { onSignedOut: signedOutEverywhere })],
   [/^\/$/, (m, ctx) => homeView(ctx)],
   [/^\/new$/, (m, ctx) => newWorkspaceView(ctx)],
   [/^\/w\/(\d+)$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "form")],
@@ -117,12 +148,8 @@ async function route() {
   const raw = location.hash.replace(/^#/, "") || "/";
   const [path, queryString] = raw.split("?");
   const query = new URLSearchParams(queryString || "");
-  if (path !== "/signin" && !getToken()) {
-    sessionStorage.setItem("cmsr.after", raw);
-    location.replace("#/signin");
-    return;
-  }
-  if (getToken() && !session.me && path !== "/signin") {
+  if (!session.me && path !== "/signin") {
+    // signed in by this tab's token, or by the browser's session cookie (any tab), or not at all
     try {
       session.me = await api.get("me");
     } catch (error) {
@@ -160,47 +187,66 @@ function retryButton() {
 
 // --- sign in ---------------------------------------------------------------------------------
 
+function afterSignIn() {
+  renderShell();
+  const after = sessionStorage.getItem("cmsr.after");
+  sessionStorage.removeItem("cmsr.after");
+  location.hash = after && after !== "/signin" ? `#${after}` : "#/";
+}
+
 function signInView(ctx) {
   const errorBox = h("div", { id: "signin-error", "aria-live": "assertive" });
   if (sessionStorage.getItem("cmsr.expired")) {
     sessionStorage.removeItem("cmsr.expired");
     errorBox.append(h("p", { class: "alert warn" }, t("signin.expired")));
   }
-  const input = h("input", {
-    id: "token",
-    name: "token",
-    type: "password",
-    autocomplete: "off",
+  const login = h("input", {
+    id: "login",
+    name: "username",
+    autocomplete: "username",
+    autocapitalize: "none",
     spellcheck: "false",
     required: true,
-    "aria-describedby": "token-help signin-error",
+    maxlength: 254,
+    "aria-describedby": "signin-error",
+  });
+  const password = h("input", {
+    id: "password",
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+    maxlength: 256,
+    "aria-describedby": "signin-error",
   });
   const button = h("button", { type: "submit", class: "btn primary" }, t("signin.submit"));
-  const formEl = h(
+  const passwordForm = h(
     "form",
     {
       class: "card narrow",
       onsubmit: async (event) => {
         event.preventDefault();
-        const token = input.value.trim();
         replace(errorBox);
-        if (!token) {
-          replace(errorBox, h("p", { class: "alert error" }, t("signin.empty")));
-          input.focus();
+        replace(tokenError);
+        if (!login.value.trim() || !password.value) {
+          replace(errorBox, h("p", { class: "alert error" }, t("signin.empty_password")));
+          (login.value.trim() ? password : login).focus();
           return;
         }
         button.disabled = true;
         try {
-          session.me = await api.get("me", { token });
-          setToken(token);
-          renderShell();
-          const after = sessionStorage.getItem("cmsr.after");
-          sessionStorage.removeItem("cmsr.after");
-          location.hash = after && after !== "/signin" ? `#${after}` : "#/";
+          const signed = await api.post("auth/signin", { login: login.value.trim(), password: password.value }, { token: null });
+          setToken(null);
+          session.me = signed.user;
+          adoptLanguage(signed.user);
+          afterSignIn();
         } catch (error) {
-          const message = error instanceof ApiError && error.status === 401 ? t("signin.bad") : null;
+          let message = null;
+          if (error instanceof ApiError && error.status === 401) message = t("signin.bad_password");
+          if (error instanceof ApiError && error.status === 429) message = t("signin.throttled");
           replace(errorBox, message ? h("p", { class: "alert error" }, message) : problemNode(error));
-          input.focus();
+          password.value = "";
+          password.focus();
         } finally {
           button.disabled = false;
         }
@@ -208,14 +254,61 @@ function signInView(ctx) {
     },
     h("h1", {}, t("signin.title")),
     h("p", {}, t("signin.intro")),
-    h("div", { class: "field" }, h("label", { for: "token" }, t("signin.token")), input),
-    h("p", { id: "token-help", class: "help" }, t("signin.help")),
+    h("div", { class: "field" }, h("label", { for: "login" }, t("signin.login")), login),
+    h("div", { class: "field" }, h("label", { for: "password" }, t("signin.password")), password),
     errorBox,
     h("p", {}, button),
+    h("p", { class: "muted small" }, t("signin.session")),
+  );
+
+  const tokenError = h("div", { id: "token-error", "aria-live": "assertive" });
+  const input = h("input", {
+    id: "token",
+    name: "token",
+    type: "password",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+    "aria-describedby": "token-help token-error",
+  });
+  const tokenButton = h("button", { type: "submit", class: "btn" }, t("signin.token_submit"));
+  const tokenForm = h(
+    "form",
+    {
+      class: "card narrow",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const token = input.value.trim();
+        replace(errorBox);
+        replace(tokenError);
+        if (!token) {
+          replace(tokenError, h("p", { class: "alert error" }, t("signin.empty")));
+          input.focus();
+          return;
+        }
+        tokenButton.disabled = true;
+        try {
+          session.me = await api.get("me", { token });
+          setToken(token);
+          afterSignIn();
+        } catch (error) {
+          const message = error instanceof ApiError && error.status === 401 ? t("signin.bad") : null;
+          replace(tokenError, message ? h("p", { class: "alert error" }, message) : problemNode(error));
+          input.focus();
+        } finally {
+          tokenButton.disabled = false;
+        }
+      },
+    },
+    h("h2", {}, t("signin.token_title")),
+    h("div", { class: "field" }, h("label", { for: "token" }, t("signin.token")), input),
+    h("p", { id: "token-help", class: "help" }, t("signin.help")),
+    tokenError,
+    h("p", {}, tokenButton),
     h("p", { class: "muted small" }, t("signin.storage")),
   );
-  ctx.show(h("div", { class: "signin" }, formEl), { title: t("signin.title"), focus: false });
-  input.focus();
+  ctx.show(h("div", { class: "signin" }, passwordForm, tokenForm), { title: t("signin.title"), focus: false });
+  login.focus();
 }
 
 // --- home ------------------------------------------------------------------------------------
