@@ -1101,3 +1101,63 @@ def test_password_sign_in_serves_every_tab_until_sign_out(
         expect(second).to_have_url(re.compile(r"#/signin$"))
     finally:
         page.context.close()
+
+
+def test_two_tabs_adding_rows_to_one_table_keep_both(
+    browser: Browser | None, server: Server
+) -> None:
+    """A row added here while another row was saved elsewhere: the conflict box offers to keep
+    both tabs' rows, and a row both sides changed is shown side by side."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    workspace = new_workspace(server, "BWA")
+    url = f"/workspaces/{workspace}/answers"
+    with server.api(EDITOR) as api:
+        first = {"instrument": "Wildlife Act", "year": 1992}
+        saved = api.patch(
+            url, json={"answers": [{"slot": TABLE_SLOT, "value": [first], "base_revision": 0}]}
+        )
+        assert saved.status_code == 200, saved.text
+    page = new_context_page(browser, "en-GB")
+    try:
+        open_form(page, server, workspace)
+        legal = page.locator(f'.q:has(> .field-wrap[data-slot="{TABLE_SLOT}"])')
+        expect(legal.locator("tbody tr")).to_have_count(1)
+        pattern = re.compile(r"/api/v1/workspaces/\d+/answers$")
+        page.route(
+            pattern,
+            lambda route: (
+                route.abort("internetdisconnected")
+                if route.request.method == "PATCH"
+                else route.continue_()
+            ),
+        )
+        # here: the first row changed, a row added
+        legal.get_by_label("Year of adoption or last amendment — row 1").fill("1993")
+        legal.get_by_role("button", name="Add row").click()
+        page.keyboard.type("Forest Act")
+        # elsewhere, meanwhile: the first row changed otherwise, another row added
+        with server.api(EDITOR) as api:
+            elsewhere = [{"instrument": "Wildlife Act", "year": 2013}, {"instrument": "Water Act"}]
+            saved = api.patch(
+                url,
+                json={"answers": [{"slot": TABLE_SLOT, "value": elsewhere, "base_revision": 1}]},
+            )
+            assert saved.status_code == 200, saved.text
+        page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+        conflict = legal.locator(".conflict")
+        expect(conflict.locator(".row-clashes")).to_contain_text("1 row was changed on both sides")
+        expect(conflict.locator(".row-clashes .theirs")).to_contain_text("2013")
+        expect(conflict.locator(".row-clashes .mine")).to_contain_text("1993")
+        page.unroute(pattern)
+        conflict.get_by_role("button", name=re.compile("Keep both tabs' rows")).click()
+        wait_saved(page)
+        assert answers(server, workspace)[TABLE_SLOT]["value"] == [
+            {"instrument": "Wildlife Act", "year": 2013},
+            {"instrument": "Water Act"},
+            {"instrument": "Forest Act"},
+        ]
+    finally:
+        page.context.close()

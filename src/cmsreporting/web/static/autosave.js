@@ -308,6 +308,19 @@ export class Saver extends EventTarget {
     this.flushSoon(0);
   }
 
+  /** Settle a conflict with a value of both (merged table rows), based on theirs. */
+  resolveWith(slot, value) {
+    const conflict = this.conflicts.get(slot);
+    if (!conflict) return;
+    this.conflicts.delete(slot);
+    this.server.set(slot, { value: conflict.theirs, revision: conflict.revision, updatedBy: conflict.updatedBy, carried: null });
+    this.pending.set(slot, { value, base: conflict.revision });
+    this.persist();
+    this.emit("resolved", [slot]);
+    this.emit("value", [slot]);
+    this.flushSoon(0);
+  }
+
   /** Take the value saved meanwhile and drop mine. */
   takeTheirs(slot) {
     const conflict = this.conflicts.get(slot);

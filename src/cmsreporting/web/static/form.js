@@ -5,7 +5,7 @@
 import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
 import { t } from "./i18n.js";
 import { announce } from "./shared.js";
-import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered } from "./logic.js";
+import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered, mergeRows } from "./logic.js";
 import { formatNumber, isIsoDate, parseNumber } from "./numbers.js";
 
 const RADIO_LIMIT = 7; // more options than this: a select
@@ -980,6 +980,9 @@ export function renderForm(container, { model, saver, toc }) {
     if (box.dataset.key === key && box.hasChildNodes()) return;
     box.dataset.key = key;
     const titleId = uid("conflict");
+    // tables merge by row: both sides' new rows kept, rows changed on both sides shown
+    const merge = def && def.type === "table" ? mergeRows(saver.server.get(slot)?.value, mine, conflict.theirs) : null;
+    const rowText = (row) => (def.columns || []).map((c) => formatValue(c, row[c.id] ?? null)).filter(Boolean).join(" · ");
     replace(
       box,
       h(
@@ -994,10 +997,25 @@ export function renderForm(container, { model, saver, toc }) {
           h("dt", {}, t("conflict.mine")),
           h("dd", { class: "mine" }, formatValue(def, mine)),
         ),
+        merge && merge.clashes.length
+          ? h(
+              "div",
+              { class: "row-clashes" },
+              h("p", {}, t("conflict.clashes", { n: merge.clashes.length })),
+              h(
+                "dl",
+                { class: "compare" },
+                merge.clashes.map((c) => [h("dt", {}, t("conflict.theirs")), h("dd", { class: "theirs" }, rowText(c.theirs)), h("dt", {}, t("conflict.mine")), h("dd", { class: "mine" }, rowText(c.mine))]),
+              ),
+            )
+          : null,
         h(
           "div",
           { class: "actions" },
-          h("button", { type: "button", class: "btn primary", onclick: () => saver.keepMine(slot) }, t("conflict.keep")),
+          merge
+            ? h("button", { type: "button", class: "btn primary", onclick: () => saver.resolveWith(slot, merge.rows.length ? merge.rows : null) }, t("conflict.merge", { n: merge.rows.length }))
+            : null,
+          h("button", { type: "button", class: merge ? "btn" : "btn primary", onclick: () => saver.keepMine(slot) }, t("conflict.keep")),
           h("button", { type: "button", class: "btn", onclick: () => saver.takeTheirs(slot) }, t("conflict.take")),
         ),
       ),

@@ -219,6 +219,8 @@ const en = {
   "conflict.mine": "Your answer",
   "conflict.keep": "Keep mine",
   "conflict.take": "Take theirs",
+  "conflict.merge": { one: "Keep both tabs' rows ({n} row)", other: "Keep both tabs' rows ({n} rows)" },
+  "conflict.clashes": { one: "{n} row was changed on both sides; merging keeps the version saved elsewhere:", other: "{n} rows were changed on both sides; merging keeps the versions saved elsewhere:" },
   "conflict.announce": "Someone else changed an answer you edited. Choose which answer to keep.",
 
   "preview.heading": "What {cycle} will receive",
@@ -592,6 +594,8 @@ const fr = {
   "conflict.mine": "Votre réponse",
   "conflict.keep": "Garder la mienne",
   "conflict.take": "Prendre la sienne",
+  "conflict.merge": { one: "Garder les lignes des deux onglets ({n} ligne)", other: "Garder les lignes des deux onglets ({n} lignes)" },
+  "conflict.clashes": { one: "{n} ligne a été modifiée des deux côtés ; la fusion garde la version enregistrée ailleurs :", other: "{n} lignes ont été modifiées des deux côtés ; la fusion garde les versions enregistrées ailleurs :" },
   "conflict.announce":
     "Une autre personne a modifié une réponse que vous avez changée. Choisissez la réponse à garder.",
 
@@ -968,6 +972,8 @@ const es = {
   "conflict.mine": "Su respuesta (la suya)",
   "conflict.keep": "Conservar la mía",
   "conflict.take": "Tomar la otra",
+  "conflict.merge": { one: "Conservar las filas de ambas pestañas ({n} fila)", other: "Conservar las filas de ambas pestañas ({n} filas)" },
+  "conflict.clashes": { one: "{n} fila se cambió en ambos lados; la fusión conserva la versión guardada en otro lugar:", other: "{n} filas se cambiaron en ambos lados; la fusión conserva las versiones guardadas en otro lugar:" },
   "conflict.announce": "Otra persona cambió una respuesta que usted editó. Elija qué respuesta conservar.",
 
   "preview.heading": "Lo que recibirá {cycle}",

@@ -214,3 +214,43 @@ export function checkValue(definition, value) {
   }
   return null;
 }
+
+/**
+ * Three-way merge of a table's rows: `base` (the stored rows an edit started from), `mine` and
+ * `theirs` (saved meanwhile). Stored rows carry no identity, so rows match by content: rows
+ * added on either side are kept (theirs first), a row removed on one side is removed, and a base
+ * row changed differently on both sides (paired by its place in each) is a clash, kept in their
+ * version. Returns {rows, clashes: [{base, mine, theirs}]}.
+ */
+export function mergeRows(base, mine, theirs) {
+  const key = (row) => JSON.stringify(Object.keys(row || {}).sort().map((k) => [k, row[k]]));
+  const minus = (a, b) => {
+    const left = new Map();
+    for (const row of b) left.set(key(row), (left.get(key(row)) || 0) + 1);
+    return a.filter((row) => {
+      const n = left.get(key(row)) || 0;
+      if (!n) return true;
+      left.set(key(row), n - 1);
+      return false;
+    });
+  };
+  const [b, m, t] = [base || [], mine || [], theirs || []];
+  const mineGone = minus(b, m);
+  const theirsGone = minus(b, t);
+  let mineNew = minus(m, b);
+  const theirsNew = minus(t, b);
+  const bothGone = minus(mineGone, minus(mineGone, theirsGone));
+  const clashes = [];
+  for (const row of bothGone) {
+    const at = b.findIndex((x) => key(x) === key(row));
+    const [mineRow, theirRow] = [m[at], t[at]];
+    const changedHere = mineRow && mineNew.some((x) => key(x) === key(mineRow));
+    const changedThere = theirRow && theirsNew.some((x) => key(x) === key(theirRow));
+    if (changedHere && changedThere && key(mineRow) !== key(theirRow)) {
+      clashes.push({ base: row, mine: mineRow, theirs: theirRow });
+      mineNew = minus(mineNew, [mineRow]);
+    }
+  }
+  const rows = [...minus(t, minus(mineGone, theirsGone)), ...minus(mineNew, theirsNew)];
+  return { rows, clashes };
+}
