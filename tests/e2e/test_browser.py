@@ -872,7 +872,13 @@ def test_a_returned_report_shows_why_in_the_form_and_versions_link_up(
         expect(page.locator(".review-banners")).to_contain_text(
             "CMS COP15 version 2 was submitted on"
         )
+        page.goto(f"{server.base}/ui/#/w/{workspace}/preview/CMS%3ACOP15")
+        remark = page.locator(".report-table .q-remark").first
+        expect(remark).to_contain_text("v1: Please name the departments involved.")
         page.goto(f"{server.base}/ui/#/s/{v2}")
+        expect(page.locator(".report-table .q-remark").first).to_contain_text(
+            "Please name the departments involved."
+        )
         versions = page.locator("dd.versions")
         expect(versions).to_contain_text("v2 (this version)")
         thread = page.locator(".thread .comment")

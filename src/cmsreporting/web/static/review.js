@@ -229,7 +229,7 @@ export async function submissionView(ctx, id) {
   if (submission.issues.length) {
     page.append(h("section", { class: "block", "aria-labelledby": "sub-issues" }, h("h2", { id: "sub-issues" }, t("sub.issues")), issuesList(template, submission.issues)));
   }
-  page.append(h("section", { class: "block", "aria-labelledby": "sub-values" }, h("h2", { id: "sub-values" }, t("sub.values")), reportTable(template, submission)));
+  page.append(h("section", { class: "block", "aria-labelledby": "sub-values" }, h("h2", { id: "sub-values" }, t("sub.values")), reportTable(template, submission, { comments: comments || [] })));
   ctx.show(page, { title: t("sub.heading", { party: name, cycle: refLabel(submission.cycle), v: submission.version }) });
 }
 

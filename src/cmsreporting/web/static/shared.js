@@ -158,7 +158,9 @@ export function issuesList(template, issues, { linkFor = () => null } = {}) {
  * A report's values in the template's order with where each came from: `report` holds values,
  * provenance and optionally hidden, suggestions, divergences, needs_direct_answer and issues.
  */
-export function reportTable(template, report, { linkFor = () => null, level = 3 } = {}) {
+export function reportTable(template, report, { linkFor = () => null, level = 3, comments = [] } = {}) {
+  const remarks = new Map();
+  for (const c of comments) if (c.question) remarks.set(c.question, [...(remarks.get(c.question) || []), c]);
   const hidden = new Set(report.hidden || []);
   const needsDirect = new Set(report.needs_direct_answer || []);
   const divergences = new Map((report.divergences || []).map((d) => [d.question, d]));
@@ -218,6 +220,9 @@ export function reportTable(template, report, { linkFor = () => null, level = 3 
     const suggestion = report.suggestions?.[qid];
     if (suggestion) {
       notes.push(h("p", { class: "note small" }, t("prov.suggestion", { value: valueNode(question, suggestion.value).textContent })));
+    }
+    for (const c of remarks.get(qid) || []) {
+      notes.push(h("p", { class: `note small q-remark kind-${c.kind}` }, h("strong", {}, `${c.author.replace(/^user:/, "")}, v${c.version}: `), c.body));
     }
     const sub = trail.length > 1 ? h("span", { class: "muted small sub-sec" }, trail.slice(1).map((s) => s.title).join(" › ")) : null;
     tbody.append(

@@ -343,10 +343,12 @@ async function previewTab(ctx, entry, cycleRef) {
   const formCycle = entry.model.form.cycles.find((c) => c.cycle === cycleRef);
   if (!formCycle) return h("p", { class: "alert error" }, t("preview.unknown", { cycle: cycleRef }));
   await entry.saver.settle();
-  const [preview, template] = await Promise.all([
+  const [preview, template, review] = await Promise.all([
     api.get(`workspaces/${entry.id}/preview/${encodeURIComponent(cycleRef)}`),
     getTemplate(formCycle.template_id, getLang()),
+    api.get(`workspaces/${entry.id}/review`).catch(() => null),
   ]);
+  const comments = review?.cycles.find((c) => c.cycle === cycleRef)?.comments || [];
   const errors = preview.issues.filter((i) => i.severity === "error");
   const warnings = preview.issues.filter((i) => i.severity === "warning");
   const linkFor = issueLink(entry, cycleRef);
@@ -404,7 +406,7 @@ async function previewTab(ctx, entry, cycleRef) {
           issuesList(template, preview.issues, { linkFor: link }),
         )
       : h("p", { class: "alert ok" }, t("preview.noissues")),
-    h("section", { class: "block", "aria-labelledby": "values-h" }, h("h3", { id: "values-h" }, t("preview.values")), reportTable(template, preview, { linkFor: link, level: 4 })),
+    h("section", { class: "block", "aria-labelledby": "values-h" }, h("h3", { id: "values-h" }, t("preview.values")), reportTable(template, preview, { linkFor: link, level: 4, comments })),
   );
 }
 
