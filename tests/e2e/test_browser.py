@@ -1167,3 +1167,47 @@ def test_two_tabs_adding_rows_to_one_table_keep_both(
         ]
     finally:
         page.context.close()
+
+
+def test_the_search_finds_questions_by_their_words_in_other_languages(
+    browser: Browser | None, server: Server
+) -> None:
+    """An English form of a bilingual template: words of the French texts find their question
+    too (accents ignored)."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    from tests.factories.exports import export_template
+
+    document = export_template("EXPW")
+    with server.api(EDITOR) as api:
+        cycle = {
+            "convention": "CMS",
+            "code": "EXPW",
+            "title": "Search test",
+            "opens_on": "2026-01-01",
+            "due_on": "2027-12-31",
+        }
+        assert api.post("/cycles", json=cycle).status_code == 201
+        imported = api.post("/templates", json=document)
+        assert imported.status_code == 201, imported.text
+        assert api.post(f"/templates/{imported.json()['id']}/publish").status_code == 200
+        assert api.put("/parties/LSO/memberships/CMS", json={}).status_code in (200, 201)
+        made = api.post("/workspaces", json={"party": "LSO", "cycles": ["CMS:EXPW"]})
+        assert made.status_code == 201, made.text
+        workspace = made.json()["id"]
+    page = new_context_page(browser, "en-GB")
+    try:
+        page.goto(f"{server.base}/")
+        page.locator("input#token").fill(server.tokens[EDITOR])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(EDITOR)
+        page.goto(f"{server.base}/ui/#/w/{workspace}")
+        questions = page.locator(".form-main .q:visible")
+        expect(questions.first).to_be_visible()
+        page.get_by_label("Search the questions").fill("aires protegees")
+        expect(questions).to_have_count(1)
+        expect(questions.first).to_contain_text("Number of protected areas")
+    finally:
+        page.context.close()

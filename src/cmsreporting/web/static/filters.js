@@ -18,8 +18,12 @@ export function fold(text) {
   return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
 }
 
-/** A toolbar that filters the questions rendered in `container`. */
-export function formFilters(container) {
+/**
+ * A toolbar that filters the questions rendered in `container`. `otherTexts()` may resolve to a
+ * Map of slot -> the question's texts in the template's other languages, so a search finds a
+ * question by its words in any language the template carries.
+ */
+export function formFilters(container, { otherTexts = null } = {}) {
   const select = h(
     "select",
     { id: "form-filter" },
@@ -28,6 +32,18 @@ export function formFilters(container) {
   const search = h("input", { type: "search", id: "form-search", autocomplete: "off", placeholder: t("filter.search_hint") });
   const count = h("p", { class: "filter-count muted small", "aria-live": "polite" });
   const texts = new WeakMap();
+  let others = null; // slot -> folded texts in other languages, once loaded
+  let loading = null;
+
+  function textOf(el) {
+    if (!texts.has(el)) {
+      const own = fold(el.querySelector(".q-label")?.textContent || el.textContent);
+      const slots = [...el.querySelectorAll(".field-wrap[data-slot], [data-feed]")].map((x) => x.dataset.slot || x.dataset.feed);
+      const extra = others ? slots.map((slot) => others.get(slot) || "").join(" ") : "";
+      texts.set(el, `${own} ${extra}`);
+    }
+    return texts.get(el);
+  }
 
   function apply() {
     const keep = FILTERS[select.value] || FILTERS.all;
@@ -37,9 +53,8 @@ export function formFilters(container) {
     for (const section of container.querySelectorAll(".form-section")) {
       let any = false;
       for (const el of section.querySelectorAll(":scope > .q")) {
-        if (!texts.has(el)) texts.set(el, fold(el.querySelector(".q-label")?.textContent || el.textContent));
         // the question being typed in stays, even when its answer takes it out of the filter
-        const match = el.contains(document.activeElement) || (keep(el) && words.every((word) => texts.get(el).includes(word)));
+        const match = el.contains(document.activeElement) || (keep(el) && words.every((word) => textOf(el).includes(word)));
         el.classList.toggle("filtered-out", filtering && !match);
         if (match && !el.hidden) {
           any = true;
@@ -52,7 +67,20 @@ export function formFilters(container) {
   }
 
   select.addEventListener("change", apply);
-  search.addEventListener("input", apply);
+  search.addEventListener("input", () => {
+    apply();
+    if (otherTexts && !others && !loading && search.value.trim()) {
+      loading = otherTexts()
+        .then((found) => {
+          others = new Map([...found].map(([slot, text]) => [slot, fold(text)]));
+          for (const el of container.querySelectorAll(".q")) texts.delete(el);
+          apply();
+        })
+        .catch(() => {
+          loading = null; // asked again at the next search
+        });
+    }
+  });
   container.addEventListener("completeness", apply);
   return {
     root: h(

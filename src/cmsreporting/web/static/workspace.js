@@ -10,6 +10,7 @@ import {
   announce,
   exportButtons,
   getTemplate,
+  walkTemplate,
   issuesList,
   partyName,
   problemNode,
@@ -195,7 +196,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
       });
     }
     const container = h("div", { class: "form-main" });
-    const filters = formFilters(container);
+    const filters = formFilters(container, { otherTexts: () => otherLanguageTexts(model) });
     formView = renderForm(container, { model, saver, toc });
     detachBody = formView.detach;
     body = h(
@@ -324,6 +325,23 @@ function reviewRemarks(entry, review) {
     }
   };
   return banners.childNodes.length || byQuestion.size ? { banners, attach } : null;
+}
+
+/** slot -> the question's texts in the other languages of its template (for the search). */
+async function otherLanguageTexts(model) {
+  const found = new Map();
+  const current = getLang();
+  for (const c of model.form.cycles) {
+    const template = await getTemplate(c.template_id, current);
+    for (const lang of (template.languages || []).filter((x) => x !== current)) {
+      const other = await getTemplate(c.template_id, lang);
+      for (const { question } of walkTemplate(other)) {
+        const slot = `${c.cycle}:${question.id}`;
+        found.set(slot, `${found.get(slot) || ""} ${question.text || ""}`);
+      }
+    }
+  }
+  return found;
 }
 
 function unsavedNote(saver) {
