@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from cmsreporting import backup as backups
 from cmsreporting import bootstrap, migrate
 from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User
@@ -605,6 +606,53 @@ def export_cycle(
 
     _write_atomically(output, produce)
     out.print(f"wrote {output}")
+
+
+# --- backups ------------------------------------------------------------------------------------
+
+
+def _with_progress(
+    label: str, work: Callable[[backups.Progress], backups.Backup]
+) -> backups.Backup:
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+
+        def moved(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            return work(moved)
+        except backups.BackupError as exc:
+            raise _fail(str(exc)) from None
+
+
+@app.command("backup")
+def backup_database(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The backup file to write")],
+) -> None:
+    """Back up the database while the service runs (SQLite: online copy; PostgreSQL: pg_dump)."""
+    url = get_settings().database_url
+    made = _with_progress(
+        f"backing up {backups.shown(url)}",
+        lambda moved: backups.backup(url, output, progress=moved),
+    )
+    typer.echo(f"wrote {made.path} ({made.kind}, migration {made.revision}, {made.size} bytes)")
+
+
+@app.command("restore")
+def restore_database(
+    archive: Annotated[Path, typer.Argument(help="A file written by `cmsreporting backup`")],
+) -> None:
+    """Restore a backup into the configured database, which must be new or empty, then migrate
+    it to this version's head. Refuses a backup made by a newer version."""
+    url = get_settings().database_url
+    made = _with_progress(
+        f"restoring into {backups.shown(url)}",
+        lambda moved: backups.restore(url, archive, progress=moved),
+    )
+    typer.echo(
+        f"restored {archive} ({made.kind}, migration {made.revision}) into {backups.shown(url)}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
