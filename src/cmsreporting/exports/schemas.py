@@ -24,7 +24,7 @@ class ReportQuestionOut(BaseModel):
     text: str
     type: str
     value: Any
-    provenance: str = Field(description="`native` or `concept:KEY`")
+    provenance: str = Field(description="`native`, `concept:KEY` or `reused:SLOT`")
     value_label: str | Absent = Field(default=None, description="Questions other than tables")
     columns: list[ReportColumnOut] | Absent = Field(default=None, description="Tables")
     rows_labels: list[list[str]] | Absent = Field(
