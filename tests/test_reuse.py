@@ -6,7 +6,10 @@ Cycles CMS:T1 (template A) and CBD:T1 (template B) of tests/factories/crosswalk.
 - `reuse.monitoring` (yes/no) filling CBD b_mon (exactMatch) and only suggested to CMS a_mon
   (narrowMatch, yes/no -> boolean);
 - `reuse.text` (text) linked to CMS a_text (broadMatch) and CBD b_text (relatedMatch): neither
-  filled, each offered the other's answer.
+  filled, each offered the other's answer;
+- `reuse.capacity` (text) filling CBD b_cap (exactMatch), related to CMS a_cap;
+- `reuse.count` (number) narrower in CMS a_count and CBD b_count: a number is not offered from
+  one to the other (neither link says they have the same answer).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ async def _setup(client: httpx.AsyncClient, auth: Headers) -> int:
     yes_no = [{"code": "yes"}, {"code": "no"}]
     await add_concept(client, auth, "reuse.monitoring", "single_choice", options=yes_no)
     await add_concept(client, auth, "reuse.text", "text")
+    await add_concept(client, auth, "reuse.capacity", "text")
+    await add_concept(client, auth, "reuse.count", "number")
     await add_mappings(
         client,
         auth,
@@ -50,6 +55,10 @@ async def _setup(client: httpx.AsyncClient, auth: Headers) -> int:
         ),
         mapping("reuse.text", "CMS:T1:a_text", "broadMatch"),
         mapping("reuse.text", "CBD:T1:b_text", "relatedMatch"),
+        mapping("reuse.capacity", "CBD:T1:b_cap", "exactMatch"),
+        mapping("reuse.capacity", "CMS:T1:a_cap", "relatedMatch"),
+        mapping("reuse.count", "CMS:T1:a_count", "narrowMatch"),
+        mapping("reuse.count", "CBD:T1:b_count", "narrowMatch"),
     )
     return await open_workspace(client, auth["ken_fp"], "KEN", "CMS:T1", "CBD:T1")
 
@@ -197,17 +206,32 @@ async def test_a_concept_answered_once_is_offered_the_answers_it_only_suggests_f
 ) -> None:
     fp = auth["ken_fp"]
     wid = await _setup(client, auth)
-    assert (await write(client, fp, wid, ("CMS:T1:a_mon", False, 0))).status_code == 200
+    written = await write(
+        client,
+        fp,
+        wid,
+        ("CMS:T1:a_cap", "Two training courses for rangers", 0),
+        ("CMS:T1:a_mon", False, 0),  # a narrower no says nothing of the broader concept
+        ("CMS:T1:a_count", 12, 0),  # nor does a narrower number of another narrower one
+    )
+    assert written.status_code == 200, written.text
     offered = await _offered(client, fp, wid)
     assert [(o["slot"], o["value"], o["source"]["slot"]) for o in offered] == [
-        ("concept:reuse.monitoring", "no", "CMS:T1:a_mon")
+        ("concept:reuse.capacity", "Two training courses for rangers", "CMS:T1:a_cap")
     ]
-    taken = await _reuse(client, fp, wid, ("concept:reuse.monitoring", "no", 0, "CMS:T1:a_mon"))
+    taken = await _reuse(
+        client,
+        fp,
+        wid,
+        ("concept:reuse.capacity", "Two training courses for rangers", 0, "CMS:T1:a_cap"),
+    )
     assert taken.status_code == 200, taken.text
     report = await preview(client, fp, wid, "CBD:T1")
-    # the value reaches CBD through the concept, whose answer came from CMS a_mon
-    assert report["provenance"]["b_mon"] == "concept:reuse.monitoring"
-    assert report["reused"]["b_mon"]["slot"] == "CMS:T1:a_mon"
+    # the value reaches CBD through the concept, whose answer came from CMS a_cap
+    assert report["provenance"]["b_cap"] == "concept:reuse.capacity"
+    assert report["reused"]["b_cap"]["slot"] == "CMS:T1:a_cap"
+    refused = await _reuse(client, fp, wid, ("CBD:T1:b_count", 12, 0, "CMS:T1:a_count"))
+    assert pointers(assert_problem(refused, 422)) == ["/answers/0/reused_from"]
 
 
 async def test_a_source_that_offers_nothing_is_refused_and_nothing_is_stored(

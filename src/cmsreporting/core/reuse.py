@@ -8,6 +8,12 @@ the concept through its mapping's inverse. A concept answered once in the form i
 native answers of the questions linked to it by such mappings, in the same way. Nothing is
 filled: a focal point takes a suggestion, may edit it, and the saved answer records where it
 came from (`reused_from`).
+
+A native answer reaches another question through two links that are both broader, narrower or
+related, so neither says the two questions have the same answer: it is offered only where the
+answer describes (text, or the rows of a table), a starting point to edit. A yes/no, a choice, a
+number or a date would be asserted, not described (waterbird funding is no CITES budget), so
+those are offered only from the concept's own answer, through the target's curated transform.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ class ReuseCycle:
     ref: str
     document: dict[str, Any]
     bindings: list[Binding]
+
+
+DESCRIPTIVE = frozenset({"text", "table"})  # answers offered across two non-filling links
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,10 @@ def suggestions(
     def offer(target: str, definition: dict[str, Any], value: Any, source: dict[str, Any]) -> None:
         if not _fits(definition, value) or (not keep_equal and value == answers.get(target)):
             return
-        result.setdefault(target, []).append({"value": value, "source": source})
+        offered = result.setdefault(target, [])
+        # the same answer reaching a question through several concepts is offered once
+        if not any(o["source"]["slot"] == source["slot"] and o["value"] == value for o in offered):
+            offered.append({"value": value, "source": source})
 
     for key, linked in links.items():
         concept = concepts[key]
@@ -106,6 +118,8 @@ def suggestions(
             if is_answered(concept_value):
                 carried = apply(target_binding.transform, concept_value, concept, link.question)
                 offer(link.slot, link.question, carried, {"slot": concept_slot(key), **head})
+            if link.question["type"] not in DESCRIPTIVE:
+                continue
             for other in linked:
                 if other.slot == link.slot or other.slot in fills:
                     continue  # a question the concept fills speaks through the concept
@@ -127,7 +141,7 @@ def suggestions(
                 )
         # a concept answered once in the form: offered the answers of the questions that
         # only suggest from it
-        if fills:
+        if fills and concept["type"] in DESCRIPTIVE:
             for other in linked:
                 if other.slot in fills:
                     continue
