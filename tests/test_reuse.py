@@ -36,6 +36,12 @@ from tests.helpers import Headers, assert_problem, pointers
 
 
 async def _setup(client: httpx.AsyncClient, auth: Headers) -> int:
+    """The crosswalk, and a workspace of Kenya for both cycles."""
+    await _crosswalk(client, auth)
+    return await open_workspace(client, auth["ken_fp"], "KEN", "CMS:T1", "CBD:T1")
+
+
+async def _crosswalk(client: httpx.AsyncClient, auth: Headers) -> None:
     await setup_templates(client, auth)
     await set_members(client, auth, "KEN", "CMS", "CBD")
     yes_no = [{"code": "yes"}, {"code": "no"}]
@@ -60,7 +66,6 @@ async def _setup(client: httpx.AsyncClient, auth: Headers) -> int:
         mapping("reuse.count", "CMS:T1:a_count", "narrowMatch"),
         mapping("reuse.count", "CBD:T1:b_count", "narrowMatch"),
     )
-    return await open_workspace(client, auth["ken_fp"], "KEN", "CMS:T1", "CBD:T1")
 
 
 async def _offered(client: httpx.AsyncClient, fp: dict[str, str], wid: int) -> list[Any]:
@@ -295,3 +300,46 @@ async def test_values_that_do_not_carry_are_not_offered(
     # someone else's workspace is not found
     other = await client.get(f"{WORKSPACES}/{wid}/suggestions", headers=auth["tza_fp"])
     assert_problem(other, 404)
+
+
+async def test_answers_of_an_earlier_report_are_offered_with_their_submission(
+    client: httpx.AsyncClient, auth: Headers
+) -> None:
+    fp = auth["ken_fp"]
+    await _crosswalk(client, auth)
+    cms = await open_workspace(client, fp, "KEN", "CMS:T1")
+    written = await write(
+        client,
+        fp,
+        cms,
+        ("CMS:T1:a_text", "National biodiversity committee minutes", 0),
+        ("CMS:T1:a_mon", True, 0),
+    )
+    assert written.status_code == 200, written.text
+    submitted = await client.post(
+        f"{WORKSPACES}/{cms}/submit",
+        json={"cycles": ["CMS:T1"]},
+        headers=fp | {"Idempotency-Key": "reuse-earlier"},
+    )
+    assert submitted.status_code == 201, submitted.text
+    sid = submitted.json()["submissions"][0]["id"]
+
+    cbd = await open_workspace(client, fp, "KEN", "CBD:T1")
+    offered = await _offered(client, fp, cbd)
+    # the description is offered; the narrower yes/no is no answer to the concept it narrows
+    assert [(o["slot"], o["value"], o["source"].get("submission")) for o in offered] == [
+        ("CBD:T1:b_text", "National biodiversity committee minutes", sid)
+    ]
+    assert offered[0]["source"]["question"] == "CMS:T1:a_text"
+    taken = await _reuse(
+        client, fp, cbd, ("CBD:T1:b_text", "Committee minutes, 2026", 0, "CMS:T1:a_text")
+    )
+    assert taken.status_code == 200, taken.text
+    source = (await stored(client, fp, cbd))["CBD:T1:b_text"]["reused_from"]
+    assert (source["submission"], source["edited"]) == (sid, True)
+    report = await preview(client, fp, cbd, "CBD:T1")
+    assert report["provenance"]["b_text"] == "reused:CMS:T1:a_text"
+    # an answer not yet submitted in the other workspace is not offered (concept:reuse.capacity
+    # would take CMS a_cap's); the edited answer is still offered the submitted one
+    assert (await write(client, fp, cms, ("CMS:T1:a_cap", "Courses", 0))).status_code == 200
+    assert [o["slot"] for o in await _offered(client, fp, cbd)] == ["CBD:T1:b_text"]

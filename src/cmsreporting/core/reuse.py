@@ -1,17 +1,19 @@
 """Answers a workspace already holds that could answer another of its questions. Pure.
 
 A question linked to a concept by an approved mapping that does not fill it (broadMatch,
-narrowMatch, relatedMatch, or an exact or close match that does not propagate here) is offered
-the answers the Party already gave through that concept: the concept's own answer, and the
-native answer of every other question of the workspace linked to the same concept, carried to
-the concept through its mapping's inverse. A concept answered once in the form is offered the
+narrowMatch, relatedMatch) is offered the answers the Party already gave through that concept:
+the concept's own answer, and the native answer of every other question linked to the same
+concept, in the workspace or in the Party's latest submission of another cycle, carried to the
+concept through its mapping's inverse. A concept answered once in the form is offered the
 native answers of the questions linked to it by such mappings, in the same way. Nothing is
 filled: a focal point takes a suggestion, may edit it, and the saved answer records where it
 came from (`reused_from`).
 
-A native answer reaches another question through two links that are both broader, narrower or
-related, so neither says the two questions have the same answer: it is offered only where the
-answer describes (text, or the rows of a table), a starting point to edit. A yes/no, a choice, a
+A native answer that reaches another question through two links that are both broader, narrower
+or related (neither says the two questions have the same answer) is offered only where the
+answer describes (text, or the rows of a table), a starting point to edit. An answer whose own
+link is an exact or close match (a submitted report's question the concept filled) is the
+concept's answer and is offered as such. A yes/no, a choice, a
 number or a date would be asserted, not described (waterbird funding is no CITES budget), so
 those are offered only from the concept's own answer, through the target's curated transform.
 """
@@ -29,11 +31,13 @@ from cmsreporting.core.validation import check_value, is_answered
 
 @dataclass(frozen=True)
 class ReuseCycle:
-    """One cycle of a workspace: its ref, template document and bindings."""
+    """One cycle: its ref, template document and bindings; a cycle of the workspace is offered
+    answers, a submitted one (`submission`: its id) only gives them."""
 
     ref: str
     document: dict[str, Any]
     bindings: list[Binding]
+    submission: int | None = None
 
 
 DESCRIPTIVE = frozenset({"text", "table"})  # answers offered across two non-filling links
@@ -45,6 +49,7 @@ class _Link:
     ref: str  # CONV:CYCLE:QID
     question: dict[str, Any]
     binding: Binding
+    submission: int | None = None
 
 
 def _fits(definition: dict[str, Any], value: Any) -> bool:
@@ -61,7 +66,9 @@ def suggestions(
     """target slot -> the answers offered to it, each with its value and where it comes from.
 
     A source is `{"slot", "concept", "relation", "mapping_id"}` plus, for a native answer,
-    `question` (its ref) and its own mapping's `source_relation` and `source_mapping_id`.
+    `question` (its ref) and its own mapping's `source_relation` and `source_mapping_id`, and
+    `submission` for an answer of a submitted report. `answers` holds the workspace's answers
+    and the submitted reports' values, each by its slot.
     A value equal to the target's current answer is not offered, unless `keep_equal`.
     """
     links: dict[str, list[_Link]] = {}  # concept -> every approved link in the workspace
@@ -78,9 +85,9 @@ def suggestions(
             slot = native_slot(document, qid)
             for binding in by_question.get(qid, []):
                 links.setdefault(binding.concept, []).append(
-                    _Link(slot, f"{cycle.ref}:{qid}", question, binding)
+                    _Link(slot, f"{cycle.ref}:{qid}", question, binding, cycle.submission)
                 )
-                if binding.propagates:
+                if binding.propagates and cycle.submission is None:
                     filled.setdefault(binding.concept, set()).add(slot)
                     filled_any.add(slot)
 
@@ -106,7 +113,7 @@ def suggestions(
         fills = filled.get(key, set())
         # questions that only suggest: offered the concept's answer and the other questions'
         for link in linked:
-            if link.slot in filled_any:
+            if link.slot in filled_any or link.submission is not None:
                 continue
             target_binding = link.binding
             head = {
@@ -118,11 +125,12 @@ def suggestions(
             if is_answered(concept_value):
                 carried = apply(target_binding.transform, concept_value, concept, link.question)
                 offer(link.slot, link.question, carried, {"slot": concept_slot(key), **head})
-            if link.question["type"] not in DESCRIPTIVE:
-                continue
+            descriptive = link.question["type"] in DESCRIPTIVE
             for other in linked:
                 if other.slot == link.slot or other.slot in fills:
                     continue  # a question the concept fills speaks through the concept
+                if not (descriptive or other.binding.propagates):
+                    continue
                 via = from_native(key, other)
                 if via is NO_IMAGE:
                     continue
@@ -131,31 +139,32 @@ def suggestions(
                     link.slot,
                     link.question,
                     carried,
-                    {
-                        "slot": other.slot,
-                        "question": other.ref,
-                        **head,
-                        "source_relation": other.binding.relation,
-                        "source_mapping_id": other.binding.mapping_id,
-                    },
+                    _source(other, head),
                 )
         # a concept answered once in the form: offered the answers of the questions that
         # only suggest from it
-        if fills and concept["type"] in DESCRIPTIVE:
+        if fills:
             for other in linked:
                 if other.slot in fills:
                     continue
+                if not (concept["type"] in DESCRIPTIVE or other.binding.propagates):
+                    continue
                 via = from_native(key, other)
-                offer(
-                    concept_slot(key),
-                    concept,
-                    via,
-                    {
-                        "slot": other.slot,
-                        "question": other.ref,
-                        "concept": key,
-                        "relation": other.binding.relation,
-                        "mapping_id": other.binding.mapping_id,
-                    },
-                )
+                head = {
+                    "concept": key,
+                    "relation": other.binding.relation,
+                    "mapping_id": other.binding.mapping_id,
+                }
+                offer(concept_slot(key), concept, via, _source(other, head, own=True))
     return result
+
+
+def _source(link: _Link, head: dict[str, Any], *, own: bool = False) -> dict[str, Any]:
+    """Where an offered native answer comes from; `own`: its link is the one named in `head`."""
+    source: dict[str, Any] = {"slot": link.slot, "question": link.ref, **head}
+    if not own:
+        source["source_relation"] = link.binding.relation
+        source["source_mapping_id"] = link.binding.mapping_id
+    if link.submission is not None:
+        source["submission"] = link.submission
+    return source

@@ -216,8 +216,9 @@ async def patch_workspace_answers(
 async def get_workspace_suggestions(
     workspace_id: int, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
-    """Answers the Party already gave in this workspace, offered to the other questions that
-    a non-filling mapping links to them, each carried into the question's own terms."""
+    """Answers the Party already gave (in this workspace, or in its latest report of another
+    cycle), offered to the questions of this workspace that a non-filling mapping links to them,
+    each carried into the question's own terms."""
     workspace = await workspace_service.get_workspace(
         session, workspace_id=workspace_id, principal=principal
     )

@@ -403,6 +403,11 @@ class ReuseSourceOut(BaseModel):
         default=None, description="The relation of the source question's own mapping"
     )
     source_mapping_id: int | None = None
+    submission: int | None = Field(
+        default=None,
+        description="The submission the answer comes from (the Party's latest report of a "
+        "cycle outside this workspace)",
+    )
 
 
 class ReuseSuggestionOut(BaseModel):
@@ -414,8 +419,9 @@ class ReuseSuggestionOut(BaseModel):
 
 
 class WorkspaceSuggestionsOut(BaseModel):
-    """Every answer of the workspace offered to another of its questions through a mapping
-    that does not fill values (take one by writing it with `reused_from`)."""
+    """Every answer the Party already gave (in this workspace, or in its latest submitted
+    report of another cycle) offered to a question of this workspace through a mapping that does
+    not fill values (take one by writing it with `reused_from`)."""
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -868,7 +868,8 @@ export function renderForm(container, { model, saver, toc }) {
         const concept = model.definitions.get(source.slot);
         return t("form.reuse_shared", { text: concept ? concept.text : source.concept });
       }
-      return refLabel(source.question || source.slot);
+      const ref = refLabel(source.question || source.slot);
+      return source.submission ? t("form.reuse_submitted", { ref }) : ref;
     };
     const fromOffer = from ? (offers.get(slot) || []).find((offer) => offer.source.slot === from) : null;
     replace(
