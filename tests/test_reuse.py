@@ -198,12 +198,22 @@ async def test_answers_given_elsewhere_are_offered_and_taken_with_their_provenan
     sid = submitted.json()["submissions"][0]["id"]
     detail = (await client.get(f"/api/v1/submissions/{sid}", headers=fp)).json()
     assert detail["provenance"]["a_text"] == "reused:CBD:T1:b_text"
+    assert detail["reused"]["a_text"]["concept"] == "reuse.text"
+    assert detail["reused"]["a_text"]["edited"] is True
+    assert set(detail["reused"]) == {"a_mon", "a_text"}
+    as_json = await client.get(f"/api/v1/submissions/{sid}/export?format=json", headers=fp)
+    assert as_json.status_code == 200, as_json.text
+    questions = {q["id"]: q for s in as_json.json()["sections"] for q in s["questions"]}
+    assert questions["a_text"]["reused_from"]["slot"] == "CBD:T1:b_text"
+    assert "reused_from" not in questions.get("a_extra", {})
     exported = await client.get(f"/api/v1/submissions/{sid}/export?format=csv", headers=fp)
     assert exported.status_code == 200, exported.text
     rows = {r["question"]: r for r in csv.DictReader(io.StringIO(exported.text))}
     assert rows["a_text"]["provenance"] == "reused:CBD:T1:b_text"
     html = await client.get(f"/api/v1/submissions/{sid}/export?format=html", headers=fp)
-    assert "taken from the answer to CBD:T1:b_text" in html.text
+    assert "taken from the answer to CBD:T1:b_text (broadMatch through reuse.text, edited)" in (
+        html.text
+    )
 
 
 async def test_a_concept_answered_once_is_offered_the_answers_it_only_suggests_from(

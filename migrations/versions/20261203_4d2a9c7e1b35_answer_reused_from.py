@@ -1,4 +1,4 @@
-"""answer reused_from: where a value taken from a suggestion came from
+"""answer reused_from and submission reused: where a value taken from a suggestion came from
 
 Revision ID: 4d2a9c7e1b35
 Revises: b9fc31526bbd
@@ -26,8 +26,18 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+    with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                'reused',
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+                nullable=True,
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_column('reused')
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_column('reused_from')

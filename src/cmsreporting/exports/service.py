@@ -80,14 +80,18 @@ async def render_submission(
     cycle = submission.cycle
     stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
     values, provenance = submission.values, submission.provenance
+    reused = submission.reused or {}
     if fmt == "json":
         body = json.dumps(
-            render.report_json(document, values, provenance, meta, labels), ensure_ascii=False
+            render.report_json(document, values, provenance, meta, labels, reused=reused),
+            ensure_ascii=False,
         ).encode()
     elif fmt == "csv":
         body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
-        body = render.report_html(document, values, provenance, meta, labels).encode()
+        body = render.report_html(
+            document, values, provenance, meta, labels, reused=reused
+        ).encode()
     else:
         buffer = io.BytesIO()
         render.report_xlsx(buffer, document, values, provenance, meta, labels)

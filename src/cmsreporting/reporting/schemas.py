@@ -605,6 +605,10 @@ class SubmissionDetailOut(SubmissionOut):
 
     values: dict[str, Any]
     provenance: dict[str, str]
+    reused: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="question id -> where a value taken from a suggestion came from",
+    )
     issues: list[IssueOut]
 
 
