@@ -1,21 +1,21 @@
-"""Answers a workspace already holds that could answer another of its questions. Pure.
+"""Answers the Party already gave that could answer another question of a workspace. Pure.
 
 A question linked to a concept by an approved mapping that does not fill it (broadMatch,
 narrowMatch, relatedMatch) is offered the answers the Party already gave through that concept:
 the concept's own answer, and the native answer of every other question linked to the same
-concept, in the workspace or in the Party's latest submission of another cycle, carried to the
-concept through its mapping's inverse. A concept answered once in the form is offered the
-native answers of the questions linked to it by such mappings, in the same way. Nothing is
-filled: a focal point takes a suggestion, may edit it, and the saved answer records where it
-came from (`reused_from`).
+concept in another report (of the workspace, or the Party's latest submission of another
+cycle), carried to the concept through its mapping's inverse. A concept answered once in the
+form is offered the native answers of the questions linked to it by such mappings, in the same
+way. Nothing is filled: a focal point takes a suggestion, may edit it, and the saved answer
+records where it came from (`reused_from`).
 
-A native answer that reaches another question through two links that are both broader, narrower
-or related (neither says the two questions have the same answer) is offered only where the
-answer describes (text, or the rows of a table), a starting point to edit. An answer whose own
-link is an exact or close match (a submitted report's question the concept filled) is the
-concept's answer and is offered as such. A yes/no, a choice, a
-number or a date would be asserted, not described (waterbird funding is no CITES budget), so
-those are offered only from the concept's own answer, through the target's curated transform.
+A native answer that reaches another question through two links that are both broader,
+narrower or related (neither says the two questions have the same answer) is offered only where
+the answer describes (text, or the rows of a table): a starting point to edit. A yes/no, a
+choice, a number or a date would be asserted, not described (waterbird funding is no CITES
+budget), so those are offered only from the concept's own answer, through the target's curated
+transform, or from a submitted answer whose own link is an exact or close match (the concept's
+answer in that report).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ DESCRIPTIVE = frozenset({"text", "table"})  # answers offered across two non-fil
 class _Link:
     slot: str  # the native slot of the linked question
     ref: str  # CONV:CYCLE:QID
+    cycle: str  # CONV:CYCLE
     question: dict[str, Any]
     binding: Binding
     submission: int | None = None
@@ -85,7 +86,9 @@ def suggestions(
             slot = native_slot(document, qid)
             for binding in by_question.get(qid, []):
                 links.setdefault(binding.concept, []).append(
-                    _Link(slot, f"{cycle.ref}:{qid}", question, binding, cycle.submission)
+                    _Link(
+                        slot, f"{cycle.ref}:{qid}", cycle.ref, question, binding, cycle.submission
+                    )
                 )
                 if binding.propagates and cycle.submission is None:
                     filled.setdefault(binding.concept, set()).add(slot)
@@ -127,8 +130,8 @@ def suggestions(
                 offer(link.slot, link.question, carried, {"slot": concept_slot(key), **head})
             descriptive = link.question["type"] in DESCRIPTIVE
             for other in linked:
-                if other.slot == link.slot or other.slot in fills:
-                    continue  # a question the concept fills speaks through the concept
+                if other.cycle == link.cycle or other.slot in fills:
+                    continue  # another report's answers; the concept speaks for those it fills
                 if not (descriptive or other.binding.propagates):
                     continue
                 via = from_native(key, other)
