@@ -430,6 +430,9 @@ READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/workspaces/{workspace_id}/preview/{cycle_ref}/export"): reads_of(
         lambda i: f"/workspaces/{i}/preview/CMS:COP15/export?format=html", WORKSPACES
     ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/suggestions"): reads_of(
+        lambda i: f"/workspaces/{i}/suggestions", WORKSPACES
+    ),
     ("GET", "/api/v1/submissions"): [Case("", SIGNED_IN, const("/submissions?limit=500"))],
     ("GET", "/api/v1/submissions/{submission_id}"): reads_of(
         lambda i: f"/submissions/{i}", SUBMISSIONS

@@ -59,7 +59,8 @@ async def stored(url: str, headers: dict[str, str], workspace: int) -> dict[str,
     async for http in app_client(url):
         response = await http.get(f"{WORKSPACES}/{workspace}/answers", headers=headers)
         assert response.status_code == 200, response.text
-        return {a["slot"]: a for a in response.json()["answers"]}[SLOT]
+        answers: dict[str, dict[str, Any]] = {a["slot"]: a for a in response.json()["answers"]}
+        return answers[SLOT]
     raise AssertionError("no client")
 
 

@@ -103,3 +103,81 @@ async def test_cms_template_keeps_printed_numbers_and_targets(client: httpx.Asyn
         f"/api/v1/templates/{published['CMS:COP15']['id']}", params={"lang": "es"}
     )
     assert "Especies Migratorias" in es.json()["title"]
+
+
+def _coverage_script() -> Any:
+    """scripts/crosswalk_coverage.py, which writes README.md's coverage matrix."""
+    import importlib.util
+
+    path = content_dir().parent / "scripts" / "crosswalk_coverage.py"
+    if not path.exists():
+        pytest.skip(f"{path} is not in this installation")
+    spec = importlib.util.spec_from_file_location("crosswalk_coverage", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_readme_shows_the_coverage_the_service_computes(client: httpx.AsyncClient) -> None:
+    script = _coverage_script()
+    result = await script.matrix(client)
+    assert result["cycles"] == ["AEWA:MOP9", "CBD:NR7", "CITES:COP21", "CMS:COP15", "RAMSAR:COP16"]
+    assert len(result["pairs"]) == 20
+    # the matrix is the coverage endpoint's, pair by pair
+    one = await client.get(
+        "/api/v1/crosswalk/coverage", params={"from": "CMS:COP15", "to": "AEWA:MOP9"}
+    )
+    assert result["pairs"]["CMS:COP15>AEWA:MOP9"] == one.json()["totals"]
+    readme = (content_dir().parent / "README.md").read_text("utf-8")
+    shown = readme.split("<!-- coverage:start -->\n", 1)[1].split("<!-- coverage:end -->", 1)[0]
+    assert shown == script.markdown(result), (
+        "README.md's coverage matrix is out of date: run "
+        "`.venv/bin/python scripts/crosswalk_coverage.py --markdown` and paste its output"
+    )
+
+
+async def test_a_reporting_authority_given_once_is_offered_to_the_other_reports(
+    client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """The bundled crosswalk's report.national_authority, through the form's offers."""
+    admin = auth["admin"]
+    for convention in ("CBD", "AEWA", "CITES"):
+        member = await client.put(
+            f"/api/v1/parties/KEN/memberships/{convention}", json={}, headers=admin
+        )
+        assert member.status_code in (200, 201), member.text
+    made = await client.post(
+        "/api/v1/workspaces",
+        json={"party": "KEN", "cycles": ["CBD:NR7", "AEWA:MOP9", "CITES:COP21"]},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    wid = made.json()["id"]
+    authority = "Kenya Wildlife Service, P.O. Box 40241, Nairobi"
+    saved = await client.patch(
+        f"/api/v1/workspaces/{wid}/answers",
+        json={
+            "answers": [
+                {
+                    "slot": "CBD:NR7:sectionI.nationalAuthorities",
+                    "value": authority,
+                    "base_revision": 0,
+                }
+            ]
+        },
+        headers=admin,
+    )
+    assert saved.status_code == 200, saved.text
+    offered = (await client.get(f"/api/v1/workspaces/{wid}/suggestions", headers=admin)).json()
+    from_cbd = {
+        o["slot"]: o
+        for o in offered["items"]
+        if o["source"]["slot"] == "CBD:NR7:sectionI.nationalAuthorities"
+    }
+    assert set(from_cbd) == {"AEWA:MOP9:A.1", "CITES:COP21:A.1"}
+    # CITES's Management Authority only through the concept of the reporting authority
+    assert from_cbd["CITES:COP21:A.1"]["source"]["concept"] == "report.national_authority"
+    assert from_cbd["CITES:COP21:A.1"]["source"]["relation"] == "narrowMatch"
+    assert {o["value"] for o in from_cbd.values()} == {authority}

@@ -210,3 +210,21 @@ def test_concept_tags_match_the_shared_reference_files() -> None:
                 assert ref in targets, source
                 checked += 1
     assert checked >= 50
+
+
+def test_every_pair_of_templates_was_reviewed() -> None:
+    """metadata.pair_review: one entry per pair of bundled templates, saying what is linked and
+    what was left unlinked; every concept it names exists."""
+    document = _crosswalk()
+    refs = sorted(_templates())
+    expected = {f"{a} / {b}" for i, a in enumerate(refs) for b in refs[i + 1 :]}
+    review = document["metadata"]["pair_review"]
+    assert set(review) == expected
+    keys = {c["key"] for c in document["concepts"]}
+    themes = {key.split(".")[0] for key in keys}
+    for pair, text in review.items():
+        assert "Not linked" in text or "not linked" in text, pair
+        named = [
+            k for k in re.findall(r"\b([a-z_]+\.[a-z_]+)\b", text) if k.split(".")[0] in themes
+        ]
+        assert [k for k in named if k not in keys] == [], pair

@@ -1211,3 +1211,105 @@ def test_the_search_finds_questions_by_their_words_in_other_languages(
         expect(questions.first).to_contain_text("Number of protected areas")
     finally:
         page.context.close()
+
+
+def test_use_this_answer_fills_the_question_and_records_its_source(
+    browser: Browser | None, server: Server
+) -> None:
+    """An answer given for one report is offered beside a question of another report that a
+    related (non-filling) mapping links to it; "Use this answer" fills the field, the focal
+    point edits it, and the saved answer and the preview name where it came from."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    def template(convention: str, qid: str, text: str) -> dict[str, Any]:
+        question = {"id": qid, "type": "text", "text": {"en": text}, "max_length": 200}
+        return {
+            "convention": convention,
+            "cycle": "REUSE",
+            "version": "1.0.0",
+            "languages": ["en"],
+            "title": {"en": f"{convention} reuse report"},
+            "sections": [{"id": "I", "title": {"en": "Institutions"}, "questions": [question]}],
+        }
+
+    with server.api(EDITOR) as api:
+        for convention, qid, text in (
+            ("CMS", "I.1", "Which authority coordinates the implementation of CMS?"),
+            ("AEWA", "A.1", "Which national authority coordinates AEWA implementation?"),
+        ):
+            cycle = {
+                "convention": convention,
+                "code": "REUSE",
+                "title": f"{convention} reuse cycle",
+                "opens_on": "2026-01-01",
+                "due_on": "2027-12-31",
+            }
+            assert api.post("/cycles", json=cycle).status_code == 201
+            made = api.post("/templates", json=template(convention, qid, text))
+            assert made.status_code == 201, made.text
+            assert api.post(f"/templates/{made.json()['id']}/publish").status_code == 200
+            member = api.put(f"/parties/UGA/memberships/{convention}", json={"demo": True})
+            assert member.status_code in (200, 201), member.text
+        concept = {"key": "e2e.coordinating_authority", "type": "text", "text": {"en": "Authority"}}
+        assert api.post("/concepts", json=concept).status_code == 201
+        mappings = [
+            {
+                "concept": "e2e.coordinating_authority",
+                "question": question,
+                "template_version": "1.0.0",
+                "relation": "relatedMatch",
+                "status": "approved",
+            }
+            for question in ("CMS:REUSE:I.1", "AEWA:REUSE:A.1")
+        ]
+        assert api.post("/mappings", json=mappings).status_code == 201
+        made = api.post("/workspaces", json={"party": "UGA", "cycles": ["CMS:REUSE", "AEWA:REUSE"]})
+        assert made.status_code == 201, made.text
+        workspace = made.json()["id"]
+
+    page = new_context_page(browser, "en-GB")
+    try:
+        page.goto(f"{server.base}/")
+        page.locator("input#token").fill(server.tokens[EDITOR])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(EDITOR)
+        page.goto(f"{server.base}/ui/#/w/{workspace}")
+        source = item(page, "AEWA:REUSE:A.1")
+        target = item(page, "CMS:REUSE:I.1")
+        expect(target.get_by_role("button", name="Use this answer")).to_have_count(0)
+
+        source.get_by_role("textbox").fill("Uganda Wildlife Authority")
+        wait_saved(page)
+        offer = target.get_by_role("group", name="An answer you already gave")
+        expect(offer).to_contain_text("Already answered in AEWA REUSE · A.1 (a related question):")
+        expect(offer).to_contain_text("Uganda Wildlife Authority")
+        shot(page, "10-form-use-this-answer")
+
+        offer.get_by_role("button", name="Use this answer").click()
+        field = target.get_by_role("textbox")
+        expect(field).to_have_value("Uganda Wildlife Authority")
+        expect(field).to_be_focused()
+        page.keyboard.press("End")
+        page.keyboard.type(" (Ministry of Tourism)")
+        wait_saved(page)
+        expect(target.locator(".reused")).to_contain_text(
+            "Taken from the answer to AEWA REUSE · A.1"
+        )
+        # the value taken is not offered again once it is the answer
+        expect(target.get_by_role("button", name="Use this answer")).to_have_count(1)
+
+        stored = stored_when(
+            server, workspace, "CMS:REUSE:I.1", "Uganda Wildlife Authority (Ministry of Tourism)"
+        )
+        assert stored["reused_from"]["slot"] == "AEWA:REUSE:A.1"
+        assert stored["reused_from"]["relation"] == "relatedMatch"
+        assert stored["reused_from"]["edited"] is True
+
+        page.goto(f"{server.base}/ui/#/w/{workspace}/preview/CMS%3AREUSE")
+        row = page.locator("tr", has_text="Which authority coordinates")
+        expect(row).to_contain_text("Taken from AEWA REUSE · A.1")
+        shot(page, "11-preview-reused-answer")
+    finally:
+        page.context.close()

@@ -72,6 +72,7 @@ def build_form(
     """The merged form: concept items and convention-specific question items, in order."""
     items: list[dict[str, Any]] = []
     concept_items: dict[str, dict[str, Any]] = {}
+    offered: dict[str, list[dict[str, Any]]] = {}  # concept -> questions it only suggests to
     for cycle in cycles:
         document = cycle.document
         fallback = document["languages"][0]
@@ -122,9 +123,17 @@ def build_form(
                 for b in linked
                 if b.status == "approved" and b.concept in concepts
             ]
+            for b in linked:
+                if b.status == "approved" and b.concept in concepts:
+                    offered.setdefault(b.concept, []).append(
+                        {"cycle": cycle.ref, "question": qid, "slot": place["slot"]}
+                        | {"relation": b.relation, "mapping_id": b.mapping_id}
+                    )
             items.append(
                 {"kind": "question", **place, "definition": view, "suggested_from": suggestions}
             )
+    for key, item in concept_items.items():
+        item["suggests"] = offered.get(key, [])
     return {
         "lang": lang,
         "cycles": [

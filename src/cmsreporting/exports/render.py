@@ -331,9 +331,14 @@ def report_json(
     provenance: dict[str, str],
     meta: SubmissionMeta,
     labels: Labels,
+    *,
+    reused: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The report shaped like its template, with each value's label and provenance."""
-    return _report_view(document, values, provenance, meta, labels, printable=False)
+    """The report shaped like its template, with each value's label and provenance (and,
+    for a value taken from a suggestion, where it came from)."""
+    return _report_view(
+        document, values, provenance, meta, labels, printable=False, reused=reused or {}
+    )
 
 
 def _report_view(
@@ -344,6 +349,7 @@ def _report_view(
     labels: Labels,
     *,
     printable: bool,
+    reused: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The report shaped like its template. `printable` (the HTML report) adds what a person
     reads: section headings, units, and the unanswered questions that were shown (as `answered:
@@ -374,6 +380,8 @@ def _report_view(
                 "value": value,
                 "provenance": provenance.get(qid, "native"),
             }
+            if qid in reused:
+                item["reused_from"] = reused[qid]
             if printable:
                 item |= {"unit": question.get("unit", ""), "answered": True}
             if question["type"] != "table":
@@ -689,9 +697,13 @@ def report_html(
     provenance: dict[str, str],
     meta: SubmissionMeta,
     labels: Labels,
+    *,
+    reused: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """A printable report: the section structure, labels in one language, tables, metadata."""
-    view = _report_view(document, values, provenance, meta, labels, printable=True)
+    view = _report_view(
+        document, values, provenance, meta, labels, printable=True, reused=reused or {}
+    )
     return _jinja().get_template("report.html.j2").render(report=view, meta=meta)
 
 

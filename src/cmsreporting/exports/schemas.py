@@ -24,7 +24,12 @@ class ReportQuestionOut(BaseModel):
     text: str
     type: str
     value: Any
-    provenance: str = Field(description="`native` or `concept:KEY`")
+    provenance: str = Field(description="`native`, `concept:KEY` or `reused:SLOT`")
+    reused_from: dict[str, Any] | Absent = Field(
+        default=None,
+        description="A value taken from a suggestion: its source slot and question, the "
+        "concept, relation and mapping that link them, and whether it was edited",
+    )
     value_label: str | Absent = Field(default=None, description="Questions other than tables")
     columns: list[ReportColumnOut] | Absent = Field(default=None, description="Tables")
     rows_labels: list[list[str]] | Absent = Field(

@@ -86,16 +86,20 @@ async def render_submission(
     cycle = submission.cycle
     stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
     values, provenance = submission.values, submission.provenance
+    reused = submission.reused or {}
     if fmt == "json":
         body = json.dumps(
-            render.report_json(document, values, provenance, meta, labels), ensure_ascii=False
+            render.report_json(document, values, provenance, meta, labels, reused=reused),
+            ensure_ascii=False,
         ).encode()
     elif fmt == "csv":
         body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
-        body = render.report_html(document, values, provenance, meta, labels).encode()
+        body = render.report_html(
+            document, values, provenance, meta, labels, reused=reused
+        ).encode()
     elif fmt == "pdf":
-        html = render.report_html(document, values, provenance, meta, labels)
+        html = render.report_html(document, values, provenance, meta, labels, reused=reused)
         body = await anyio.to_thread.run_sync(render.report_pdf, html)
     else:
         buffer = io.BytesIO()
@@ -114,7 +118,7 @@ async def render_draft(
 ) -> Rendered:
     """What one cycle's report would be if submitted now, printable (HTML or PDF): the values
     of the preview, marked as a draft with the time it was made."""
-    context, report = await preview_service.preview(
+    context, report, reused = await preview_service.preview(
         session, workspace=workspace, cycle_ref=cycle_ref
     )
     party = await session.get(Party, workspace.party_iso3)
@@ -133,7 +137,9 @@ async def render_draft(
         submitted_at=now.isoformat(),
         submitted_by="",
     )
-    html = render.report_html(document, report.values, report.provenance, meta, labels)
+    html = render.report_html(
+        document, report.values, report.provenance, meta, labels, reused=reused
+    )
     body = (
         html.encode() if fmt == "html" else await anyio.to_thread.run_sync(render.report_pdf, html)
     )

@@ -51,6 +51,16 @@ async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str
     return dict(rows.all())
 
 
+async def reused_sources(session: AsyncSession, *, workspace_id: int) -> dict[str, dict[str, Any]]:
+    """slot -> where its value, taken from a suggestion, came from (answers that have one)."""
+    rows = await session.execute(
+        select(col(Answer.slot), col(Answer.reused_from)).where(
+            col(Answer.workspace_id) == workspace_id, col(Answer.reused_from).is_not(None)
+        )
+    )
+    return {slot: source for slot, source in rows.all() if source is not None}
+
+
 @dataclass(frozen=True)
 class SaveTarget:
     """What saving answers needs of a workspace: its Party and each cycle's current template."""
@@ -70,6 +80,7 @@ class Written:
     updated_at: datetime
     updated_by: str
     carried: dict[str, Any] | None = None
+    reused_from: dict[str, Any] | None = None
 
 
 # Built once: the statement of every save (Core, no ORM loading).
@@ -169,11 +180,14 @@ async def write_answers(
     actor: str,
     target: SaveTarget,
     items: Sequence[dict[str, Any]],
+    reused: dict[str, dict[str, Any]] | None = None,
 ) -> list[Written]:
     """Write a batch of answers, each based on the revision it names: all of them or none.
 
     A stale base revision anywhere refuses the whole batch with 409, listing each conflicting
-    slot with its current value and revision. Returns the written answers by slot.
+    slot with its current value and revision. `reused` gives, by slot, where a value taken
+    from a suggestion came from (kept on the answer until a write without it). Returns the
+    written answers by slot.
     """
     if len(items) > MAX_BATCH:
         raise InvalidInput(
@@ -208,13 +222,23 @@ async def write_answers(
         raise InvalidInput("some answers do not fit their questions", errors=errors[:50])
     ordered = sorted(items, key=lambda item: item["slot"])
     batch = [(item["slot"], item.get("base_revision") or 0, item.get("value")) for item in ordered]
+    sources = reused or {}
     now = utcnow()
     if _dialect(session) == "postgresql":
-        revisions = await _write_pg(session, target.workspace_id, batch, now, actor, seen)
+        revisions = await _write_pg(session, target.workspace_id, batch, sources, now, actor, seen)
     else:
-        revisions = await _write_sqlite(session, target.workspace_id, batch, now, actor, seen)
+        revisions = await _write_sqlite(
+            session, target.workspace_id, batch, sources, now, actor, seen
+        )
     return [
-        Written(slot=slot, value=value, revision=revisions[slot], updated_at=now, updated_by=actor)
+        Written(
+            slot=slot,
+            value=value,
+            revision=revisions[slot],
+            updated_at=now,
+            updated_by=actor,
+            reused_from=sources.get(slot),
+        )
         for slot, _, value in batch
     ]
 
@@ -235,18 +259,21 @@ Current = tuple[int, Any, str]  # a stored answer's revision, value and author
 PG_WRITE_ANSWERS = text(
     "WITH i AS ("  # noqa: S608
     " SELECT * FROM unnest(CAST(:slots AS TEXT[]), CAST(:bases AS INTEGER[]),"
-    " CAST(:vals AS TEXT[])) AS i(slot, base, value)),"
+    " CAST(:vals AS TEXT[]), CAST(:reused AS TEXT[])) AS i(slot, base, value, reused)),"
     " cur AS (SELECT a.id, a.slot, a.revision, a.value, a.updated_by FROM answers AS a"
     " WHERE a.workspace_id = :workspace AND a.slot = ANY(CAST(:slots AS TEXT[]))),"
     " stale AS (SELECT i.slot FROM i LEFT JOIN cur ON cur.slot = i.slot"
     " WHERE COALESCE(cur.revision, 0) <> i.base),"
     " upd AS (UPDATE answers AS a SET value = CAST(i.value AS JSONB), revision = a.revision + 1,"
-    " updated_at = :now, updated_by = :actor, carried = NULL"
+    " updated_at = :now, updated_by = :actor, carried = NULL,"
+    " reused_from = CAST(i.reused AS JSONB)"
     " FROM i JOIN cur ON cur.slot = i.slot"
     " WHERE a.id = cur.id AND a.revision = i.base AND NOT EXISTS (SELECT 1 FROM stale)"
     " RETURNING a.slot, a.revision),"
-    " ins AS (INSERT INTO answers (workspace_id, slot, value, revision, updated_at, updated_by)"
-    " SELECT :workspace, i.slot, CAST(i.value AS JSONB), 1, :now, :actor FROM i"
+    " ins AS (INSERT INTO answers"
+    " (workspace_id, slot, value, revision, updated_at, updated_by, reused_from)"
+    " SELECT :workspace, i.slot, CAST(i.value AS JSONB), 1, :now, :actor,"
+    " CAST(i.reused AS JSONB) FROM i"
     " WHERE i.base = 0 AND NOT EXISTS (SELECT 1 FROM stale)"
     " AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.slot = i.slot)"
     " ON CONFLICT (workspace_id, slot) DO NOTHING"
@@ -258,6 +285,8 @@ PG_WRITE_ANSWERS = text(
         " jsonb_build_object('slot', w.slot, 'value', cur.value),"
         " jsonb_build_object('slot', w.slot, 'value', CAST(i.value AS JSONB),"
         " 'revision', w.revision)"
+        " || CASE WHEN i.reused IS NULL THEN CAST('{}' AS JSONB)"
+        " ELSE jsonb_build_object('reused_from', CAST(i.reused AS JSONB)) END"
         " FROM written AS w JOIN i ON i.slot = w.slot LEFT JOIN cur ON cur.slot = w.slot"
         " ORDER BY w.slot"
     )
@@ -277,6 +306,7 @@ async def _write_pg(
     session: AsyncSession,
     workspace_id: int,
     batch: list[tuple[str, int, Any]],
+    reused: dict[str, dict[str, Any]],
     now: datetime,
     actor: str,
     positions: dict[str, int],
@@ -291,6 +321,9 @@ async def _write_pg(
                 "slots": [slot for slot, _, _ in batch],
                 "bases": [base for _, base, _ in batch],
                 "vals": [json.dumps(value) for _, _, value in batch],
+                "reused": [
+                    json.dumps(reused[slot]) if slot in reused else None for slot, _, _ in batch
+                ],
                 "now": now,
                 "actor": actor,
             },
@@ -318,6 +351,7 @@ async def _write_sqlite(
     session: AsyncSession,
     workspace_id: int,
     batch: list[tuple[str, int, Any]],
+    reused: dict[str, dict[str, Any]],
     now: datetime,
     actor: str,
     positions: dict[str, int],
@@ -360,6 +394,7 @@ async def _write_sqlite(
                 updated_at=now,
                 updated_by=actor,
                 carried=None,
+                reused_from=reused.get(slot),
             )
             .execution_options(synchronize_session=False)
         )
@@ -378,6 +413,7 @@ async def _write_sqlite(
                         "revision": 1,
                         "updated_at": now,
                         "updated_by": actor,
+                        "reused_from": reused.get(slot),
                     }
                     for slot, value in new
                 ]
@@ -399,6 +435,7 @@ async def _write_sqlite(
                 existing[slot][1][1] if slot in existing else None,
                 value,
                 written[slot],
+                reused.get(slot),
             )
             | {"at": now}
             for slot, _, value in batch
@@ -428,15 +465,24 @@ async def _raced(
 
 
 def _answer_event(
-    actor: str, workspace_id: int, slot: str, before: Any, after: Any, revision: int
+    actor: str,
+    workspace_id: int,
+    slot: str,
+    before: Any,
+    after: Any,
+    revision: int,
+    reused_from: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    written: dict[str, Any] = {"slot": slot, "value": after, "revision": revision}
+    if reused_from is not None:
+        written["reused_from"] = reused_from
     return {
         "actor": actor,
         "action": "answer.write",
         "target_type": "workspace",
         "target_id": str(workspace_id),
         "before": {"slot": slot, "value": before},
-        "after": {"slot": slot, "value": after, "revision": revision},
+        "after": written,
     }
 
 

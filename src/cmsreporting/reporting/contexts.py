@@ -4,18 +4,18 @@ template, that template's bindings and their concepts, and the compiled plan (ke
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cmsreporting.core.memo import Memo
-from cmsreporting.core.projection import Binding, Plan, Report
+from cmsreporting.core.projection import NATIVE, Binding, Plan, Report, native_slot
 from cmsreporting.crosswalk import concept_service, link_service
 from cmsreporting.errors import NotFound
 from cmsreporting.registry.models import Cycle
 from cmsreporting.registry.service import parse_cycle_ref
-from cmsreporting.reporting.answer_service import answer_values
+from cmsreporting.reporting.answer_service import answer_values, reused_sources
 from cmsreporting.reporting.models import Workspace
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service as templates_service
@@ -96,10 +96,32 @@ class Loaded:
     contexts: list[CycleContext]
     answers: dict[str, Any]
     concepts: dict[str, dict[str, Any]]
+    reused: dict[str, dict[str, Any]] = field(default_factory=dict)  # slot -> reused_from
 
     def project(self, context: CycleContext) -> Report:
-        """The report of one cycle: values, provenance and issues (pure, compiled once)."""
-        return plan_for(context.template, context.bindings, self.concepts).project(self.answers)
+        """The report of one cycle: values, provenance and issues (pure, compiled once); a
+        native value taken from a suggestion has the provenance `reused:SOURCE_SLOT`."""
+        report = plan_for(context.template, context.bindings, self.concepts).project(self.answers)
+        if self.reused:
+            document = context.template.document
+            for qid, source in report.provenance.items():
+                found = self.reused.get(native_slot(document, qid)) if source == NATIVE else None
+                if found is not None:
+                    report.provenance[qid] = f"reused:{found['slot']}"
+        return report
+
+    def reused_of(self, context: CycleContext, report: Report) -> dict[str, dict[str, Any]]:
+        """question id -> where its value, taken from a suggestion, came from: its own answer's
+        or, for a value derived from a concept, the concept answer's."""
+        if not self.reused:
+            return {}
+        document = context.template.document
+        result: dict[str, dict[str, Any]] = {}
+        for qid, source in report.provenance.items():
+            slot = native_slot(document, qid) if source.startswith("reused:") else source
+            if slot in self.reused:
+                result[qid] = self.reused[slot]
+        return result
 
 
 async def load(
@@ -110,4 +132,5 @@ async def load(
     concepts = await concept_service.concepts_by_key(
         session, keys={b.concept for c in chosen for b in c.bindings}
     )
-    return Loaded(chosen, answers, concepts)
+    reused = await reused_sources(session, workspace_id=workspace.id)
+    return Loaded(chosen, answers, concepts, reused)

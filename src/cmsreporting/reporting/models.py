@@ -71,6 +71,7 @@ class Answer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_by: str = Field(sa_type=String(100))
     carried: dict[str, Any] | None = Field(default=UNSET, sa_type=JSONDoc, nullable=True)
+    reused_from: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
 
 
 class Submission(SQLModel, table=True):
@@ -91,6 +92,7 @@ class Submission(SQLModel, table=True):
     status: str = Field(default="submitted", sa_type=String(12))
     values: dict[str, Any] = Field(sa_type=JSONDoc)
     provenance: dict[str, str] = Field(sa_type=JSONDoc)
+    reused: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
     issues: list[dict[str, Any]] = Field(sa_type=JSONDoc)
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_by: str = Field(sa_type=String(100))

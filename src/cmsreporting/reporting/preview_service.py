@@ -18,11 +18,13 @@ from cmsreporting.reporting.models import Workspace
 
 async def preview(
     session: AsyncSession, *, workspace: Workspace, cycle_ref: str
-) -> tuple[CycleContext, Report]:
-    """Exactly what would be submitted for one cycle: values, provenance and issues."""
+) -> tuple[CycleContext, Report, dict[str, dict[str, Any]]]:
+    """Exactly what would be submitted for one cycle: values, provenance and issues, and
+    where each value taken from a suggestion came from."""
     context = context_for(await contexts(session, workspace=workspace), cycle_ref)
     loaded = await load(session, workspace=workspace, chosen=[context])
-    return context, loaded.project(context)
+    report = loaded.project(context)
+    return context, report, loaded.reused_of(context, report)
 
 
 async def form(

@@ -21,6 +21,7 @@ from cmsreporting.reporting import (
     access,
     answer_service,
     preview_service,
+    reuse_service,
     submissions,
     workspace_service,
 )
@@ -47,6 +48,7 @@ from cmsreporting.reporting.schemas import (
     WorkspaceIn,
     WorkspaceOut,
     WorkspaceReviewOut,
+    WorkspaceSuggestionsOut,
 )
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(optional_principal)])
@@ -82,6 +84,7 @@ def answer_out(answer: Answer | answer_service.Written) -> AnswerOut:
         updated_at=answer.updated_at,
         updated_by=answer.updated_by,
         carried=answer.carried,
+        reused_from=answer.reused_from,
     )
 
 
@@ -209,11 +212,12 @@ async def patch_workspace_answers(
     target = await answer_service.save_target(
         session, workspace_id=workspace_id, principal=principal
     )
+    items = [a.model_dump() for a in body.answers]
+    reused = await reuse_service.resolve_reused(
+        session, workspace_id=workspace_id, principal=principal, items=items
+    )
     written = await answer_service.write_answers(
-        session,
-        actor=principal.actor,
-        target=target,
-        items=[a.model_dump() for a in body.answers],
+        session, actor=principal.actor, target=target, items=items, reused=reused
     )
     return AnswersOut(answers=[answer_out(a) for a in written])
 
@@ -252,6 +256,28 @@ async def get_workspace_review(
 
 
 @router.get(
+    "/workspaces/{workspace_id}/suggestions",
+    response_model=WorkspaceSuggestionsOut,
+    response_model_exclude_none=True,
+    tags=["workspaces"],
+)
+async def get_workspace_suggestions(
+    workspace_id: int, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """Answers the Party already gave (in this workspace, or in its latest report of another
+    cycle), offered to the questions of this workspace that a non-filling mapping links to them,
+    each carried into the question's own terms."""
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal
+    )
+    offered = await reuse_service.suggestions(session, workspace=workspace)
+    return {
+        "workspace_id": workspace.id,
+        "items": [{"slot": slot, **s} for slot, found in offered.items() for s in found],
+    }
+
+
+@router.get(
     "/workspaces/{workspace_id}/preview/{cycle_ref}",
     response_model=PreviewOut,
     response_model_exclude_unset=True,  # an issue's row and column only where they apply
@@ -265,7 +291,7 @@ async def get_workspace_preview(
     workspace = await workspace_service.get_workspace(
         session, workspace_id=workspace_id, principal=principal
     )
-    context, report = await preview_service.preview(
+    context, report, reused = await preview_service.preview(
         session, workspace=workspace, cycle_ref=cycle_ref
     )
     return {
@@ -276,6 +302,7 @@ async def get_workspace_preview(
         "template_version": context.template.version,
         "submittable": not report.errors,
         **report.as_dict(),
+        "reused": reused,
     }
 
 

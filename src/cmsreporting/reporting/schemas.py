@@ -116,6 +116,13 @@ class AnswerIn(BaseModel):
     slot: str = Field(min_length=1, max_length=300, description="concept:KEY or CONV:CYCLE:QID")
     value: Any = Field(description="The answer; null clears it")
     base_revision: int = Field(ge=0, le=2**31 - 1, description="Revision the write is based on")
+    reused_from: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="The slot whose answer this value was taken from: one of the sources that "
+        "GET /workspaces/{id}/suggestions offers for this slot (the value may be edited)",
+    )
 
 
 class AnswersIn(BaseModel):
@@ -137,6 +144,12 @@ class AnswerOut(BaseModel):
     carried: dict[str, Any] | None = Field(
         description="Where a carried-forward value came from, until it is confirmed or edited"
     )
+    reused_from: dict[str, Any] | None = Field(
+        default=None,
+        description="Where a value taken from a suggestion came from: the source `slot` "
+        "(and its `question`), the `concept`, `relation` and `mapping_id` that link them, the "
+        "value offered and whether it was `edited`; kept until a write without `reused_from`",
+    )
 
 
 class AnswersOut(BaseModel):
@@ -154,6 +167,7 @@ class AnswersOut(BaseModel):
                             "updated_at": "2026-03-02T10:15:00Z",
                             "updated_by": "user:ken_fp",
                             "carried": None,
+                            "reused_from": None,
                         }
                     ],
                     "as_of": "2026-03-02T10:16:00Z",
@@ -260,6 +274,16 @@ class ConceptFeedOut(BaseModel):
     )
 
 
+class ConceptSuggestsOut(BaseModel):
+    """A question of the workspace a concept's answer is offered to, not filled."""
+
+    cycle: str
+    question: str
+    slot: str
+    relation: Relation
+    mapping_id: int | None
+
+
 class ConceptItemOut(BaseModel):
     """A shared concept, answered once for every question it feeds."""
 
@@ -270,6 +294,11 @@ class ConceptItemOut(BaseModel):
         "labels in the form's language"
     )
     feeds: list[ConceptFeedOut]
+    suggests: list[ConceptSuggestsOut] = Field(
+        default_factory=list,
+        description="Questions of the workspace it does not fill but is offered to "
+        "(approved broader, narrower or related links)",
+    )
 
 
 class SuggestedFromOut(BaseModel):
@@ -370,6 +399,70 @@ class FormOut(BaseModel):
     items: list[FormItemOut]
 
 
+# --- answers the Party already gave, offered elsewhere ---------------------------------------
+
+
+class ReuseSourceOut(BaseModel):
+    """Where an offered answer comes from and the mappings that link it to the question."""
+
+    slot: str = Field(description="The slot whose answer is offered: concept:KEY or CONV:CYCLE:QID")
+    question: str | None = Field(default=None, description="CONV:CYCLE:QID of a native answer")
+    concept: str = Field(description="The concept both are linked to")
+    relation: Relation = Field(description="The relation of the mapping that links the target")
+    mapping_id: int | None
+    source_relation: Relation | None = Field(
+        default=None, description="The relation of the source question's own mapping"
+    )
+    source_mapping_id: int | None = None
+    submission: int | None = Field(
+        default=None,
+        description="The submission the answer comes from (the Party's latest report of a "
+        "cycle outside this workspace)",
+    )
+
+
+class ReuseSuggestionOut(BaseModel):
+    """An answer the Party already gave, carried to a question it may also answer."""
+
+    slot: str = Field(description="The slot it is offered to")
+    value: Any = Field(description="The value, already in the target's own terms")
+    source: ReuseSourceOut
+
+
+class WorkspaceSuggestionsOut(BaseModel):
+    """Every answer the Party already gave (in this workspace, or in its latest submitted
+    report of another cycle) offered to a question of this workspace through a mapping that does
+    not fill values (take one by writing it with `reused_from`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workspace_id": 1,
+                    "items": [
+                        {
+                            "slot": "CMS:COP15:III.1",
+                            "value": "yes",
+                            "source": {
+                                "slot": "CBD:NR7:sectionII.hasRevisedNbsap",
+                                "question": "CBD:NR7:sectionII.hasRevisedNbsap",
+                                "concept": "nbsap.updated",
+                                "relation": "broadMatch",
+                                "mapping_id": 40,
+                                "source_relation": "exactMatch",
+                                "source_mapping_id": 12,
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    workspace_id: int
+    items: list[ReuseSuggestionOut]
+
+
 # --- previews and submissions ------------------------------------------------------------
 
 
@@ -439,7 +532,15 @@ class PreviewOut(BaseModel):
     template_version: str
     submittable: bool = Field(description="True when no issue is an error")
     values: dict[str, Any] = Field(description="question id -> value")
-    provenance: dict[str, str] = Field(description="question id -> `native` or `concept:KEY`")
+    provenance: dict[str, str] = Field(
+        description="question id -> `native`, `concept:KEY`, or `reused:SLOT` (answered here "
+        "with the answer of SLOT that a suggestion offered)"
+    )
+    reused: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="question id -> where a value taken from a suggestion came from "
+        "(its answer's `reused_from`)",
+    )
     suggestions: dict[str, SuggestionOut] = Field(description="question id -> suggestion")
     divergences: list[DivergenceOut]
     needs_direct_answer: list[str] = Field(
@@ -569,6 +670,10 @@ class SubmissionDetailOut(SubmissionOut):
 
     values: dict[str, Any]
     provenance: dict[str, str]
+    reused: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="question id -> where a value taken from a suggestion came from",
+    )
     issues: list[IssueOut]
 
 

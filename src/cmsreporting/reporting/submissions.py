@@ -76,6 +76,7 @@ def detail(submission: Submission) -> dict[str, Any]:
     return summary(submission) | {
         "values": submission.values,
         "provenance": submission.provenance,
+        "reused": submission.reused or {},
         "issues": submission.issues,
     }
 
@@ -128,7 +129,8 @@ async def submit(
     loaded = await load(session, workspace=workspace, chosen=chosen)
     reports = _reports_without_blocking_issues(loaded)
     versions = await _next_versions(session, workspace=workspace, chosen=chosen)
-    created = _snapshots(principal, workspace, chosen, reports, versions)
+    reused = [loaded.reused_of(c, r) for c, r in zip(chosen, reports, strict=True)]
+    created = _snapshots(principal, workspace, chosen, reports, reused, versions)
     session.add_all(created)
     await session.flush()
     body = {"submissions": [summary(s) for s in created]}
@@ -247,6 +249,7 @@ def _snapshots(
     workspace: Workspace,
     chosen: list[CycleContext],
     reports: list[Report],
+    reused: list[dict[str, dict[str, Any]]],
     versions: list[int],
 ) -> list[Submission]:
     """One frozen submission per cycle, all stamped with the same time."""
@@ -261,11 +264,12 @@ def _snapshots(
             status="submitted",
             values=report.values,
             provenance=report.provenance,
+            reused=sources or None,
             issues=[issue.as_dict() for issue in report.issues],
             submitted_at=now,
             submitted_by=principal.actor,
         )
-        for context, report, version in zip(chosen, reports, versions, strict=True)
+        for context, report, sources, version in zip(chosen, reports, reused, versions, strict=True)
     ]
 
 

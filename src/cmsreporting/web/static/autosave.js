@@ -179,7 +179,7 @@ export class Saver extends EventTarget {
         left.pending[slot] = draft;
         continue;
       }
-      this.pending.set(slot, { value: draft.value, base: draft.base ?? 0 });
+      this.pending.set(slot, { value: draft.value, base: draft.base ?? 0, reusedFrom: draft.reusedFrom || null });
       taken.push(slot);
     }
     for (const [slot, text] of Object.entries((record && record.unreadable) || {})) {
@@ -250,7 +250,21 @@ export class Saver extends EventTarget {
       revision: answer.revision,
       updatedBy: answer.updated_by,
       carried: answer.carried || null,
+      reusedFrom: answer.reused_from || null,
     });
+  }
+
+  /** Where a slot's value was taken from (a suggestion's source slot), or null. */
+  reusedFrom(slot) {
+    const draft = this.pending.get(slot);
+    if (draft) return draft.reusedFrom || null;
+    const current = this.server.get(slot);
+    return current && current.reusedFrom ? current.reusedFrom.slot : null;
+  }
+
+  /** Take an answer offered from another slot; later edits of this slot keep its source. */
+  reuse(slot, value, source) {
+    this.set(slot, value, { force: true, reusedFrom: source });
   }
 
   /** The value the form shows: the unsaved edit, else the stored answer. */
@@ -261,9 +275,12 @@ export class Saver extends EventTarget {
   }
 
   /** Record the user's new value of a slot. */
-  set(slot, value, { force = false } = {}) {
+  set(slot, value, { force = false, reusedFrom = undefined } = {}) {
     const current = this.server.get(slot);
     const draft = this.pending.get(slot);
+    // a value taken from a suggestion keeps its source through edits, until it is cleared
+    let source = reusedFrom !== undefined ? reusedFrom : draft ? draft.reusedFrom : current && current.reusedFrom ? current.reusedFrom.slot : null;
+    if (!isAnswered(value)) source = null;
     this.invalid.delete(slot);
     this.unreadable.delete(slot);
     const unchanged = current ? sameJson(current.value, value) : !isAnswered(value);
@@ -279,6 +296,7 @@ export class Saver extends EventTarget {
     this.pending.set(slot, {
       value,
       base: draft ? draft.base : current ? current.revision : 0,
+      reusedFrom: source,
     });
     this.persist();
     this.emit("status", [slot]);
@@ -409,11 +427,12 @@ export class Saver extends EventTarget {
       this.setState(this.pending.size ? "saved-partly" : "saved");
       return;
     }
-    const batch = slots.map((slot) => ({
-      slot,
-      value: this.pending.get(slot).value ?? null,
-      base_revision: this.pending.get(slot).base,
-    }));
+    const batch = slots.map((slot) => {
+      const draft = this.pending.get(slot);
+      const item = { slot, value: draft.value ?? null, base_revision: draft.base };
+      if (draft.reusedFrom && isAnswered(draft.value)) item.reused_from = draft.reusedFrom;
+      return item;
+    });
     this.inflightSlots = new Set(slots);
     this.setState("saving");
     try {
@@ -494,6 +513,9 @@ export class Saver extends EventTarget {
         if (match && batch[Number(match[1])]) {
           const slot = batch[Number(match[1])].slot;
           if (!named.has(slot)) named.set(slot, e.detail);
+          // the answer it came from no longer offers this: the value stays, without its source
+          const draft = this.pending.get(slot);
+          if (match[2] === "/reused_from" && draft) draft.reusedFrom = null;
         }
       }
       if (!named.size) for (const item of batch) named.set(item.slot, error.message);
@@ -558,7 +580,7 @@ export class Saver extends EventTarget {
         return;
       }
       const pending = {};
-      for (const [slot, draft] of this.pending) pending[slot] = { value: draft.value, base: draft.base };
+      for (const [slot, draft] of this.pending) pending[slot] = { value: draft.value, base: draft.base, reusedFrom: draft.reusedFrom || null };
       const unreadable = Object.fromEntries([...this.unreadable].filter(([, text]) => typeof text === "string"));
       localStorage.setItem(this.storageKey, JSON.stringify({ pending, unreadable, at: new Date().toISOString() }));
     } catch {

@@ -5,7 +5,7 @@
 import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
 import { t } from "./i18n.js";
 import { announce } from "./shared.js";
-import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered, mergeRows } from "./logic.js";
+import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered, mergeRows, sameJson } from "./logic.js";
 import { formatNumber, isIsoDate, parseNumber } from "./numbers.js";
 
 const RADIO_LIMIT = 7; // more options than this: a select
@@ -648,6 +648,7 @@ export function renderForm(container, { model, saver, toc }) {
   const entries = []; // {item, el, feeds: [{feed, chip, direct}]}
   const elements = new Map(); // slot -> item element (direct answers map to their item)
   const messages = new Map(); // slot -> message element
+  let offers = new Map(); // slot -> answers offered to it (GET /workspaces/{id}/suggestions)
 
   const onInput = (slot) => {
     const ctrl = controls.get(slot);
@@ -694,6 +695,7 @@ export function renderForm(container, { model, saver, toc }) {
     messages.set(slot, msg);
     const conflictBox = h("div", { class: "conflict-box", dataset: { conflictFor: slot } });
     const carried = h("div", { class: "carried-box", dataset: { carriedFor: slot } });
+    const reuse = h("div", { class: "reuse-box", dataset: { reuseFor: slot } });
     return h(
       "div",
       { class: "field-wrap", dataset: { slot } },
@@ -701,6 +703,7 @@ export function renderForm(container, { model, saver, toc }) {
       def.help ? h("p", { class: "help", id: helpId }, def.help) : null,
       msg,
       carried,
+      reuse,
       conflictBox,
     );
   }
@@ -783,7 +786,9 @@ export function renderForm(container, { model, saver, toc }) {
   function conceptItem(item) {
     const def = item.concept;
     const feedsId = uid("feeds");
-    const label = [h("span", { class: "badge shared" }, t("form.shared")), " ", def.text];
+    const suggests = item.suggests || [];
+    const reports = new Set([...item.feeds, ...suggests].map((place) => place.cycle));
+    const label = [reports.size > 1 ? [h("span", { class: "badge shared" }, t("form.shared")), " "] : null, def.text];
     const chips = item.feeds.map(feedChip);
     const feeds = item.feeds.map((feed, i) => {
       const directLabel = [
@@ -812,6 +817,21 @@ export function renderForm(container, { model, saver, toc }) {
         " ",
         h("ul", { class: "chips" }, chips),
       ),
+      suggests.length
+        ? h(
+            "div",
+            { class: "scope offered-to" },
+            h("span", { class: "scope-label" }, t("form.offered_to")),
+            " ",
+            h(
+              "ul",
+              { class: "chips" },
+              suggests.map((place) =>
+                h("li", { class: "chip chip-offer", title: t(`relation.${place.relation}`) }, refLabel(`${place.cycle}:${place.question}`)),
+              ),
+            ),
+          )
+        : null,
       h(
         "details",
         { class: "asked" },
@@ -954,8 +974,69 @@ export function renderForm(container, { model, saver, toc }) {
             : null,
         );
       }
+      renderReuse(slot, wrap.querySelector(":scope > .reuse-box"));
       renderConflict(slot, wrap.querySelector(":scope > .conflict-box"));
     }
+  }
+
+  /** Where the answer was taken from, and the answers given elsewhere that could answer it. */
+  function renderReuse(slot, box) {
+    const def = model.definitions.get(slot);
+    const current = saver.value(slot);
+    const shown = (offers.get(slot) || []).filter((offer) => !sameJson(offer.value, current));
+    const from = isAnswered(current) ? saver.reusedFrom(slot) : null;
+    const key = JSON.stringify([from, shown]);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    const sourceName = (source) => {
+      if (source.slot.startsWith("concept:")) {
+        const concept = model.definitions.get(source.slot);
+        return t("form.reuse_shared", { text: concept ? concept.text : source.concept });
+      }
+      const ref = refLabel(source.question || source.slot);
+      return source.submission ? t("form.reuse_submitted", { ref }) : ref;
+    };
+    const fromOffer = from ? (offers.get(slot) || []).find((offer) => offer.source.slot === from) : null;
+    replace(
+      box,
+      from
+        ? h(
+            "p",
+            { class: "note small reused" },
+            t("form.reused", { source: fromOffer ? sourceName(fromOffer.source) : from.startsWith("concept:") ? t("form.reuse_shared", { text: model.definitions.get(from)?.text || from }) : refLabel(from) }),
+          )
+        : null,
+      shown.map((offer) =>
+        h(
+          "div",
+          { class: "reuse", role: "group", "aria-label": t("form.reuse_group") },
+          h(
+            "p",
+            { class: "reuse-text" },
+            t("form.reuse_offer", { source: sourceName(offer.source), relation: t(`relation.${offer.source.relation}`) }),
+            " ",
+            h("strong", { class: "reuse-value" }, formatValue(def, offer.value)),
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn small",
+              onclick: () => {
+                const ctrl = controls.get(slot);
+                saver.reuse(slot, offer.value, offer.source.slot);
+                if (ctrl) {
+                  ctrl.set(offer.value);
+                  update();
+                  focusElement(ctrl.focusTarget);
+                }
+              },
+            },
+            t("form.reuse_use"),
+          ),
+        ),
+      ),
+    );
   }
 
   /** Who saved the other value, and when: "you, in another tab" when it is this user. */
@@ -1041,6 +1122,15 @@ export function renderForm(container, { model, saver, toc }) {
   update();
   return {
     refresh: update,
+    /** Show the answers offered to each slot (the items of GET /workspaces/{id}/suggestions). */
+    setSuggestions(items) {
+      offers = new Map();
+      for (const item of items) {
+        if (!offers.has(item.slot)) offers.set(item.slot, []);
+        offers.get(item.slot).push(item);
+      }
+      decorate();
+    },
     detach() {
       for (const [type, listener] of Object.entries(listeners)) saver.removeEventListener(type, listener);
     },

@@ -209,6 +209,9 @@ export function reportTable(template, report, { linkFor = () => null, level = 3,
     if (hidden.has(qid)) sourceNode = h("span", { class: "muted" }, t("prov.hidden"));
     else if (source && source.startsWith("concept:")) {
       sourceNode = h("span", { class: "badge shared", title: source }, t("prov.shared"));
+    } else if (source && source.startsWith("reused:")) {
+      const from = source.slice("reused:".length);
+      sourceNode = h("span", { class: "badge own", title: source }, t("prov.reused", { source: from.startsWith("concept:") ? t("prov.shared") : refLabel(from) }));
     } else if (source === "native") {
       sourceNode = h("span", { class: "badge own" }, t("prov.native"));
     } else sourceNode = h("span", { class: "muted" }, "—");

@@ -198,7 +198,26 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
     const container = h("div", { class: "form-main" });
     const filters = formFilters(container, { otherTexts: () => otherLanguageTexts(model) });
     formView = renderForm(container, { model, saver, toc });
-    detachBody = formView.detach;
+    const view = formView;
+    // answers given elsewhere in the workspace that could answer a question: fetched now and
+    // after each save (a failed fetch keeps the last ones; they are a help, not the answers)
+    let offersTimer = null;
+    const loadOffers = () =>
+      api
+        .get(`workspaces/${id}/suggestions`)
+        .then((found) => view.setSuggestions(found.items))
+        .catch(() => {});
+    const onSaved = () => {
+      clearTimeout(offersTimer);
+      offersTimer = setTimeout(loadOffers, 300);
+    };
+    saver.addEventListener("saved", onSaved);
+    loadOffers();
+    detachBody = () => {
+      clearTimeout(offersTimer);
+      saver.removeEventListener("saved", onSaved);
+      view.detach();
+    };
     body = h(
       "div",
       { class: "ws-layout" },
