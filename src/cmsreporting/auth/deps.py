@@ -37,6 +37,7 @@ async def caller(request: Request, session: AsyncSession) -> Principal | None:
             raise Unauthorized("the bearer token is unknown, revoked or expired")
         if callers is not None:
             callers.put(digest, principal)
+    request.state.user_id = principal.user_id  # for the request's log line
     return principal
 
 
