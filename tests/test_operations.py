@@ -114,7 +114,9 @@ def test_redaction() -> None:
     )
     assert "s3cr" not in redact(f"{{'url': '{url}'}}")
     assert redact("Authorization: Bearer abc.def-ghi") == "Authorization: Bearer ***"
-    assert redact("token cmsr_AbCdEf0123456789_-xyz seen") == "token cmsr_*** seen"
+    token = "cmsr_" + "Ab-_9" * 9
+    assert redact(f"token {token} seen") == "token cmsr_*** seen"
+    assert redact("database cmsr_reports_2026") == "database cmsr_reports_2026"
     assert redact("password=hunter2&user=x") == "password=***&user=x"
     # no password, nothing to hide
     assert (

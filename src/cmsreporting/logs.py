@@ -24,7 +24,7 @@ request_id_var: ContextVar[str | None] = ContextVar("cmsreporting_request_id", d
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@\s]*@")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",;]+")
-_TOKEN = re.compile(r"cmsr_[A-Za-z0-9_-]{8,}")
+_TOKEN = re.compile(r"cmsr_[A-Za-z0-9_-]{40,}")  # cmsr_ + 32 random bytes, base64url
 _KEY_VALUE = re.compile(r"(?i)\b(password|passwd|pwd|secret|token)(\s*[=:]\s*)[^\s&'\",;]+")
 REDACTED = "***"
 
@@ -71,7 +71,8 @@ class RequestContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, logger, message, then the record's own fields."""
+    """One JSON object a line: time, level, logger, message, process id, then the record's own
+    fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -79,6 +80,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         entry.update(_extra(record))
         if record.exc_info:

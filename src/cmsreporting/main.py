@@ -29,7 +29,7 @@ from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldEr
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.logs import configure_logging
 from cmsreporting.middleware import BodyGuard, RequestContext
-from cmsreporting.migrate import head_revision
+from cmsreporting.migrate import current_revision, head_revision
 from cmsreporting.openapi import install as install_openapi
 from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
@@ -269,6 +269,21 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
                     await conn.execute(text("SELECT version_num FROM alembic_version"))
                 ).scalar_one_or_none()
         except Exception as exc:
+            try:  # no alembic_version table: an empty database, reachable but not migrated
+                revision = await current_revision(request.app.state.engine)
+            except Exception:
+                revision = "unreachable"
+            if revision is None:
+                return problem(
+                    503,
+                    f"the database is not migrated, the code needs {head}: "
+                    "run `cmsreporting db upgrade`",
+                    request,
+                    database="behind",
+                    revision=None,
+                    head=head,
+                    version=__version__,
+                )
             log.warning("health check: database unreachable: %s", exc)
             return problem(
                 503,
