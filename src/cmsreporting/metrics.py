@@ -11,6 +11,7 @@ import os
 import time
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,7 +26,7 @@ from prometheus_client import (
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cmsreporting.core.memo import memos
+from cmsreporting.core.memo import Memo, memos
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "(unmatched)"
@@ -81,7 +82,7 @@ _EXPORTS = {
     ("GET", API + "/cycles/{ref}/export"): "cycle",
 }
 _CACHE_SYNC_SECONDS = 1.0
-_synced: dict[str, tuple[int, int]] = {}
+_synced: WeakKeyDictionary[Memo[Any, Any], tuple[int, int]] = WeakKeyDictionary()
 _next_sync = 0.0
 
 
@@ -118,17 +119,14 @@ def sync_caches() -> None:
     """Add the per-process caches' hits and misses since the last call to the counters."""
     global _next_sync
     _next_sync = time.monotonic() + _CACHE_SYNC_SECONDS
-    totals: dict[str, tuple[int, int]] = {}
     for memo in memos():
-        hits, misses = totals.get(memo.name, (0, 0))
-        totals[memo.name] = (hits + memo.hits, misses + memo.misses)
-    for name, (hits, misses) in totals.items():
-        seen_hits, seen_misses = _synced.get(name, (0, 0))
+        hits, misses = memo.hits, memo.misses
+        seen_hits, seen_misses = _synced.get(memo, (0, 0))
         if hits > seen_hits:
-            CACHE_HITS.labels(name).inc(hits - seen_hits)
+            CACHE_HITS.labels(memo.name).inc(hits - seen_hits)
         if misses > seen_misses:
-            CACHE_MISSES.labels(name).inc(misses - seen_misses)
-        _synced[name] = (max(hits, seen_hits), max(misses, seen_misses))
+            CACHE_MISSES.labels(memo.name).inc(misses - seen_misses)
+        _synced[memo] = (hits, misses)
 
 
 def instrument_pool(engine: AsyncEngine) -> None:
