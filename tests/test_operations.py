@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from ipaddress import IPv4Network
 
 import httpx
@@ -16,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cmsreporting.config import Settings
-from cmsreporting.logs import configure_logging, redact
+from cmsreporting.logs import LogFormat, configure_logging, redact
 from cmsreporting.main import create_app
 from tests.factories.workspaces import open_workspace, set_members, write
 from tests.helpers import Headers, assert_problem
@@ -29,6 +30,23 @@ def access_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
     """The request log lines written during the test (in `.records`)."""
     with caplog.at_level(logging.INFO, logger=ACCESS):
         yield caplog
+
+
+@contextmanager
+def captured_logs(log_format: LogFormat = "json") -> Iterator[io.StringIO]:
+    """The process's log lines, as the service writes them, in a string for the block."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging(level="INFO", log_format=log_format, stream=stream)
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
 
 
 def lines_of(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
@@ -76,23 +94,13 @@ async def test_request_id_generated_kept_or_replaced(
 async def test_log_line_names_the_user_never_the_token(
     client: httpx.AsyncClient, auth: Headers, tokens: dict[str, str]
 ) -> None:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    configure_logging(level="INFO", log_format="json", stream=stream)
-    try:
+    with captured_logs() as stream:
         me = await client.get("/api/v1/me", headers=auth["ken_fp"] | {"X-Request-ID": "me-1"})
         assert me.status_code == 200
         admin = await client.get("/api/v1/me", headers=auth["admin"] | {"X-Request-ID": "me-3"})
         assert admin.status_code == 200
         anonymous = await client.get("/api/v1/me", headers={"X-Request-ID": "me-2"})
         assert anonymous.status_code == 401
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
     output = stream.getvalue()
     lines = [json.loads(line) for line in output.splitlines()]
     entries = {e.get("request_id"): e for e in lines if e["logger"] == ACCESS}
@@ -124,21 +132,12 @@ def test_redaction() -> None:
     )
     assert redact("postgresql://postgres@127.0.0.1/db") == "postgresql://postgres@127.0.0.1/db"
 
-    stream = io.StringIO()
     logger = logging.getLogger("tests.redaction")
-    root = logging.getLogger()
-    saved = list(root.handlers)
-    configure_logging(level="INFO", log_format="text", stream=stream)
-    try:
+    with captured_logs("text") as stream:
         try:
             raise RuntimeError(f"connect to {url} failed")
         except RuntimeError:
             logger.exception("database at %s unreachable\nforged line", url)
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved:
-            root.addHandler(handler)
     text = stream.getvalue()
     assert "s3cr" not in text
     assert "cmsr:***@db.example" in text
@@ -235,3 +234,30 @@ async def test_metrics_refused_outside_the_allowed_networks(
     assert "cmsreporting_" not in refused.text
     assert body["instance"] == "/metrics"
     assert (await guarded_client.get("/health/live")).status_code == 200
+
+
+async def test_an_unhandled_error_keeps_its_request_id(db_url: str) -> None:
+    app = create_app(Settings(database_url=db_url))
+
+    async def broken() -> None:
+        raise RuntimeError("postgresql+asyncpg://cmsr:Hidden1@db/x is down")
+
+    app.add_api_route("/api/v1/broken", broken)
+    with captured_logs() as stream:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                failed = await http.get("/api/v1/broken", headers={"X-Request-ID": "boom-1"})
+    assert_problem(failed, 500)
+    assert failed.headers["x-request-id"] == "boom-1"
+    output = stream.getvalue()
+    assert "Hidden1" not in failed.text + output
+    records = [json.loads(line) for line in output.splitlines()]
+    mine = [r for r in records if r.get("request_id") == "boom-1"]
+    error = next(r for r in mine if r["logger"] == "cmsreporting.main")
+    assert error["level"] == "error"
+    assert "RuntimeError" in error["exception"]
+    assert "cmsr:***@db/x" in error["exception"]
+    line = next(r for r in mine if r["logger"] == ACCESS)
+    assert line["status"] == 500
+    assert line["route"] == "/api/v1/broken"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -38,14 +39,14 @@ _RECORD_FIELDS = frozenset(
 
 def redact(text: str) -> str:
     """`text` with database URL passwords, bearer tokens and API tokens replaced by ***."""
+    lowered = text.lower()
     if "://" in text:
         text = _URL_PASSWORD.sub(rf"\g<head>{REDACTED}@", text)
     if "cmsr_" in text:
         text = _TOKEN.sub("cmsr_" + REDACTED, text)
-    lowered = text.lower()
     if "bearer" in lowered:
         text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
-    if any(word in lowered for word in ("password", "passwd", "pwd", "secret", "token")):
+    if "passw" in lowered or "pwd" in lowered or "secret" in lowered or "token" in lowered:
         text = _KEY_VALUE.sub(rf"\g<1>\g<2>{REDACTED}", text)
     return text
 
@@ -74,13 +75,17 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, process id, then the record's own
     fields."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.pid = os.getpid()  # made in the process that logs (each worker configures its own)
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": _timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            "pid": record.process,
+            "pid": self.pid,
         }
         entry.update(_extra(record))
         if record.exc_info:
@@ -136,6 +141,10 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # what no line shows is not collected for each record
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -82,6 +82,9 @@ _EXPORTS = {
     ("GET", API + "/cycles/{ref}/export"): "cycle",
 }
 _CACHE_SYNC_SECONDS = 1.0
+# the labelled children by (method, route, status): labels() costs more than the count itself;
+# bounded as the labels are (route templates, methods and statuses)
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 _synced: WeakKeyDictionary[Memo[Any, Any], tuple[int, int]] = WeakKeyDictionary()
 _next_sync = 0.0
 
@@ -90,9 +93,14 @@ def observe_request(
     method: str, route: str, status: int, seconds: float, query: bytes = b""
 ) -> None:
     """Count one answered request (and the save, submission or export it was)."""
+    children = _children.get((method, route, status))
+    if children is None:
+        code = str(status)
+        children = (REQUESTS.labels(method, route, code), LATENCY.labels(method, route, code))
+        _children[(method, route, status)] = children
+    children[0].inc()
+    children[1].observe(seconds)
     code = str(status)
-    REQUESTS.labels(method, route, code).inc()
-    LATENCY.labels(method, route, code).observe(seconds)
     key = (method, route)
     if key == _SAVE:
         SAVES.labels(code).inc()
