@@ -17,8 +17,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cmsreporting.config import Settings
-from cmsreporting.logs import LogFormat, configure_logging, redact
+from cmsreporting.logs import LogFormat, configure_logging, redact, resolve_format
 from cmsreporting.main import create_app
+from cmsreporting.metrics import allowed
 from tests.factories.workspaces import open_workspace, set_members, write
 from tests.helpers import Headers, assert_problem
 
@@ -261,3 +262,21 @@ async def test_an_unhandled_error_keeps_its_request_id(db_url: str) -> None:
     line = next(r for r in mine if r["logger"] == ACCESS)
     assert line["status"] == 500
     assert line["route"] == "/api/v1/broken"
+
+
+def test_log_format_and_metrics_networks() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert resolve_format("auto", Terminal()) == "text"
+    assert resolve_format("auto", io.StringIO()) == "json"
+    assert resolve_format("json", Terminal()) == "json"
+    loopback = Settings().metrics_allow
+    assert allowed(("127.0.0.1", 1), loopback)
+    assert allowed(("::1", 1), loopback)
+    assert allowed(("::ffff:127.0.0.1", 1), loopback)
+    assert not allowed(("10.1.2.3", 1), loopback)
+    assert not allowed(("testclient", 1), loopback)
+    assert not allowed(None, loopback)
+    assert allowed(("10.1.2.3", 1), [IPv4Network("10.0.0.0/8")])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -165,9 +165,11 @@ def allowed(client: tuple[str, int] | None, networks: list[IPv4Network | IPv6Net
     if client is None:
         return False
     try:
-        address = ip_address(client[0])
+        address: IPv4Address | IPv6Address = ip_address(client[0])
     except ValueError:
         return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # an IPv4 client of a server listening on ::
     return any(address in network for network in networks)
 
 
