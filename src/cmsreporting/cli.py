@@ -75,6 +75,13 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _refused(exc: DomainError) -> typer.Exit:
+    """Print a domain error with the fields it names; exit 1."""
+    for error in exc.errors:
+        err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
+    return _fail(exc.detail)
+
+
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction on the configured database; domain errors exit 1."""
 
@@ -89,9 +96,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(runner())
     except DomainError as exc:
-        for error in exc.errors:
-            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
-        raise _fail(exc.detail) from None
+        raise _refused(exc) from None
 
 
 def _upgrade() -> None:
@@ -155,9 +160,7 @@ def _prepare(*, migrate_db: bool, load: bool, demo: bool) -> dict[str, str]:
     try:
         return asyncio.run(run())
     except DomainError as exc:
-        for error in exc.errors:
-            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
-        raise _fail(exc.detail) from None
+        raise _refused(exc) from None
     except migrate.StartupLockTimeout as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:
@@ -453,9 +456,7 @@ def _write_atomically(output: Path, produce: Callable[[Any], Awaitable[None]]) -
         asyncio.run(runner())
     except DomainError as exc:
         partial.unlink(missing_ok=True)
-        for error in exc.errors:
-            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
-        raise _fail(exc.detail) from None
+        raise _refused(exc) from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
