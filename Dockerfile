@@ -6,12 +6,16 @@
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+# the pinned dependencies first (requirements.lock, see README "Operations"): this layer is
+# rebuilt only when the lock changes
+COPY requirements.lock ./
+RUN pip wheel --wheel-dir /wheels --requirement requirements.lock
 COPY pyproject.toml README.md LICENSE alembic.ini ./
 COPY src ./src
 COPY schemas ./schemas
 COPY content ./content
 COPY migrations ./migrations
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -27,8 +31,11 @@ RUN apt-get update \
        fonts-dejavu-core fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
-RUN pip install --no-index --find-links=/wheels cmsreporting==0.1.0 \
-    && rm -rf /wheels \
+COPY --from=build /src/requirements.lock /tmp/requirements.lock
+# no index: every dependency of the service must come from the lock's wheels
+RUN pip install --no-index --find-links=/wheels --requirement /tmp/requirements.lock \
+        cmsreporting==0.1.0 \
+    && rm -rf /wheels /tmp/requirements.lock \
     && useradd --create-home --uid 10001 cmsreporting \
     && mkdir /data \
     && chown cmsreporting:cmsreporting /data

@@ -56,6 +56,7 @@ SMOKE: dict[str, list[str]] = {
         *("--smoke", "--connections", "2", "--parties", "2", "--duration", "1"),
         *("--output", "saturation.json"),
     ],
+    "request_context": ["--requests", "20", "--rounds", "1"],
 }
 
 pytestmark = [
@@ -199,3 +200,10 @@ def test_autosave(runs: dict[str, Run]) -> None:
 def test_saturation(runs: dict[str, Run]) -> None:
     report = finished(runs, "saturation").report("saturation.json")
     assert report["consistency"]["no_lost_answers"] is True, report["consistency"]
+
+
+def test_request_context(runs: dict[str, Run]) -> None:
+    # every request of every variant answered 200 in its warm-up (it stops otherwise)
+    report = finished(runs, "request_context").report("request_context.json")
+    for route in ("/health/live", "/api/v1/cycles/CMS:COP15"):
+        assert set(report["results"][route]) == {"bare", "id", "metrics", "full"}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +32,8 @@ from cmsreporting.crosswalk import exchange, mapping_service
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.errors import DomainError
 from cmsreporting.exports import service as exports
+from cmsreporting.logs import configure_logging, redact
+from cmsreporting.metrics import MULTIPROC_ENV
 from cmsreporting.reporting import submissions
 
 T = TypeVar("T")
@@ -55,11 +61,26 @@ CLI_PRINCIPAL = Principal(user_id=0, name="cli", grants=(Grant("admin"),))
 
 out = Console()
 err = Console(stderr=True)
+log = logging.getLogger("cmsreporting.startup")
+
+
+@app.callback()
+def _setup() -> None:
+    """Log as the settings say (CMSREPORTING_LOG_LEVEL, CMSREPORTING_LOG_FORMAT)."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {redact(message)}", markup=True, highlight=False)
     return typer.Exit(code)
+
+
+def _refused(exc: DomainError) -> typer.Exit:
+    """Print a domain error with the fields it names; exit 1."""
+    for error in exc.errors:
+        err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
+    return _fail(exc.detail)
 
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -76,9 +97,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(runner())
     except DomainError as exc:
-        for error in exc.errors:
-            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
-        raise _fail(exc.detail) from None
+        raise _refused(exc) from None
 
 
 def _upgrade() -> None:
@@ -87,6 +106,83 @@ def _upgrade() -> None:
         migrate.upgrade(url)
     except Exception as exc:
         raise _fail(f"cannot migrate {url}: {exc}") from None
+
+
+def _prepare(*, migrate_db: bool, load: bool, demo: bool) -> dict[str, bootstrap.DemoCredentials]:
+    """Migrate, load the bundled data and make the demo users, as one process at a time.
+
+    On PostgreSQL this runs under an advisory lock: of several servers starting together one
+    migrates and loads while the others wait, then find the work done. Returns the demo users'
+    new credentials.
+    """
+    settings = get_settings()
+    url = settings.database_url
+
+    async def run() -> dict[str, bootstrap.DemoCredentials]:
+        engine = create_engine(url)
+        try:
+            async with migrate.startup_lock(engine, wait_seconds=settings.migrate_lock_timeout):
+                before = await migrate.current_revision(engine)
+                head = migrate.head_revision()
+                if before != head and migrate_db:
+                    await asyncio.to_thread(migrate.upgrade, url)
+                    log.info(
+                        "migrated the database from %s to %s",
+                        before or "an empty database",
+                        head,
+                        extra={"event": "migrated", "from_revision": before, "to_revision": head},
+                    )
+                elif before != head:
+                    log.warning(
+                        "the database is at %s, the code needs %s: not ready until "
+                        "`cmsreporting db upgrade` runs",
+                        before,
+                        head,
+                        extra={"event": "behind", "revision": before, "head": head},
+                    )
+                    return {}
+                factory = create_session_factory(engine)
+                if load:
+                    async with factory() as session, session.begin():
+                        report = await bootstrap.load_bundled(session)
+                    if report.added:
+                        log.info(
+                            "loaded %s",
+                            ", ".join(report.added),
+                            extra={"event": "loaded", "added": report.added},
+                        )
+                if not demo:
+                    return {}
+                async with factory() as session, session.begin():
+                    return await bootstrap.create_demo_users(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        raise _refused(exc) from None
+    except migrate.StartupLockTimeout as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:
+        raise _fail(f"cannot prepare the database {url}: {exc}") from None
+
+
+def _metrics_folder(workers: int) -> Path | None:
+    """Several workers share their metrics through files: empty the folder PROMETHEUS_
+    MULTIPROC_DIR names (the previous run's samples), or make a new one (returned, to remove
+    when the server stops)."""
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    elif workers > 1:
+        made = Path(tempfile.mkdtemp(prefix="cmsreporting-metrics-"))
+        os.environ[MULTIPROC_ENV] = str(made)
+        return made
+    return None
 
 
 @app.command()
@@ -99,26 +195,28 @@ def serve(
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=64)] = 1,
     load: Annotated[
-        bool, typer.Option(help="Migrate and load reference data and bundled templates first")
+        bool, typer.Option(help="Load what is missing of the reference data and bundled templates")
+    ] = True,
+    migrate_db: Annotated[
+        bool,
+        typer.Option(
+            "--migrate/--no-migrate",
+            help="Migrate the database first (--no-migrate: a release job runs `db upgrade`)",
+        ),
     ] = True,
 ) -> None:
     """Migrate the database, load the bundled data, and serve the API."""
     import uvicorn
 
-    if load:
-        _upgrade()
-        report = _in_transaction(bootstrap.load_bundled)
-        if report.added:
-            out.print(f"loaded: {', '.join(report.added)}")
+    credentials = _prepare(migrate_db=migrate_db, load=load, demo=demo)
     if demo:
-        made = _in_transaction(bootstrap.create_demo_users)
-        if made:
+        if credentials:
             table = Table(title="Demo users (tokens and passwords are shown once)")
             table.add_column("user")
             table.add_column("token")
             table.add_column("password")
-            for name, credentials in made.items():
-                table.add_row(name, credentials.token or "", credentials.password)
+            for name, made_now in credentials.items():
+                table.add_row(name, made_now.token or "", made_now.password)
             out.print(table)
         else:
             out.print(
@@ -126,6 +224,7 @@ def serve(
                 "created (new ones: cmsreporting tokens create demo-admin, "
                 "cmsreporting users set-password demo-admin)"
             )
+    made = _metrics_folder(workers)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "cmsreporting.main:create_served_app",
@@ -133,9 +232,13 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,  # each worker logs as configure_logging() says (create_served_app)
+        log_level=get_settings().log_level.lower(),
+        access_log=False,  # the service writes its own line per request (cmsreporting.access)
         proxy_headers=True,
     )
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 @db_app.command("upgrade")
@@ -143,9 +246,19 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
 ) -> None:
     """Migrate the database up (to the newest revision by default)."""
-    url = get_settings().database_url
+    settings = get_settings()
+    url = settings.database_url
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with migrate.startup_lock(engine, wait_seconds=settings.migrate_lock_timeout):
+                await asyncio.to_thread(migrate.upgrade, url, revision)
+        finally:
+            await engine.dispose()
+
     try:
-        migrate.upgrade(url, revision)
+        asyncio.run(run())
     except Exception as exc:
         raise _fail(f"cannot migrate {url}: {exc}") from None
     out.print(f"database at {revision}")
@@ -519,9 +632,7 @@ def _write_atomically(output: Path, produce: Callable[[Any], Awaitable[None]]) -
         asyncio.run(runner())
     except DomainError as exc:
         partial.unlink(missing_ok=True)
-        for error in exc.errors:
-            err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
-        raise _fail(exc.detail) from None
+        raise _refused(exc) from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -1,9 +1,16 @@
 """Settings read from the environment (prefix CMSREPORTING_)."""
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK: tuple[IPv4Network | IPv6Network, ...] = (
+    IPv4Network("127.0.0.0/8"),
+    IPv6Network("::1/128"),
+)
 
 
 class Settings(BaseSettings):
@@ -95,6 +102,29 @@ class Settings(BaseSettings):
         default=20,
         ge=1,
         description="Failed sign-ins from one client address in the window before it is throttled",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe level logged"
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: a JSON object a line; text: for people; auto: text on a terminal",
+    )
+    access_log: bool = Field(default=True, description="A log line per request")
+    metrics_enabled: bool = Field(default=True, description="Serve /metrics")
+    metrics_allow: list[IPv4Network | IPv6Network] = Field(
+        default_factory=lambda: list(LOOPBACK),
+        description=(
+            "Client networks allowed to read /metrics (JSON list, e.g. "
+            '["127.0.0.1/32", "10.0.0.0/8"]); others get 404'
+        ),
+    )
+    migrate_lock_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "PostgreSQL: seconds a starting server waits for another one's migration and load"
+        ),
     )
 
 

@@ -10,15 +10,16 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.types import ASGIApp
 
-from cmsreporting import __version__
+from cmsreporting import __version__, metrics
 from cmsreporting.admin.router import router as audit_router
 from cmsreporting.auth.cache import CallerCache
 from cmsreporting.auth.router import router as auth_router
@@ -29,8 +30,9 @@ from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.exports.service import ALREADY_COMPRESSED
-from cmsreporting.middleware import BodyGuard
-from cmsreporting.migrate import head_revision
+from cmsreporting.logs import configure_logging
+from cmsreporting.middleware import BodyGuard, RequestContext
+from cmsreporting.migrate import current_revision, head_revision
 from cmsreporting.openapi import install as install_openapi
 from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
@@ -184,6 +186,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(500, "an unexpected error occurred; it has been logged", request)
 
 
+class Service(FastAPI):
+    """The application with the request context outside every other layer, so that even an
+    unhandled error's 500 carries the request id and is logged and counted."""
+
+    request_context: dict[str, bool]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestContext(super().build_middleware_stack(), **self.request_context)
+
+
 def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -> FastAPI:
     """Build the ASGI application; `freeze_heap` for a server process that runs only it."""
     settings = settings or get_settings()
@@ -200,6 +212,8 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             pool_pre_ping=settings.db_pool_pre_ping,
         )
         app.state.engine = engine
+        if settings.metrics_enabled:
+            metrics.instrument_pool(engine)
         app.state.session_factory = create_session_factory(engine)
         if freeze_heap:
             # what exists now (modules, the app, the ORM's registries) lives as long as the
@@ -210,8 +224,9 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             yield
         finally:
             await engine.dispose()
+            metrics.process_exited()
 
-    app = FastAPI(
+    app = Service(
         title="cmsreporting",
         version=__version__,
         summary="Harmonized national reporting for the biodiversity conventions",
@@ -223,6 +238,10 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
+    app.request_context = {
+        "log_requests": settings.access_log,
+        "metrics": settings.metrics_enabled,
+    }
     app.state.settings = settings
     app.state.template_heads = (
         HeadCache(settings.template_cache_seconds) if settings.template_cache_seconds > 0 else None
@@ -262,6 +281,21 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
                     await conn.execute(text("SELECT version_num FROM alembic_version"))
                 ).scalar_one_or_none()
         except Exception as exc:
+            try:  # no alembic_version table: an empty database, reachable but not migrated
+                revision = await current_revision(request.app.state.engine)
+            except Exception:
+                revision = "unreachable"
+            if revision is None:
+                return problem(
+                    503,
+                    f"the database is not migrated, the code needs {head}: "
+                    "run `cmsreporting db upgrade`",
+                    request,
+                    database="behind",
+                    revision=None,
+                    head=head,
+                    version=__version__,
+                )
             log.warning("health check: database unreachable: %s", exc)
             return problem(
                 503,
@@ -306,6 +340,16 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         """The same as /health/ready: database reachability and the migration revision."""
         return await ready(request)
 
+    if settings.metrics_enabled:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def get_metrics(request: Request) -> Response:
+            """Prometheus metrics, to the allowed client networks only (404 to others)."""
+            if not metrics.allowed(request.scope.get("client"), settings.metrics_allow):
+                return problem(404, "Not Found", request)
+            content, media_type = metrics.exposition()
+            return Response(content, media_type=media_type)
+
     app.include_router(registry_router)
     app.include_router(cycles_router)
     app.include_router(templates_router)
@@ -322,4 +366,6 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
 def create_served_app() -> FastAPI:
     """The application as `cmsreporting serve` runs it in each worker process."""
-    return create_app(freeze_heap=True)
+    settings = get_settings()
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    return create_app(settings, freeze_heap=True)

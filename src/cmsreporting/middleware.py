@@ -1,4 +1,5 @@
-"""ASGI middleware: body size limit, accepted content types, and strict JSON.
+"""ASGI middleware: the request context (id, log line, metrics), body size limit, accepted
+content types, and strict JSON.
 
 JSON bodies are read in full (they are bounded by the size limit) and checked before the
 application sees them: valid UTF-8, no NaN or Infinity, no number too large for a double, and
@@ -9,6 +10,10 @@ reaches a handler, so recursive code below never meets a hostile shape.
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
+import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +27,86 @@ from cmsreporting.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from cmsreporting.logs import request_id_var
+from cmsreporting.metrics import UNMATCHED, observe_request
+
+REQUEST_ID_HEADER = b"x-request-id"
+VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:/+=-]{1,128}")
+"""An `X-Request-ID` kept as given: 1 to 128 letters, digits or `. _ : / + = -`; any other
+value is replaced by a new id (never echoed), and the log line says so."""
+
+access_log = logging.getLogger("cmsreporting.access")
+
+
+class RequestContext:
+    """Outermost layer: gives each request an id, returns it as `X-Request-ID`, and when the
+    response is done writes the request's log line and metrics (by route template)."""
+
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True, metrics: bool = True) -> None:
+        self.app = app
+        self.log_requests = log_requests
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        given: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                given = value
+                break
+        if given is not None and VALID_REQUEST_ID.fullmatch(given):
+            request_id = given.decode("ascii")
+        else:
+            request_id = uuid.uuid4().hex
+        context = request_id_var.set(request_id)
+        id_header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            if self.metrics:
+                observe_request(scope["method"], route, status, seconds, scope["query_string"])
+            if self.log_requests and access_log.isEnabledFor(logging.INFO):
+                self._log(scope, route, status, seconds, request_id, given)
+            request_id_var.reset(context)
+
+    @staticmethod
+    def _log(
+        scope: Scope,
+        route: str,
+        status: int,
+        seconds: float,
+        request_id: str,
+        given: bytes | None,
+    ) -> None:
+        fields = {
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "user_id": scope.get("state", {}).get("user_id"),
+        }
+        if given is not None and given != fields["request_id"].encode():
+            fields["request_id_replaced"] = True
+        access_log.info(
+            "%s %s %s %.1fms", scope["method"], scope["path"], status, seconds * 1000, extra=fields
+        )
+
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = ("application/json", "text/tab-separated-values", "text/csv")

@@ -21,7 +21,7 @@ class CallerCache:
 
     def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
         self.seconds = seconds
-        self._memo: Memo[str, Principal] = Memo(max_entries, seconds)
+        self._memo: Memo[str, Principal] = Memo(max_entries, seconds, name="callers")
 
     def get(self, digest: str) -> Principal | None:
         """The cached caller of a credential, if still fresh and the credential not expired."""

@@ -81,6 +81,7 @@ async def caller(request: Request, session: AsyncSession) -> Principal | None:
                 raise Unauthorized("the session has ended; sign in again")
             if callers is not None:
                 callers.put(key, principal)
+        request.state.user_id = principal.user_id  # for the request's log line
         return principal
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -94,6 +95,7 @@ async def caller(request: Request, session: AsyncSession) -> Principal | None:
             raise Unauthorized("the bearer token is unknown, revoked or expired")
         if callers is not None:
             callers.put(digest, principal)
+    request.state.user_id = principal.user_id  # for the request's log line
     return principal
 
 

@@ -39,7 +39,7 @@ class CycleContext:
 # --- compiled projections ------------------------------------------------------------------
 
 MAX_PLANS = 64
-_plans: Memo[tuple[Any, ...], Plan] = Memo(MAX_PLANS)
+_plans: Memo[tuple[Any, ...], Plan] = Memo(MAX_PLANS, name="projection_plans")
 
 
 def plan_for(

@@ -26,9 +26,11 @@ MAX_ENTRIES = 64
 MAX_RENDERED = 128
 
 _entries: Memo[tuple[int, str], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = Memo(
-    MAX_ENTRIES
+    MAX_ENTRIES, name="template_documents"
 )
-_rendered: Memo[tuple[int, str, str | None], tuple[bytes, str]] = Memo(MAX_RENDERED)
+_rendered: Memo[tuple[int, str, str | None], tuple[bytes, str]] = Memo(
+    MAX_RENDERED, name="template_json"
+)
 
 
 def _remember(

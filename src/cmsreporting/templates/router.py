@@ -158,7 +158,9 @@ def _cached_json(
 # The summary part of a template's JSON in one language, by what it is made of (a published
 # template's content never changes; its status and dates may).
 MAX_SUMMARIES = 512
-_summaries: Memo[tuple[Any, ...], tuple[bytes, str]] = Memo(MAX_SUMMARIES)
+_summaries: Memo[tuple[Any, ...], tuple[bytes, str]] = Memo(
+    MAX_SUMMARIES, name="template_summaries"
+)
 
 
 def _heads(request: Request) -> service.HeadCache | None:

@@ -375,7 +375,7 @@ class HeadCache:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._heads: Memo[int, TemplateHead] = Memo(4096, seconds)
+        self._heads: Memo[int, TemplateHead] = Memo(4096, seconds, name="template_heads")
 
     def get(self, template_id: int) -> TemplateHead | None:
         """The row if it was read less than `seconds` ago."""
