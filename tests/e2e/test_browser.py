@@ -1313,3 +1313,43 @@ def test_use_this_answer_fills_the_question_and_records_its_source(
         shot(page, "11-preview-reused-answer")
     finally:
         page.context.close()
+
+
+def test_the_report_once_heatmap_shows_every_pair_and_opens_one(
+    browser: Browser | None, server: Server
+) -> None:
+    """A secretariat sees, for every pair of published templates, how much of one report
+    answering the other fills and suggests (as the coverage API computes it), and opens a pair."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    with server.api("demo-cms-secretariat") as api:
+        coverage = api.get("/crosswalk/coverage", params={"from": "CBD:NR7", "to": "CMS:COP15"})
+        assert coverage.status_code == 200, coverage.text
+        totals = coverage.json()["totals"]
+    filled = f"{round(totals['share_fillable'] * 100)} %"
+    suggested = f"{round(totals['suggestion_only'] / totals['questions'] * 100)} %"
+    page = new_context_page(browser, "en-GB")
+    try:
+        page.goto(f"{server.base}/")
+        page.locator("input#token").fill(server.tokens["demo-cms-secretariat"])
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Report once").click()
+        heatmap = page.locator("table.heatmap")
+        expect(heatmap.locator("tbody tr")).to_have_count(5)
+        expect(heatmap.locator("td.heat a")).to_have_count(20)
+        cell = page.get_by_role(
+            "link",
+            name=f"Answering CBD NR7 fills {filled} of CMS COP15, and suggests {suggested} more",
+        )
+        expect(cell).to_be_visible()
+        shot(page, "coverage-heatmap")
+        cell.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(
+            "Answering CBD NR7: what it gives CMS COP15"
+        )
+        expect(page.locator("table.data tbody tr")).to_have_count(totals["questions"])
+        expect(page.locator("tr.cov-suggested")).to_have_count(totals["suggestion_only"])
+    finally:
+        page.context.close()

@@ -2,6 +2,7 @@
 // Built only on the public API (/api/v1); see README.md, "Web interface".
 
 import { accountView } from "./account.js";
+import { coveragePairView, coverageView } from "./coverage.js";
 import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
@@ -43,6 +44,7 @@ function renderShell() {
   const links = [h("a", { href: "#/" }, t("nav.home"))];
   if (session.isAdmin || session.isReviewer || session.secretariatOf.length) {
     links.push(h("a", { href: "#/?section=cycles" }, t("nav.cycles")));
+    links.push(h("a", { href: "#/coverage" }, t("nav.coverage")));
   }
   replace(nav, h("ul", {}, links.map((a) => h("li", {}, a))));
   replace(
@@ -138,6 +140,8 @@ const routes = [
   [/^\/w\/(\d+)\/submit$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "submit")],
   [/^\/cycles\/([^/]+)$/, (m, ctx) => statusView(ctx, decodeURIComponent(m[1]))],
   [/^\/s\/(\d+)$/, (m, ctx) => submissionView(ctx, Number(m[1]))],
+  [/^\/coverage$/, (m, ctx) => coverageView(ctx)],
+  [/^\/coverage\/([^/]+)\/([^/]+)$/, (m, ctx) => coveragePairView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
 ];
 
 async function route() {
