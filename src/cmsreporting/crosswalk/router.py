@@ -11,7 +11,13 @@ from fastapi.responses import PlainTextResponse
 from cmsreporting.auth.deps import AdminUser, CurrentUser, MaybeUser, optional_principal
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core import transforms
-from cmsreporting.crosswalk import concept_service, exchange, link_service, mapping_service
+from cmsreporting.crosswalk import (
+    concept_service,
+    exchange,
+    link_service,
+    mapping_service,
+    suggest_service,
+)
 from cmsreporting.crosswalk.models import Concept, Mapping
 from cmsreporting.crosswalk.schemas import (
     CONCEPT_DOCUMENT_REF,
@@ -22,8 +28,12 @@ from cmsreporting.crosswalk.schemas import (
     MappingOut,
     MappingPatch,
     MappingStatus,
+    NegativeMappingOut,
     QuestionLinksOut,
     Relation,
+    SuggestionAcceptIn,
+    SuggestionDecisionIn,
+    SuggestionsOut,
     TranslateIn,
     TranslateOut,
 )
@@ -424,6 +434,76 @@ async def export_crosswalk(
         exchange.write_skos(concepts, mappings),
         media_type="text/turtle; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="crosswalk.ttl"'},
+    )
+
+
+# --- suggestions -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/crosswalk/suggestions", response_model=SuggestionsOut, response_model_exclude_unset=True
+)
+async def list_suggestions(
+    session: SessionDep,
+    principal: MaybeUser,
+    from_: Annotated[str, Query(alias="from", max_length=81, description="CONVENTION:CYCLE")],
+    to: Annotated[
+        str, Query(max_length=81, description="CONVENTION:CYCLE, or `concepts` for the bank")
+    ],
+    limit: Annotated[int, Query(ge=1, le=suggest_service.MAX_LIMIT)] = 50,
+    min_score: Annotated[float, Query(ge=0, le=1)] = 0.3,
+    from_version: Annotated[
+        str | None, Query(max_length=20, description="Template version (default: newest published)")
+    ] = None,
+    to_version: Annotated[str | None, Query(max_length=20)] = None,
+) -> dict[str, Any]:
+    """Candidate pairs between two templates (or a template and the concepts), best first,
+    with their evidence: never approved by being suggested; rejected pairs never come back."""
+    return await suggest_service.suggestions(
+        session,
+        from_ref=from_,
+        to_ref=to,
+        from_version=from_version,
+        to_version=to_version,
+        limit=limit,
+        min_score=min_score,
+        principal=principal,
+    )
+
+
+@router.post("/crosswalk/suggestions/accept", response_model=list[MappingOut], status_code=201)
+async def accept_suggestion(
+    body: SuggestionAcceptIn, session: SessionDep, principal: CurrentUser
+) -> list[MappingOut]:
+    """Accept a suggested pair: the mapping that links it through a concept, checked by the
+    mapping rules; approved for admins and the question's secretariat, proposed for reviewers."""
+    created = await suggest_service.accept(
+        session, principal=principal, body=body.model_dump(mode="json", exclude_none=True)
+    )
+    return [mapping_out(m) for m in created]
+
+
+@router.post("/crosswalk/suggestions/reject", response_model=NegativeMappingOut, status_code=201)
+async def reject_suggestion(
+    body: SuggestionDecisionIn, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """Reject a suggested pair: a negative mapping (SSSOM predicate_modifier Not); the pair is
+    never suggested again, and rejecting it twice is a conflict."""
+    negative = await suggest_service.reject(
+        session, principal=principal, body=body.model_dump(mode="json", exclude_none=True)
+    )
+    return {"id": negative.id, **suggest_service.negative_document(negative)}
+
+
+@router.get("/crosswalk/rejections", response_model=PageOut[NegativeMappingOut])
+async def list_rejections(session: SessionDep, paging: Paging) -> PageOut[NegativeMappingOut]:
+    """Rejected pairs (negative mappings), oldest first."""
+    page = await suggest_service.list_rejections(session, limit=paging.limit, cursor=paging.cursor)
+    return PageOut(
+        items=[
+            NegativeMappingOut(id=n.id, **suggest_service.negative_document(n)) for n in page.items
+        ],
+        next_cursor=page.next_cursor,
     )
 
 
