@@ -4,11 +4,19 @@ rejecting one as a negative mapping, and bad input refused with nothing stored."
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sssom.parsers import parse_sssom_table
+from sssom.validators import validate
 
+from cmsreporting.crosswalk.exchange import question_iri
 from tests.helpers import Headers, Json, assert_problem, minimal_template, pointers
 
 URL = "/api/v1/crosswalk/suggestions"
@@ -311,3 +319,61 @@ async def test_bad_decisions_name_the_field_and_store_nothing(
         assert any(p.endswith(pointer) for p in pointers(problem)), problem
     assert await mappings_of(client, "CMS:COP15:IV.2") == before
     assert await rejections(client) == []
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `cmsreporting ARGS` against the given database."""
+    env = os.environ | {"CMSREPORTING_DATABASE_URL": db_url, "COLUMNS": "200"}
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "cmsreporting.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_the_cli_writes_candidates_as_sssom(
+    db_url: str,
+    client: httpx.AsyncClient,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    output = tmp_path / "cbd-ramsar.sssom.tsv"
+    done = cli(db_url, "crosswalk", "suggest", "CBD:NR7", "RAMSAR:COP16", "-o", str(output))
+    assert done.returncode == 0, done.stderr
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        msdf = parse_sssom_table(output)
+        validate(msdf, fail_on_error=True)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("sssom")] == []
+    rows = msdf.df.to_dict("records")
+    api = await suggestions(client, from_="CBD:NR7", to="RAMSAR:COP16", limit=500)
+    assert len(rows) == len(api["items"]) > 0
+    expand = msdf.converter.expand
+    by_pair = {(expand(r["subject_id"]), expand(r["object_id"])): r for r in rows}
+    for item in api["items"]:
+        row = by_pair[(question_iri(item["from_question"]), question_iri(item["to_question"]))]
+        assert row["predicate_id"] == "skos:" + item["relation"]
+        assert row["confidence"] == pytest.approx(item["score"])
+        assert row["mapping_justification"] in {
+            "semapv:LexicalMatching",
+            "semapv:CompositeMatching",
+        }
+        assert row["comment"] == "; ".join(item["reasons"])
+    # against the concepts, the objects are concepts; a bad reference exits 1 and writes nothing
+    concepts = tmp_path / "concepts.sssom.tsv"
+    done = cli(db_url, "crosswalk", "suggest", "CMS:COP15", "concepts", "-o", str(concepts))
+    assert done.returncode == 0, done.stderr
+    objects = {r["object_id"] for r in parse_sssom_table(concepts).df.to_dict("records")}
+    assert objects
+    assert all(o.startswith("qbank:") for o in objects)
+    missing = tmp_path / "none.sssom.tsv"
+    done = cli(db_url, "crosswalk", "suggest", "CMS:NOPE", "concepts", "-o", str(missing))
+    assert done.returncode == 1
+    assert "CMS:NOPE" in done.stderr
+    assert not missing.exists()

@@ -93,6 +93,14 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
     evidence: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def justification(self) -> str:
+        """The SEMAPV term of the evidence: lexical only, or lexical with other evidence."""
+        others = ("links", "tags")
+        if any(self.evidence.get(k, 0) > 0 for k in others):
+            return "semapv:CompositeMatching"
+        return "semapv:LexicalMatching"
+
     def as_dict(self) -> dict[str, Any]:
         """The API form of the candidate."""
         return {

@@ -175,6 +175,69 @@ def write_sssom(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str
     return out.getvalue()
 
 
+CANDIDATE_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "comment",
+    "other",
+)
+
+
+def _node(ref: str) -> str:
+    """The CURIE of a question reference or of concept:KEY."""
+    if ref.startswith("concept:"):
+        return "qbank:" + ref.removeprefix("concept:")
+    return "rq:" + quote(ref, safe=":()._-")
+
+
+def write_candidates_sssom(
+    candidates: Sequence[dict[str, Any]],
+    *,
+    labels: dict[str, str],
+    title: str,
+    set_id: str,
+) -> str:
+    """Suggested pairs as an SSSOM TSV file, for review: never approved mappings. Each
+    candidate has from, to, score, relation, transform, reasons and justification (the
+    SEMAPV term of its evidence); `labels` gives the texts of the references."""
+    now = datetime.now(UTC)
+    metadata = {
+        "curie_map": CURIE_MAP,
+        "mapping_set_id": BASE_IRI + "suggestions/" + quote(set_id, safe=""),
+        "mapping_set_version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mapping_set_title": title,
+        "mapping_tool": "cmsreporting crosswalk suggest",
+        "license": LICENSE,
+        "sssom_version": "1.0",
+    }
+    out = io.StringIO()
+    header = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
+    out.writelines(f"# {line}\n" for line in header.splitlines())
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(CANDIDATE_COLUMNS)
+    for c in candidates:
+        other = {"status": "suggested", "transform": c["transform"]}
+        writer.writerow(
+            [
+                _node(c["from"]),
+                labels.get(c["from"], ""),
+                "skos:" + c["relation"],
+                _node(c["to"]),
+                labels.get(c["to"], ""),
+                c["justification"],
+                repr(c["score"]),
+                "; ".join(c["reasons"]),
+                json.dumps(other, sort_keys=True, ensure_ascii=False),
+            ]
+        )
+    return out.getvalue()
+
+
 def _expand(curie: str, prefixes: dict[str, str]) -> str:
     prefix, sep, local = curie.partition(":")
     if sep and prefix in prefixes:

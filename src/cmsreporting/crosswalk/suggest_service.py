@@ -117,17 +117,45 @@ def _side(template: Template) -> dict[str, Any]:
     }
 
 
-async def suggestions(
+@dataclass
+class Ranking:
+    """The candidates of one comparison, with what they were drawn from."""
+
+    source: Template
+    target: Template | None
+    targets: list[engine.Item]
+    sources: list[engine.Item]
+    candidates: list[engine.Candidate]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API answer."""
+        return {
+            "from": _side(self.source),
+            "to": (
+                _side(self.target) if self.target is not None else {"concepts": len(self.targets)}
+            ),
+            "items": [c.as_dict() for c in self.candidates],
+        }
+
+    def labels(self) -> dict[str, str]:
+        """The first-language wording of every compared item, by reference."""
+        return {
+            item.ref: next(iter(item.definition.get("text", {}).values()), "")
+            for item in [*self.sources, *self.targets]
+        }
+
+
+async def rank(
     session: AsyncSession,
     *,
     from_ref: str,
     to_ref: str,
-    from_version: str | None,
-    to_version: str | None,
+    from_version: str | None = None,
+    to_version: str | None = None,
     limit: int,
     min_score: float,
     principal: Principal | None,
-) -> dict[str, Any]:
+) -> Ranking:
     """Ranked candidate pairs from the `from` template to the `to` template or the concepts."""
     source = await _template(
         session, ref=from_ref, version=from_version, principal=principal, field="from"
@@ -158,11 +186,12 @@ async def suggestions(
         limit=limit,
         min_score=min_score,
     )
-    return {
-        "from": _side(source),
-        "to": _side(target) if target is not None else {"concepts": len(targets)},
-        "items": [c.as_dict() for c in candidates],
-    }
+    return Ranking(source, target, targets, sources, candidates)
+
+
+async def suggestions(session: AsyncSession, **kwargs: Any) -> dict[str, Any]:
+    """`rank` in the API's form."""
+    return (await rank(session, **kwargs)).as_dict()
 
 
 # --- accepting and rejecting -------------------------------------------------------------------
