@@ -56,6 +56,7 @@ SMOKE: dict[str, list[str]] = {
         *("--smoke", "--connections", "2", "--parties", "2", "--duration", "1"),
         *("--output", "saturation.json"),
     ],
+    "suggest": ["--repeat", "1"],
 }
 
 pytestmark = [
@@ -199,3 +200,13 @@ def test_autosave(runs: dict[str, Run]) -> None:
 def test_saturation(runs: dict[str, Run]) -> None:
     report = finished(runs, "saturation").report("saturation.json")
     assert report["consistency"]["no_lost_answers"] is True, report["consistency"]
+
+
+def test_suggest(runs: dict[str, Run]) -> None:
+    report = finished(runs, "suggest").report("suggest.json")
+    for kind in ("concepts", "pairs"):
+        quality = report["quality"][kind]
+        assert quality["cases"] > 0, kind
+        assert 0 <= quality["recall_at_1"] <= quality["recall_at_5"] <= 1, quality
+    assert report["time"]["questions"] == [500, 500]
+    assert report["time"]["candidates"] > 0

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -249,6 +250,7 @@ def correspondences(concepts: Iterable[dict[str, Any]]) -> dict[str, frozenset[s
 # --- transforms ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
@@ -391,40 +393,48 @@ def _describe(transform: dict[str, Any], source: dict[str, Any], target: dict[st
 
 
 def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    word = TfidfVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        strip_accents="unicode",
-        lowercase=True,
-        min_df=1,
-    )
+    # texts are lower-cased and stripped of accents once, by _fold
+    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=False)
     char = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(3, 5),
-        sublinear_tf=True,
-        strip_accents="unicode",
-        lowercase=True,
-        min_df=1,
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False
     )
     return word, char
 
 
-def _similarity(left: list[str], right: list[str], *, fit: list[str]) -> np.ndarray[Any, Any]:
+def _fold(text: str) -> str:
+    """Lower case without accents (what both vectorizers read)."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _similarity(
+    left: list[str], right: list[str], *, extra: Sequence[str] = ()
+) -> np.ndarray[Any, Any]:
     """Cosine similarity of every left text with every right text, word and character n-gram
-    TF-IDF averaged (vocabulary and weights learnt on `fit`); zero where a side is empty."""
+    TF-IDF averaged (vocabulary and weights learnt on both sides and `extra`, each distinct
+    text once); zero where a side is empty."""
     result = np.zeros((len(left), len(right)))
-    corpus = [t for t in fit if t.strip()]
-    if not corpus or not any(t.strip() for t in left) or not any(t.strip() for t in right):
+    if not any(t.strip() for t in left) or not any(t.strip() for t in right):
         return result
+    folded: dict[str, int] = {}
+    for text in [*left, *right, *extra]:
+        if text.strip():
+            folded.setdefault(text, len(folded))
+    corpus = [_fold(t) for t in folded]
+    rows_l = [folded.get(t, -1) for t in left]
+    rows_r = [folded.get(t, -1) for t in right]
     for vectorizer in _vectorizers():
         try:
-            vectorizer.fit(corpus)
+            matrix = vectorizer.fit_transform(corpus)
         except ValueError:  # no usable term at all
             continue
-        a = vectorizer.transform(left)
-        b = vectorizer.transform(right)
-        result += (a @ b.T).toarray() / 2
+        left_rows = matrix[[max(r, 0) for r in rows_l]]
+        right_rows = matrix[[max(r, 0) for r in rows_r]]
+        result += (left_rows @ right_rows.T).toarray() / 2
+    result[np.array(rows_l) < 0, :] = 0.0
+    result[:, np.array(rows_r) < 0] = 0.0
     return np.clip(result, 0.0, 1.0)
 
 
@@ -444,7 +454,7 @@ def _links_similarity(
     t_rows = [(j, k) for j, item in enumerate(targets) for k in range(len(item.linked_texts))]
     if s_rows:
         texts = [sources[i].linked_texts[k] for i, k in s_rows]
-        sim = _similarity(texts, [texts_of(t.definition) for t in targets], fit=fit)
+        sim = _similarity(texts, [texts_of(t.definition) for t in targets], extra=fit)
         for row, (i, k) in enumerate(s_rows):
             better = sim[row] > result[i]
             result[i] = np.where(better, sim[row], result[i])
@@ -452,7 +462,7 @@ def _links_similarity(
             rows.append((sources[i].ref, sources[i].linked_names[k]))
     if t_rows:
         texts = [targets[j].linked_texts[k] for j, k in t_rows]
-        sim = _similarity([texts_of(s.definition) for s in sources], texts, fit=fit)
+        sim = _similarity([texts_of(s.definition) for s in sources], texts, extra=fit)
         for col, (j, k) in enumerate(t_rows):
             better = sim[:, col] > result[:, j]
             result[:, j] = np.where(better, sim[:, col], result[:, j])
@@ -533,13 +543,13 @@ def suggest(
     t_opts = [option_texts(i.definition) for i in targets]
     s_ctx = [" ".join(i.context) for i in sources]
     t_ctx = [" ".join(i.context) for i in targets]
-    wording_fit = [*s_words, *t_words, *(t for i in [*sources, *targets] for t in i.linked_texts)]
+    wording_fit = [t for i in [*sources, *targets] for t in i.linked_texts]
     evidence = {
-        "wording": _similarity(s_words, t_words, fit=wording_fit),
-        "options": _similarity(s_opts, t_opts, fit=[*s_opts, *t_opts]),
-        "context": _similarity(s_ctx, t_ctx, fit=[*s_ctx, *t_ctx]),
+        "wording": _similarity(s_words, t_words, extra=wording_fit),
+        "options": _similarity(s_opts, t_opts),
+        "context": _similarity(s_ctx, t_ctx),
     }
-    links, link_from = _links_similarity(sources, targets, wording_fit)
+    links, link_from = _links_similarity(sources, targets, [*s_words, *t_words, *wording_fit])
     evidence["links"] = links
     present = {
         "wording": np.ones((len(sources), len(targets))),
