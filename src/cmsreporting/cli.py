@@ -228,9 +228,21 @@ def load(
                     else:
                         documents = exchange.read_sssom(content)
                         created = await mapping_service.create_mappings(
-                            session, actor=CLI_ACTOR, documents=documents, skip_existing=True
+                            session,
+                            actor=CLI_ACTOR,
+                            documents=[d for d in documents if not exchange.is_negative(d)],
+                            skip_existing=True,
                         )
-                        results.append((f"{path}: {len(created)} mappings", bool(created)))
+                        rejected = await suggest_service.store_negatives(
+                            session,
+                            actor=CLI_ACTOR,
+                            documents=[d for d in documents if exchange.is_negative(d)],
+                            skip_existing=True,
+                        )
+                        summary = f"{path}: {len(created)} mappings"
+                        if rejected:
+                            summary += f", {len(rejected)} rejected pairs"
+                        results.append((summary, bool(created or rejected)))
                 except DomainError as exc:
                     exc.detail = f"{path}: {exc.detail}"
                     raise

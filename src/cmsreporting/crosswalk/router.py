@@ -282,16 +282,22 @@ async def list_mappings(
 async def create_mappings(
     request: Request, session: SessionDep, principal: CurrentUser
 ) -> list[MappingOut]:
-    """Add mappings from a JSON list or an SSSOM TSV file: all of them or none.
+    """Add mappings from a JSON list or an SSSOM TSV file: all of them or none. SSSOM rows
+    with predicate_modifier Not are stored as rejected pairs (GET /crosswalk/rejections).
 
     Secretariats propose and approve mappings of their convention's questions; reviewers
     propose; admins do anything.
     """
     documents = await _mapping_documents(request)
     _bounded(documents, MAX_MAPPINGS, "mappings")
+    negatives = [d for d in documents if exchange.is_negative(d)]
+    documents = [d for d in documents if not exchange.is_negative(d)]
     mapping_service.authorize_mappings(principal, documents)
     created = await mapping_service.create_mappings(
         session, actor=principal.actor, documents=documents, principal=principal
+    )
+    await suggest_service.store_negatives(
+        session, actor=principal.actor, documents=negatives, principal=principal
     )
     return [mapping_out(m) for m in created]
 
@@ -404,16 +410,36 @@ async def translate_answers(body: TranslateIn, session: SessionDep) -> dict[str,
                     "example": "<https://cmsreporting.org/id/concept/coordination.national_committee>"
                     " skos:closeMatch <https://cmsreporting.org/id/question/CMS/COP15/I(a).3> .\n",
                 },
+                "application/ld+json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "SKOS as JSON-LD: the Turtle export's graph",
+                        "properties": {
+                            "@context": {"type": "object"},
+                            "@graph": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                    "example": {
+                        "@context": {"skos": "http://www.w3.org/2004/02/skos/core#"},
+                        "@graph": [
+                            {
+                                "@id": "https://cmsreporting.org/id/concept/coordination.national_committee",
+                                "@type": "skos:Concept",
+                            }
+                        ],
+                    },
+                },
             }
         }
     },
 )
 async def export_crosswalk(
     session: SessionDep,
-    format: Literal["json", "sssom", "skos"] = "json",
+    format: Literal["json", "sssom", "skos", "jsonld"] = "json",
     status: MappingStatus | None = None,
 ) -> Response:
-    """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV or SKOS Turtle."""
+    """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV (with the rejected pairs,
+    predicate_modifier Not), or SKOS as Turtle or JSON-LD."""
     concepts = await mapping_service.all_concepts(session)
     mappings = await mapping_service.all_mappings(session)
     if status:
@@ -425,10 +451,17 @@ async def export_crosswalk(
             headers={"Content-Disposition": 'attachment; filename="crosswalk.json"'},
         )
     if format == "sssom":
+        negatives = await suggest_service.all_rejections(session)
         return PlainTextResponse(
-            exchange.write_sssom(concepts, mappings),
+            exchange.write_sssom(concepts, mappings, negatives),
             media_type="text/tab-separated-values; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="crosswalk.sssom.tsv"'},
+        )
+    if format == "jsonld":
+        return Response(
+            exchange.write_skos(concepts, mappings, rdf_format="json-ld"),
+            media_type="application/ld+json",
+            headers={"Content-Disposition": 'attachment; filename="crosswalk.jsonld"'},
         )
     return PlainTextResponse(
         exchange.write_skos(concepts, mappings),

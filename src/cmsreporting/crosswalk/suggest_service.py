@@ -505,6 +505,58 @@ async def reject(
     return negative
 
 
+async def store_negatives(
+    session: AsyncSession,
+    *,
+    actor: str,
+    documents: list[dict[str, Any]],
+    principal: Principal | None = None,
+    skip_existing: bool = False,
+) -> list[NegativeMapping]:
+    """Rejected pairs read from SSSOM (predicate_modifier Not): stored once each (a pair
+    already rejected either way round is a conflict, or skipped if asked)."""
+    if principal is not None and documents:
+        conventions = {d["subject"].split(":")[0] for d in documents}
+        if not any(
+            mapping_service.can_write_mapping(principal, c, "proposed") for c in conventions
+        ):
+            raise Forbidden("only admins, reviewers and secretariats record rejected pairs")
+    errors: list[FieldError] = []
+    seen: set[tuple[str, str]] = set()
+    created = []
+    for i, d in enumerate(documents):
+        pair = (d["subject"], d["object"])
+        existing = await _rejection(session, *pair)
+        if pair in seen or pair[::-1] in seen or existing is not None:
+            if not skip_existing:
+                errors.append(FieldError(f"/{i}", "this pair is already rejected"))
+            continue
+        seen.add(pair)
+        negative = NegativeMapping(
+            subject=d["subject"],
+            object=d["object"],
+            relation=d["relation"],
+            justification=d.get("justification"),
+            author=d.get("author") or actor,
+            created_by=actor,
+        )
+        session.add(negative)
+        created.append(negative)
+    if errors:
+        raise Conflict("the file rejects pairs already rejected", errors=errors[:50])
+    await session.flush()
+    for negative in created:
+        await record(
+            session,
+            actor=actor,
+            action="mapping.reject",
+            target_type="negative_mapping",
+            target_id=str(negative.id),
+            after=negative_document(negative),
+        )
+    return created
+
+
 def negative_document(negative: NegativeMapping) -> dict[str, Any]:
     """The exchange form of a negative mapping."""
     doc: dict[str, Any] = {
