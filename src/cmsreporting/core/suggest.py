@@ -45,7 +45,7 @@ WEIGHTS = {"wording": 0.55, "options": 0.15, "context": 0.1, "links": 0.2}
 TAG_BONUS = 0.12  # added for shared targets (half of it through a correspondence)
 CANDIDATES_PER_ITEM = 10  # per `from` item, before the precise checks
 EXACT_AT = 0.85  # score from which identical shapes are proposed as exactMatch
-CLOSE_AT = 0.55  # score from which compatible shapes are proposed as closeMatch
+CLOSE_AT = 0.6  # score from which compatible shapes are proposed as closeMatch
 INCOMPATIBLE = 0.6  # the score factor of a pair no transform can carry
 
 YES = {"yes", "oui", "si", "sí", "true", "fully", "entierement", "totalmente"}
