@@ -121,6 +121,14 @@ async def test_rejected_pairs_are_written_and_read_as_predicate_modifier_not(
     )
     problem = assert_problem(refused, 400)
     assert problem["errors"][0]["pointer"] == "/0/predicate_modifier"
+    # a reference longer than a stored one can be is refused, not cut or failed on
+    long = only_negative.replace("rq:CMS:COP15:IV.2", "rq:CMS:COP15:" + "x" * 300, 1)
+    refused = await bare_client.post(
+        "/api/v1/mappings", content=long.encode(), headers=TSV | auth["admin"]
+    )
+    problem = assert_problem(refused, 400)
+    assert [e["pointer"] for e in problem["errors"]] == ["/1/subject_id"]
+    assert len(await rejections(bare_client)) == 2
 
 
 HEADER_FILE = """# curie_map:

@@ -457,9 +457,17 @@ def _negative_row(
     relation = predicate.removeprefix(SKOS_NS)
     if not predicate.startswith(SKOS_NS) or relation not in RELATIONS:
         return FieldError(f"{ptr}/predicate_id", f"not a SKOS mapping relation: {predicate!r}")
+    reference = unquote(subject.removeprefix(QUESTION_NS))
+    for name, value, most in (
+        ("subject_id", reference, 220),
+        ("object_id", target, 220),
+        ("author_label", row.get("author_label") or "", 200),
+    ):
+        if len(value) > most:
+            return FieldError(f"{ptr}/{name}", f"longer than {most} characters")
     document: dict[str, Any] = {
         "predicate_modifier": NEGATIVE,
-        "subject": unquote(subject.removeprefix(QUESTION_NS)),
+        "subject": reference,
         "object": target,
         "relation": relation,
     }
