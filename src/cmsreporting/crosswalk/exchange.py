@@ -279,9 +279,9 @@ PROPAGATED = ("object_source_version", "mapping_date")
 NEGATIVE = "Not"
 
 
-def is_negative(document: dict[str, Any]) -> bool:
+def is_negative(document: Any) -> bool:
     """Whether a document read from SSSOM is a rejected pair (predicate_modifier Not)."""
-    return document.get("predicate_modifier") == NEGATIVE
+    return isinstance(document, dict) and document.get("predicate_modifier") == NEGATIVE
 
 
 class _NoAliasLoader(yaml.SafeLoader):

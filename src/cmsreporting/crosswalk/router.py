@@ -193,11 +193,16 @@ def _bounded(documents: list[Any], most: int, what: str) -> None:
         )
 
 
-async def _mapping_documents(request: Request) -> list[Any]:
+async def _mapping_documents(request: Request) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The mapping documents of the body, and (SSSOM only) its rejected pairs."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
     if content_type == "text/tab-separated-values":
-        return exchange.read_sssom(raw)
+        rows = exchange.read_sssom(raw)
+        return (
+            [d for d in rows if not exchange.is_negative(d)],
+            [d for d in rows if exchange.is_negative(d)],
+        )
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType("send application/json or text/tab-separated-values (SSSOM)")
     try:
@@ -213,7 +218,7 @@ async def _mapping_documents(request: Request) -> list[Any]:
             "expected a JSON list of mappings",
             errors=[FieldError("", "expected a list")],
         )
-    return body
+    return body, []
 
 
 @router.get("/mappings", response_model=PageOut[MappingOut], tags=["mappings"])
@@ -288,10 +293,8 @@ async def create_mappings(
     Secretariats propose and approve mappings of their convention's questions; reviewers
     propose; admins do anything.
     """
-    documents = await _mapping_documents(request)
-    _bounded(documents, MAX_MAPPINGS, "mappings")
-    negatives = [d for d in documents if exchange.is_negative(d)]
-    documents = [d for d in documents if not exchange.is_negative(d)]
+    documents, negatives = await _mapping_documents(request)
+    _bounded([*documents, *negatives], MAX_MAPPINGS, "mappings")
     mapping_service.authorize_mappings(principal, documents)
     created = await mapping_service.create_mappings(
         session, actor=principal.actor, documents=documents, principal=principal
