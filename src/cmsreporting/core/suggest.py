@@ -38,7 +38,7 @@ from cmsreporting.core import transforms
 from cmsreporting.core.document import walk
 from cmsreporting.core.projection import PROPAGATING
 
-CONCEPT_PREFIX = "concept:"
+CONCEPT_PREFIX = "concept:"  # also in crosswalk/suggest_service.py
 
 # weights of the lexical evidence (a missing piece of evidence gives its weight to the others)
 WEIGHTS = {"wording": 0.55, "options": 0.15, "context": 0.1, "links": 0.2}

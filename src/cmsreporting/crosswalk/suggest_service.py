@@ -1,10 +1,13 @@
 """Mapping suggestions between two templates or against the concept bank: ranking (through the
-pure engine of core/suggest.py), accepting one as mappings, rejecting one as a negative mapping."""
+pure engine of core/suggest.py), accepting one as mappings, rejecting one as a negative mapping.
+
+The engine (and scikit-learn, numpy and scipy with it, about two seconds of imports) is imported
+on first use, not when the app or the command line starts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +16,6 @@ from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.core import suggest as engine
 from cmsreporting.core.coverage import combine
 from cmsreporting.core.projection import PROPAGATING
 from cmsreporting.crosswalk import mapping_service
@@ -27,7 +29,11 @@ from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service as templates_service
 from cmsreporting.templates.models import Template
 
+if TYPE_CHECKING:
+    from cmsreporting.core import suggest as engine
+
 CONCEPTS = "concepts"
+CONCEPT_PREFIX = "concept:"  # core.suggest.CONCEPT_PREFIX, without importing the engine
 MAX_LIMIT = 500
 
 
@@ -61,6 +67,8 @@ async def _template(
 
 
 async def _bank(session: AsyncSession, principal: Principal | None) -> _Bank:
+    from cmsreporting.core import suggest as engine
+
     concepts = {c.key: concept_document(c) for c in await mapping_service.all_concepts(session)}
     stmt = select(Mapping).options(
         joinedload(orm_attr(Mapping.concept)),
@@ -99,6 +107,8 @@ async def _bank(session: AsyncSession, principal: Principal | None) -> _Bank:
 
 
 def _items(template: Template, bank: _Bank) -> list[engine.Item]:
+    from cmsreporting.core import suggest as engine
+
     return engine.template_items(
         template.document,
         template.cycle.ref,
@@ -157,6 +167,8 @@ async def rank(
     principal: Principal | None,
 ) -> Ranking:
     """Ranked candidate pairs from the `from` template to the `to` template or the concepts."""
+    from cmsreporting.core import suggest as engine
+
     source = await _template(
         session, ref=from_ref, version=from_version, principal=principal, field="from"
     )
@@ -304,6 +316,8 @@ def _mapping_doc(
     confidence: float | None,
 ) -> dict[str, Any]:
     if transform is None:
+        from cmsreporting.core import suggest as engine
+
         proposal = engine.propose_transform(concept.document, q.question)
         if proposal is None:
             raise Conflict(
@@ -353,8 +367,8 @@ async def accept(
         "confidence": body.get("confidence"),
     }
     documents: list[dict[str, Any]] = []
-    if to_ref.startswith(engine.CONCEPT_PREFIX):
-        concept = await _concept(session, to_ref.removeprefix(engine.CONCEPT_PREFIX), "to_question")
+    if to_ref.startswith(CONCEPT_PREFIX):
+        concept = await _concept(session, to_ref.removeprefix(CONCEPT_PREFIX), "to_question")
         documents.append(
             _mapping_doc(
                 concept=concept,
@@ -461,8 +475,8 @@ async def reject(
     )
     to_ref: str = body["to_question"]
     conventions = {source.template.convention_code}
-    if to_ref.startswith(engine.CONCEPT_PREFIX):
-        await _concept(session, to_ref.removeprefix(engine.CONCEPT_PREFIX), "to_question")
+    if to_ref.startswith(CONCEPT_PREFIX):
+        await _concept(session, to_ref.removeprefix(CONCEPT_PREFIX), "to_question")
     else:
         target = await _question(
             session,
