@@ -401,8 +401,18 @@ READS: dict[tuple[str, str], list[Case]] = {
         Case("", PUBLIC, const("/crosswalk/coverage?from=CBD:NR7&to=CMS:COP15"))
     ],
     ("GET", "/api/v1/crosswalk/export"): [
-        Case(fmt, PUBLIC, const(f"/crosswalk/export?format={fmt}")) for fmt in ("json", "sssom")
+        Case(fmt, PUBLIC, const(f"/crosswalk/export?format={fmt}"))
+        for fmt in ("json", "sssom", "skos", "jsonld")
     ],
+    ("GET", "/api/v1/crosswalk/suggestions"): [
+        Case("published", PUBLIC, const("/crosswalk/suggestions?from=CMS:COP15&to=AEWA:MOP9")),
+        Case(
+            "CMS-draft",
+            allow("admin", "cms_sec", others=404, anonymous=404),
+            const("/crosswalk/suggestions?from=CMS:COP15&from_version=9.0.0&to=concepts"),
+        ),
+    ],
+    ("GET", "/api/v1/crosswalk/rejections"): [Case("", PUBLIC, const("/crosswalk/rejections"))],
     ("GET", "/api/v1/crosswalk/{question_ref}"): [
         Case("published", PUBLIC, const("/crosswalk/CMS:COP15:IV.2")),
         Case(
@@ -573,6 +583,26 @@ async def _delete_mapping(ctx: Ctx) -> Request:
     return Request(f"{API}/mappings/{await fresh_mapping(ctx)}")
 
 
+async def _accept_suggestion(ctx: Ctx) -> Request:
+    concept = await fresh_concept(ctx)
+    return Request(
+        f"{API}/crosswalk/suggestions/accept",
+        {
+            "from_question": "CMS:COP15:I(a).2",
+            "to_question": f"concept:{concept}",
+            "relation": "relatedMatch",
+        },
+    )
+
+
+async def _reject_suggestion(ctx: Ctx) -> Request:
+    concept = await fresh_concept(ctx)
+    return Request(
+        f"{API}/crosswalk/suggestions/reject",
+        {"from_question": "CMS:COP15:I(a).2", "to_question": f"concept:{concept}"},
+    )
+
+
 def _new_workspace(party: str) -> Build:
     async def build(ctx: Ctx) -> Request:
         ref = await fresh_cycle(ctx, "CMS")
@@ -721,6 +751,13 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ],
     ("DELETE", "/api/v1/mappings/{mapping_id}"): [
         Case("CMS", allow("admin", "cms_sec"), write(_delete_mapping))
+    ],
+    # approved for admins and the CMS secretariat, proposed for reviewers
+    ("POST", "/api/v1/crosswalk/suggestions/accept"): [
+        Case("CMS", allow("admin", "cms_sec", "reviewer"), _accept_suggestion)
+    ],
+    ("POST", "/api/v1/crosswalk/suggestions/reject"): [
+        Case("CMS", allow("admin", "cms_sec", "reviewer"), _reject_suggestion)
     ],
     ("POST", "/api/v1/crosswalk/translate"): [
         Case(

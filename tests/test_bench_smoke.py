@@ -57,6 +57,7 @@ SMOKE: dict[str, list[str]] = {
         *("--output", "saturation.json"),
     ],
     "request_context": ["--requests", "20", "--rounds", "1"],
+    "suggest": ["--repeat", "1"],
 }
 
 pytestmark = [
@@ -207,3 +208,13 @@ def test_request_context(runs: dict[str, Run]) -> None:
     report = finished(runs, "request_context").report("request_context.json")
     for route in ("/health/live", "/api/v1/cycles/CMS:COP15"):
         assert set(report["results"][route]) == {"bare", "id", "metrics", "full"}
+
+
+def test_suggest(runs: dict[str, Run]) -> None:
+    report = finished(runs, "suggest").report("suggest.json")
+    for kind in ("concepts", "pairs"):
+        quality = report["quality"][kind]
+        assert quality["cases"] > 0, kind
+        assert 0 <= quality["recall_at_1"] <= quality["recall_at_5"] <= 1, quality
+    assert report["time"]["questions"] == [500, 500]
+    assert report["time"]["candidates"] > 0

@@ -28,7 +28,7 @@ from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User
 from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.config import get_settings
-from cmsreporting.crosswalk import exchange, mapping_service
+from cmsreporting.crosswalk import exchange, mapping_service, suggest_service
 from cmsreporting.db import create_engine, create_session_factory, utcnow
 from cmsreporting.errors import DomainError
 from cmsreporting.exports import service as exports
@@ -53,6 +53,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+crosswalk_app = typer.Typer(help="The crosswalk: mapping suggestions.", no_args_is_help=True)
+app.add_typer(crosswalk_app, name="crosswalk")
 RAW_HELP = (
     "CSV: write text cells as they are, without the apostrophe that guards a cell starting "
     "with = + - @, a tab or a carriage return against formula injection"
@@ -343,9 +345,21 @@ def load(
                     else:
                         documents = exchange.read_sssom(content)
                         created = await mapping_service.create_mappings(
-                            session, actor=CLI_ACTOR, documents=documents, skip_existing=True
+                            session,
+                            actor=CLI_ACTOR,
+                            documents=[d for d in documents if not exchange.is_negative(d)],
+                            skip_existing=True,
                         )
-                        results.append((f"{path}: {len(created)} mappings", bool(created)))
+                        rejected = await suggest_service.store_negatives(
+                            session,
+                            actor=CLI_ACTOR,
+                            documents=[d for d in documents if exchange.is_negative(d)],
+                            skip_existing=True,
+                        )
+                        summary = f"{path}: {len(created)} mappings"
+                        if rejected:
+                            summary += f", {len(rejected)} rejected pairs"
+                        results.append((summary, bool(created or rejected)))
                 except DomainError as exc:
                     exc.detail = f"{path}: {exc.detail}"
                     raise
@@ -764,6 +778,57 @@ def restore_database(
     typer.echo(
         f"restored {archive} ({made.kind}, migration {made.revision}) into {backups.shown(url)}"
     )
+
+
+@crosswalk_app.command("suggest")
+def crosswalk_suggest(
+    from_: Annotated[str, typer.Argument(metavar="FROM", help="CONVENTION:CYCLE")],
+    to: Annotated[str, typer.Argument(help="CONVENTION:CYCLE, or concepts")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="SSSOM TSV file to write")],
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most candidates")] = 500,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0.0, max=1.0, help="Least score")
+    ] = 0.3,
+) -> None:
+    """Candidate mappings between two templates (or against the concepts) as SSSOM, for review:
+    nothing is stored; load reviewed rows with `load` or the API."""
+
+    async def work(session: AsyncSession) -> str:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task(f"ranking {from_} against {to}", total=None)
+            ranking = await suggest_service.rank(
+                session,
+                from_ref=from_,
+                to_ref=to,
+                limit=limit,
+                min_score=min_score,
+                principal=CLI_PRINCIPAL,
+            )
+            progress.update(task, total=1, completed=1)
+        candidates = [
+            {
+                "from": c.from_ref,
+                "to": c.to_ref,
+                "score": c.score,
+                "relation": c.relation,
+                "transform": c.transform,
+                "reasons": c.reasons,
+                "justification": c.justification,
+            }
+            for c in ranking.candidates
+        ]
+        err.print(f"{len(candidates)} candidate(s) from {from_} to {to}", highlight=False)
+        return exchange.write_candidates_sssom(
+            candidates,
+            labels=ranking.labels(),
+            title=f"cmsreporting suggested mappings from {from_} to {to} (not reviewed)",
+            set_id=f"{from_}--{to}",
+        )
+
+    text = _in_transaction(work)
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(output)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import ApiToken, RoleGrant, User
-from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
+from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping, NegativeMapping
 from cmsreporting.db import metadata
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.reporting.models import (
@@ -27,6 +27,7 @@ __all__ = [
     "IdempotencyRecord",
     "Mapping",
     "Membership",
+    "NegativeMapping",
     "Party",
     "RoleGrant",
     "Submission",

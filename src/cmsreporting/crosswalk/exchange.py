@@ -1,4 +1,5 @@
-"""The crosswalk in exchange formats: JSON, SSSOM TSV and SKOS Turtle. Pure: no database.
+"""The crosswalk in exchange formats: JSON, SSSOM TSV and SKOS (Turtle, JSON-LD). Pure: no
+database.
 
 Identifiers (IRIs) are minted under BASE_IRI:
 - a concept: BASE_IRI + "concept/" + key (CURIE prefix ``qbank``)
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+import curies
 import yaml
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
@@ -33,7 +35,7 @@ from cmsreporting.core.strictjson import check_json, text_problem
 from cmsreporting.errors import BadRequest, DomainError, FieldError
 
 if TYPE_CHECKING:
-    from cmsreporting.crosswalk.models import Concept, Mapping
+    from cmsreporting.crosswalk.models import Concept, Mapping, NegativeMapping
 
 BASE_IRI = "https://cmsreporting.org/id/"
 CONCEPT_NS = BASE_IRI + "concept/"
@@ -53,6 +55,7 @@ SSSOM_COLUMNS = (
     "subject_id",
     "subject_label",
     "predicate_id",
+    "predicate_modifier",
     "object_id",
     "object_label",
     "mapping_justification",
@@ -132,8 +135,14 @@ def _question_label(mapping: Mapping) -> str:
     return ""
 
 
-def write_sssom(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str:
-    """The mappings as an SSSOM TSV file (metadata block, then one row per mapping)."""
+def write_sssom(
+    concepts: Sequence[Concept],
+    mappings: Sequence[Mapping],
+    negatives: Sequence[NegativeMapping] = (),
+) -> str:
+    """The mappings as an SSSOM TSV file (metadata block, then one row per mapping), then the
+    rejected pairs, each a row with predicate_modifier Not. SSSOM 1.1, the version that has
+    record_id and review_date; author_label and reviewer_label keep several values (`|`)."""
     now = datetime.now(UTC)
     metadata = {
         "curie_map": CURIE_MAP,
@@ -141,7 +150,7 @@ def write_sssom(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str
         "mapping_set_version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "mapping_set_title": "cmsreporting crosswalk: report questions linked to shared concepts",
         "license": LICENSE,
-        "sssom_version": "1.0",
+        "sssom_version": "1.1",
     }
     out = io.StringIO()
     header = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
@@ -158,12 +167,13 @@ def write_sssom(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str
                 "qbank:" + mapping.concept.key,
                 _label(mapping.concept.document.get("text")),
                 "skos:" + mapping.relation,
+                "",
                 "rq:" + quote(doc["question"], safe=":()._-"),
                 _question_label(mapping),
                 mapping.mapping_justification,
                 "" if mapping.confidence is None else repr(mapping.confidence),
-                mapping.author.replace("|", "/"),
-                (mapping.approved_by or "").replace("|", "/"),
+                mapping.author,
+                mapping.approved_by or "",
                 mapping.approved_at.date().isoformat() if mapping.approved_at else "",
                 mapping.created_at.date().isoformat(),
                 mapping.template.version,
@@ -172,14 +182,106 @@ def write_sssom(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str
                 json.dumps(other, sort_keys=True, ensure_ascii=False),
             ]
         )
+    for negative in negatives:
+        writer.writerow(
+            [
+                _node(negative.subject),
+                "",
+                "skos:" + negative.relation,
+                "Not",
+                _node(negative.object),
+                "",
+                "semapv:ManualMappingCuration",
+                "" if negative.confidence is None else repr(negative.confidence),
+                negative.author,
+                "",
+                "",
+                negative.created_at.date().isoformat(),
+                "",
+                f"xwm:not/{negative.id}",
+                negative.justification or "",
+                "",
+            ]
+        )
     return out.getvalue()
 
 
-def _expand(curie: str, prefixes: dict[str, str]) -> str:
-    prefix, sep, local = curie.partition(":")
-    if sep and prefix in prefixes:
-        return prefixes[prefix] + local
-    return curie
+CANDIDATE_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "comment",
+    "other",
+)
+
+
+def _node(ref: str) -> str:
+    """The CURIE of a question reference or of concept:KEY."""
+    if ref.startswith("concept:"):
+        return "qbank:" + ref.removeprefix("concept:")
+    return "rq:" + quote(ref, safe=":()._-")
+
+
+def write_candidates_sssom(
+    candidates: Sequence[dict[str, Any]],
+    *,
+    labels: dict[str, str],
+    title: str,
+    set_id: str,
+) -> str:
+    """Suggested pairs as an SSSOM TSV file, for review: never approved mappings. Each
+    candidate has from, to, score, relation, transform, reasons and justification (the
+    SEMAPV term of its evidence); `labels` gives the texts of the references."""
+    now = datetime.now(UTC)
+    metadata = {
+        "curie_map": CURIE_MAP,
+        "mapping_set_id": BASE_IRI + "suggestions/" + quote(set_id, safe=""),
+        "mapping_set_version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mapping_set_title": title,
+        "mapping_tool": "cmsreporting crosswalk suggest",
+        "license": LICENSE,
+        "sssom_version": "1.0",
+    }
+    out = io.StringIO()
+    header = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
+    out.writelines(f"# {line}\n" for line in header.splitlines())
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(CANDIDATE_COLUMNS)
+    for c in candidates:
+        other = {"status": "suggested", "transform": c["transform"]}
+        writer.writerow(
+            [
+                _node(c["from"]),
+                labels.get(c["from"], ""),
+                "skos:" + c["relation"],
+                _node(c["to"]),
+                labels.get(c["to"], ""),
+                c["justification"],
+                repr(c["score"]),
+                "; ".join(c["reasons"]),
+                json.dumps(other, sort_keys=True, ensure_ascii=False),
+            ]
+        )
+    return out.getvalue()
+
+
+def _expand(curie: str, converter: curies.Converter) -> str:
+    """A CURIE expanded with the file's prefixes (as it is when its prefix is unknown)."""
+    return converter.expand(curie) or curie
+
+
+# mapping set slots that apply to every row that leaves them empty (SSSOM propagation)
+PROPAGATED = ("object_source_version", "mapping_date")
+NEGATIVE = "Not"
+
+
+def is_negative(document: Any) -> bool:
+    """Whether a document read from SSSOM is a rejected pair (predicate_modifier Not)."""
+    return isinstance(document, dict) and document.get("predicate_modifier") == NEGATIVE
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -222,6 +324,14 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
             errors=[FieldError("/metadata/curie_map", "expected a mapping")],
         )
     prefixes = {"skos": SKOS_NS, **{str(k): str(v) for k, v in curie_map.items()}}
+    try:
+        converter = curies.Converter.from_prefix_map(prefixes)
+    except (ValueError, TypeError) as exc:
+        raise BadRequest(
+            "curie_map is not a usable prefix map",
+            errors=[FieldError("/metadata/curie_map", str(exc)[:300])],
+        ) from None
+    defaults = {k: str(metadata[k]) for k in PROPAGATED if metadata.get(k) not in (None, "")}
     reader = csv.DictReader(io.StringIO("".join(lines[head:])), delimiter="\t")
     try:
         columns = set(reader.fieldnames or [])
@@ -232,6 +342,7 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
             errors=[FieldError(f"/{max(reader.line_num - 2, 0)}", str(exc)[:200])],
         ) from None
     missing = {"subject_id", "predicate_id", "object_id", "object_source_version"} - columns
+    missing -= defaults.keys()
     if missing:
         raise BadRequest(
             f"the SSSOM table lacks the columns {', '.join(sorted(missing))}",
@@ -252,9 +363,21 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
         if bad_cell is not None:
             errors.append(FieldError(f"{ptr}/{bad_cell[0]}", bad_cell[1]))
             continue
-        subject = _expand(row.get("subject_id") or "", prefixes)
-        obj = _expand(row.get("object_id") or "", prefixes)
-        predicate = _expand(row.get("predicate_id") or "", prefixes)
+        row = defaults | {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        subject = _expand(row.get("subject_id") or "", converter)
+        obj = _expand(row.get("object_id") or "", converter)
+        predicate = _expand(row.get("predicate_id") or "", converter)
+        modifier = row.get("predicate_modifier") or ""
+        if modifier not in ("", NEGATIVE):
+            errors.append(FieldError(f"{ptr}/predicate_modifier", "only Not is a modifier"))
+            continue
+        if modifier == NEGATIVE:
+            negative = _negative_row(row, subject, obj, predicate, ptr)
+            if isinstance(negative, FieldError):
+                errors.append(negative)
+            else:
+                documents.append(negative)
+            continue
         if not subject.startswith(CONCEPT_NS):
             errors.append(
                 FieldError(f"{ptr}/subject_id", f"not a concept of this service: {subject!r}")
@@ -313,8 +436,53 @@ def read_sssom(raw: bytes) -> list[dict[str, Any]]:
     return documents
 
 
-def write_skos(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str:
-    """Concepts and approved mappings as SKOS in Turtle."""
+def _reference(iri: str) -> str | None:
+    """The question reference or concept:KEY of an IRI of this service."""
+    if iri.startswith(QUESTION_NS):
+        return unquote(iri.removeprefix(QUESTION_NS))
+    if iri.startswith(CONCEPT_NS):
+        return "concept:" + iri.removeprefix(CONCEPT_NS)
+    return None
+
+
+def _negative_row(
+    row: dict[str, str], subject: str, obj: str, predicate: str, ptr: str
+) -> dict[str, Any] | FieldError:
+    """A rejected pair read from an SSSOM row with predicate_modifier Not."""
+    if not subject.startswith(QUESTION_NS):
+        return FieldError(f"{ptr}/subject_id", f"not a question of this service: {subject!r}")
+    target = _reference(obj)
+    if target is None:
+        return FieldError(f"{ptr}/object_id", f"not a question or concept of this service: {obj!r}")
+    relation = predicate.removeprefix(SKOS_NS)
+    if not predicate.startswith(SKOS_NS) or relation not in RELATIONS:
+        return FieldError(f"{ptr}/predicate_id", f"not a SKOS mapping relation: {predicate!r}")
+    reference = unquote(subject.removeprefix(QUESTION_NS))
+    for name, value, most in (
+        ("subject_id", reference, 220),
+        ("object_id", target, 220),
+        ("author_label", row.get("author_label") or "", 200),
+    ):
+        if len(value) > most:
+            return FieldError(f"{ptr}/{name}", f"longer than {most} characters")
+    document: dict[str, Any] = {
+        "predicate_modifier": NEGATIVE,
+        "subject": reference,
+        "object": target,
+        "relation": relation,
+    }
+    if row.get("comment"):
+        document["justification"] = row["comment"]
+    if row.get("author_label"):
+        document["author"] = row["author_label"]
+    return document
+
+
+def write_skos(
+    concepts: Sequence[Concept], mappings: Sequence[Mapping], *, rdf_format: str = "turtle"
+) -> str:
+    """Concepts and approved mappings as SKOS, in Turtle or JSON-LD (with the same prefixes as
+    its @context)."""
     qbank, rq = Namespace(CONCEPT_NS), Namespace(QUESTION_NS)
     graph = Graph(bind_namespaces="core")
     graph.bind("qbank", qbank)
@@ -357,4 +525,7 @@ def write_skos(concepts: Sequence[Concept], mappings: Sequence[Mapping]) -> str:
         if label:
             graph.add((q_node, SKOS.prefLabel, Literal(label, lang="en")))
         graph.add((URIRef(CONCEPT_NS + mapping.concept.key), SKOS[mapping.relation], q_node))
+    if rdf_format == "json-ld":
+        context = {prefix: str(ns) for prefix, ns in graph.namespaces()}
+        return graph.serialize(format="json-ld", context=context, indent=2)
     return graph.serialize(format="turtle")

@@ -92,3 +92,29 @@ class Mapping(SQLModel, table=True):
 
     concept: Concept = Relationship(sa_relationship_kwargs={"lazy": "raise"})
     template: Template = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class NegativeMapping(SQLModel, table=True):
+    """A rejected suggestion: these two are NOT related (SSSOM predicate_modifier Not), so the
+    pair is never suggested again, either way round."""
+
+    __tablename__ = "negative_mappings"
+    __table_args__ = (
+        UniqueConstraint("subject", "object"),
+        CheckConstraint(
+            "relation IN ('exactMatch', 'closeMatch', 'broadMatch', 'narrowMatch', 'relatedMatch')",
+            name="relation",
+        ),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    subject: str = Field(sa_type=String(220), index=True)
+    """A question reference CONVENTION:CYCLE:QUESTION_ID (the suggestion's `from`)."""
+    object: str = Field(sa_type=String(220), index=True)
+    """A question reference, or concept:KEY (the suggestion's `to`)."""
+    relation: str = Field(sa_type=String(20))
+    justification: str | None = Field(default=None, sa_type=Text)
+    confidence: float | None = None
+    author: str = Field(sa_type=String(200))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(100))

@@ -11,7 +11,13 @@ from fastapi.responses import PlainTextResponse
 from cmsreporting.auth.deps import AdminUser, CurrentUser, MaybeUser, optional_principal
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core import transforms
-from cmsreporting.crosswalk import concept_service, exchange, link_service, mapping_service
+from cmsreporting.crosswalk import (
+    concept_service,
+    exchange,
+    link_service,
+    mapping_service,
+    suggest_service,
+)
 from cmsreporting.crosswalk.models import Concept, Mapping
 from cmsreporting.crosswalk.schemas import (
     CONCEPT_DOCUMENT_REF,
@@ -22,8 +28,12 @@ from cmsreporting.crosswalk.schemas import (
     MappingOut,
     MappingPatch,
     MappingStatus,
+    NegativeMappingOut,
     QuestionLinksOut,
     Relation,
+    SuggestionAcceptIn,
+    SuggestionDecisionIn,
+    SuggestionsOut,
     TranslateIn,
     TranslateOut,
 )
@@ -183,11 +193,16 @@ def _bounded(documents: list[Any], most: int, what: str) -> None:
         )
 
 
-async def _mapping_documents(request: Request) -> list[Any]:
+async def _mapping_documents(request: Request) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The mapping documents of the body, and (SSSOM only) its rejected pairs."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
     if content_type == "text/tab-separated-values":
-        return exchange.read_sssom(raw)
+        rows = exchange.read_sssom(raw)
+        return (
+            [d for d in rows if not exchange.is_negative(d)],
+            [d for d in rows if exchange.is_negative(d)],
+        )
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType("send application/json or text/tab-separated-values (SSSOM)")
     try:
@@ -203,7 +218,7 @@ async def _mapping_documents(request: Request) -> list[Any]:
             "expected a JSON list of mappings",
             errors=[FieldError("", "expected a list")],
         )
-    return body
+    return body, []
 
 
 @router.get("/mappings", response_model=PageOut[MappingOut], tags=["mappings"])
@@ -272,16 +287,20 @@ async def list_mappings(
 async def create_mappings(
     request: Request, session: SessionDep, principal: CurrentUser
 ) -> list[MappingOut]:
-    """Add mappings from a JSON list or an SSSOM TSV file: all of them or none.
+    """Add mappings from a JSON list or an SSSOM TSV file: all of them or none. SSSOM rows
+    with predicate_modifier Not are stored as rejected pairs (GET /crosswalk/rejections).
 
     Secretariats propose and approve mappings of their convention's questions; reviewers
     propose; admins do anything.
     """
-    documents = await _mapping_documents(request)
-    _bounded(documents, MAX_MAPPINGS, "mappings")
+    documents, negatives = await _mapping_documents(request)
+    _bounded([*documents, *negatives], MAX_MAPPINGS, "mappings")
     mapping_service.authorize_mappings(principal, documents)
     created = await mapping_service.create_mappings(
         session, actor=principal.actor, documents=documents, principal=principal
+    )
+    await suggest_service.store_negatives(
+        session, actor=principal.actor, documents=negatives, principal=principal
     )
     return [mapping_out(m) for m in created]
 
@@ -394,16 +413,36 @@ async def translate_answers(body: TranslateIn, session: SessionDep) -> dict[str,
                     "example": "<https://cmsreporting.org/id/concept/coordination.national_committee>"
                     " skos:closeMatch <https://cmsreporting.org/id/question/CMS/COP15/I(a).3> .\n",
                 },
+                "application/ld+json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "SKOS as JSON-LD: the Turtle export's graph",
+                        "properties": {
+                            "@context": {"type": "object"},
+                            "@graph": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                    "example": {
+                        "@context": {"skos": "http://www.w3.org/2004/02/skos/core#"},
+                        "@graph": [
+                            {
+                                "@id": "https://cmsreporting.org/id/concept/coordination.national_committee",
+                                "@type": "skos:Concept",
+                            }
+                        ],
+                    },
+                },
             }
         }
     },
 )
 async def export_crosswalk(
     session: SessionDep,
-    format: Literal["json", "sssom", "skos"] = "json",
+    format: Literal["json", "sssom", "skos", "jsonld"] = "json",
     status: MappingStatus | None = None,
 ) -> Response:
-    """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV or SKOS Turtle."""
+    """The whole crosswalk as JSON (concepts and mappings), SSSOM TSV (with the rejected pairs,
+    predicate_modifier Not), or SKOS as Turtle or JSON-LD."""
     concepts = await mapping_service.all_concepts(session)
     mappings = await mapping_service.all_mappings(session)
     if status:
@@ -415,15 +454,92 @@ async def export_crosswalk(
             headers={"Content-Disposition": 'attachment; filename="crosswalk.json"'},
         )
     if format == "sssom":
+        negatives = await suggest_service.all_rejections(session)
         return PlainTextResponse(
-            exchange.write_sssom(concepts, mappings),
+            exchange.write_sssom(concepts, mappings, negatives),
             media_type="text/tab-separated-values; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="crosswalk.sssom.tsv"'},
+        )
+    if format == "jsonld":
+        return Response(
+            exchange.write_skos(concepts, mappings, rdf_format="json-ld"),
+            media_type="application/ld+json",
+            headers={"Content-Disposition": 'attachment; filename="crosswalk.jsonld"'},
         )
     return PlainTextResponse(
         exchange.write_skos(concepts, mappings),
         media_type="text/turtle; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="crosswalk.ttl"'},
+    )
+
+
+# --- suggestions -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/crosswalk/suggestions", response_model=SuggestionsOut, response_model_exclude_unset=True
+)
+async def list_suggestions(
+    session: SessionDep,
+    principal: MaybeUser,
+    from_: Annotated[str, Query(alias="from", max_length=81, description="CONVENTION:CYCLE")],
+    to: Annotated[
+        str, Query(max_length=81, description="CONVENTION:CYCLE, or `concepts` for the bank")
+    ],
+    limit: Annotated[int, Query(ge=1, le=suggest_service.MAX_LIMIT)] = 50,
+    min_score: Annotated[float, Query(ge=0, le=1)] = 0.3,
+    from_version: Annotated[
+        str | None, Query(max_length=20, description="Template version (default: newest published)")
+    ] = None,
+    to_version: Annotated[str | None, Query(max_length=20)] = None,
+) -> dict[str, Any]:
+    """Candidate pairs between two templates (or a template and the concepts), best first,
+    with their evidence: never approved by being suggested; rejected pairs never come back."""
+    return await suggest_service.suggestions(
+        session,
+        from_ref=from_,
+        to_ref=to,
+        from_version=from_version,
+        to_version=to_version,
+        limit=limit,
+        min_score=min_score,
+        principal=principal,
+    )
+
+
+@router.post("/crosswalk/suggestions/accept", response_model=list[MappingOut], status_code=201)
+async def accept_suggestion(
+    body: SuggestionAcceptIn, session: SessionDep, principal: CurrentUser
+) -> list[MappingOut]:
+    """Accept a suggested pair: the mapping that links it through a concept, checked by the
+    mapping rules; approved for admins and the question's secretariat, proposed for reviewers."""
+    created = await suggest_service.accept(
+        session, principal=principal, body=body.model_dump(mode="json", exclude_none=True)
+    )
+    return [mapping_out(m) for m in created]
+
+
+@router.post("/crosswalk/suggestions/reject", response_model=NegativeMappingOut, status_code=201)
+async def reject_suggestion(
+    body: SuggestionDecisionIn, session: SessionDep, principal: CurrentUser
+) -> dict[str, Any]:
+    """Reject a suggested pair: a negative mapping (SSSOM predicate_modifier Not); the pair is
+    never suggested again, and rejecting it twice is a conflict."""
+    negative = await suggest_service.reject(
+        session, principal=principal, body=body.model_dump(mode="json", exclude_none=True)
+    )
+    return {"id": negative.id, **suggest_service.negative_document(negative)}
+
+
+@router.get("/crosswalk/rejections", response_model=PageOut[NegativeMappingOut])
+async def list_rejections(session: SessionDep, paging: Paging) -> PageOut[NegativeMappingOut]:
+    """Rejected pairs (negative mappings), oldest first."""
+    page = await suggest_service.list_rejections(session, limit=paging.limit, cursor=paging.cursor)
+    return PageOut(
+        items=[
+            NegativeMappingOut(id=n.id, **suggest_service.negative_document(n)) for n in page.items
+        ],
+        next_cursor=page.next_cursor,
     )
 
 

@@ -374,3 +374,150 @@ class QuestionLinksOut(BaseModel):
     type: str
     concepts: list[QuestionConceptOut]
     links: list[QuestionLinkOut]
+
+
+# --- suggestions ------------------------------------------------------------------------------
+
+QUESTION_REF = r"^[^:\s]+:[^:\s]+:[^:\s]+$"
+SUGGESTION_TARGET = r"^([^:\s]+:[^:\s]+:[^:\s]+|concept:\S+)$"
+
+SUGGESTION_EXAMPLE: dict[str, Any] = {
+    "from_question": "CMS:COP15:I(a).3",
+    "to_question": "AEWA:MOP9:A.4",
+    "score": 0.71,
+    "relation": "closeMatch",
+    "transform": {},
+    "reasons": [
+        "wording similarity 0.64 (word and character n-grams)",
+        "shared targets: SPMS:T2",
+        "same answer type (boolean), values carried as they are",
+    ],
+}
+
+
+class SuggestionOut(BaseModel):
+    """A candidate pair: never approved by being suggested."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SUGGESTION_EXAMPLE]})
+
+    from_question: str = Field(description="CONVENTION:CYCLE:QUESTION_ID of `from`")
+    to_question: str = Field(
+        description="CONVENTION:CYCLE:QUESTION_ID of `to`, or concept:KEY against the concepts"
+    )
+    score: float = Field(ge=0, le=1)
+    relation: Relation = Field(description="The proposed SKOS relation, read from -> to")
+    transform: dict[str, Any] | None = Field(
+        description="The proposed transform (from -> to; concept -> question against the "
+        "concepts), null when none carries the values"
+    )
+    reasons: list[str] = Field(description="The evidence, readable")
+
+
+class SuggestionSideOut(BaseModel):
+    """The template a side of the comparison used (or the size of the concept bank)."""
+
+    cycle: str | None = None
+    template_id: int | None = None
+    version: str | None = None
+    status: TemplateStatus | None = None
+    concepts: int | None = None
+
+
+class SuggestionsOut(BaseModel):
+    """Candidate pairs, best first."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": {
+                        "cycle": "CMS:COP15",
+                        "template_id": 2,
+                        "version": "1.0.0",
+                        "status": "published",
+                    },
+                    "to": {
+                        "cycle": "AEWA:MOP9",
+                        "template_id": 3,
+                        "version": "1.0.0",
+                        "status": "published",
+                    },
+                    "items": [SUGGESTION_EXAMPLE],
+                }
+            ]
+        },
+    )
+
+    from_: SuggestionSideOut = Field(alias="from")
+    to: SuggestionSideOut
+    items: list[SuggestionOut]
+
+
+class SuggestionDecisionIn(BaseModel):
+    """A suggested pair, as accepted or rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_question: str = Field(max_length=220, pattern=QUESTION_REF)
+    to_question: str = Field(
+        max_length=220,
+        pattern=SUGGESTION_TARGET,
+        description="A question reference, or concept:KEY",
+    )
+    from_version: str | None = Field(
+        default=None, max_length=20, description="Template version (default: newest published)"
+    )
+    to_version: str | None = Field(default=None, max_length=20)
+    relation: Relation = Relation.CLOSE_MATCH
+    justification: str | None = Field(default=None, max_length=5000)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class SuggestionAcceptIn(SuggestionDecisionIn):
+    """Accept a suggestion: the mapping that links the pair through a concept.
+
+    Against the concepts the mapping links the concept to `from_question`. Between templates
+    it links the question without a concept to the concept of the other (`concept` chooses
+    one); its relation combines that concept's relation with the pair's.
+    """
+
+    transform: dict[str, Any] | None = Field(
+        default=None,
+        description="The new mapping's transform, concept -> question (default: the proposed one)",
+    )
+    status: MappingStatus | None = Field(
+        default=None,
+        description="Default: approved for admins and the question's secretariat, else proposed",
+    )
+    concept: str | None = Field(default=None, max_length=100)
+
+
+class NegativeMappingOut(BaseModel):
+    """A rejected pair: not related (SSSOM predicate_modifier Not); never suggested again."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "subject": "CMS:COP15:I(a).3",
+                    "object": "AEWA:MOP9:A.1",
+                    "relation": "closeMatch",
+                    "predicate_modifier": "Not",
+                    "author": "user:cms_sec",
+                    "created_at": "2026-12-03T12:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    subject: str
+    object: str
+    relation: Relation
+    predicate_modifier: str = "Not"
+    justification: str | None = None
+    confidence: float | None = None
+    author: str
+    created_at: datetime
