@@ -214,12 +214,14 @@ def serve(
     if demo:
         if credentials:
             table = Table(title="Demo users (tokens and passwords are shown once)")
-            table.add_column("user")
-            table.add_column("token")
-            table.add_column("password")
-            for name, made_now in credentials.items():
-                table.add_row(name, made_now.token or "", made_now.password)
-            out.print(table)
+            rows = [(n, c.token or "", c.password) for n, c in credentials.items()]
+            for index, column in enumerate(("user", "token", "password")):
+                # never cut, also on a narrow terminal or in a log: they are shown once
+                widest = max(len(column), *(len(row[index]) for row in rows))
+                table.add_column(column, no_wrap=True, min_width=widest)
+            for row in rows:
+                table.add_row(*row)
+            out.print(table, crop=False)
         else:
             out.print(
                 "demo users exist; their tokens and passwords were printed when they were "

@@ -3,6 +3,7 @@
 
 import { accountView } from "./account.js";
 import { coveragePairView, coverageView } from "./coverage.js";
+import { workbenchView } from "./workbench.js";
 import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
@@ -141,6 +142,7 @@ const routes = [
   [/^\/cycles\/([^/]+)$/, (m, ctx) => statusView(ctx, decodeURIComponent(m[1]))],
   [/^\/s\/(\d+)$/, (m, ctx) => submissionView(ctx, Number(m[1]))],
   [/^\/coverage$/, (m, ctx) => coverageView(ctx)],
+  [/^\/workbench\/([^/]+)\/([^/]+)$/, (m, ctx) => workbenchView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
   [/^\/coverage\/([^/]+)\/([^/]+)$/, (m, ctx) => coveragePairView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
 ];
 

@@ -81,6 +81,7 @@ export async function coveragePairView(ctx, from, to) {
       { class: "coverage-page" },
       h("p", { class: "crumbs" }, h("a", { href: "#/coverage" }, t("coverage.heading"))),
       h("h1", {}, t("coverage.pair", { from: refLabel(from), to: refLabel(to) })),
+      h("p", {}, h("a", { class: "btn primary", href: `#/workbench/${encodeURIComponent(from)}/${encodeURIComponent(to)}` }, t("coverage.review"))),
       h(
         "p",
         {},
