@@ -1355,3 +1355,83 @@ def test_the_report_once_heatmap_shows_every_pair_and_opens_one(
         expect(page.locator("tr.cov-suggested")).to_have_count(totals["suggestion_only"])
     finally:
         page.context.close()
+
+
+def test_the_workbench_rejects_and_accepts_suggestions_from_the_keyboard(
+    browser: Browser | None, server: Server
+) -> None:
+    """From a pair of the heatmap, an admin reviews suggested mappings: R rejects the first
+    pair (never suggested again), the option grid edits a transform, Accept creates the mapping
+    through the mapping rules, J moves on."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    params = {"from": "CMS:COP15", "to": "AEWA:MOP9", "limit": 200, "min_score": 0.3}
+    with server.api(EDITOR) as api:
+        before = api.get("/crosswalk/suggestions", params=params).json()["items"]
+    assert len(before) >= 3
+    page = new_context_page(browser, "en-GB")
+    try:
+        page.goto(f"{server.base}/")
+        page.locator("input#token").fill(server.tokens[EDITOR])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(EDITOR)
+        page.goto(f"{server.base}/ui/#/coverage/CMS%3ACOP15/AEWA%3AMOP9")
+        page.get_by_role("link", name="Review suggested mappings for this pair").click()
+        cards = page.locator(".wb-card:visible")
+        expect(cards).to_have_count(len(before))
+        first = before[0]
+        cards.first.focus()
+        page.keyboard.press("r")
+        expect(page.locator(".filter-count, .workbench p.muted[aria-live]").last).to_contain_text(
+            f"{len(before) - 1} pairs shown"
+        )
+        with server.api(EDITOR) as api:
+            rejected = api.get("/crosswalk/rejections", params={"limit": 500}).json()["items"]
+            pairs = {(r["subject"], r["object"]) for r in rejected}
+            assert (first["from_question"], first["to_question"]) in pairs, rejected
+            again = api.get("/crosswalk/suggestions", params=params).json()["items"]
+            assert (first["from_question"], first["to_question"]) not in {
+                (s["from_question"], s["to_question"]) for s in again
+            }
+        shot(page, "workbench")
+        # J moves to the next pair; K back
+        cards.first.focus()
+        page.keyboard.press("j")
+        expect(cards.nth(1)).to_be_focused()
+        page.keyboard.press("k")
+        expect(cards.first).to_be_focused()
+        # a pair with an option map: the grid shows it; an edit that the concept's own
+        # transform would change is refused with a reason, the proposal is accepted as it is
+        mapped = next(
+            s for s in before if (s["transform"] or {}).get("options", {}).get("false") == "no"
+        )
+        card = page.get_by_role(
+            "listitem",
+            name=f"Suggested pair {mapped['from_question']} and {mapped['to_question']}",
+        )
+        grid = card.get_by_label("false maps to")
+        proposed = grid.input_value()
+        assert proposed != ""  # the proposal maps false to an option
+        grid.select_option(label="— no equivalent —")
+        with server.api(EDITOR) as api:
+            links = api.get(f"/crosswalk/{mapped['from_question']}").json()
+        through = [c for c in links["concepts"] if c["status"] == "approved"]
+        card.get_by_role("button", name="Accept").click()
+        if through and through[0]["transform"]:
+            expect(card.locator(".wb-msg")).to_contain_text("linked through the concept")
+            grid.select_option(value=proposed)
+            card.get_by_role("button", name="Accept").click()
+        # decided pairs leave the list of those not yet decided; "All" shows them again
+        expect(cards).to_have_count(len(before) - 2)
+        page.get_by_label("Show").select_option("all")
+        expect(card.locator(".wb-msg")).to_have_text("Accepted: the mapping was created.")
+        expect(card).to_have_attribute("data-status", "accepted")
+        with server.api(EDITOR) as api:
+            made = api.get("/mappings", params={"question": mapped["to_question"]}).json()
+        mine = [m for m in made["items"] if m["author"] == f"user:{EDITOR}"]
+        assert len(mine) == 1, made
+        assert mine[0]["status"] == "approved"
+    finally:
+        page.context.close()

@@ -139,9 +139,21 @@ export async function workbenchView(ctx, from, to) {
     const card = { suggestion, status: "open", section: a?.trail[0]?.title || "" };
     const decide = async (kind) => {
       const body = { from_question: suggestion.from_question, to_question: suggestion.to_question, relation: relation.value };
-      // the editor shows the proposed transform (from -> to); sent only when it was changed, so
-      // that the service otherwise derives the new mapping's own from the proposal
-      if (kind === "accept" && JSON.stringify(editor.value()) !== JSON.stringify(suggestion.transform || {})) {
+      // the editor shows the pair's transform (from -> to). The new mapping links the question
+      // without a concept to the other's concept, and its transform runs from that concept: an
+      // edited transform is the mapping's own only when `to` takes the concept of `from` and
+      // `from` carries that concept's values as they are; otherwise the service composes it.
+      const edited = JSON.stringify(editor.value()) !== JSON.stringify(suggestion.transform || {});
+      if (kind === "accept" && edited) {
+        const [fromLinks, toLinks] = await Promise.all([
+          api.get(`crosswalk/${encodeURIComponent(suggestion.from_question)}`),
+          api.get(`crosswalk/${encodeURIComponent(suggestion.to_question)}`),
+        ]);
+        const through = fromLinks.concepts.find((c) => c.status === "approved");
+        if (toLinks.concepts.length || !through || Object.keys(through.transform || {}).length) {
+          replace(message, t("wb.edit_through_concept", { concept: through ? through.concept : "—" }));
+          return;
+        }
         body.transform = editor.value();
       }
       try {
