@@ -20,6 +20,8 @@ import csv
 import io
 import json
 import re
+import sys
+import types
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -1289,3 +1291,24 @@ async def test_who_prints_a_draft_and_bad_requests(
         ),
         404,
     )
+
+
+async def test_a_server_without_pango_says_so_for_pdf_only(
+    client: httpx.AsyncClient, auth: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint cannot load the system's Pango: a PDF is a 503 that says what is missing, the
+    other formats are served."""
+
+    class NoPango(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setitem(sys.modules, "weasyprint", NoPango("weasyprint"))
+    await publish(client, auth, export_template())
+    sid = await Reporter(client, auth["admin"]).submit("KEN", party_values(0))
+    refused = await client.get(
+        f"/api/v1/submissions/{sid}/export", params={"format": "pdf"}, headers=auth["admin"]
+    )
+    problem = assert_problem(refused, 503)
+    assert "Pango" in problem["detail"]
+    assert (await export(client, auth["admin"], sid, "html", "en")).status_code == 200

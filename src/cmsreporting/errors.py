@@ -141,3 +141,11 @@ class TooManyRequests(DomainError):
 
     def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))}, **extra)
+
+
+class ServiceUnavailable(DomainError):
+    """Something this server needs for the request is missing; the request was fine."""
+
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"

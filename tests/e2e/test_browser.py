@@ -1367,7 +1367,12 @@ def test_the_workbench_rejects_and_accepts_suggestions_from_the_keyboard(
         pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
     from playwright.sync_api import expect
 
-    params = {"from": "CMS:COP15", "to": "AEWA:MOP9", "limit": 200, "min_score": 0.3}
+    params: dict[str, str | float] = {
+        "from": "CMS:COP15",
+        "to": "AEWA:MOP9",
+        "limit": 200,
+        "min_score": 0.3,
+    }
     with server.api(EDITOR) as api:
         before = api.get("/crosswalk/suggestions", params=params).json()["items"]
     assert len(before) >= 3

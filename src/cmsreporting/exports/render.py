@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from cmsreporting.core.document import walk
 from cmsreporting.core.i18n import choose_language, pick
 from cmsreporting.core.projection import evaluate
-from cmsreporting.errors import FieldError, InvalidInput
+from cmsreporting.errors import FieldError, InvalidInput, ServiceUnavailable
 
 YES_NO = {
     "en": ("Yes", "No"),
@@ -729,8 +729,14 @@ table { width: calc(100% - 1.5rem); }
 def report_pdf(html: str) -> bytes:
     """The printable HTML report as a PDF (WeasyPrint: layout in CSS, text kept as text).
     CPU-bound: call it from a worker thread."""
-    from weasyprint import CSS, HTML  # imported here: loading Pango takes a moment
-
+    try:
+        from weasyprint import CSS, HTML  # imported here: loading Pango takes a moment
+    except OSError as exc:  # the system's Pango is missing
+        raise ServiceUnavailable(
+            "PDF exports are not available on this server: it lacks Pango (Debian: "
+            "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; see README, Exports); "
+            "the other formats are"
+        ) from exc
     return bytes(HTML(string=html).write_pdf(stylesheets=[CSS(string=PDF_PAGE_CSS)]))
 
 
