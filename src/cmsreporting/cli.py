@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -46,6 +47,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+mail_app = typer.Typer(help="E-mail in the outbox.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 RAW_HELP = (
     "CSV: write text cells as they are, without the apostrophe that guards a cell starting "
     "with = + - @, a tab or a carriage return against formula injection"
@@ -125,6 +128,14 @@ def serve(
                 "created (new ones: cmsreporting tokens create demo-admin, "
                 "cmsreporting users set-password demo-admin)"
             )
+    if demo:
+        # demonstrations write e-mail to a folder (unless the environment says otherwise)
+        os.environ.setdefault("CMSREPORTING_MAIL_BACKEND", "folder")
+        os.environ.setdefault("CMSREPORTING_MAIL_SEND_INTERVAL_SECONDS", "5")
+        get_settings.cache_clear()
+        settings = get_settings()
+        if settings.mail_backend == "folder":
+            out.print(f"e-mail is written to {Path(settings.mail_folder).resolve()}")
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "cmsreporting.main:create_served_app",
@@ -609,3 +620,27 @@ def export_cycle(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@mail_app.command("send-pending")
+def mail_send_pending() -> None:
+    """Send the e-mail that is due from the outbox (failures are retried later, with backoff);
+    safe to run from several machines at once."""
+    from cmsreporting.mail import outbox
+
+    settings = get_settings()
+
+    async def runner() -> outbox.Delivery:
+        engine = create_engine(settings.database_url)
+        try:
+            return await outbox.send_pending(create_session_factory(engine), settings)
+        finally:
+            await engine.dispose()
+
+    done = asyncio.run(runner())
+    out.print(
+        f"sent {len(done.sent)}, to retry {len(done.retrying)}, failed {len(done.failed)}",
+        highlight=False,
+    )
+    if done.retrying or done.failed:
+        raise typer.Exit(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -29,6 +31,7 @@ from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.exports.service import ALREADY_COMPRESSED
+from cmsreporting.mail import outbox
 from cmsreporting.middleware import BodyGuard
 from cmsreporting.migrate import head_revision
 from cmsreporting.openapi import install as install_openapi
@@ -206,9 +209,20 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             # process: keep it out of the collector's full passes, which would walk it each time
             gc.collect()
             gc.freeze()
+        delivery = None
+        if settings.mail_send_interval_seconds > 0:
+            delivery = asyncio.create_task(
+                outbox.deliver_forever(
+                    app.state.session_factory, settings, settings.mail_send_interval_seconds
+                )
+            )
         try:
             yield
         finally:
+            if delivery is not None:
+                delivery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivery
             await engine.dispose()
 
     app = FastAPI(

@@ -4,6 +4,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
 from cmsreporting.db import metadata
+from cmsreporting.mail.models import OutboxMessage
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.reporting.models import (
     Answer,
@@ -27,6 +28,7 @@ __all__ = [
     "IdempotencyRecord",
     "Mapping",
     "Membership",
+    "OutboxMessage",
     "Party",
     "RoleGrant",
     "Submission",
