@@ -7,81 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cmsreporting.auth import service as auth_service
 from cmsreporting.config import Settings
-from cmsreporting.db import create_engine, create_session_factory, utcnow
+from cmsreporting.db import utcnow
 from cmsreporting.mail import outbox
 from cmsreporting.mail.models import OutboxMessage
+from tests.factories.mail import (
+    Inbox,
+    body_of,
+    factory,
+    free_port,
+    mail_settings,
+    smtp,
+    subject_of,
+)
 from tests.factories.workspaces import open_workspace, set_members
 from tests.helpers import Headers
 
 SUBMISSIONS = "/api/v1/submissions"
-
-
-class Inbox:
-    """What the SMTP server received: (envelope recipients, parsed message)."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [message for rcpt, message in self.received if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on 127.0.0.1 (its own thread); the inbox and its port."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
-
-
-def mail_settings(port: int, **extra: Any) -> Settings:
-    return Settings(
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_security="none",
-        smtp_timeout_seconds=5,
-        mail_from="reports@cms.example.org",
-        **extra,
-    )
-
-
-@pytest.fixture
-async def factory(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(db_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 async def set_user(client: httpx.AsyncClient, auth: Headers, name: str, **fields: Any) -> None:
@@ -130,12 +81,6 @@ async def outbox_rows(factory: async_sessionmaker[AsyncSession]) -> list[OutboxM
         return list(rows.scalars().all())
 
 
-def body_of(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode(message.get_content_charset() or "utf-8")
-
-
 async def test_a_returned_report_mails_the_partys_focal_points_in_their_language(
     client: httpx.AsyncClient,
     auth: Headers,
@@ -156,8 +101,7 @@ async def test_a_returned_report_mails_the_partys_focal_points_in_their_language
     assert [rcpt for rcpt, _ in inbox.received] == [["fp@ken.example"]]
     message = inbox.to("fp@ken.example")[0]
     assert message["From"] == "reports@cms.example.org"
-    subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
-    assert subject == "Rapport CMS de Kenya renvoyé (COP15)"
+    assert subject_of(message) == "Rapport CMS de Kenya renvoyé (COP15)"
     body = body_of(message)
     assert "Section 3 manque les données de 2024." in body
     assert "version 1" in body
@@ -342,3 +286,6 @@ async def test_the_folder_backend_writes_each_message_as_a_file(
     assert message["To"] == "u@example.org"
     assert "Hola Ana:" in body_of(message)
     assert list(folder.glob(".*")) == []
+
+
+__all__ = ["factory", "smtp"]  # fixtures

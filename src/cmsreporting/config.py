@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="The address people open the service at, for the links in e-mail",
     )
+    invitation_days: int = Field(
+        default=14, ge=1, le=90, description="Days an invitation's link can be used (once)"
+    )
+    reset_minutes: int = Field(
+        default=60, ge=5, le=7 * 24 * 60, description="Minutes a password reset link works (once)"
+    )
     mail_backend: Literal["smtp", "folder"] = Field(
         default="smtp",
         description="smtp: deliver through the SMTP server; folder: write each message to a file",

@@ -23,6 +23,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from cmsreporting import __version__
 from cmsreporting.admin.router import router as audit_router
 from cmsreporting.auth.cache import CallerCache
+from cmsreporting.auth.links_router import router as links_router
 from cmsreporting.auth.router import router as auth_router
 from cmsreporting.auth.users_router import router as users_router
 from cmsreporting.config import Settings, get_settings
@@ -328,6 +329,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(exports_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(links_router)
     app.include_router(audit_router)
     mount_web(app)
     install_openapi(app)

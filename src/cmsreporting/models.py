@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the app, and the metadata they share."""
 
 from cmsreporting.audit.models import AuditEvent
-from cmsreporting.auth.models import ApiToken, RoleGrant, User
+from cmsreporting.auth.models import AccountLink, ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping
 from cmsreporting.db import metadata
 from cmsreporting.mail.models import OutboxMessage
@@ -17,6 +17,7 @@ from cmsreporting.reporting.models import (
 from cmsreporting.templates.models import Template
 
 __all__ = [
+    "AccountLink",
     "Answer",
     "ApiToken",
     "AuditEvent",
