@@ -618,10 +618,6 @@ def export_cycle(
     out.print(f"wrote {output}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
-
 @mail_app.command("send-pending")
 def mail_send_pending() -> None:
     """Send the e-mail that is due from the outbox (failures are retried later, with backoff);
@@ -644,3 +640,50 @@ def mail_send_pending() -> None:
     )
     if done.retrying or done.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def notify(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the reminders due, queue nothing")
+    ] = False,
+    on: Annotated[
+        str | None, typer.Option("--date", help="The day to compute for (YYYY-MM-DD; today in UTC)")
+    ] = None,
+) -> None:
+    """Queue today's deadline reminders (CMSREPORTING_REMINDER_DAYS before each cycle's due
+    date, to the focal points of member Parties that have not submitted); each is queued once,
+    however often this runs. `mail send-pending` (or the server) sends them."""
+    from datetime import date
+
+    from cmsreporting.reporting import reminders
+
+    try:
+        today = date.fromisoformat(on) if on else utcnow().date()
+    except ValueError:
+        raise _fail(f"--date: {on!r} is not a date (YYYY-MM-DD)", 2) from None
+    schedule = get_settings().reminder_days
+
+    async def work(session: AsyncSession) -> tuple[list[reminders.Reminder], int]:
+        due = await reminders.due_today(session, today=today, schedule=schedule)
+        return due, 0 if dry_run else await reminders.queue(session, due)
+
+    due, queued = _in_transaction(work)
+    table = Table(title=f"Reminders due on {today.isoformat()}" + (" (dry run)" if dry_run else ""))
+    for column in ("cycle", "due on", "days", "party", "user", "e-mail", "language"):
+        table.add_column(column)
+    for r in due:
+        table.add_row(
+            r.cycle, r.due_on.isoformat(), str(r.days), r.party, r.user, r.email, r.language
+        )
+    out.print(table)
+    if dry_run:
+        out.print(f"{len(due)} reminder(s) would be queued; nothing was queued", highlight=False)
+    else:
+        out.print(
+            f"{queued} reminder(s) queued ({len(due) - queued} queued before)", highlight=False
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

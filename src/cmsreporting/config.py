@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     reset_minutes: int = Field(
         default=60, ge=5, le=7 * 24 * 60, description="Minutes a password reset link works (once)"
     )
+    reminder_days: list[int] = Field(
+        default=[60, 30, 7, 1],
+        description=(
+            "Days before a cycle's due date on which `cmsreporting notify` reminds the focal "
+            "points of member Parties that have not submitted (JSON list)"
+        ),
+    )
     mail_backend: Literal["smtp", "folder"] = Field(
         default="smtp",
         description="smtp: deliver through the SMTP server; folder: write each message to a file",

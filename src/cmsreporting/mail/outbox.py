@@ -245,14 +245,16 @@ async def _settle(
         await session.execute(
             update(OutboxMessage).where(col(OutboxMessage.id) == claimed.id).values(values)
         )
+        after: dict[str, Any] = {"attempts": claimed.attempts, "error": error}
+        if "next_attempt_at" in values:
+            after["next_attempt_at"] = values["next_attempt_at"].isoformat()
         await record(
             session,
             actor=ACTOR,
             action=action,
             target_type="mail",
             target_id=str(claimed.id),
-            after={"attempts": claimed.attempts, "error": error}
-            | {k: str(v) for k, v in values.items() if k in ("next_attempt_at",)},
+            after=after,
         )
         bucket.append(claimed.id)
 
@@ -279,7 +281,7 @@ async def send_pending(
             error: str | None = None
             try:
                 await backend.send(build(settings, message))
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            except Exception as exc:  # refused, unreachable, or a message it cannot take
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 log.warning("mail %s to %s not sent: %s", message.id, message.recipient, error)
             await _settle(factory, settings, message, error=error, now=now or utcnow(), done=done)

@@ -42,7 +42,7 @@ async def decision(
     """Queue "returned" (with the reason) or "accepted" to each focal point; how many."""
     convention = submission.cycle.convention_code
     party = await session.get(Party, submission.party_iso3)
-    link = f"{get_settings().public_url.rstrip('/')}/#/w/{submission.workspace_id}"
+    link = f"{get_settings().public_url.rstrip('/')}/ui/#/w/{submission.workspace_id}"
     kind = "submission.returned" if decided == "return" else "submission.accepted"
     queued = 0
     for user in await focal_points(session, party=submission.party_iso3, convention=convention):
