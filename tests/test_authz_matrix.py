@@ -411,6 +411,7 @@ READS: dict[tuple[str, str], list[Case]] = {
             const("/crosswalk/CMS:COP15:I.1?version=9.0.0"),
         ),
     ],
+    ("GET", "/api/v1/mail"): [Case("", ADMIN, const("/mail?limit=50"))],
     ("GET", "/api/v1/workspaces"): [Case("", SIGNED_IN, const("/workspaces?limit=500"))],
     ("GET", "/api/v1/workspaces/{workspace_id}"): reads_of(
         lambda i: f"/workspaces/{i}", WORKSPACES

@@ -107,6 +107,25 @@ async def test_a_returned_report_mails_the_partys_focal_points_in_their_language
     assert "version 1" in body
     assert "/#/w/" in body
 
+    # what was sent to whom: the outbox, for admins, without the bodies
+    listed = await client.get("/api/v1/mail", params={"status": "sent"}, headers=auth["admin"])
+    assert listed.status_code == 200, listed.text
+    [row] = listed.json()["items"]
+    assert (row["recipient"], row["kind"], row["language"], row["attempts"]) == (
+        "fp@ken.example",
+        "submission.returned",
+        "fr",
+        1,
+    )
+    assert row["sent_at"] is not None
+    assert "body" not in row
+    pending = await client.get("/api/v1/mail", params={"status": "pending"}, headers=auth["admin"])
+    assert pending.json()["items"] == []
+    refused = await client.get("/api/v1/mail", headers=auth["cms_sec"])
+    assert refused.status_code == 403
+    bad = await client.get("/api/v1/mail", params={"status": "lost"}, headers=auth["admin"])
+    assert bad.status_code == 422
+
     # sent once: a second run finds nothing due
     again = await outbox.send_pending(factory, mail_settings(port))
     assert again.sent == []

@@ -29,9 +29,10 @@ from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.config import Settings
-from cmsreporting.db import utcnow
+from cmsreporting.db import orm_attr, utcnow
 from cmsreporting.mail.messages import language_of, render
 from cmsreporting.mail.models import OutboxMessage
+from cmsreporting.pagination import Page, paginate
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,28 @@ async def enqueue(
         after={"key": key, "kind": kind, "recipient": recipient, "language": lang},
     )
     return True
+
+
+async def list_messages(
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    kind: str | None = None,
+    recipient: str | None = None,
+) -> Page[OutboxMessage]:
+    """Messages of the outbox, newest first."""
+    stmt = select(OutboxMessage)
+    if status:
+        stmt = stmt.where(col(OutboxMessage.status) == status)
+    if kind:
+        stmt = stmt.where(col(OutboxMessage.kind) == kind)
+    if recipient:
+        stmt = stmt.where(col(OutboxMessage.recipient) == recipient.strip().lower())
+    return await paginate(
+        session, stmt, orm_attr(OutboxMessage.id), limit=limit, cursor=cursor, descending=True
+    )
 
 
 class Backend(Protocol):
