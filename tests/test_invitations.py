@@ -76,7 +76,7 @@ async def test_an_invited_focal_point_chooses_a_password_once_and_signs_in(
 
     await deliver(factory, port)
     [message] = inbox.to("amina.otieno@environment.go.ke")
-    assert subject_of(message) == "Invitation à faire rapport pour Kenya à la CMS"
+    assert subject_of(message) == "Invitation : correspondant national de Kenya pour la CMS"
     assert "cms_sec" in body_of(message)
     token = link_in(message, "invitation")
 
@@ -110,8 +110,12 @@ async def test_an_invited_focal_point_chooses_a_password_once_and_signs_in(
 
 
 async def test_who_invites_and_bad_invitations(
-    client: httpx.AsyncClient, auth: Headers, factory: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    auth: Headers,
+    factory: async_sessionmaker[AsyncSession],
+    smtp: tuple[Inbox, int],
 ) -> None:
+    inbox, port = smtp
     refused = {
         "cbd_sec": {},  # another convention's secretariat
         "ken_fp": {},
@@ -145,6 +149,9 @@ async def test_who_invites_and_bad_invitations(
         client, auth["admin"], email="sec@cms.example", role="secretariat", party=None
     )
     assert made.status_code == 201, made.text
+    await deliver(factory, port)
+    [message] = inbox.to("sec@cms.example")
+    assert subject_of(message) == "Invitation: member of the CMS secretariat"
 
     # nothing of the refused ones was made
     users = await client.get(f"{API}/users", params={"limit": "100"}, headers=auth["admin"])

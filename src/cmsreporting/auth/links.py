@@ -25,7 +25,7 @@ from cmsreporting.auth.principal import Principal
 from cmsreporting.config import Settings
 from cmsreporting.db import utcnow
 from cmsreporting.errors import Conflict, FieldError, Forbidden, InvalidInput
-from cmsreporting.mail import outbox
+from cmsreporting.mail import messages, outbox
 
 RESET_PAUSE = timedelta(minutes=1)
 GONE = "this link is unknown, expired or already used; ask for a new one"
@@ -159,8 +159,12 @@ async def invite(
         language=user.language,
         fields={
             "inviter": principal.name,
-            "party": await _party_name(session, party.upper() if party else None) or "—",
-            "convention": convention or "cmsreporting",
+            "role": messages.role_phrase(
+                user.language,
+                role,
+                convention=convention,
+                party=await _party_name(session, party.upper() if party else None),
+            ),
             "expires": link.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
             "link": _link(settings, "invitation", secret),
         },

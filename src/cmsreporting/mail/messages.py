@@ -57,22 +57,22 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "invitation": {
         "en": (
-            "Invitation to report for {party} to {convention}",
-            "Hello,\n\n{inviter} invites you to report for {party} to {convention} as its "
-            "national focal point. Choose your password here (the link works once, until "
-            "{expires}):\n\n{link}\n",
+            "Invitation: {role}",
+            "Hello,\n\n{inviter} invites you to the national reporting service of the "
+            "biodiversity conventions as {role}. Choose your password here (the link works "
+            "once, until {expires}):\n\n{link}\n",
         ),
         "fr": (
-            "Invitation à faire rapport pour {party} à la {convention}",
-            "Bonjour,\n\n{inviter} vous invite à faire rapport pour {party} à la {convention} "
-            "en tant que correspondant national. Choisissez votre mot de passe ici (le lien sert "
-            "une fois, jusqu'au {expires}) :\n\n{link}\n",
+            "Invitation : {role}",
+            "Bonjour,\n\n{inviter} vous invite au service de rapports nationaux des "
+            "conventions sur la biodiversité en tant que {role}. Choisissez votre mot de passe "
+            "ici (le lien sert une fois, jusqu'au {expires}) :\n\n{link}\n",
         ),
         "es": (
-            "Invitación a informar por {party} a la {convention}",
-            "Hola:\n\n{inviter} le invita a informar por {party} a la {convention} como "
-            "coordinador nacional. Elija su contraseña aquí (el enlace sirve una vez, hasta el "
-            "{expires}):\n\n{link}\n",
+            "Invitación: {role}",
+            "Hola:\n\n{inviter} le invita al servicio de informes nacionales de las "
+            "convenciones sobre la biodiversidad como {role}. Elija su contraseña aquí (el "
+            "enlace sirve una vez, hasta el {expires}):\n\n{link}\n",
         ),
     },
     "password.reset": {
@@ -120,6 +120,33 @@ NOTES = {
     "fr": "\n\nNote du secrétariat :\n\n{comment}",
     "es": "\n\nNota de la secretaría:\n\n{comment}",
 }
+
+
+ROLES = {
+    "en": {
+        "focal_point": "national focal point of {party} for {convention}",
+        "secretariat": "member of the {convention} secretariat",
+        "admin": "administrator",
+        "reviewer": "reviewer",
+    },
+    "fr": {
+        "focal_point": "correspondant national de {party} pour la {convention}",
+        "secretariat": "membre du secrétariat de la {convention}",
+        "admin": "administrateur",
+        "reviewer": "relecteur",
+    },
+    "es": {
+        "focal_point": "coordinador nacional de {party} para la {convention}",
+        "secretariat": "miembro de la secretaría de la {convention}",
+        "admin": "administrador",
+        "reviewer": "revisor",
+    },
+}
+
+
+def role_phrase(language: str, role: str, *, convention: str | None, party: str | None) -> str:
+    """A role, its convention and Party in words of the recipient's language."""
+    return ROLES[language_of(language)][role].format(convention=convention, party=party)
 
 
 def language_of(language: str | None) -> str:
