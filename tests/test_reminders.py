@@ -87,6 +87,19 @@ async def test_only_parties_that_have_not_submitted_are_reminded_once(
     assert subject_of(message) == "Rapport CMS de Tanzania attendu dans 30 jour(s) (COP15)"
     assert due_on.isoformat() in body_of(message)
 
+    # the day after the due date: a past-due notice, still only to Tanzania; none on the day
+    async with factory() as session, session.begin():
+        on_the_day = await reminders.due_today(session, today=due_on, schedule=SCHEDULE)
+        assert on_the_day == []
+        late = await reminders.due_today(
+            session, today=due_on + timedelta(days=1), schedule=SCHEDULE
+        )
+        assert [(r.party, r.kind, r.days) for r in late] == [("TZA", "deadline.past_due", -1)]
+        assert await reminders.queue(session, late) == 1
+    await deliver(factory, port)
+    notice = inbox.to("fp@tza.example")[-1]
+    assert subject_of(notice) == "Rapport CMS de Tanzania en retard (COP15)"
+
     bad = await asyncio.to_thread(cli, db_url, "notify", "--date", "soon")
     assert bad.returncode == 2
     assert "--date" in bad.stderr

@@ -652,8 +652,9 @@ def notify(
     ] = None,
 ) -> None:
     """Queue today's deadline reminders (CMSREPORTING_REMINDER_DAYS before each cycle's due
-    date, to the focal points of member Parties that have not submitted); each is queued once,
-    however often this runs. `mail send-pending` (or the server) sends them."""
+    date, to the focal points of member Parties that have not submitted, and a past-due notice
+    the day after it); each is queued once, however often this runs. `mail send-pending` (or
+    the server) sends them."""
     from datetime import date
 
     from cmsreporting.reporting import reminders
@@ -670,11 +671,18 @@ def notify(
 
     due, queued = _in_transaction(work)
     table = Table(title=f"Reminders due on {today.isoformat()}" + (" (dry run)" if dry_run else ""))
-    for column in ("cycle", "due on", "days", "party", "user", "e-mail", "language"):
+    for column in ("cycle", "due on", "days", "kind", "party", "user", "e-mail", "language"):
         table.add_column(column)
     for r in due:
         table.add_row(
-            r.cycle, r.due_on.isoformat(), str(r.days), r.party, r.user, r.email, r.language
+            r.cycle,
+            r.due_on.isoformat(),
+            str(r.days),
+            r.kind,
+            r.party,
+            r.user,
+            r.email,
+            r.language,
         )
     out.print(table)
     if dry_run:

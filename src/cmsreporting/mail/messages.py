@@ -115,6 +115,24 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+TEXTS["deadline.past_due"] = {
+    "en": (
+        "{convention} report of {party} is past due ({cycle})",
+        "Hello {name},\n\nThe {convention} report of {party} for {cycle} was due on {due_on} "
+        "and has not been submitted. Submit it as soon as you can:\n\n{link}\n",
+    ),
+    "fr": (
+        "Rapport {convention} de {party} en retard ({cycle})",
+        "Bonjour {name},\n\nLe rapport {convention} de {party} pour {cycle} était attendu le "
+        "{due_on} et n'a pas été soumis. Soumettez-le dès que possible :\n\n{link}\n",
+    ),
+    "es": (
+        "Informe {convention} de {party} vencido ({cycle})",
+        "Hola {name}:\n\nEl informe {convention} de {party} para {cycle} vencía el {due_on} "
+        "y no se ha presentado. Preséntelo lo antes posible:\n\n{link}\n",
+    ),
+}
+
 NOTES = {
     "en": "\n\nThe secretariat's note:\n\n{comment}",
     "fr": "\n\nNote du secrétariat :\n\n{comment}",

@@ -1,6 +1,7 @@
 """Deadline reminders: on each day of the schedule before a cycle's due date, the focal points
 of the convention's member Parties that have not submitted get an e-mail.
 
+The day after the due date, those that have still not submitted get a "past due" notice.
 A Party has submitted when its latest submission of the cycle is submitted or accepted (a
 returned one is to be amended, so it is reminded). Each reminder's outbox key names the cycle,
 the number of days and the recipient, so running the command twice on a day, or from several
@@ -23,6 +24,7 @@ from cmsreporting.registry.models import Cycle, Membership, Party
 from cmsreporting.reporting.models import Submission, WorkspaceCycle
 
 ACTOR = "system:reminders"
+PAST_DUE = -1  # the day after the due date
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Reminder:
     name: str
     email: str
     language: str
+    kind: str
     key: str
     workspace_id: int | None
 
@@ -46,7 +49,7 @@ async def due_today(session: AsyncSession, *, today: date, schedule: list[int]) 
     cycles = [
         cycle
         for cycle in (await session.scalars(select(Cycle).order_by(col(Cycle.id)))).all()
-        if (cycle.due_on - today).days in schedule
+        if (cycle.due_on - today).days in schedule or (cycle.due_on - today).days == PAST_DUE
     ]
     reminders: list[Reminder] = []
     for cycle in cycles:
@@ -105,7 +108,8 @@ async def due_today(session: AsyncSession, *, today: date, schedule: list[int]) 
                     name=user.display_name or user.name,
                     email=user.email or "",
                     language=user.language,
-                    key=f"deadline.reminder:{cycle.id}:{days}:user:{user.id}",
+                    kind="deadline.past_due" if days == PAST_DUE else "deadline.reminder",
+                    key=f"deadline:{cycle.id}:{days}:user:{user.id}",
                     workspace_id=workspaces.get(party),
                 )
             )
@@ -131,7 +135,7 @@ async def queue(session: AsyncSession, reminders: list[Reminder]) -> int:
             session,
             actor=ACTOR,
             key=r.key,
-            kind="deadline.reminder",
+            kind=r.kind,
             recipient=r.email,
             language=r.language,
             fields={
