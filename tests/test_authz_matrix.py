@@ -421,6 +421,7 @@ READS: dict[tuple[str, str], list[Case]] = {
             const("/crosswalk/CMS:COP15:I.1?version=9.0.0"),
         ),
     ],
+    ("GET", "/api/v1/mail"): [Case("", ADMIN, const("/mail?limit=50"))],
     ("GET", "/api/v1/workspaces"): [Case("", SIGNED_IN, const("/workspaces?limit=500"))],
     ("GET", "/api/v1/workspaces/{workspace_id}"): reads_of(
         lambda i: f"/workspaces/{i}", WORKSPACES
@@ -668,6 +669,15 @@ async def _signin_wrong(ctx: Ctx) -> Request:
     return Request(f"{API}/auth/signin", {"login": f"nobody{ctx.next()}", "password": "wrong"})
 
 
+def _invite(convention: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        email = f"invited{ctx.next()}@example.org"
+        body = {"email": email, "role": "focal_point", "convention": convention, "party": "KEN"}
+        return Request(f"{API}/invitations", body)
+
+    return build
+
+
 async def _end_session(ctx: Ctx) -> Request:
     secret = await _signin(ctx, "ken_fp")
     mine = await ctx.http.get(f"{API}/me/sessions", headers={"Cookie": f"cmsr_session={secret}"})
@@ -821,6 +831,29 @@ WRITES |= {
     ("POST", "/api/v1/auth/signout"): [Case("", PUBLIC, const("/auth/signout"))],
     ("POST", "/api/v1/auth/signout-everywhere"): [
         Case("", SIGNED_IN, const("/auth/signout-everywhere"))
+    ],
+    ("POST", "/api/v1/invitations"): [
+        Case("CMS focal point of Kenya", allow("admin", "cms_sec"), write(_invite("CMS"))),
+        Case("CBD focal point of Kenya", allow("admin", "cbd_sec"), write(_invite("CBD"))),
+    ],
+    ("POST", "/api/v1/invitations/accept"): [
+        Case(
+            "unknown link",
+            dict.fromkeys(ROLES, 422),
+            const("/invitations/accept", {"token": "nope", "new_password": "a fine phrase 1"}),
+        )
+    ],
+    ("POST", "/api/v1/auth/password-reset"): [
+        Case("unknown address", PUBLIC, const("/auth/password-reset", {"email": "no@one.example"}))
+    ],
+    ("POST", "/api/v1/auth/password-reset/confirm"): [
+        Case(
+            "unknown link",
+            dict.fromkeys(ROLES, 422),
+            const(
+                "/auth/password-reset/confirm", {"token": "nope", "new_password": "a fine phrase 1"}
+            ),
+        )
     ],
     ("PATCH", "/api/v1/me"): [Case("", SIGNED_IN, const("/me", {"display_name": "Matrix"}))],
     ("PUT", "/api/v1/me/password"): [

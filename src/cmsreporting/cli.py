@@ -55,6 +55,8 @@ export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 crosswalk_app = typer.Typer(help="The crosswalk: mapping suggestions.", no_args_is_help=True)
 app.add_typer(crosswalk_app, name="crosswalk")
+mail_app = typer.Typer(help="E-mail in the outbox.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 RAW_HELP = (
     "CSV: write text cells as they are, without the apostrophe that guards a cell starting "
     "with = + - @, a tab or a carriage return against formula injection"
@@ -228,6 +230,14 @@ def serve(
                 "created (new ones: cmsreporting tokens create demo-admin, "
                 "cmsreporting users set-password demo-admin)"
             )
+    if demo:
+        # demonstrations write e-mail to a folder (unless the environment says otherwise)
+        os.environ.setdefault("CMSREPORTING_MAIL_BACKEND", "folder")
+        os.environ.setdefault("CMSREPORTING_MAIL_SEND_INTERVAL_SECONDS", "5")
+        get_settings.cache_clear()
+        settings = get_settings()
+        if settings.mail_backend == "folder":
+            out.print(f"e-mail is written to {Path(settings.mail_folder).resolve()}")
     made = _metrics_folder(workers)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
@@ -831,6 +841,81 @@ def crosswalk_suggest(
     partial = output.with_name(f".{output.name}.partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(output)
+
+
+@mail_app.command("send-pending")
+def mail_send_pending() -> None:
+    """Send the e-mail that is due from the outbox (failures are retried later, with backoff);
+    safe to run from several machines at once."""
+    from cmsreporting.mail import outbox
+
+    settings = get_settings()
+
+    async def runner() -> outbox.Delivery:
+        engine = create_engine(settings.database_url)
+        try:
+            return await outbox.send_pending(create_session_factory(engine), settings)
+        finally:
+            await engine.dispose()
+
+    done = asyncio.run(runner())
+    out.print(
+        f"sent {len(done.sent)}, to retry {len(done.retrying)}, failed {len(done.failed)}",
+        highlight=False,
+    )
+    if done.retrying or done.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def notify(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the reminders due, queue nothing")
+    ] = False,
+    on: Annotated[
+        str | None, typer.Option("--date", help="The day to compute for (YYYY-MM-DD; today in UTC)")
+    ] = None,
+) -> None:
+    """Queue today's deadline reminders (CMSREPORTING_REMINDER_DAYS before each cycle's due
+    date, to the focal points of member Parties that have not submitted, and a past-due notice
+    the day after it); each is queued once, however often this runs. `mail send-pending` (or
+    the server) sends them."""
+    from datetime import date
+
+    from cmsreporting.reporting import reminders
+
+    try:
+        today = date.fromisoformat(on) if on else utcnow().date()
+    except ValueError:
+        raise _fail(f"--date: {on!r} is not a date (YYYY-MM-DD)", 2) from None
+    schedule = get_settings().reminder_days
+
+    async def work(session: AsyncSession) -> tuple[list[reminders.Reminder], int]:
+        due = await reminders.due_today(session, today=today, schedule=schedule)
+        return due, 0 if dry_run else await reminders.queue(session, due)
+
+    due, queued = _in_transaction(work)
+    table = Table(title=f"Reminders due on {today.isoformat()}" + (" (dry run)" if dry_run else ""))
+    for column in ("cycle", "due on", "days", "kind", "party", "user", "e-mail", "language"):
+        table.add_column(column)
+    for r in due:
+        table.add_row(
+            r.cycle,
+            r.due_on.isoformat(),
+            str(r.days),
+            r.kind,
+            r.party,
+            r.user,
+            r.email,
+            r.language,
+        )
+    out.print(table)
+    if dry_run:
+        out.print(f"{len(due)} reminder(s) would be queued; nothing was queued", highlight=False)
+    else:
+        out.print(
+            f"{queued} reminder(s) queued ({len(due) - queued} queued before)", highlight=False
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK: tuple[IPv4Network | IPv6Network, ...] = (
@@ -124,6 +124,60 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "PostgreSQL: seconds a starting server waits for another one's migration and load"
+        ),
+    )
+
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people open the service at, for the links in e-mail",
+    )
+    invitation_days: int = Field(
+        default=14, ge=1, le=90, description="Days an invitation's link can be used (once)"
+    )
+    reset_minutes: int = Field(
+        default=60, ge=5, le=7 * 24 * 60, description="Minutes a password reset link works (once)"
+    )
+    reminder_days: list[int] = Field(
+        default=[60, 30, 7, 1],
+        description=(
+            "Days before a cycle's due date on which `cmsreporting notify` reminds the focal "
+            "points of member Parties that have not submitted (JSON list)"
+        ),
+    )
+    mail_backend: Literal["smtp", "folder"] = Field(
+        default="smtp",
+        description="smtp: deliver through the SMTP server; folder: write each message to a file",
+    )
+    mail_folder: str = Field(
+        default="./mail", description="Where the folder backend writes messages (.eml files)"
+    )
+    mail_from: str = Field(default="cmsreporting@localhost", description="The From address")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description=(
+            "starttls: upgrade a plain connection (refuse a server that cannot); tls: TLS from "
+            "the first byte (port 465); none: no encryption (a relay on this machine only)"
+        ),
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a message is marked failed"
+    )
+    mail_retry_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="Wait after a first failed attempt; doubled after each further one (to 6 h)",
+    )
+    mail_send_interval_seconds: float = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Seconds between deliveries of the outbox by each server process (0: none; run "
+            "`cmsreporting mail send-pending` from a timer instead)"
         ),
     )
 

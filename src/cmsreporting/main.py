@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -22,6 +24,7 @@ from starlette.types import ASGIApp
 from cmsreporting import __version__, metrics
 from cmsreporting.admin.router import router as audit_router
 from cmsreporting.auth.cache import CallerCache
+from cmsreporting.auth.links_router import router as links_router
 from cmsreporting.auth.router import router as auth_router
 from cmsreporting.auth.users_router import router as users_router
 from cmsreporting.config import Settings, get_settings
@@ -31,6 +34,7 @@ from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldEr
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.exports.service import ALREADY_COMPRESSED
 from cmsreporting.logs import configure_logging
+from cmsreporting.mail import outbox
 from cmsreporting.middleware import BodyGuard, RequestContext
 from cmsreporting.migrate import current_revision, head_revision
 from cmsreporting.openapi import install as install_openapi
@@ -220,9 +224,20 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             # process: keep it out of the collector's full passes, which would walk it each time
             gc.collect()
             gc.freeze()
+        delivery = None
+        if settings.mail_send_interval_seconds > 0:
+            delivery = asyncio.create_task(
+                outbox.deliver_forever(
+                    app.state.session_factory, settings, settings.mail_send_interval_seconds
+                )
+            )
         try:
             yield
         finally:
+            if delivery is not None:
+                delivery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivery
             await engine.dispose()
             metrics.process_exited()
 
@@ -358,6 +373,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(exports_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(links_router)
     app.include_router(audit_router)
     mount_web(app)
     install_openapi(app)

@@ -1,9 +1,10 @@
 """Every table, imported in one place for Alembic and the app, and the metadata they share."""
 
 from cmsreporting.audit.models import AuditEvent
-from cmsreporting.auth.models import ApiToken, RoleGrant, User
+from cmsreporting.auth.models import AccountLink, ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping, NegativeMapping
 from cmsreporting.db import metadata
+from cmsreporting.mail.models import OutboxMessage
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.reporting.models import (
     Answer,
@@ -16,6 +17,7 @@ from cmsreporting.reporting.models import (
 from cmsreporting.templates.models import Template
 
 __all__ = [
+    "AccountLink",
     "Answer",
     "ApiToken",
     "AuditEvent",
@@ -28,6 +30,7 @@ __all__ = [
     "Mapping",
     "Membership",
     "NegativeMapping",
+    "OutboxMessage",
     "Party",
     "RoleGrant",
     "Submission",

@@ -89,6 +89,7 @@ class Server:
     base: str
     tokens: dict[str, str]
     passwords: dict[str, str] = field(default_factory=dict)
+    mail: Path | None = None  # where the server writes its e-mail (.eml files)
 
     def api(self, user: str) -> httpx.Client:
         """An API client signed in as a demo user."""
@@ -116,7 +117,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     else:
         url = f"sqlite+aiosqlite:///{folder / 'e2e.db'}"
     port = _free_port()
-    env = os.environ | {"CMSREPORTING_DATABASE_URL": url, "COLUMNS": "200"}
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "CMSREPORTING_DATABASE_URL": url,
+        "COLUMNS": "200",
+        # e-mail goes to a folder of the test (the --demo default), its links to this server
+        "CMSREPORTING_MAIL_FOLDER": str(folder / "mail"),
+        "CMSREPORTING_MAIL_SEND_INTERVAL_SECONDS": "0.5",
+        "CMSREPORTING_PUBLIC_URL": base,
+    }
     env.pop("CMSREPORTING_TEST_DATABASE_URL", None)
     log = folder / "serve.log"
     with log.open("w") as out:
@@ -126,7 +135,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -143,7 +151,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         tokens = {user: token for user, token, _ in printed}
         assert "demo-ken-focal-point" in tokens, log.read_text()
-        yield Server(base=base, tokens=tokens, passwords={user: pw for user, _, pw in printed})
+        yield Server(
+            base=base,
+            tokens=tokens,
+            passwords={user: pw for user, _, pw in printed},
+            mail=folder / "mail",
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -1440,3 +1453,93 @@ def test_the_workbench_rejects_and_accepts_suggestions_from_the_keyboard(
         assert mine[0]["status"] == "approved"
     finally:
         page.context.close()
+
+
+def mail_to(server: Server, address: str) -> list[str]:
+    """The bodies of the e-mail the server wrote to this address (waits up to 15 s for one)."""
+    import email
+
+    assert server.mail is not None
+    deadline = time.monotonic() + 15
+    while True:
+        bodies = []
+        for path in sorted(server.mail.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes())
+            if message["To"] == address:
+                payload = message.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                bodies.append(payload.decode("utf-8"))
+        if bodies or time.monotonic() > deadline:
+            return bodies
+        time.sleep(0.2)
+
+
+def test_an_invited_focal_point_accepts_then_resets_the_password(
+    browser_page: Page | None, server: Server
+) -> None:
+    page = need(browser_page)
+    from playwright.sync_api import expect
+
+    address = "otieno@environment.example"
+    with server.api("demo-cms-secretariat") as api:
+        made = api.post(
+            "/invitations",
+            json={"email": address, "role": "focal_point", "convention": "CMS", "party": "KEN"},
+        )
+    assert made.status_code == 201, made.text
+    [body] = mail_to(server, address)
+    link = re.search(r"(http://\S+/ui/#/invitation/\S+)", body)
+    assert link, body
+
+    page.goto(link.group(1))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accept your invitation")
+    page.get_by_label("Your name as others see it (optional)").fill("Otieno")
+    page.get_by_label("New password", exact=True).fill("password123")
+    page.get_by_label("The same password again").fill("password123")
+    page.get_by_role("button", name="Choose this password").click()
+    expect(page.locator("#link-error")).to_contain_text("Choose another password")
+    good = "heron river delta 1987"
+    page.get_by_label("New password", exact=True).fill(good)
+    page.get_by_label("The same password again").fill(good)
+    page.get_by_role("button", name="Choose this password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account is ready")
+    shot(page, "invitation-accepted")
+
+    # the link works once
+    page.goto(link.group(1))
+    page.reload()
+    page.get_by_label("New password", exact=True).fill(good + "!")
+    page.get_by_label("The same password again").fill(good + "!")
+    page.get_by_role("button", name="Choose this password").click()
+    expect(page.locator("#link-error")).to_contain_text("already used")
+
+    page.goto(f"{server.base}/ui/#/signin")
+    page.get_by_label("User name or e-mail address").fill(address)
+    page.get_by_label("Password", exact=True).fill(good)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, otieno")
+
+    # a forgotten password: the same answer for an unknown address, a link for a known one
+    page.context.clear_cookies()
+    page.goto(f"{server.base}/ui/#/signin")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail address").fill("nobody@environment.example")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-sent")).to_be_visible()
+    page.get_by_label("E-mail address").fill(address)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-sent")).to_be_visible()
+    deadline = time.monotonic() + 15
+    while not any("/ui/#/reset/" in b for b in mail_to(server, address)):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    reset = next(b for b in mail_to(server, address) if "/ui/#/reset/" in b)
+    found = re.search(r"(http://\S+/ui/#/reset/\S+)", reset)
+    assert found, reset
+    page.goto(found.group(1))
+    newer = "egret lagoon mangrove 2026"
+    page.get_by_label("New password", exact=True).fill(newer)
+    page.get_by_label("The same password again").fill(newer)
+    page.get_by_role("button", name="Set this password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your password is set")
+    assert mail_to(server, "nobody@environment.example") == []

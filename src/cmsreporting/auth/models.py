@@ -100,3 +100,20 @@ class SigninFailure(SQLModel, table=True):
     account: str = Field(sa_type=String(254), index=True)
     address: str = Field(sa_type=String(64), index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AccountLink(SQLModel, table=True):
+    """A single-use link sent by e-mail (an invitation, a password reset); its secret is stored
+    only as its SHA-256 digest."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (CheckConstraint("purpose IN ('invitation', 'reset')", name="known_purpose"),)
+
+    id: int = Field(default=None, primary_key=True)
+    purpose: str = Field(sa_type=String(12))
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    digest: str = Field(sa_type=String(64), unique=True)
+    created_by: str = Field(sa_type=String(120))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

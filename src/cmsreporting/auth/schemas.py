@@ -268,3 +268,81 @@ class GrantIn(BaseModel):
     role: Role
     convention: str | None = Field(default=None, max_length=40)
     party: str | None = Field(default=None, max_length=3)
+
+
+class InvitationIn(BaseModel):
+    """Whom to invite, to which role."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "focal.point@environment.go.ke",
+                    "role": "focal_point",
+                    "convention": "CMS",
+                    "party": "KEN",
+                    "language": "en",
+                }
+            ]
+        },
+    )
+
+    email: str = Field(min_length=3, max_length=254)
+    role: Role = Role.FOCAL_POINT
+    convention: str | None = Field(default=None, max_length=40)
+    party: str | None = Field(default=None, min_length=3, max_length=3)
+    display_name: str | None = Field(default=None, max_length=200)
+    language: Language | None = Field(
+        default=None, description="The invitee's language (of the e-mail too); en by default"
+    )
+
+
+class InvitationOut(BaseModel):
+    """An invitation sent (queued in the outbox): the account it is for and until when its link
+    works."""
+
+    user: str
+    email: str
+    role: Role
+    convention: str | None
+    party: str | None
+    expires_at: datetime
+
+
+class LinkUse(BaseModel):
+    """A link's secret (from the e-mail) and the password to set."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"token": "Zq3v…", "new_password": "a long phrase of mine"}]
+        },
+    )
+
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=256)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class LinkUsed(BaseModel):
+    """The account whose password was set; it signs in with this name or its e-mail address."""
+
+    name: str
+    email: str | None
+
+
+class ResetRequest(BaseModel):
+    """The address of the account whose password is forgotten."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"email": "me@example.org"}]}
+    )
+
+    email: str = Field(min_length=3, max_length=254)
+
+
+class ResetRequested(BaseModel):
+    """The same answer whether or not the address has an account."""
+
+    detail: str

@@ -30,6 +30,7 @@ from cmsreporting.errors import (
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Membership
 from cmsreporting.registry.service import get_cycle, parse_cycle_ref
+from cmsreporting.reporting import notices
 from cmsreporting.reporting.answer_service import answer_values
 from cmsreporting.reporting.contexts import (
     CycleContext,
@@ -401,6 +402,13 @@ async def decide(
         target_id=str(submission.id),
         before=before,
         after=summary(submission),
+    )
+    await notices.decision(
+        session,
+        actor=principal.actor,
+        submission=submission,
+        decided=decision,
+        comment=comment,
     )
     await session.flush()
     return submission

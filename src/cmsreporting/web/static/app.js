@@ -7,6 +7,7 @@ import { workbenchView } from "./workbench.js";
 import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
+import { PUBLIC_PATHS, forgotView, invitationView, resetView } from "./links.js";
 import { statusView, submissionView } from "./review.js";
 import { announce, partyName, problemNode, session, statusBadge } from "./shared.js";
 import { closeWorkspaces, workspaceView } from "./workspace.js";
@@ -133,6 +134,9 @@ function context(query) {
 
 const routes = [
   [/^\/signin$/, (m, ctx) => signInView(ctx)],
+  [/^\/invitation\/([^/]+)$/, (m, ctx) => invitationView(ctx, decodeURIComponent(m[1]))],
+  [/^\/reset\/([^/]+)$/, (m, ctx) => resetView(ctx, decodeURIComponent(m[1]))],
+  [/^\/forgot$/, (m, ctx) => forgotView(ctx)],
   [/^\/account$/, (m, ctx) => accountView(ctx, { onSignedOut: signedOutEverywhere })],
   [/^\/$/, (m, ctx) => homeView(ctx)],
   [/^\/new$/, (m, ctx) => newWorkspaceView(ctx)],
@@ -154,7 +158,7 @@ async function route() {
   const raw = location.hash.replace(/^#/, "") || "/";
   const [path, queryString] = raw.split("?");
   const query = new URLSearchParams(queryString || "");
-  if (!session.me && path !== "/signin") {
+  if (!session.me && path !== "/signin" && !PUBLIC_PATHS.some((p) => p.test(path))) {
     // signed in by this tab's token, or by the browser's session cookie (any tab), or not at all
     try {
       session.me = await api.get("me");
@@ -265,6 +269,7 @@ function signInView(ctx) {
     errorBox,
     h("p", {}, button),
     h("p", { class: "muted small" }, t("signin.session")),
+    h("p", {}, h("a", { href: "#/forgot", id: "forgot-link" }, t("signin.forgot"))),
   );
 
   const tokenError = h("div", { id: "token-error", "aria-live": "assertive" });
