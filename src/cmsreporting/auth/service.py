@@ -15,7 +15,7 @@ from cmsreporting.audit.service import record
 from cmsreporting.auth import passwords
 from cmsreporting.auth.models import ROLES, ApiToken, RoleGrant, User, UserSession
 from cmsreporting.auth.principal import Grant, Principal
-from cmsreporting.db import orm_attr, utcnow
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 
@@ -350,7 +350,7 @@ async def _grant(
 
 async def revoke_role(session: AsyncSession, *, actor: str, user: User, grant_id: int) -> None:
     """Take one role grant from a user."""
-    grant = await session.get(RoleGrant, grant_id)
+    grant = await session.get(RoleGrant, grant_id) if valid_id(grant_id) else None
     if grant is None or grant.user_id != user.id:
         raise NotFound(f"user {user.name!r} has no role grant {grant_id}")
     before = {"role": grant.role, "convention": grant.convention_code, "party": grant.party_iso3}
@@ -452,7 +452,7 @@ async def list_tokens(session: AsyncSession, *, user: User) -> list[ApiToken]:
 
 async def get_token(session: AsyncSession, *, user: User, token_id: int) -> ApiToken:
     """One of a user's tokens (404 for another user's)."""
-    row = await session.get(ApiToken, token_id)
+    row = await session.get(ApiToken, token_id) if valid_id(token_id) else None
     if row is None or row.user_id != user.id:
         raise NotFound(f"user {user.name!r} has no token {token_id}")
     return row

@@ -31,7 +31,7 @@ from cmsreporting.auth import passwords
 from cmsreporting.auth.models import RoleGrant, SigninFailure, User, UserSession
 from cmsreporting.auth.principal import Grant, Principal
 from cmsreporting.config import Settings
-from cmsreporting.db import utcnow
+from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import (
     FieldError,
     InvalidInput,
@@ -248,7 +248,7 @@ async def end_session(
     session: AsyncSession, *, actor: str, user: User, session_id: int
 ) -> UserSession:
     """End one of a user's sessions (404 for another user's; again: nothing changes)."""
-    row = await session.get(UserSession, session_id)
+    row = await session.get(UserSession, session_id) if valid_id(session_id) else None
     if row is None or row.user_id != user.id:
         raise NotFound(f"no session {session_id} of yours")
     if row.revoked_at is None:
