@@ -823,6 +823,10 @@ def test_a_phone_shows_every_page_without_sideways_scrolling(
             f"#/s/{submission}",
             "#/cycles/CMS%3ACOP15",
             "#/?section=cycles",
+            "#/coverage",
+            "#/coverage/CMS%3ACOP15/AEWA%3AMOP9",
+            "#/workbench/CMS%3ACOP15/AEWA%3AMOP9",
+            "#/account",
         ):
             page.goto(f"{server.base}/ui/{path}")
             expect(page.locator("main h1, main h2").first).to_be_visible()
