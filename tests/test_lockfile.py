@@ -44,10 +44,15 @@ def pins() -> dict[str, tuple[Version, Marker | None]]:
         specifiers = list(requirement.specifier)
         assert len(specifiers) == 1, f"{line}: not pinned"
         assert specifiers[0].operator == "==", f"{line}: not pinned with =="
-        found[canonicalize_name(requirement.name)] = (
-            Version(specifiers[0].version),
-            requirement.marker,
-        )
+        name = canonicalize_name(requirement.name)
+        pinned = (Version(specifiers[0].version), requirement.marker)
+        # a package pinned per Python version (numpy ; python_full_version < '3.12', and
+        # another pin for later versions): keep the pin that applies to the image's Python
+        if name in found and (
+            requirement.marker is not None and not requirement.marker.evaluate(LINUX_311)
+        ):
+            continue
+        found[name] = pinned
     return found
 
 

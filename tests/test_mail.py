@@ -223,7 +223,13 @@ async def test_mail_of_a_rolled_back_change_is_never_sent_and_keys_queue_once(
     factory: async_sessionmaker[AsyncSession], smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    fields = {"name": "A", "inviter": "B", "party": "Kenya", "convention": "CMS"}
+    fields = {
+        "name": "A",
+        "inviter": "B",
+        "party": "Kenya",
+        "convention": "CMS",
+        "role": "focal point",
+    }
     fields |= {"expires": "2027-01-01", "link": "http://x/"}
 
     async def queue(session: AsyncSession, key: str) -> bool:
