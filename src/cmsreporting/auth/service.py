@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import column, literal, select, table
+from sqlalchemy import Select, column, literal, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -320,18 +320,7 @@ async def _grant(
     convention: str | None,
     party: str | None,
 ) -> RoleGrant:
-    existing = await session.scalar(
-        select(RoleGrant).where(
-            col(RoleGrant.user_id) == user.id,
-            col(RoleGrant.role) == role,
-            col(RoleGrant.convention_code).is_(None)
-            if convention is None
-            else col(RoleGrant.convention_code) == convention,
-            col(RoleGrant.party_iso3).is_(None)
-            if party is None
-            else col(RoleGrant.party_iso3) == party,
-        )
-    )
+    existing = await session.scalar(_grant_of(user, role, convention, party))
     if existing is not None:
         return existing
     grant = RoleGrant(user_id=user.id, role=role, convention_code=convention, party_iso3=party)
@@ -346,6 +335,22 @@ async def _grant(
         after={"role": role, "convention": convention, "party": party},
     )
     return grant
+
+
+def _grant_of(
+    user: User, role: str, convention: str | None, party: str | None
+) -> Select[RoleGrant]:
+    """The query of a user's grant of a role in one scope (no convention or Party: none)."""
+    return select(RoleGrant).where(
+        col(RoleGrant.user_id) == user.id,
+        col(RoleGrant.role) == role,
+        col(RoleGrant.convention_code).is_(None)
+        if convention is None
+        else col(RoleGrant.convention_code) == convention,
+        col(RoleGrant.party_iso3).is_(None)
+        if party is None
+        else col(RoleGrant.party_iso3) == party,
+    )
 
 
 async def revoke_role(session: AsyncSession, *, actor: str, user: User, grant_id: int) -> None:
@@ -371,16 +376,7 @@ async def find_grant(
 ) -> RoleGrant:
     """A user's grant of this role and scope."""
     grant = await session.scalar(
-        select(RoleGrant).where(
-            col(RoleGrant.user_id) == user.id,
-            col(RoleGrant.role) == role,
-            col(RoleGrant.convention_code).is_(None)
-            if convention is None
-            else col(RoleGrant.convention_code) == convention,
-            col(RoleGrant.party_iso3).is_(None)
-            if party is None
-            else col(RoleGrant.party_iso3) == party.upper(),
-        )
+        _grant_of(user, role, convention, party.upper() if party else party)
     )
     if grant is None:
         scope = " ".join(x for x in (convention, party) if x)
