@@ -470,6 +470,14 @@ READS: dict[tuple[str, str], list[Case]] = {
         Case("CMS", FOLLOW_CMS, const("/cycles/CMS:COP15/status")),
         Case("CBD", FOLLOW_CBD, const("/cycles/CBD:NR7/status")),
     ],
+    ("GET", "/api/v1/cycles/{ref}/reminders"): [
+        Case("CMS", allow("admin", "cms_sec"), const("/cycles/CMS:COP15/reminders")),
+        Case("CBD", allow("admin", "cbd_sec"), const("/cycles/CBD:NR7/reminders")),
+    ],
+    ("GET", "/api/v1/cycles/{ref}/reminders/sent"): [
+        Case("CMS", allow("admin", "cms_sec"), const("/cycles/CMS:COP15/reminders/sent")),
+        Case("CBD", allow("admin", "cbd_sec"), const("/cycles/CBD:NR7/reminders/sent")),
+    ],
     ("GET", "/api/v1/cycles/{ref}/export"): [
         Case("CMS", FOLLOW_CMS, const("/cycles/CMS:COP15/export?format=jsonl")),
         Case("CBD", FOLLOW_CBD, const("/cycles/CBD:NR7/export?format=jsonl")),
@@ -721,6 +729,10 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/cycles"): [
         Case("CMS", allow("admin", "cms_sec"), _new_cycle("CMS")),
         Case("CBD", allow("admin", "cbd_sec"), _new_cycle("CBD")),
+    ],
+    ("PUT", "/api/v1/cycles/{ref}/reminders"): [
+        Case("CMS", allow("admin", "cms_sec"), const("/cycles/CMS:COP15/reminders", {"days": [9]})),
+        Case("CBD", allow("admin", "cbd_sec"), const("/cycles/CBD:NR7/reminders", {"days": [9]})),
     ],
     ("POST", "/api/v1/templates"): [
         Case("CMS", allow("admin", "cms_sec"), _new_template("CMS", "COP15")),

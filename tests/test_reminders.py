@@ -142,3 +142,89 @@ async def test_a_returned_report_is_reminded_and_concurrent_runs_queue_once(
 
 
 __all__ = ["factory", "smtp"]  # fixtures
+
+
+async def test_a_secretariat_sets_its_cycles_schedule_and_sees_what_was_sent(
+    client: httpx.AsyncClient,
+    auth: Headers,
+    db_url: str,
+    factory: async_sessionmaker[AsyncSession],
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    due_on = await setup(client, auth)
+    url = f"{API}/cycles/CMS:COP15/reminders"
+
+    default = await client.get(url, headers=auth["cms_sec"])
+    assert default.status_code == 200, default.text
+    assert default.json() | {} == {
+        "cycle": "CMS:COP15",
+        "due_on": due_on.isoformat(),
+        "days": sorted(SCHEDULE, reverse=True),
+        "default": True,
+        "past_due_notice": True,
+    }
+    # only admins and the convention's own secretariat read or change it
+    for who in ("cbd_sec", "ken_fp"):
+        denied = await client.get(url, headers=auth[who])
+        assert denied.status_code == 403, (who, denied.text)
+        changed = await client.put(url, json={"days": [3]}, headers=auth[who])
+        assert changed.status_code == 403, (who, changed.text)
+
+    # bad schedules name the day at fault and change nothing
+    for days, pointer in (
+        ([7, 0], "/days/1"),
+        ([400], "/days/0"),
+        ([7, 7], "/days"),
+        (["soon"], "/days/0"),
+        (list(range(1, 14)), "/days"),
+    ):
+        bad = await client.put(url, json={"days": days}, headers=auth["cms_sec"])
+        assert bad.status_code == 422, bad.text
+        assert bad.headers["content-type"] == "application/problem+json"
+        assert pointer in [e["pointer"] for e in bad.json()["errors"]], bad.json()
+    assert (await client.get(url, headers=auth["cms_sec"])).json()["default"] is True
+
+    mine = await client.put(url, json={"days": [5, 45]}, headers=auth["cms_sec"])
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["days"] == [45, 5]
+    assert mine.json()["default"] is False
+    cycle = await client.get(f"{API}/cycles/CMS:COP15")
+    assert cycle.json()["reminder_days"] == [45, 5]
+    audit = await client.get(
+        f"{API}/audit",
+        params={"target_type": "cycle", "target_id": "CMS:COP15"},
+        headers=auth["admin"],
+    )
+    assert audit.status_code == 200, audit.text
+    [event] = [e for e in audit.json()["items"] if e["action"] == "cycle.reminders"]
+    assert event["after"] == {"reminder_days": [45, 5]}
+
+    # 30 days before is no longer a day of this cycle's schedule; 45 days before is
+    quiet = await asyncio.to_thread(
+        cli, db_url, "notify", "--date", (due_on - timedelta(days=30)).isoformat()
+    )
+    assert "0 reminder(s) queued" in quiet.stdout, quiet.stdout
+    loud = await asyncio.to_thread(
+        cli, db_url, "notify", "--date", (due_on - timedelta(days=45)).isoformat()
+    )
+    assert "1 reminder(s) queued" in loud.stdout, loud.stdout
+    await deliver(factory, port)
+    assert [rcpt for rcpt, _ in inbox.received] == [["fp@tza.example"]]
+
+    sent = await client.get(f"{url}/sent", headers=auth["cms_sec"])
+    assert sent.status_code == 200, sent.text
+    [row] = sent.json()["items"]
+    assert (row["recipient"], row["days"], row["kind"], row["status"]) == (
+        "fp@tza.example",
+        45,
+        "deadline.reminder",
+        "sent",
+    )
+    assert "body" not in row
+    assert (await client.get(f"{url}/sent", headers=auth["cbd_sec"])).status_code == 403
+
+    # null: back to the default
+    reset = await client.put(url, json={"days": None}, headers=auth["cms_sec"])
+    assert reset.json()["default"] is True
+    assert reset.json()["days"] == sorted(SCHEDULE, reverse=True)

@@ -97,9 +97,12 @@ async def list_messages(
     status: str | None = None,
     kind: str | None = None,
     recipient: str | None = None,
+    key_prefix: str | None = None,
 ) -> Page[OutboxMessage]:
     """Messages of the outbox, newest first."""
     stmt = select(OutboxMessage)
+    if key_prefix:
+        stmt = stmt.where(col(OutboxMessage.key).startswith(key_prefix, autoescape=True))
     if status:
         stmt = stmt.where(col(OutboxMessage.status) == status)
     if kind:

@@ -75,6 +75,9 @@ class Cycle(SQLModel, table=True):
     opens_on: date
     due_on: date
     note: str | None = Field(default=None, sa_type=Text)
+    # days before `due_on` on which member Parties that have not submitted are reminded; None
+    # follows the service's default (the `reminder_days` setting)
+    reminder_days: list[int] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from cmsreporting.registry.models import Cycle
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+
+
+def _distinct_days(days: list[int]) -> list[int]:
+    if len(set(days)) != len(days):
+        raise ValueError("each day may appear once")
+    return sorted(days, reverse=True)
+
+
+ReminderDays = Annotated[
+    list[Annotated[int, Field(ge=1, le=365)]],
+    Field(max_length=12, description="Days before the due date, 1-365, each once (at most 12)"),
+    AfterValidator(_distinct_days),
+]
 
 MEMBERSHIP_EXAMPLE: dict[str, Any] = {
     "party": "KEN",
@@ -126,6 +139,10 @@ class CycleIn(BaseModel):
     opens_on: date
     due_on: date
     note: str | None = Field(default=None, max_length=2000)
+    reminder_days: ReminderDays | None = Field(
+        default=None,
+        description="Reminder schedule of the cycle; omitted or null: the service's default",
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> CycleIn:
@@ -155,6 +172,7 @@ class CycleOut(BaseModel):
                     "opens_on": "2026-01-01",
                     "due_on": "2027-06-30",
                     "note": None,
+                    "reminder_days": None,
                     "created_at": "2025-12-01T09:00:00Z",
                     "template": {"id": 4, "version": "1.0.0"},
                 }
@@ -169,6 +187,9 @@ class CycleOut(BaseModel):
     opens_on: date
     due_on: date
     note: str | None
+    reminder_days: list[int] | None = Field(
+        description="Days before the due date on which reminders go out; null: the default"
+    )
     created_at: datetime
     template: TemplateRef | None = Field(description="Latest published template of the cycle")
 
@@ -183,6 +204,7 @@ def cycle_out(c: Cycle, template: TemplateRef | None = None) -> CycleOut:
         opens_on=c.opens_on,
         due_on=c.due_on,
         note=c.note,
+        reminder_days=c.reminder_days,
         created_at=c.created_at,
         template=template,
     )

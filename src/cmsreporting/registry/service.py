@@ -334,6 +334,7 @@ async def create_cycle(session: AsyncSession, *, actor: str, data: CycleIn) -> C
         opens_on=data.opens_on,
         due_on=data.due_on,
         note=data.note,
+        reminder_days=data.reminder_days,
     )
     session.add(cycle)
     await session.flush()

@@ -44,12 +44,19 @@ class Reminder:
     workspace_id: int | None
 
 
+def schedule_of(cycle: Cycle, default: list[int]) -> list[int]:
+    """The days before its due date on which a cycle's reminders go out: its own schedule,
+    else the service's default."""
+    return list(cycle.reminder_days) if cycle.reminder_days is not None else list(default)
+
+
 async def due_today(session: AsyncSession, *, today: date, schedule: list[int]) -> list[Reminder]:
     """The reminders the schedule asks for today, by cycle, Party and recipient."""
     cycles = [
         cycle
         for cycle in (await session.scalars(select(Cycle).order_by(col(Cycle.id)))).all()
-        if (cycle.due_on - today).days in schedule or (cycle.due_on - today).days == PAST_DUE
+        if (cycle.due_on - today).days in schedule_of(cycle, schedule)
+        or (cycle.due_on - today).days == PAST_DUE
     ]
     reminders: list[Reminder] = []
     for cycle in cycles:
