@@ -132,6 +132,10 @@ class MembershipSource(BaseModel):
 class MembershipRowOut(MembershipOut):
     """A membership, and whether it holds on the day asked about."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [MEMBERSHIP_EXAMPLE | {"member": True}]}
+    )
+
     member: bool
 
 
