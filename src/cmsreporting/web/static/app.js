@@ -8,6 +8,7 @@ import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.j
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
 import { PUBLIC_PATHS, forgotView, invitationView, resetView } from "./links.js";
+import { membersView } from "./members.js";
 import { statusView, submissionView } from "./review.js";
 import { announce, partyName, problemNode, session, statusBadge } from "./shared.js";
 import { closeWorkspaces, workspaceView } from "./workspace.js";
@@ -144,6 +145,7 @@ const routes = [
   [/^\/w\/(\d+)\/preview\/([^/]+)$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "preview", decodeURIComponent(m[2]))],
   [/^\/w\/(\d+)\/submit$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "submit")],
   [/^\/cycles\/([^/]+)$/, (m, ctx) => statusView(ctx, decodeURIComponent(m[1]))],
+  [/^\/members\/([^/]+)$/, (m, ctx) => membersView(ctx, decodeURIComponent(m[1]))],
   [/^\/s\/(\d+)$/, (m, ctx) => submissionView(ctx, Number(m[1]))],
   [/^\/coverage$/, (m, ctx) => coverageView(ctx)],
   [/^\/workbench\/([^/]+)\/([^/]+)$/, (m, ctx) => workbenchView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
@@ -415,7 +417,13 @@ async function homeView(ctx) {
                     h("th", { scope: "row" }, refLabel(c.ref)),
                     h("td", {}, c.title),
                     h("td", {}, day(c.due_on)),
-                    h("td", {}, h("a", { href: `#/cycles/${encodeURIComponent(c.ref)}` }, t("home.status"), h("span", { class: "sr-only" }, ` ${refLabel(c.ref)}`))),
+                    h(
+                      "td",
+                      {},
+                      h("a", { href: `#/cycles/${encodeURIComponent(c.ref)}` }, t("home.status"), h("span", { class: "sr-only" }, ` ${refLabel(c.ref)}`)),
+                      " · ",
+                      h("a", { href: `#/members/${encodeURIComponent(c.convention)}` }, t("home.members"), h("span", { class: "sr-only" }, ` ${c.convention}`)),
+                    ),
                   ),
                 ),
               ),
