@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cmsreporting import bootstrap
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.reporting import reminders
 from tests.factories.workspaces import open_workspace
@@ -187,6 +188,26 @@ async def test_a_secretariat_imports_its_membership_and_later_only_the_changes(
     assert latest["after"]["withdrawn"] == ["GHA"]
     assert latest["after"]["removed"] == ["TZA"]
     assert latest["after"]["sources"][0]["url"] == URL
+    assert latest["before"]["records"]["GHA"]["withdrawn_on"] is None
+    assert latest["after"]["records"]["GHA"]["withdrawn_on"] == "2026-06-01"
+    assert latest["before"]["records"]["TZA"]["since"] == "1999-11-01"
+    assert latest["after"]["records"]["SEN"]["source_read_on"] == "2026-12-02"
+
+
+async def test_demo_memberships_stay_out_of_an_imported_list(
+    client: httpx.AsyncClient, auth: Headers, db_url: str
+) -> None:
+    """`serve --demo` adds Kenya's demo memberships only to conventions without a list."""
+    await put_list(client, auth["cms_sec"], csv_of(("GHA", "1988-12-01", "")))
+    engine = create_engine(db_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            await bootstrap.create_demo_users(session)
+    finally:
+        await engine.dispose()
+    kenya = (await client.get(f"{API}/parties/KEN")).json()["memberships"]
+    assert {(m["convention"], m["demo"]) for m in kenya} == {("CBD", True), ("AEWA", True)}
+    assert [m["party"] for m in (await overview(client))["items"]] == ["GHA"]
 
 
 async def test_json_lists_and_who_may_import(client: httpx.AsyncClient, auth: Headers) -> None:

@@ -243,6 +243,16 @@ async def memberships_of(
     return result
 
 
+async def has_recorded_memberships(session: AsyncSession, *, convention: str) -> bool:
+    """Whether a convention has memberships other than demo ones."""
+    found = await session.scalar(
+        select(col(Membership.id))
+        .where(col(Membership.convention_code) == convention, col(Membership.demo).is_(False))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def get_party(session: AsyncSession, *, iso3: str) -> Party:
     """One Party by ISO 3166-1 alpha-3 code."""
     party = await session.get(Party, iso3.upper())
@@ -534,7 +544,16 @@ async def import_memberships(
             action="membership.import",
             target_type="convention",
             target_id=code,
-            before={"memberships": len(existing)},
+            before={
+                "memberships": len(existing),
+                "records": {
+                    c["party"]: c["before"] for k in ("withdrawn", "changed") for c in changes[k]
+                }
+                | {
+                    c["party"]: {k: v for k, v in c.items() if k != "party"}
+                    for c in changes["removed"]
+                },
+            },
             after={
                 "totals": result["totals"],
                 "sources": result["sources"],
@@ -542,6 +561,13 @@ async def import_memberships(
                     k: [c if isinstance(c, str) else c["party"] for c in v]
                     for k, v in changes.items()
                     if k != "unchanged"
+                },
+                "records": {
+                    c["party"]: c["after"] for k in ("withdrawn", "changed") for c in changes[k]
+                }
+                | {
+                    c["party"]: {k: v for k, v in c.items() if k != "party"}
+                    for c in changes["added"]
                 },
             },
         )

@@ -485,7 +485,12 @@ async function newWorkspaceView(ctx) {
     const allowed = session.isAdmin ? members : new Set(session.focalConventions(party).filter((c) => members.has(c)));
     const taken = new Map();
     for (const w of workspaces) for (const c of w.cycles) taken.set(c.cycle, w.id);
-    const usable = cycles.filter((c) => allowed.has(c.convention));
+    // a Party reports on a cycle when it is a member on its due date or today (ISO dates compare as text)
+    const heldOn = (m, d) => (!m.since || m.since <= d) && (!m.withdrawn_on || d < m.withdrawn_on);
+    const today = new Date().toISOString().slice(0, 10);
+    const usable = cycles.filter(
+      (c) => allowed.has(c.convention) && partyInfo.memberships.some((m) => m.convention === c.convention && (heldOn(m, c.due_on) || heldOn(m, today))),
+    );
     if (!usable.length) {
       replace(cyclesBox, h("p", { class: "empty" }, t("new.nocycles", { party })));
       return;
