@@ -7,6 +7,7 @@ store nothing. Through the HTTP API and the command line."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,14 @@ async def test_json_lists_and_who_may_import(client: httpx.AsyncClient, auth: He
         ),
         415,
     )
+    assert_problem(
+        await client.put(
+            f"{API}/conventions/NOPE/memberships", json=document, headers=auth["admin"]
+        ),
+        404,
+    )
+    assert_problem(await client.get(f"{API}/conventions/NOPE/memberships"), 404)
+    assert_problem(await client.get(f"{API}/conventions/CMS/memberships?on=soon"), 422)
     made = await client.put(url, json=document, headers=auth["admin"])
     assert made.status_code == 200, made.text
     assert [a["party"] for a in made.json()["added"]] == ["KEN", "EU"]
@@ -447,6 +456,26 @@ async def test_the_command_line_loads_a_membership_list(
     later = await asyncio.to_thread(cli, db_url, "load", "--dry-run", str(path))
     assert "1 added, 1 withdrawn, 0 changed, 1 removed, 3 unchanged" in later.stdout
     assert "removed: TZA" in later.stdout
+
+    # JSON lists load the same way
+    listing = tmp_path / "aewa.json"
+    listing.write_text(
+        json.dumps(
+            {
+                "convention": "AEWA",
+                "source": {"url": "https://www.unep-aewa.org/en/parties", "read_on": "2026-11-30"},
+                "memberships": [{"party": "KEN", "entry_into_force": "2001-01-01"}],
+            }
+        ),
+        "utf-8",
+    )
+    aewa = await asyncio.to_thread(cli, db_url, "load", str(listing))
+    assert aewa.returncode == 0, aewa.stderr
+    assert "AEWA memberships: 1 added" in aewa.stdout
+    kenya = (await client.get(f"{API}/parties/KEN")).json()["memberships"]
+    assert [(m["convention"], m["since"]) for m in kenya if m["convention"] == "AEWA"] == [
+        ("AEWA", "2001-01-01")
+    ]
 
     bad = tmp_path / "bad.csv"
     bad.write_text(csv_of(("KEN", "1999-05-01", ""), ("XYZ", "2000-01-01", "")), "utf-8")

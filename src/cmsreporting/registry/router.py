@@ -202,6 +202,7 @@ async def import_memberships(
     secretariat."""
     if not principal.can_manage_convention(code):
         raise Forbidden(f"only admins and the {code} secretariat import its memberships")
+    await service.get_convention(session, code=code)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("text/csv", "application/csv"):
         kind = "csv"
