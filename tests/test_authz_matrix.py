@@ -375,6 +375,9 @@ READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/conventions"): [Case("", PUBLIC, const("/conventions"))],
     ("GET", "/api/v1/conventions/{code}"): [Case("CMS", PUBLIC, const("/conventions/CMS"))],
     ("GET", "/api/v1/parties"): [Case("", PUBLIC, const("/parties?convention=CMS"))],
+    ("GET", "/api/v1/conventions/{code}/memberships"): [
+        Case("CMS", PUBLIC, const("/conventions/CMS/memberships"))
+    ],
     ("GET", "/api/v1/parties/{iso3}"): [Case("KEN", PUBLIC, const("/parties/KEN"))],
     ("GET", "/api/v1/cycles"): [Case("", PUBLIC, const("/cycles"))],
     ("GET", "/api/v1/cycles/{ref}"): [Case("CMS:COP15", PUBLIC, const("/cycles/CMS:COP15"))],
@@ -501,6 +504,22 @@ def write(make: Callable[[Ctx], Awaitable[Request]]) -> Build:
 
 async def _membership_put(ctx: Ctx) -> Request:
     return Request(f"{API}/parties/RWA/memberships/RAMSAR", {})
+
+
+def _membership_list(convention: str, *parties: str) -> Build:
+    """A convention's membership list that keeps the world's members of it."""
+
+    async def build(ctx: Ctx) -> Request:
+        return Request(
+            f"{API}/conventions/{convention}/memberships",
+            {
+                "convention": convention,
+                "source": {"url": "https://example.org/parties", "read_on": "2026-11-30"},
+                "memberships": [{"party": p, "entry_into_force": "1999-05-01"} for p in parties],
+            },
+        )
+
+    return build
 
 
 async def _membership_delete(ctx: Ctx) -> Request:
@@ -725,6 +744,10 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ],
     ("DELETE", "/api/v1/parties/{iso3}/memberships/{code}"): [
         Case("RWA-CITES", ADMIN, write(_membership_delete))
+    ],
+    ("PUT", "/api/v1/conventions/{code}/memberships"): [
+        Case("CMS", allow("admin", "cms_sec"), _membership_list("CMS", "KEN", "TZA")),
+        Case("CBD", allow("admin", "cbd_sec"), _membership_list("CBD", "KEN")),
     ],
     ("POST", "/api/v1/cycles"): [
         Case("CMS", allow("admin", "cms_sec"), _new_cycle("CMS")),

@@ -733,7 +733,13 @@ async def test_cycle_status_per_member_party(client: httpx.AsyncClient, auth: He
     cms_late = today > date.fromisoformat(status["due_on"])
     assert (status["cycle"], status["past_due"]) == ("CMS:COP15", cms_late)
     assert status["parties"] == [
-        {"party": p, "workspace_id": None, "status": "not_started", "late": cms_late}
+        {
+            "party": p,
+            "member": True,
+            "workspace_id": None,
+            "status": "not_started",
+            "late": cms_late,
+        }
         for p in ("KEN", "TZA", "UGA")
     ]
 
@@ -752,12 +758,14 @@ async def test_cycle_status_per_member_party(client: httpx.AsyncClient, auth: He
     assert set(rows) == {"KEN", "TZA"}
     assert rows["TZA"] == {
         "party": "TZA",
+        "member": True,
         "workspace_id": None,
         "status": "not_started",
         "late": True,
     }
     assert rows["KEN"] == {
         "party": "KEN",
+        "member": True,
         "workspace_id": ken,
         "status": "in_progress",
         "required_answered": 0,
@@ -779,7 +787,13 @@ async def test_cycle_status_per_member_party(client: httpx.AsyncClient, auth: He
         rows["KEN"]["required_total"],
         rows["KEN"]["share_answered"],
     ) == (2, len(required), round(2 / len(required), 4))
-    assert cbd["totals"] == {"in_progress": 1, "not_started": 1, "parties": 2, "late": 2}
+    assert cbd["totals"] == {
+        "in_progress": 1,
+        "not_started": 1,
+        "parties": 2,
+        "members": 2,
+        "late": 2,
+    }
 
     # CMS: submitted, returned, submitted again as version 2, accepted
     v1 = (await submitted(client, fp, ken, "CMS:COP15", key="v1"))[0]

@@ -156,7 +156,9 @@ async def create_demo_users(session: AsyncSession) -> dict[str, DemoCredentials]
     made: dict[str, DemoCredentials] = {}
     for iso3, convention in DEMO_MEMBERSHIPS:
         current = await registry.memberships_of(session, parties=[iso3])
-        if not any(m.convention_code == convention for m in current[iso3]):
+        recorded = await registry.has_recorded_memberships(session, convention=convention)
+        # a convention whose list was imported keeps it as it is, without demo additions
+        if not recorded and not any(m.convention_code == convention for m in current[iso3]):
             await registry.set_membership(
                 session,
                 actor=SYSTEM,

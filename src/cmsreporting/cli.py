@@ -34,6 +34,7 @@ from cmsreporting.errors import DomainError
 from cmsreporting.exports import service as exports
 from cmsreporting.logs import configure_logging, redact
 from cmsreporting.metrics import MULTIPROC_ENV
+from cmsreporting.registry import service as registry
 from cmsreporting.reporting import submissions
 
 T = TypeVar("T")
@@ -294,7 +295,7 @@ def _collect(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".tsv")
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".tsv", ".csv")
             )
         elif path.is_file():
             files.append(path)
@@ -304,20 +305,47 @@ def _collect(paths: list[Path]) -> list[Path]:
 
 
 def _read(path: Path) -> tuple[str, Any]:
-    """('template' | 'crosswalk' | 'sssom', content) of a file to load."""
+    """('memberships-csv' | 'memberships' | 'template' | 'crosswalk' | 'sssom', content) of a
+    file to load."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise _fail(f"{path}: cannot read ({exc})") from None
     if path.suffix == ".tsv":
         return "sssom", raw
+    if path.suffix == ".csv":
+        return "memberships-csv", raw
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(f"{path}: not a readable JSON document ({exc})") from None
     if isinstance(document, dict) and ("concepts" in document or "mappings" in document):
         return "crosswalk", document
+    if isinstance(document, dict) and "memberships" in document:
+        return "memberships", raw
     return "template", document
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll its transaction back, carrying its results."""
+
+    def __init__(self, results: Any) -> None:
+        super().__init__("dry run")
+        self.results = results
+
+
+def _membership_summary(path: Path, result: dict[str, Any], *, detail: bool) -> str:
+    totals = result["totals"]
+    counts = ", ".join(
+        f"{totals[k]} {k}" for k in ("added", "withdrawn", "changed", "removed", "unchanged")
+    )
+    line = f"{path}: {result['convention']} memberships: {counts}"
+    if detail:
+        for kind in ("added", "withdrawn", "changed", "removed"):
+            if result[kind]:
+                parties = ", ".join(item["party"] for item in result[kind])
+                line += f"\n  {kind}: {parties}"
+    return line
 
 
 @app.command()
@@ -327,22 +355,49 @@ def load(
         typer.Argument(help="Template or crosswalk JSON files, SSSOM .tsv files, or folders"),
     ],
     publish: Annotated[bool, typer.Option(help="Publish each template after import")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; store nothing")
+    ] = False,
 ) -> None:
-    """Load templates, concepts and mappings: all or nothing (one bad file loads none).
+    """Load membership lists, templates, concepts and mappings: all or nothing (one bad file
+    loads none).
 
-    Templates load first, then crosswalk documents, then SSSOM mapping files, so a folder
-    can hold all three. Concepts and mappings that exist already are skipped.
+    A membership list (CSV, or JSON with `convention`, `source` and `memberships`) replaces
+    its convention's memberships: Parties are added, withdrawn, changed or removed to match
+    it. Membership lists load first, then templates, then crosswalk documents, then SSSOM
+    mapping files, so a folder can hold all of them. Concepts and mappings that exist already
+    are skipped.
     """
-    order = {"template": 0, "crosswalk": 1, "sssom": 2}
+    order = {"memberships-csv": 0, "memberships": 0, "template": 1, "crosswalk": 2, "sssom": 3}
     items = sorted(((path, *_read(path)) for path in _collect(paths)), key=lambda i: order[i[1]])
 
     async def work(session: AsyncSession) -> list[tuple[str, bool]]:
         results = []
+        today = utcnow().date()
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("loading", total=len(items))
             for path, kind, content in items:
                 try:
-                    if kind == "template":
+                    if kind in ("memberships", "memberships-csv"):
+                        listing = registry.read_membership_list(
+                            content,
+                            kind="csv" if kind == "memberships-csv" else "json",
+                            expected=None,
+                            today=today,
+                        )
+                        result = await registry.import_memberships(
+                            session,
+                            actor=CLI_ACTOR,
+                            convention=listing.convention,
+                            listing=listing,
+                            dry_run=dry_run,
+                        )
+                        changed = any(
+                            result["totals"][k]
+                            for k in ("added", "withdrawn", "changed", "removed")
+                        )
+                        results.append((_membership_summary(path, result, detail=dry_run), changed))
+                    elif kind == "template":
                         results.append(
                             await bootstrap.load_template_file(
                                 session, actor=CLI_ACTOR, path=path, publish=publish
@@ -376,11 +431,20 @@ def load(
                     exc.detail = f"{path}: {exc.detail}"
                     raise
                 progress.advance(task)
+        if dry_run:
+            raise _DryRun(results)
         return results
 
     _upgrade()
-    for label, added in _in_transaction(work):
-        out.print(f"{'loaded ' if added else 'exists '} {label}")
+    try:
+        done = _in_transaction(work)
+    except _DryRun as rolled_back:
+        for label, added in rolled_back.results:
+            out.print(f"{'would load' if added else 'no change '} {label}", highlight=False)
+        out.print("dry run: nothing was stored")
+        return
+    for label, added in done:
+        out.print(f"{'loaded ' if added else 'exists '} {label}", highlight=False)
 
 
 @users_app.command("create")

@@ -41,10 +41,18 @@ class Party(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    """A Party belongs to a convention from a date."""
+    """A Party belongs to a convention from the date the convention entered into force for it
+    (`since`) until its withdrawal or denunciation took effect (`withdrawn_on`, if any), as a
+    depositary's or secretariat's list says (`source`, read on `source_read_on`)."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("party_iso3", "convention_code"),)
+    __table_args__ = (
+        UniqueConstraint("party_iso3", "convention_code"),
+        CheckConstraint(
+            "since IS NULL OR withdrawn_on IS NULL OR since < withdrawn_on",
+            name="withdrawn_after_since",
+        ),
+    )
 
     id: int = Field(default=None, primary_key=True)
     party_iso3: str = Field(foreign_key="parties.iso3", ondelete="CASCADE", sa_type=String(3))
@@ -52,7 +60,10 @@ class Membership(SQLModel, table=True):
         foreign_key="conventions.code", ondelete="CASCADE", sa_type=String(40), index=True
     )
     since: date | None = None
+    withdrawn_on: date | None = None
     source: str | None = Field(default=None, sa_type=Text)
+    source_name: str | None = Field(default=None, sa_type=String(300))
+    source_read_on: date | None = None
     demo: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

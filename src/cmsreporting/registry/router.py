@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from cmsreporting.auth.deps import AdminUser, CurrentUser, optional_principal
-from cmsreporting.db import SessionDep
-from cmsreporting.errors import Forbidden
+from cmsreporting.core.memberships import is_member_on
+from cmsreporting.db import SessionDep, utcnow
+from cmsreporting.errors import Forbidden, UnsupportedMediaType
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.registry import service
 from cmsreporting.registry.models import Convention, Membership, Party
 from cmsreporting.registry.schemas import (
+    ConventionMembershipOut,
     ConventionOut,
     CycleIn,
     CycleOut,
+    MembershipImportOut,
     MembershipIn,
     MembershipOut,
+    MembershipRowOut,
+    MembershipSource,
     PartyKind,
     PartyOut,
     cycle_out,
@@ -37,7 +43,10 @@ def _membership_out(m: Membership) -> MembershipOut:
         party=m.party_iso3,
         convention=m.convention_code,
         since=m.since,
+        withdrawn_on=m.withdrawn_on,
         source=m.source,
+        source_name=m.source_name,
+        source_read_on=m.source_read_on,
         demo=m.demo,
     )
 
@@ -77,16 +86,157 @@ async def get_convention(code: str, session: SessionDep) -> ConventionOut:
     return _convention_out(await service.get_convention(session, code=code))
 
 
+OnDay = Annotated[
+    date | None,
+    Query(description="The day membership is read on (YYYY-MM-DD); today when not given"),
+]
+
+
+@router.get(
+    "/conventions/{code}/memberships",
+    response_model=ConventionMembershipOut,
+    tags=["registry"],
+)
+async def get_convention_memberships(
+    code: str, session: SessionDep, paging: Paging, on: OnDay = None
+) -> ConventionMembershipOut:
+    """A convention's membership: how many Parties are members on a day, the published lists
+    it was taken from (address, date read), and every membership with its dates."""
+    day = on or utcnow().date()
+    summary, page = await service.membership_overview(
+        session, convention=code, on=day, limit=paging.limit, cursor=paging.cursor
+    )
+    return ConventionMembershipOut(
+        convention=summary["convention"],
+        on=day,
+        members=summary["members"],
+        withdrawn=summary["withdrawn"],
+        total=summary["total"],
+        sources=[MembershipSource(**x) for x in summary["sources"]],
+        items=[
+            MembershipRowOut(
+                **_membership_out(m).model_dump(),
+                member=is_member_on(m.since, m.withdrawn_on, day),
+            )
+            for m in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+CSV_EXAMPLE = (
+    "convention,party,name,entry_into_force,withdrawal,source_name,source_url,source_read_on\n"
+    "CMS,KEN,Kenya,1999-05-01,,CMS Parties,https://www.cms.int/en/parties-range-states,"
+    "2026-12-01\n"
+)
+
+
+@router.put(
+    "/conventions/{code}/memberships",
+    response_model=MembershipImportOut,
+    tags=["registry"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["convention", "source", "memberships"],
+                        "properties": {
+                            "convention": {"type": "string"},
+                            "source": {
+                                "type": "object",
+                                "required": ["url", "read_on"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "url": {"type": "string"},
+                                    "read_on": {"type": "string", "format": "date"},
+                                },
+                            },
+                            "memberships": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["party", "entry_into_force"],
+                                    "properties": {
+                                        "party": {"type": "string"},
+                                        "name": {"type": "string"},
+                                        "entry_into_force": {"type": "string", "format": "date"},
+                                        "withdrawal": {
+                                            "type": ["string", "null"],
+                                            "format": "date",
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "example": {
+                        "convention": "CMS",
+                        "source": {
+                            "name": "CMS Parties",
+                            "url": "https://www.cms.int/en/parties-range-states",
+                            "read_on": "2026-12-01",
+                        },
+                        "memberships": [{"party": "KEN", "entry_into_force": "1999-05-01"}],
+                    },
+                },
+            },
+        }
+    },
+)
+async def import_memberships(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    dry_run: Annotated[
+        bool, Query(description="Only say what would change; store nothing")
+    ] = False,
+) -> MembershipImportOut:
+    """Replace a convention's memberships by a published list (CSV or JSON, each row citing the
+    list's address and the date it was read): all or nothing. Parties not on the list lose
+    their membership; withdrawn Parties keep their submissions. Admins and the convention's
+    secretariat."""
+    if not principal.can_manage_convention(code):
+        raise Forbidden(f"only admins and the {code} secretariat import its memberships")
+    await service.get_convention(session, code=code)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("text/csv", "application/csv"):
+        kind = "csv"
+    elif content_type == "application/json" or content_type.endswith("+json"):
+        kind = "json"
+    else:
+        raise UnsupportedMediaType("send text/csv or application/json")
+    today = utcnow().date()
+    listing = service.read_membership_list(
+        await request.body(), kind=kind, expected=code, today=today
+    )
+    result = await service.import_memberships(
+        session, actor=principal.actor, convention=code, listing=listing, dry_run=dry_run
+    )
+    return MembershipImportOut.model_validate(result)
+
+
 @router.get("/parties", response_model=PageOut[PartyOut])
 async def list_parties(
     session: SessionDep,
     paging: Paging,
-    convention: Annotated[str | None, Query(description="Only members of this convention")] = None,
+    convention: Annotated[
+        str | None, Query(description="Only the members of this convention on the day `on`")
+    ] = None,
+    on: OnDay = None,
     lang: NameLang = None,
 ) -> PageOut[PartyOut]:
     """Parties (ISO 3166-1 countries and the European Union) and their memberships."""
     page, memberships = await service.list_parties(
-        session, convention=convention, limit=paging.limit, cursor=paging.cursor
+        session,
+        convention=convention,
+        on=on or utcnow().date(),
+        limit=paging.limit,
+        cursor=paging.cursor,
     )
     return PageOut(
         items=[_party_out(p, memberships[p.iso3], lang) for p in page.items],
@@ -124,6 +274,9 @@ async def set_membership(
         since=body.since,
         source=body.source,
         demo=body.demo,
+        withdrawn_on=body.withdrawn_on,
+        source_name=body.source_name,
+        source_read_on=body.source_read_on,
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return _membership_out(membership)

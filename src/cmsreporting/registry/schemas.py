@@ -29,7 +29,10 @@ MEMBERSHIP_EXAMPLE: dict[str, Any] = {
     "party": "KEN",
     "convention": "CMS",
     "since": "1999-05-01",
+    "withdrawn_on": None,
     "source": "https://www.cms.int/en/parties-range-states",
+    "source_name": "CMS Parties and Range States",
+    "source_read_on": "2026-12-01",
     "demo": False,
 }
 
@@ -65,8 +68,13 @@ class MembershipOut(BaseModel):
 
     party: str
     convention: str
-    since: date | None
-    source: str | None
+    since: date | None = Field(description="Entry into force for the Party")
+    withdrawn_on: date | None = Field(
+        description="The day its withdrawal or denunciation took effect (no longer a member)"
+    )
+    source: str | None = Field(description="The list it was taken from (its address)")
+    source_name: str | None
+    source_read_on: date | None = Field(description="The day that list was read")
     demo: bool
 
 
@@ -111,8 +119,118 @@ class MembershipIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     since: date | None = None
+    withdrawn_on: date | None = None
     source: str | None = Field(default=None, max_length=2000)
+    source_name: str | None = Field(default=None, max_length=300)
+    source_read_on: date | None = None
     demo: bool = False
+
+    @model_validator(mode="after")
+    def _withdrawn_after_since(self) -> MembershipIn:
+        if self.since and self.withdrawn_on and self.withdrawn_on <= self.since:
+            raise ValueError("withdrawn_on must be after since")
+        return self
+
+
+class MembershipSource(BaseModel):
+    """A published list that memberships were taken from, and how many."""
+
+    url: str | None
+    name: str | None
+    read_on: date | None
+    demo: bool
+    memberships: int
+
+
+class MembershipRowOut(MembershipOut):
+    """A membership, and whether it holds on the day asked about."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [MEMBERSHIP_EXAMPLE | {"member": True}]}
+    )
+
+    member: bool
+
+
+class ConventionMembershipOut(BaseModel):
+    """A convention's membership: members on a day, the lists it comes from, and every
+    membership (withdrawn ones too), a page at a time."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "convention": "CMS",
+                    "on": "2026-12-03",
+                    "members": 1,
+                    "withdrawn": 0,
+                    "total": 1,
+                    "sources": [
+                        {
+                            "url": "https://www.cms.int/en/parties-range-states",
+                            "name": "CMS Parties and Range States",
+                            "read_on": "2026-12-01",
+                            "demo": False,
+                            "memberships": 1,
+                        }
+                    ],
+                    "items": [MEMBERSHIP_EXAMPLE | {"member": True}],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    convention: str
+    on: date
+    members: int = Field(description="Parties that are members on `on`")
+    withdrawn: int = Field(description="Parties whose withdrawal had taken effect by `on`")
+    total: int = Field(description="Memberships recorded, past and future ones included")
+    sources: list[MembershipSource]
+    items: list[MembershipRowOut]
+    next_cursor: str | None
+
+
+class MembershipChange(BaseModel):
+    """A Party whose membership an import changes: before and after."""
+
+    party: str
+    fields: list[str] | None = None
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class MembershipEntry(BaseModel):
+    """A Party's membership as an import adds or removes it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    party: str
+    since: str | None
+    withdrawn_on: str | None
+
+
+class ImportSource(BaseModel):
+    """A list an import was taken from, and how many of its rows."""
+
+    url: str
+    name: str | None
+    read_on: date
+    rows: int
+
+
+class MembershipImportOut(BaseModel):
+    """What an import of a membership list changes (a dry run) or changed."""
+
+    convention: str
+    dry_run: bool
+    totals: dict[str, int]
+    added: list[MembershipEntry]
+    withdrawn: list[MembershipChange]
+    changed: list[MembershipChange]
+    removed: list[MembershipEntry]
+    unchanged: list[str]
+    sources: list[ImportSource]
 
 
 class CycleIn(BaseModel):

@@ -9,12 +9,20 @@ from functools import lru_cache
 from typing import Any
 
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from cmsreporting.audit.service import record
-from cmsreporting.db import orm_attr
+from cmsreporting.core.memberships import (
+    ListProblems,
+    MembershipList,
+    Row,
+    is_member_on,
+    read_csv,
+    read_json,
+)
+from cmsreporting.db import orm_attr, utcnow
 from cmsreporting.errors import BadRequest, Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
@@ -165,15 +173,53 @@ async def get_convention(session: AsyncSession, *, code: str) -> Convention:
 # --- parties and memberships ------------------------------------------------------------
 
 
+def member_on(day: date) -> ColumnElement[bool]:
+    """SQL: the membership holds on that day (in force, and no withdrawal in effect)."""
+    return and_(
+        or_(col(Membership.since).is_(None), col(Membership.since) <= day),
+        or_(col(Membership.withdrawn_on).is_(None), col(Membership.withdrawn_on) > day),
+    )
+
+
+async def members_on(session: AsyncSession, *, convention: str, day: date) -> list[str]:
+    """The Parties that are members of a convention on a day, by code."""
+    return list(
+        (
+            await session.scalars(
+                select(col(Membership.party_iso3))
+                .where(col(Membership.convention_code) == convention, member_on(day))
+                .order_by(col(Membership.party_iso3))
+            )
+        ).all()
+    )
+
+
+async def is_member(session: AsyncSession, *, party: str, convention: str, day: date) -> bool:
+    """Whether a Party is a member of a convention on a day."""
+    found = await session.scalar(
+        select(col(Membership.id)).where(
+            col(Membership.party_iso3) == party,
+            col(Membership.convention_code) == convention,
+            member_on(day),
+        )
+    )
+    return found is not None
+
+
 async def list_parties(
-    session: AsyncSession, *, convention: str | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    convention: str | None,
+    on: date,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[Page[Party], dict[str, list[Membership]]]:
-    """Parties (members of a convention, when given) and their memberships."""
+    """Parties (members of a convention on a day, when one is given) and their memberships."""
     stmt = select(Party)
     if convention is not None:
         await get_convention(session, code=convention)
         stmt = stmt.join(Membership, col(Membership.party_iso3) == col(Party.iso3)).where(
-            col(Membership.convention_code) == convention
+            col(Membership.convention_code) == convention, member_on(on)
         )
     page = await paginate(
         session, stmt, orm_attr(Party.iso3), limit=limit, cursor=cursor, key_type=str
@@ -197,12 +243,38 @@ async def memberships_of(
     return result
 
 
+async def has_recorded_memberships(session: AsyncSession, *, convention: str) -> bool:
+    """Whether a convention has memberships other than demo ones."""
+    found = await session.scalar(
+        select(col(Membership.id))
+        .where(col(Membership.convention_code) == convention, col(Membership.demo).is_(False))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def get_party(session: AsyncSession, *, iso3: str) -> Party:
     """One Party by ISO 3166-1 alpha-3 code."""
     party = await session.get(Party, iso3.upper())
     if party is None:
         raise NotFound(f"no Party with ISO 3166-1 alpha-3 code {iso3!r}")
     return party
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def membership_record(m: Membership) -> dict[str, Any]:
+    """A membership's dates and source, as audit events and change lists show them."""
+    return {
+        "since": _iso(m.since),
+        "withdrawn_on": _iso(m.withdrawn_on),
+        "source": m.source,
+        "source_name": m.source_name,
+        "source_read_on": _iso(m.source_read_on),
+        "demo": m.demo,
+    }
 
 
 async def set_membership(
@@ -214,30 +286,35 @@ async def set_membership(
     since: date | None,
     source: str | None,
     demo: bool,
+    withdrawn_on: date | None = None,
+    source_name: str | None = None,
+    source_read_on: date | None = None,
 ) -> tuple[Membership, bool]:
     """Create or update a membership; True when it was created."""
     party = await get_party(session, iso3=iso3)
     await get_convention(session, code=convention)
+    if since is not None and withdrawn_on is not None and withdrawn_on <= since:
+        raise InvalidInput(
+            "the withdrawal must take effect after the entry into force",
+            errors=[FieldError("/withdrawn_on", "on or before `since`")],
+        )
     membership = await session.scalar(
         select(Membership).where(
             col(Membership.party_iso3) == party.iso3, col(Membership.convention_code) == convention
         )
     )
-    after = {"since": since.isoformat() if since else None, "source": source, "demo": demo}
     created = membership is None
     before = None
     if membership is None:
-        membership = Membership(
-            party_iso3=party.iso3, convention_code=convention, since=since, source=source, demo=demo
-        )
+        membership = Membership(party_iso3=party.iso3, convention_code=convention)
         session.add(membership)
     else:
-        before = {
-            "since": membership.since.isoformat() if membership.since else None,
-            "source": membership.source,
-            "demo": membership.demo,
-        }
-        membership.since, membership.source, membership.demo = since, source, demo
+        before = membership_record(membership)
+    membership.since, membership.withdrawn_on = since, withdrawn_on
+    membership.source, membership.source_name = source, source_name
+    membership.source_read_on, membership.demo = source_read_on, demo
+    membership.updated_at = utcnow()
+    after = membership_record(membership)
     await session.flush()
     await record(
         session,
@@ -271,8 +348,230 @@ async def delete_membership(
         action="membership.delete",
         target_type="membership",
         target_id=f"{iso3.upper()}:{convention}",
-        before={"since": membership.since.isoformat() if membership.since else None},
+        before=membership_record(membership),
     )
+
+
+# --- membership lists ---------------------------------------------------------------------
+
+
+async def membership_overview(
+    session: AsyncSession, *, convention: str, on: date, limit: int, cursor: str | None
+) -> tuple[dict[str, Any], Page[Membership]]:
+    """A convention's membership: how many Parties are members on a day, the lists it was
+    taken from, and every membership (past ones too), by Party."""
+    await get_convention(session, code=convention)
+    rows = (
+        await session.execute(
+            select(
+                col(Membership.since),
+                col(Membership.withdrawn_on),
+                col(Membership.source),
+                col(Membership.source_name),
+                col(Membership.source_read_on),
+                col(Membership.demo),
+            ).where(col(Membership.convention_code) == convention)
+        )
+    ).all()
+    members = 0
+    withdrawn = 0
+    sources: dict[tuple[Any, ...], int] = {}
+    for since, withdrawn_on, source, name, read_on, demo in rows:
+        if is_member_on(since, withdrawn_on, on):
+            members += 1
+        elif withdrawn_on is not None and withdrawn_on <= on:
+            withdrawn += 1
+        key = (source, name, read_on, demo)
+        sources[key] = sources.get(key, 0) + 1
+    summary = {
+        "convention": convention,
+        "on": on,
+        "members": members,
+        "withdrawn": withdrawn,
+        "total": len(rows),
+        "sources": [
+            {"url": url, "name": name, "read_on": read_on, "demo": demo, "memberships": n}
+            for (url, name, read_on, demo), n in sorted(
+                sources.items(), key=lambda kv: (-kv[1], str(kv[0][0]))
+            )
+        ],
+    }
+    page = await paginate(
+        session,
+        select(Membership).where(col(Membership.convention_code) == convention),
+        orm_attr(Membership.party_iso3),
+        limit=limit,
+        cursor=cursor,
+        key_type=str,
+    )
+    return summary, page
+
+
+def read_membership_list(
+    raw: bytes, *, kind: str, expected: str | None, today: date
+) -> MembershipList:
+    """A membership list from a CSV or JSON file's bytes, checked (Party codes apart)."""
+    try:
+        if kind == "csv":
+            return read_csv(raw, expected=expected, today=today)
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest(
+                "the membership list is not valid JSON", errors=[FieldError("", str(exc)[:200])]
+            ) from None
+        return read_json(document, expected=expected, today=today)
+    except ListProblems as exc:
+        raise InvalidInput(exc.detail, errors=exc.errors) from None
+
+
+def _row_record(row: Row) -> dict[str, Any]:
+    return {
+        "since": row.since.isoformat(),
+        "withdrawn_on": _iso(row.withdrawn_on),
+        "source": row.source.url,
+        "source_name": row.source.name,
+        "source_read_on": row.source.read_on.isoformat(),
+        "demo": False,
+    }
+
+
+async def import_memberships(
+    session: AsyncSession,
+    *,
+    actor: str,
+    convention: str,
+    listing: MembershipList,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """Make a convention's memberships those of a published list: Parties on the list are
+    added, withdrawn or changed to match it, Parties not on it are removed; all or nothing.
+    A dry run says what would change and stores nothing."""
+    code = (await get_convention(session, code=convention)).code
+    if listing.convention != code.upper():
+        raise InvalidInput(
+            f"this list is for {listing.convention}, not {code}; nothing was stored",
+            errors=[FieldError("/convention", f"expected {code}")],
+        )
+    codes = {row.party for row in listing.rows}
+    known = set(
+        (await session.scalars(select(col(Party.iso3)).where(col(Party.iso3).in_(codes)))).all()
+    )
+    unknown = [row for row in listing.rows if row.party not in known]
+    if unknown:
+        raise InvalidInput(
+            f"{len(unknown)} unknown Party code{'' if len(unknown) == 1 else 's'}; "
+            "nothing was stored",
+            errors=[
+                FieldError(
+                    row.pointer("party"),
+                    f"{row.where}: no Party {row.party!r} (ISO 3166-1 alpha-3, or EU)",
+                )
+                for row in unknown[:100]
+            ],
+        )
+    existing = {
+        m.party_iso3: m
+        for m in (
+            await session.scalars(select(Membership).where(col(Membership.convention_code) == code))
+        ).all()
+    }
+    changes: dict[str, list[Any]] = {
+        "added": [],
+        "withdrawn": [],
+        "changed": [],
+        "removed": [],
+        "unchanged": [],
+    }
+    for row in listing.rows:
+        after = _row_record(row)
+        current = existing.get(row.party)
+        if current is None:
+            changes["added"].append({"party": row.party, **after})
+            if not dry_run:
+                session.add(
+                    Membership(
+                        party_iso3=row.party,
+                        convention_code=code,
+                        since=row.since,
+                        withdrawn_on=row.withdrawn_on,
+                        source=row.source.url,
+                        source_name=row.source.name,
+                        source_read_on=row.source.read_on,
+                        demo=False,
+                    )
+                )
+            continue
+        before = membership_record(current)
+        fields = [k for k in ("since", "withdrawn_on", "demo") if before[k] != after[k]]
+        if not fields:
+            changes["unchanged"].append(row.party)
+        elif current.withdrawn_on is None and row.withdrawn_on is not None:
+            changes["withdrawn"].append({"party": row.party, "before": before, "after": after})
+        else:
+            changes["changed"].append(
+                {"party": row.party, "fields": fields, "before": before, "after": after}
+            )
+        if not dry_run:
+            if fields:
+                current.updated_at = utcnow()
+            current.since, current.withdrawn_on = row.since, row.withdrawn_on
+            current.source, current.source_name = row.source.url, row.source.name
+            current.source_read_on, current.demo = row.source.read_on, False
+    for party in sorted(set(existing) - codes):
+        changes["removed"].append({"party": party, **membership_record(existing[party])})
+        if not dry_run:
+            await session.delete(existing[party])
+    sources: dict[tuple[str, str | None, date], int] = {}
+    for row in listing.rows:
+        key = (row.source.url, row.source.name, row.source.read_on)
+        sources[key] = sources.get(key, 0) + 1
+    result: dict[str, Any] = {
+        "convention": code,
+        "dry_run": dry_run,
+        "totals": {k: len(v) for k, v in changes.items()} | {"rows": len(listing.rows)},
+        **changes,
+        "sources": [
+            {"url": url, "name": name, "read_on": read_on.isoformat(), "rows": n}
+            for (url, name, read_on), n in sources.items()
+        ],
+    }
+    if not dry_run:
+        await session.flush()
+        await record(
+            session,
+            actor=actor,
+            action="membership.import",
+            target_type="convention",
+            target_id=code,
+            before={
+                "memberships": len(existing),
+                "records": {
+                    c["party"]: c["before"] for k in ("withdrawn", "changed") for c in changes[k]
+                }
+                | {
+                    c["party"]: {k: v for k, v in c.items() if k != "party"}
+                    for c in changes["removed"]
+                },
+            },
+            after={
+                "totals": result["totals"],
+                "sources": result["sources"],
+                **{
+                    k: [c if isinstance(c, str) else c["party"] for c in v]
+                    for k, v in changes.items()
+                    if k != "unchanged"
+                },
+                "records": {
+                    c["party"]: c["after"] for k in ("withdrawn", "changed") for c in changes[k]
+                }
+                | {
+                    c["party"]: {k: v for k, v in c.items() if k != "party"}
+                    for c in changes["added"]
+                },
+            },
+        )
+    return result
 
 
 # --- cycles -------------------------------------------------------------------------------

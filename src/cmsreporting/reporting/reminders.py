@@ -1,5 +1,6 @@
 """Deadline reminders: on each day of the schedule before a cycle's due date, the focal points
-of the convention's member Parties that have not submitted get an e-mail.
+of the Parties that are members of the convention on that due date and have not submitted get
+an e-mail.
 
 The day after the due date, those that have still not submitted get a "past due" notice.
 A Party has submitted when its latest submission of the cycle is submitted or accepted (a
@@ -20,7 +21,8 @@ from sqlmodel import col
 from cmsreporting.auth.models import RoleGrant, User
 from cmsreporting.config import get_settings
 from cmsreporting.mail import outbox
-from cmsreporting.registry.models import Cycle, Membership, Party
+from cmsreporting.registry.models import Cycle, Party
+from cmsreporting.registry.service import members_on
 from cmsreporting.reporting.models import Submission, WorkspaceCycle
 
 ACTOR = "system:reminders"
@@ -61,15 +63,8 @@ async def due_today(session: AsyncSession, *, today: date, schedule: list[int]) 
     reminders: list[Reminder] = []
     for cycle in cycles:
         days = (cycle.due_on - today).days
-        members = set(
-            (
-                await session.scalars(
-                    select(col(Membership.party_iso3)).where(
-                        col(Membership.convention_code) == cycle.convention_code
-                    )
-                )
-            ).all()
-        )
+        # the Parties that owe this report: members on its due date
+        members = set(await members_on(session, convention=cycle.convention_code, day=cycle.due_on))
         latest: dict[str, str] = {}
         for party, status in (
             await session.execute(

@@ -738,6 +738,10 @@ class PartyProgressOut(BaseModel):
     its latest submission; one in progress says how much of what is required is answered."""
 
     party: str
+    member: bool = Field(
+        description="A member on the cycle's due date (false: a Party that submitted to the "
+        "cycle and has since withdrawn, or joined after it)"
+    )
     workspace_id: int | None
     status: ProgressStatus
     submission_id: int | Absent = None
@@ -759,11 +763,13 @@ class StatusTotalsOut(BaseModel):
     accepted: int | Absent = None
     returned: int | Absent = None
     parties: int
+    members: int = Field(description="Parties that were members on the cycle's due date")
     late: int
 
 
 class CycleStatusOut(BaseModel):
-    """Each member Party of the cycle's convention, and where its report stands."""
+    """Each Party that was a member of the cycle's convention on its due date (and any other
+    that submitted to the cycle), and where its report stands."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -772,10 +778,17 @@ class CycleStatusOut(BaseModel):
                     "cycle": "CMS:COP15",
                     "due_on": "2027-06-30",
                     "past_due": False,
-                    "totals": {"submitted": 1, "in_progress": 1, "parties": 2, "late": 0},
+                    "totals": {
+                        "submitted": 1,
+                        "in_progress": 1,
+                        "parties": 2,
+                        "members": 2,
+                        "late": 0,
+                    },
                     "parties": [
                         {
                             "party": "KEN",
+                            "member": True,
                             "workspace_id": 1,
                             "status": "submitted",
                             "submission_id": 3,
@@ -785,6 +798,7 @@ class CycleStatusOut(BaseModel):
                         },
                         {
                             "party": "TZA",
+                            "member": True,
                             "workspace_id": 2,
                             "status": "in_progress",
                             "required_answered": 14,

@@ -28,8 +28,8 @@ from cmsreporting.errors import (
     NotFound,
 )
 from cmsreporting.pagination import Page, paginate
-from cmsreporting.registry.models import Cycle, Membership
-from cmsreporting.registry.service import get_cycle, parse_cycle_ref
+from cmsreporting.registry.models import Cycle
+from cmsreporting.registry.service import get_cycle, members_on, parse_cycle_ref
 from cmsreporting.reporting import notices
 from cmsreporting.reporting.answer_service import answer_values
 from cmsreporting.reporting.contexts import (
@@ -564,15 +564,10 @@ async def diff(
 
 
 async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) -> dict[str, Any]:
-    """Each member Party of the cycle's convention: where its report stands."""
+    """Each Party that was a member of the cycle's convention on its due date, and any other
+    that submitted to it (one that withdrew keeps its submissions): where its report stands."""
     cycle = await get_cycle(session, ref=cycle_ref)
-    members = (
-        await session.scalars(
-            select(col(Membership.party_iso3))
-            .where(col(Membership.convention_code) == cycle.convention_code)
-            .order_by(col(Membership.party_iso3))
-        )
-    ).all()
+    due_members = await members_on(session, convention=cycle.convention_code, day=cycle.due_on)
     links = {
         wc.party_iso3: wc.workspace_id
         for wc in (
@@ -592,6 +587,8 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
     ).all():
         latest[submission.party_iso3] = submission
         first_submitted.setdefault(submission.party_iso3, submission.submitted_at.date())
+    member_set = set(due_members)
+    members = sorted(member_set | set(latest))
     template = None
     plan = None
     if any(p in links and p not in latest for p in members):
@@ -607,7 +604,11 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
     rows = []
     counts: dict[str, int] = {}
     for party in members:
-        row: dict[str, Any] = {"party": party, "workspace_id": links.get(party)}
+        row: dict[str, Any] = {
+            "party": party,
+            "member": party in member_set,
+            "workspace_id": links.get(party),
+        }
         if party in latest:
             submission = latest[party]
             row |= {
@@ -641,7 +642,12 @@ async def cycle_status(session: AsyncSession, *, cycle_ref: str, today: date) ->
         "cycle": cycle.ref,
         "due_on": cycle.due_on.isoformat(),
         "past_due": late,
-        "totals": counts | {"parties": len(rows), "late": sum(1 for r in rows if r["late"])},
+        "totals": counts
+        | {
+            "parties": len(rows),
+            "members": len(member_set),
+            "late": sum(1 for r in rows if r["late"]),
+        },
         "parties": rows,
     }
 

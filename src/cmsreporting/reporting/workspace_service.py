@@ -11,11 +11,11 @@ from sqlmodel import col
 
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
-from cmsreporting.db import orm_attr, valid_id
+from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
-from cmsreporting.registry.models import Cycle, Membership, Party
-from cmsreporting.registry.service import get_cycle
+from cmsreporting.registry.models import Cycle, Party
+from cmsreporting.registry.service import get_cycle, is_member
 from cmsreporting.reporting.access import can_use
 from cmsreporting.reporting.carry_forward import carry_forward_answers
 from cmsreporting.reporting.models import Workspace, WorkspaceCycle
@@ -87,22 +87,27 @@ async def create_workspace(
         )
     errors: list[FieldError] = []
     cycles: list[Cycle] = []
+    today = utcnow().date()
     for i, ref in enumerate(cycle_refs):
         try:
             cycle = await get_cycle(session, ref=ref)
         except DomainError as exc:
             errors.append(FieldError(f"/cycles/{i}", exc.detail))
             continue
-        member = await session.scalar(
-            select(col(Membership.id)).where(
-                col(Membership.party_iso3) == party_row.iso3,
-                col(Membership.convention_code) == cycle.convention_code,
+        # a Party reports on a cycle when it is a member on its due date, or is one today
+        if not (
+            await is_member(
+                session, party=party_row.iso3, convention=cycle.convention_code, day=cycle.due_on
             )
-        )
-        if member is None:
+            or await is_member(
+                session, party=party_row.iso3, convention=cycle.convention_code, day=today
+            )
+        ):
             errors.append(
                 FieldError(
-                    f"/cycles/{i}", f"{party_row.iso3} is not a member of {cycle.convention_code}"
+                    f"/cycles/{i}",
+                    f"{party_row.iso3} is not a member of {cycle.convention_code} (neither today "
+                    f"nor on the cycle's due date, {cycle.due_on.isoformat()})",
                 )
             )
             continue

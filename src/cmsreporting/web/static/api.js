@@ -52,7 +52,7 @@ export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;
 }
 
-async function send(method, path, { body, headers = {}, token = getToken(), raw = false } = {}) {
+async function send(method, path, { body, rawBody, headers = {}, token = getToken(), raw = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers } };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   else if (!SAFE.has(method)) {
@@ -62,6 +62,8 @@ async function send(method, path, { body, headers = {}, token = getToken(), raw 
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  } else if (rawBody !== undefined) {
+    init.body = rawBody; // a file as it is, with the Content-Type given in `headers`
   }
   let response;
   try {

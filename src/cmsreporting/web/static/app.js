@@ -8,6 +8,7 @@ import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.j
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
 import { PUBLIC_PATHS, forgotView, invitationView, resetView } from "./links.js";
+import { membersView } from "./members.js";
 import { statusView, submissionView } from "./review.js";
 import { announce, partyName, problemNode, session, statusBadge } from "./shared.js";
 import { closeWorkspaces, workspaceView } from "./workspace.js";
@@ -144,6 +145,7 @@ const routes = [
   [/^\/w\/(\d+)\/preview\/([^/]+)$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "preview", decodeURIComponent(m[2]))],
   [/^\/w\/(\d+)\/submit$/, (m, ctx) => workspaceView(ctx, Number(m[1]), "submit")],
   [/^\/cycles\/([^/]+)$/, (m, ctx) => statusView(ctx, decodeURIComponent(m[1]))],
+  [/^\/members\/([^/]+)$/, (m, ctx) => membersView(ctx, decodeURIComponent(m[1]))],
   [/^\/s\/(\d+)$/, (m, ctx) => submissionView(ctx, Number(m[1]))],
   [/^\/coverage$/, (m, ctx) => coverageView(ctx)],
   [/^\/workbench\/([^/]+)\/([^/]+)$/, (m, ctx) => workbenchView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
@@ -415,7 +417,13 @@ async function homeView(ctx) {
                     h("th", { scope: "row" }, refLabel(c.ref)),
                     h("td", {}, c.title),
                     h("td", {}, day(c.due_on)),
-                    h("td", {}, h("a", { href: `#/cycles/${encodeURIComponent(c.ref)}` }, t("home.status"), h("span", { class: "sr-only" }, ` ${refLabel(c.ref)}`))),
+                    h(
+                      "td",
+                      {},
+                      h("a", { href: `#/cycles/${encodeURIComponent(c.ref)}` }, t("home.status"), h("span", { class: "sr-only" }, ` ${refLabel(c.ref)}`)),
+                      " · ",
+                      h("a", { href: `#/members/${encodeURIComponent(c.convention)}` }, t("home.members"), h("span", { class: "sr-only" }, ` ${c.convention}`)),
+                    ),
                   ),
                 ),
               ),
@@ -477,7 +485,12 @@ async function newWorkspaceView(ctx) {
     const allowed = session.isAdmin ? members : new Set(session.focalConventions(party).filter((c) => members.has(c)));
     const taken = new Map();
     for (const w of workspaces) for (const c of w.cycles) taken.set(c.cycle, w.id);
-    const usable = cycles.filter((c) => allowed.has(c.convention));
+    // a Party reports on a cycle when it is a member on its due date or today (ISO dates compare as text)
+    const heldOn = (m, d) => (!m.since || m.since <= d) && (!m.withdrawn_on || d < m.withdrawn_on);
+    const today = new Date().toISOString().slice(0, 10);
+    const usable = cycles.filter(
+      (c) => allowed.has(c.convention) && partyInfo.memberships.some((m) => m.convention === c.convention && (heldOn(m, c.due_on) || heldOn(m, today))),
+    );
     if (!usable.length) {
       replace(cyclesBox, h("p", { class: "empty" }, t("new.nocycles", { party })));
       return;

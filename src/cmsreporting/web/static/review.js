@@ -22,13 +22,12 @@ import {
 
 export async function statusView(ctx, ref) {
   const convention = ref.split(":")[0];
-  const [cycle, status, parties] = await Promise.all([
-    api.get(`cycles/${encodeURIComponent(ref)}`),
-    api.get(`cycles/${encodeURIComponent(ref)}/status`),
-    getAll(`parties?convention=${encodeURIComponent(convention)}&lang=${encodeURIComponent(getLang())}`),
-  ]);
+  const [cycle, status] = await Promise.all([api.get(`cycles/${encodeURIComponent(ref)}`), api.get(`cycles/${encodeURIComponent(ref)}/status`)]);
+  // the members on the due date, by name; a Party that has withdrawn since is looked up alone
+  const parties = await getAll(`parties?convention=${encodeURIComponent(convention)}&on=${encodeURIComponent(cycle.due_on)}&lang=${encodeURIComponent(getLang())}`);
   rememberPartyNames(parties);
   const names = new Map(parties.map((p) => [p.iso3, p.name]));
+  for (const row of status.parties) if (!names.has(row.party)) names.set(row.party, await partyName(row.party));
   const totals = status.totals;
   const errorBox = h("div", { "aria-live": "polite" });
   const order = ["not_started", "in_progress", "submitted", "returned", "accepted"];
@@ -59,6 +58,7 @@ export async function statusView(ctx, ref) {
     h("p", { class: "crumbs" }, h("a", { href: "#/?section=cycles" }, t("nav.cycles"))),
     h("h1", {}, t("status.heading", { cycle: refLabel(ref) })),
     h("p", { class: "muted" }, cycle.title, " — ", t("due", { date: day(status.due_on) }), status.past_due ? [" ", h("span", { class: "badge sev-error" }, t("status.past_due"))] : null),
+    h("p", { class: "muted" }, t("status.members", { n: status.totals.members, date: day(status.due_on) }), " ", h("a", { href: `#/members/${encodeURIComponent(convention)}` }, t("status.membership"))),
     h(
       "ul",
       { class: "totals", "aria-label": t("status.totals") },
@@ -99,8 +99,8 @@ export async function statusView(ctx, ref) {
             }
             return h(
               "tr",
-              {},
-              h("th", { scope: "row" }, names.get(row.party) || row.party, h("span", { class: "muted small" }, ` (${row.party})`)),
+              { "data-party": row.party },
+              h("th", { scope: "row" }, names.get(row.party) || row.party, h("span", { class: "muted small" }, ` (${row.party})`), row.member === false ? [" ", h("span", { class: "badge sev-warning" }, t("status.not_member"))] : null),
               h("td", {}, statusBadge(row.status), row.late ? [" ", h("span", { class: "badge sev-error" }, t("status.late_one"))] : null),
               h("td", {}, progress),
               h("td", {}, row.version ? `v${row.version}` : "—"),
