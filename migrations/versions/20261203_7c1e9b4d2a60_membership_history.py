@@ -5,7 +5,7 @@ A membership keeps the date its withdrawal or denunciation took effect (`withdra
 was read (`source_read_on`).
 
 Revision ID: 7c1e9b4d2a60
-Revises: 36b2303f81ad
+Revises: 6c3110bc32f9
 Create Date: 2026-12-03 16:05:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '7c1e9b4d2a60'
-down_revision: str | None = '36b2303f81ad'
+down_revision: str | None = '6c3110bc32f9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
