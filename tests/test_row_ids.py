@@ -14,7 +14,17 @@ import openpyxl
 import pypdf
 import pytest
 
-from tests.factories.workspaces import open_workspace, preview, set_members, stored, write
+from tests.factories.workspaces import (
+    WORKSPACES,
+    add_concept,
+    add_mappings,
+    mapping,
+    open_workspace,
+    preview,
+    set_members,
+    stored,
+    write,
+)
 from tests.helpers import Headers, assert_problem, pointers
 
 TABLE = "CMS:COP15:V.1b"  # area_type (a choice, required), covered (boolean), coverage_km2
@@ -180,3 +190,55 @@ async def test_malformed_row_ids_are_refused_naming_the_row(
     # 64 characters are fine
     rows[1][ROW_ID] = "x" * 64
     assert (await write(client, fp, wid, good, (TABLE, rows, 0))).status_code == 200
+
+
+async def test_rows_taken_from_a_suggestion_keep_the_ids_they_are_written_with(
+    bare_client: httpx.AsyncClient, auth: Headers
+) -> None:
+    """A table offered from another answer comes without ids (it is a report's value); taken
+    with `reused_from` and ids given by the client, it is stored with those ids and counts as
+    not edited; edited, it keeps them."""
+    client, fp = bare_client, auth["ken_fp"]
+    laws = {
+        "columns": [
+            {"id": "instrument", "type": "text", "text": {"en": "Law"}, "required": True},
+            {"id": "year", "type": "number", "text": {"en": "Year"}},
+        ]
+    }
+    target = "RAMSAR:COP16:9.4"  # instrument, year, ...: offered the shared answer
+    await add_concept(client, auth, "rows.laws", "table", **laws)
+    await add_mappings(
+        client,
+        auth,
+        mapping("rows.laws", "AEWA:MOP9:B.5", "exactMatch"),
+        mapping("rows.laws", target, "relatedMatch"),
+    )
+    await set_members(client, auth, "KEN", "AEWA", "RAMSAR")
+    wid = await open_workspace(client, fp, "KEN", "AEWA:MOP9", "RAMSAR:COP16")
+    shared = [{"instrument": "Wildlife Act", "year": 2013}, {"instrument": "Water Act"}]
+    assert (await write(client, fp, wid, ("concept:rows.laws", shared, 0))).status_code == 200
+    response = await client.get(f"{WORKSPACES}/{wid}/suggestions", headers=fp)
+    assert response.status_code == 200, response.text
+    (offer,) = [i for i in response.json()["items"] if i["slot"] == target]
+    assert offer["value"] == shared  # offered as a report holds it: no ids
+
+    taken = [{ROW_ID: f"browser-{n}"} | row for n, row in enumerate(offer["value"])]
+    item = {"slot": target, "value": taken, "base_revision": 0, "reused_from": "concept:rows.laws"}
+    saved = await client.patch(f"{WORKSPACES}/{wid}/answers", json={"answers": [item]}, headers=fp)
+    assert saved.status_code == 200, saved.text
+    answer = (await stored(client, fp, wid))[target]
+    assert answer["value"] == taken
+    assert answer["reused_from"]["edited"] is False
+    assert answer["reused_from"]["value"] == shared
+
+    # edited: still from the suggestion, now edited, ids kept
+    taken[1] = taken[1] | {"year": 1999}
+    item = item | {"value": taken, "base_revision": 1}
+    saved = await client.patch(f"{WORKSPACES}/{wid}/answers", json={"answers": [item]}, headers=fp)
+    assert saved.status_code == 200, saved.text
+    answer = (await stored(client, fp, wid))[target]
+    assert ids(answer["value"]) == ["browser-0", "browser-1"]
+    assert answer["reused_from"]["edited"] is True
+    # the shared answer's rows have their own ids, never the copy's
+    own = ids((await stored(client, fp, wid))["concept:rows.laws"]["value"])
+    assert not set(own) & {"browser-0", "browser-1"}
