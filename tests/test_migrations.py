@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col
 
 from cmsreporting import bootstrap, migrate
-from cmsreporting.db import NAMING_CONVENTION, create_engine, create_session_factory
+from cmsreporting.db import NAMING_CONVENTION, JSONDoc, create_engine, create_session_factory
 from cmsreporting.models import metadata
 from cmsreporting.reporting.models import Answer
 from cmsreporting.templates.models import Template
@@ -295,7 +295,7 @@ def test_table_rows_stored_before_row_ids_get_ids_and_lose_them_going_down(
                 text(
                     "INSERT INTO answers (workspace_id, slot, value, revision, updated_at,"
                     " updated_by) VALUES (1, :slot, :value, 1, CURRENT_TIMESTAMP, 'user:test')"
-                ).bindparams(bindparam("value", type_=Answer.__table__.c.value.type)),
+                ).bindparams(bindparam("value", type_=JSONDoc)),
                 {"slot": slot, "value": value},
             )
         conn.commit()
