@@ -1189,6 +1189,12 @@ def test_two_tabs_adding_rows_to_one_table_keep_both(
         expect(conflict.locator(".row-clashes .theirs")).to_contain_text("2013")
         expect(conflict.locator(".row-clashes .mine")).to_contain_text("Wildlife Act")
         expect(conflict.locator(".row-clashes .mine")).to_contain_text("1993")
+        # side by side: both versions in one line of a table, the column that differs in bold
+        expect(conflict.locator(".row-clashes tr:has(td.theirs):has(td.mine)")).to_have_count(1)
+        expect(conflict.locator(".row-clashes .theirs strong")).to_have_text(re.compile("2013"))
+        expect(conflict.locator(".row-clashes .mine strong")).to_have_text(re.compile("1993"))
+        conflict.scroll_into_view_if_needed()
+        shot(page, "15-table-rows-merge-by-id")
         page.unroute(pattern)
         conflict.get_by_role("button", name=re.compile("Keep both tabs' rows")).click()
         wait_saved(page)

@@ -1064,7 +1064,23 @@ export function renderForm(container, { model, saver, toc }) {
     const titleId = uid("conflict");
     // tables merge by row: both sides' new rows kept, rows changed on both sides shown
     const merge = def && def.type === "table" ? mergeRows(saver.server.get(slot)?.value, mine, conflict.theirs) : null;
-    const rowText = (row) => (def.columns || []).map((c) => formatValue(c, row[c.id] ?? null)).filter(Boolean).join(" · ");
+    // a row changed on both sides: both versions side by side, one line per column, the
+    // columns that differ in bold
+    const clashTable = (clash) => {
+      const lines = (row, other) =>
+        (def.columns || [])
+          .filter((c) => isAnswered(row[c.id]) || isAnswered(other[c.id]))
+          .map((c) => {
+            const text = `${c.text}: ${formatValue(c, row[c.id] ?? null) || "—"}`;
+            return h("div", {}, sameJson(row[c.id] ?? null, other[c.id] ?? null) ? text : h("strong", {}, text));
+          });
+      return h(
+        "table",
+        { class: "data clash" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("conflict.theirs")), h("th", { scope: "col" }, t("conflict.mine")))),
+        h("tbody", {}, h("tr", {}, h("td", { class: "theirs" }, lines(clash.theirs, clash.mine)), h("td", { class: "mine" }, lines(clash.mine, clash.theirs)))),
+      );
+    };
     replace(
       box,
       h(
@@ -1084,11 +1100,7 @@ export function renderForm(container, { model, saver, toc }) {
               "div",
               { class: "row-clashes" },
               h("p", {}, t("conflict.clashes", { n: merge.clashes.length })),
-              h(
-                "dl",
-                { class: "compare" },
-                merge.clashes.map((c) => [h("dt", {}, t("conflict.theirs")), h("dd", { class: "theirs" }, rowText(c.theirs)), h("dt", {}, t("conflict.mine")), h("dd", { class: "mine" }, rowText(c.mine))]),
-              ),
+              merge.clashes.map((c) => h("div", { class: "table-wrap" }, clashTable(c))),
             )
           : null,
         h(
