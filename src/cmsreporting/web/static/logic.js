@@ -244,6 +244,16 @@ export function withoutRowIds(value) {
 }
 
 /**
+ * Whether `stored` is the value `sent` as the server keeps it: the same, but for the ids the
+ * server gave to rows sent without one (a draft kept from before rows had ids).
+ */
+export function sameSaved(sent, stored) {
+  if (sameJson(sent, stored)) return true;
+  if (!Array.isArray(sent) || !Array.isArray(stored) || sent.length !== stored.length) return false;
+  return sent.every((row, i) => isRow(row) && isRow(stored[i]) && sameJson(row, ROW_ID in row ? stored[i] : withoutRowIds([stored[i]])[0]));
+}
+
+/**
  * Three-way merge of a table's rows by their ids: `base` (the stored rows an edit started from),
  * `mine` and `theirs` (saved meanwhile). Rows added on either side are all kept (theirs in their
  * order, then mine); a row removed on one side and unchanged on the other is removed; a row
