@@ -21,10 +21,12 @@ import io
 import json
 import re
 import sys
+import tempfile
 import types
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +35,9 @@ import pypdf
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
+from cmsreporting.config import Settings
+from cmsreporting.exports.router import TemporaryFileResponse
+from cmsreporting.main import create_app
 from tests.factories.exports import (
     CYCLE,
     PARTIES,
@@ -1291,6 +1296,63 @@ async def test_who_prints_a_draft_and_bad_requests(
         ),
         404,
     )
+
+
+class BodyRecorder:
+    """An ASGI layer that keeps the size of each body message the app sends."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.chunks: list[int] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def record(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                self.chunks.append(len(message.get("body", b"")))
+            await send(message)
+
+        await self.app(scope, receive, record)
+
+
+async def test_a_pdf_is_streamed_from_a_temporary_file_in_chunks(
+    db_url: str, auth: Headers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDF is rendered into a temporary file, then sent in several chunks with its length
+    and name, and the file is gone once sent; the text read back is the report's."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    monkeypatch.setattr(TemporaryFileResponse, "chunk_size", 4096)  # a small PDF, many chunks
+    app = create_app(Settings(database_url=db_url))
+    recorder = BodyRecorder(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=recorder), base_url="http://t") as http,
+    ):
+        await publish(http, auth, export_template())
+        sid = await Reporter(http, auth["admin"]).submit("KEN", party_values(3))
+        sub = await submission(http, auth, sid)
+        document = await document_of(http, sub)
+        party = (await http.get("/api/v1/parties/KEN")).json()
+        recorder.chunks.clear()
+        async with http.stream(
+            "GET",
+            f"/api/v1/submissions/{sid}/export",
+            params={"format": "pdf"},
+            headers=auth["admin"],
+        ) as got:
+            assert got.status_code == 200
+            assert got.headers["content-type"] == "application/pdf"
+            assert got.headers["content-disposition"].startswith('attachment; filename="KEN_CMS_')
+            content = b"".join([chunk async for chunk in got.aiter_bytes()])
+    assert int(got.headers["content-length"]) == len(content)
+    sent = [size for size in recorder.chunks if size]
+    assert len(sent) > 2, recorder.chunks
+    assert all(size == 4096 for size in sent[:-1]), sent
+    assert sum(sent) == len(content)
+    assert max(sent) < len(content)
+    check_pdf(document, sub, party["name"], content, "en")
+    assert list(spool.iterdir()) == []
 
 
 async def test_a_server_without_pango_says_so_for_pdf_only(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     PrimaryKeyConstraint,
     UniqueConstraint,
+    bindparam,
     inspect,
     select,
     text,
@@ -31,8 +32,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col
 
 from cmsreporting import bootstrap, migrate
-from cmsreporting.db import NAMING_CONVENTION, create_engine, create_session_factory
+from cmsreporting.db import NAMING_CONVENTION, JSONDoc, create_engine, create_session_factory
 from cmsreporting.models import metadata
+from cmsreporting.reporting.models import Answer
 from cmsreporting.templates.models import Template
 from tests.factories.databases import IS_POSTGRES, admin_sql, app_client, pg_url
 
@@ -268,3 +270,46 @@ def test_a_database_behind_the_code_is_live_but_not_ready(empty_url: str) -> Non
             "revision": migrate.head_revision(),
             "version": body["version"],
         }
+
+
+def test_table_rows_stored_before_row_ids_get_ids_and_lose_them_going_down(
+    empty_url: str,
+) -> None:
+    """Upgrading gives each stored table row a stable id (keeping ids already there and every
+    other value as it is); downgrading takes the ids out again."""
+    migrate.upgrade(empty_url, "36b2303f81ad")
+    assert load_bundled(empty_url) >= 5
+    table = [{"instrument": "Wildlife Act", "year": 1992}, {"instrument": "Water Act"}]
+    kept = [{"@id": "made-by-a-browser", "instrument": "Forest Act"}]
+    written = {"CMS:COP15:V.1b": table, "AEWA:MOP9:B.5": kept, "CMS:COP15:V.2": "text"}
+
+    def seed(conn: Connection) -> None:
+        conn.execute(
+            text(
+                "INSERT INTO workspaces (id, party_iso3, created_at, created_by)"
+                " VALUES (1, 'KEN', CURRENT_TIMESTAMP, 'user:test')"
+            )
+        )
+        for slot, value in written.items():
+            conn.execute(
+                text(
+                    "INSERT INTO answers (workspace_id, slot, value, revision, updated_at,"
+                    " updated_by) VALUES (1, :slot, :value, 1, CURRENT_TIMESTAMP, 'user:test')"
+                ).bindparams(bindparam("value", type_=JSONDoc)),
+                {"slot": slot, "value": value},
+            )
+        conn.commit()
+
+    def values(conn: Connection) -> dict[str, Any]:
+        return dict(conn.execute(select(col(Answer.slot), col(Answer.value))).all())
+
+    on_connection(empty_url, seed)
+    migrate.upgrade(empty_url, "head")
+    stored = on_connection(empty_url, values)
+    ids = [row.pop("@id") for row in stored["CMS:COP15:V.1b"]]
+    assert len(set(ids)) == 2
+    assert all(str(uuid.UUID(i)) == i for i in ids)
+    assert stored == written
+    migrate.downgrade(empty_url, "36b2303f81ad")
+    kept_down = {"AEWA:MOP9:B.5": [{"instrument": "Forest Act"}]}
+    assert on_connection(empty_url, values) == written | kept_down

@@ -179,6 +179,8 @@ async def test_values_are_checked_against_the_slot_type_before_anything_is_store
     saved = await write(client, fp, wid, good, *valid)
     assert saved.status_code == 200, saved.text
     answers = await stored(client, fp, wid)
+    (row,) = answers["CMS:COP15:V.1b"]["value"]
+    assert isinstance(row.pop("@id"), str)  # a table row is stored with its id
     assert {slot: a["value"] for slot, a in answers.items()} == {good[0]: good[1]} | {
         slot: value for slot, value, _ in valid
     }

@@ -733,7 +733,7 @@ def _write_atomically(output: Path, produce: Callable[[Any], Awaitable[None]]) -
 def export_submission(
     submission_id: Annotated[int, typer.Argument(help="Submission id")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
-    format: Annotated[str, typer.Option(help="json, csv, xlsx or html")] = "json",
+    format: Annotated[str, typer.Option(help="json, csv, xlsx, html or pdf")] = "json",
     lang: Annotated[str | None, typer.Option(help="Label language")] = None,
     raw: Annotated[bool, typer.Option("--raw", help=RAW_HELP)] = False,
 ) -> None:
@@ -755,7 +755,14 @@ def export_submission(
                 lang=lang,
                 guard=not raw,
             )
-        handle.write(rendered.content)
+        if rendered.path is None:
+            handle.write(rendered.content or b"")
+            return
+        try:  # a PDF: rendered into a temporary file, copied over in chunks
+            with open(rendered.path, "rb") as produced:  # noqa: ASYNC230 - a local temp file
+                shutil.copyfileobj(produced, handle)
+        finally:
+            os.unlink(rendered.path)
 
     _write_atomically(output, produce)
     out.print(f"wrote {output}")

@@ -258,6 +258,14 @@ def stored_when(server: Server, workspace: int, slot: str, value: Any) -> dict[s
         time.sleep(0.2)
 
 
+def without_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A table's rows without their stable ids (`@id`), after checking each has its own."""
+    ids = [row["@id"] for row in rows]
+    assert len(set(ids)) == len(ids), ids
+    assert all(isinstance(i, str) and i for i in ids), ids
+    return [{k: v for k, v in row.items() if k != "@id"} for row in rows]
+
+
 def answers(server: Server, workspace: int) -> dict[str, dict[str, Any]]:
     """The stored answers of a workspace, by slot."""
     with server.api("demo-admin") as api:
@@ -399,7 +407,7 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     shot(page, "08-table-row-waiting")
     legal.get_by_role("button", name="Remove row 2").click()
     wait_saved(page)
-    assert answers(server, workspace)["AEWA:MOP9:B.5"]["value"] == [
+    assert without_ids(answers(server, workspace)["AEWA:MOP9:B.5"]["value"]) == [
         {"instrument": "Wildlife Conservation and Management Act", "year": 2013}
     ]
 
@@ -708,7 +716,7 @@ def test_an_incomplete_table_row_survives_a_reload(browser: Browser | None, serv
         assert TABLE_SLOT not in answers(server, workspace)
         legal.get_by_label("Title of the legal instrument — row 1").fill("Wildlife Act")
         wait_saved(page)
-        assert answers(server, workspace)[TABLE_SLOT]["value"] == [
+        assert without_ids(answers(server, workspace)[TABLE_SLOT]["value"]) == [
             {"instrument": "Wildlife Act", "year": 2013}
         ]
     finally:
@@ -978,7 +986,7 @@ def test_rows_pasted_from_a_spreadsheet_fill_a_table_cell_by_cell(
         )
         expect(legal.locator("tbody tr")).to_have_count(2)
         wait_saved(page)
-        assert answers(server, workspace)[TABLE_SLOT]["value"] == [
+        assert without_ids(answers(server, workspace)[TABLE_SLOT]["value"]) == [
             {"instrument": "Wildlife Act", "year": 2013, "scope": ["taking", "habitat"]},
             {"instrument": "Forest Act", "year": 2005},
         ]
@@ -1129,8 +1137,9 @@ def test_password_sign_in_serves_every_tab_until_sign_out(
 def test_two_tabs_adding_rows_to_one_table_keep_both(
     browser: Browser | None, server: Server
 ) -> None:
-    """A row added here while another row was saved elsewhere: the conflict box offers to keep
-    both tabs' rows, and a row both sides changed is shown side by side."""
+    """Rows carry stable ids and two edits of one table merge by them: a row added here while
+    another was added elsewhere (and the rows reordered there), both kept; a row removed
+    elsewhere and untouched here, removed; a row changed on both sides, shown side by side."""
     if browser is None:
         pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
     from playwright.sync_api import expect
@@ -1138,16 +1147,18 @@ def test_two_tabs_adding_rows_to_one_table_keep_both(
     workspace = new_workspace(server, "BWA")
     url = f"/workspaces/{workspace}/answers"
     with server.api(EDITOR) as api:
-        first = {"instrument": "Wildlife Act", "year": 1992}
+        base = [{"instrument": "Wildlife Act", "year": 1992}, {"instrument": "Old Act"}]
         saved = api.patch(
-            url, json={"answers": [{"slot": TABLE_SLOT, "value": [first], "base_revision": 0}]}
+            url, json={"answers": [{"slot": TABLE_SLOT, "value": base, "base_revision": 0}]}
         )
         assert saved.status_code == 200, saved.text
+    wildlife, old = answers(server, workspace)[TABLE_SLOT]["value"]
+    assert wildlife["@id"] != old["@id"]  # the server gave each row its id
     page = new_context_page(browser, "en-GB")
     try:
         open_form(page, server, workspace)
         legal = page.locator(f'.q:has(> .field-wrap[data-slot="{TABLE_SLOT}"])')
-        expect(legal.locator("tbody tr")).to_have_count(1)
+        expect(legal.locator("tbody tr")).to_have_count(2)
         pattern = re.compile(r"/api/v1/workspaces/\d+/answers$")
         page.route(
             pattern,
@@ -1161,27 +1172,53 @@ def test_two_tabs_adding_rows_to_one_table_keep_both(
         legal.get_by_label("Year of adoption or last amendment — row 1").fill("1993")
         legal.get_by_role("button", name="Add row").click()
         page.keyboard.type("Forest Act")
-        # elsewhere, meanwhile: the first row changed otherwise, another row added
+        # elsewhere, meanwhile: a row added first, the first row (found by its id, now second)
+        # changed otherwise, the other row removed
         with server.api(EDITOR) as api:
-            elsewhere = [{"instrument": "Wildlife Act", "year": 2013}, {"instrument": "Water Act"}]
+            elsewhere = [{"instrument": "Water Act"}, wildlife | {"year": 2013}]
             saved = api.patch(
                 url,
                 json={"answers": [{"slot": TABLE_SLOT, "value": elsewhere, "base_revision": 1}]},
             )
             assert saved.status_code == 200, saved.text
+            water = saved.json()["answers"][0]["value"][0]
         page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
         conflict = legal.locator(".conflict")
         expect(conflict.locator(".row-clashes")).to_contain_text("1 row was changed on both sides")
+        expect(conflict.locator(".row-clashes .theirs")).to_contain_text("Wildlife Act")
         expect(conflict.locator(".row-clashes .theirs")).to_contain_text("2013")
+        expect(conflict.locator(".row-clashes .mine")).to_contain_text("Wildlife Act")
         expect(conflict.locator(".row-clashes .mine")).to_contain_text("1993")
+        # side by side: both versions in one line of a table, the column that differs in bold
+        expect(conflict.locator(".row-clashes tr:has(td.theirs):has(td.mine)")).to_have_count(1)
+        expect(conflict.locator(".row-clashes .theirs strong")).to_have_text(re.compile("2013"))
+        expect(conflict.locator(".row-clashes .mine strong")).to_have_text(re.compile("1993"))
+        conflict.scroll_into_view_if_needed()
+        shot(page, "15-table-rows-merge-by-id")
         page.unroute(pattern)
         conflict.get_by_role("button", name=re.compile("Keep both tabs' rows")).click()
         wait_saved(page)
-        assert answers(server, workspace)[TABLE_SLOT]["value"] == [
-            {"instrument": "Wildlife Act", "year": 2013},
+        expect(legal.locator("tbody tr")).to_have_count(3)
+        merged = answers(server, workspace)[TABLE_SLOT]["value"]
+        assert without_ids(merged) == [
             {"instrument": "Water Act"},
+            {"instrument": "Wildlife Act", "year": 2013},
             {"instrument": "Forest Act"},
         ]
+        # each row kept its id; the row added here has the one this tab gave it
+        assert merged[0]["@id"] == water["@id"]
+        assert merged[1]["@id"] == wildlife["@id"]
+        forest = merged[2]["@id"]
+        assert str(uuid.UUID(forest)) == forest
+        assert forest not in (water["@id"], wildlife["@id"], old["@id"])
+        # a reload shows the same rows, ids kept
+        page.reload()
+        expect(legal.locator("tbody tr")).to_have_count(3)
+        legal.get_by_label("Title of the legal instrument — row 3").fill("Forest Act 2020")
+        wait_saved(page)
+        again = answers(server, workspace)[TABLE_SLOT]["value"]
+        assert [row["@id"] for row in again] == [row["@id"] for row in merged]
+        assert again[2]["instrument"] == "Forest Act 2020"
     finally:
         page.context.close()
 

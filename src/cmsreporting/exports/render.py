@@ -726,9 +726,10 @@ table { width: calc(100% - 1.5rem); }
 """
 
 
-def report_pdf(html: str) -> bytes:
-    """The printable HTML report as a PDF (WeasyPrint: layout in CSS, text kept as text).
-    CPU-bound: call it from a worker thread."""
+def report_pdf(html: str, path: str) -> None:
+    """Write the printable HTML report as a PDF to the file at `path` (WeasyPrint: layout in
+    CSS, text kept as text), so the document is never held whole in memory. CPU-bound: call it
+    from a worker thread."""
     try:
         from weasyprint import CSS, HTML  # imported here: loading Pango takes a moment
     except OSError as exc:  # the system's Pango is missing
@@ -737,7 +738,7 @@ def report_pdf(html: str) -> bytes:
             "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; see README, Exports); "
             "the other formats are"
         ) from exc
-    return bytes(HTML(string=html).write_pdf(stylesheets=[CSS(string=PDF_PAGE_CSS)]))
+    HTML(string=html).write_pdf(path, stylesheets=[CSS(string=PDF_PAGE_CSS)])
 
 
 # --- all submissions of a cycle -------------------------------------------------------------

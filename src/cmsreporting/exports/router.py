@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
@@ -24,6 +27,36 @@ Guard = Annotated[
         "never changed); `false` writes every cell as it is. Other formats ignore it."
     ),
 ]
+
+
+class TemporaryFileResponse(FileResponse):
+    """A temporary file sent in chunks (with its length and name), then removed, whether
+    the client read it all or went away."""
+
+    chunk_size = service.CHUNK
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def download(rendered: service.Rendered, disposition: str) -> Response:
+    """The response of a rendered file: its bytes, or its temporary file streamed."""
+    if rendered.path is not None:
+        return TemporaryFileResponse(
+            rendered.path,
+            media_type=rendered.media_type,
+            filename=rendered.filename,
+            content_disposition_type=disposition,
+        )
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
+    )
 
 
 @router.get(
@@ -59,12 +92,7 @@ async def export_submission(
     rendered = await service.render_submission(
         session, submission=submission, fmt=format, lang=lang, guard=guard
     )
-    disposition = "inline" if format == "html" else "attachment"
-    return Response(
-        rendered.content,
-        media_type=rendered.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
-    )
+    return download(rendered, "inline" if format == "html" else "attachment")
 
 
 @router.get(
@@ -100,12 +128,7 @@ async def export_draft(
     rendered = await service.render_draft(
         session, workspace=workspace, cycle_ref=cycle_ref, fmt=format, lang=lang
     )
-    disposition = "inline" if format == "html" else "attachment"
-    return Response(
-        rendered.content,
-        media_type=rendered.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
-    )
+    return download(rendered, "inline" if format == "html" else "attachment")
 
 
 # what each cycle format looks like, for the OpenAPI document (the media types are the service's)

@@ -49,11 +49,27 @@ ALREADY_COMPRESSED = (MEDIA_TYPES["xlsx"], MEDIA_TYPES["pdf"])
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered file."""
+    """A rendered file: its bytes, or (`path`) a temporary file that holds them, which the
+    reader streams and then removes."""
 
-    content: bytes
+    content: bytes | None
     media_type: str
     filename: str
+    path: str | None = None
+
+
+async def pdf_file(html: str) -> str:
+    """The PDF of a printable report, rendered in a worker thread into a temporary file on
+    disk; returns its path (the caller streams and removes it)."""
+    handle, path = tempfile.mkstemp(prefix="cmsreporting-", suffix=".pdf")
+    os.close(handle)
+    try:
+        await anyio.to_thread.run_sync(render.report_pdf, html, path)
+    except BaseException:  # refused, failed or cancelled: leave no file behind
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    return path
 
 
 async def render_submission(
@@ -100,7 +116,7 @@ async def render_submission(
         ).encode()
     elif fmt == "pdf":
         html = render.report_html(document, values, provenance, meta, labels, reused=reused)
-        body = await anyio.to_thread.run_sync(render.report_pdf, html)
+        return Rendered(None, MEDIA_TYPES[fmt], f"{stem}.{fmt}", await pdf_file(html))
     else:
         buffer = io.BytesIO()
         render.report_xlsx(buffer, document, values, provenance, meta, labels)
@@ -140,11 +156,11 @@ async def render_draft(
     html = render.report_html(
         document, report.values, report.provenance, meta, labels, reused=reused
     )
-    body = (
-        html.encode() if fmt == "html" else await anyio.to_thread.run_sync(render.report_pdf, html)
-    )
     stem = f"{workspace.party_iso3}_{context.cycle.convention_code}_{context.cycle.code}_draft"
-    return Rendered(body, MEDIA_TYPES[fmt], f"{stem}_{now:%Y%m%d-%H%M}.{fmt}")
+    filename = f"{stem}_{now:%Y%m%d-%H%M}.{fmt}"
+    if fmt == "pdf":
+        return Rendered(None, MEDIA_TYPES[fmt], filename, await pdf_file(html))
+    return Rendered(html.encode(), MEDIA_TYPES[fmt], filename)
 
 
 # --- all submissions of a cycle -------------------------------------------------------------

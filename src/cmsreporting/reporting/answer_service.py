@@ -18,6 +18,7 @@ from sqlmodel import col
 from cmsreporting.audit.service import insert_events_sql, record_many
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import newest
+from cmsreporting.core.rows import ROW_ID, row_id_errors, with_row_ids, without_row_ids
 from cmsreporting.core.validation import value_issues
 from cmsreporting.crosswalk import concept_service
 from cmsreporting.db import utcnow, valid_id
@@ -44,11 +45,12 @@ async def list_answers(
 
 
 async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str, Any]:
-    """slot -> value of a workspace's answers."""
+    """slot -> value of a workspace's answers, as the pure core reads them (tables without
+    their row ids: see `core.rows`)."""
     rows = await session.execute(
         select(col(Answer.slot), col(Answer.value)).where(col(Answer.workspace_id) == workspace_id)
     )
-    return dict(rows.all())
+    return {slot: without_row_ids(value) for slot, value in rows.all()}
 
 
 async def reused_sources(session: AsyncSession, *, workspace_id: int) -> dict[str, dict[str, Any]]:
@@ -186,8 +188,10 @@ async def write_answers(
 
     A stale base revision anywhere refuses the whole batch with 409, listing each conflicting
     slot with its current value and revision. `reused` gives, by slot, where a value taken
-    from a suggestion came from (kept on the answer until a write without it). Returns the
-    written answers by slot.
+    from a suggestion came from (kept on the answer until a write without it). Each row of a
+    table keeps its `@id`, and a row without one gets a new one (`core.rows`); ids that are
+    not strings, too long or repeated in one table are refused. Returns the written answers
+    by slot, with the values as stored.
     """
     if len(items) > MAX_BATCH:
         raise InvalidInput(
@@ -206,11 +210,17 @@ async def write_answers(
     if errors:
         raise InvalidInput("a batch names each slot once", errors=errors)
     definitions, errors = await _slot_definitions(session, items, target)
+    stored: dict[str, Any] = {}  # slot -> the value to store: a table's rows with their ids
     for i, item in enumerate(items):
         definition = definitions.get(item["slot"])
         value = item.get("value")
         if definition is None or value is None:
             continue
+        if definition["type"] == "table":
+            for row, message in row_id_errors(value):
+                errors.append(FieldError(f"/answers/{i}/value/{row}/{ROW_ID}", message))
+            stored[item["slot"]] = with_row_ids(value)
+            value = without_row_ids(value)
         for issue in value_issues(definition, value, item["slot"]):
             where = f"/answers/{i}/value"
             if issue.row is not None:
@@ -221,7 +231,10 @@ async def write_answers(
     if errors:
         raise InvalidInput("some answers do not fit their questions", errors=errors[:50])
     ordered = sorted(items, key=lambda item: item["slot"])
-    batch = [(item["slot"], item.get("base_revision") or 0, item.get("value")) for item in ordered]
+    batch = [
+        (item["slot"], item.get("base_revision") or 0, stored.get(item["slot"], item.get("value")))
+        for item in ordered
+    ]
     sources = reused or {}
     now = utcnow()
     if _dialect(session) == "postgresql":

@@ -12,6 +12,7 @@ from sqlmodel import col
 from cmsreporting.audit.service import record
 from cmsreporting.core.document import iter_questions, question_shape
 from cmsreporting.core.projection import concept_slot, native_slot
+from cmsreporting.core.rows import with_row_ids
 from cmsreporting.core.transforms import NO_IMAGE, apply_inverse, is_invertible
 from cmsreporting.crosswalk import concept_service, link_service
 from cmsreporting.db import orm_attr, utcnow
@@ -26,7 +27,8 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
 
     Values travel through concepts (approved exact/close mappings with invertible transforms)
     and through unchanged question ids of the same convention. Carried answers are marked as
-    such until a focal point confirms or edits them.
+    such until a focal point confirms or edits them. Submitted values carry no row ids: each
+    carried table row gets a new one.
     """
     cycle_contexts = await contexts(session, workspace=workspace)
     own_cycles = {c.cycle.id for c in cycle_contexts}
@@ -101,7 +103,7 @@ async def carry_forward_answers(session: AsyncSession, *, actor: str, workspace:
             Answer(
                 workspace_id=workspace.id,
                 slot=slot,
-                value=value,
+                value=with_row_ids(value),
                 revision=1,
                 updated_at=now,
                 updated_by=actor,

@@ -15,6 +15,7 @@ from cmsreporting.auth.principal import Principal
 from cmsreporting.core.projection import native_slot
 from cmsreporting.core.reuse import ReuseCycle
 from cmsreporting.core.reuse import suggestions as reuse_suggestions
+from cmsreporting.core.rows import without_row_ids
 from cmsreporting.crosswalk import concept_service, link_service
 from cmsreporting.db import orm_attr
 from cmsreporting.errors import FieldError, InvalidInput
@@ -108,7 +109,7 @@ async def resolve_reused(
     offered = await suggestions(
         session,
         workspace=workspace,
-        pending={item["slot"]: item.get("value") for item in items},
+        pending={item["slot"]: without_row_ids(item.get("value")) for item in items},
         keep_equal=True,
     )
     result: dict[str, dict[str, Any]] = {}
@@ -129,7 +130,7 @@ async def resolve_reused(
             continue
         result[slot] = found["source"] | {
             "value": found["value"],
-            "edited": found["value"] != item["value"],
+            "edited": found["value"] != without_row_ids(item["value"]),
         }
     if errors:
         raise InvalidInput("some answers name a source that offers them nothing", errors=errors)

@@ -114,7 +114,12 @@ class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slot: str = Field(min_length=1, max_length=300, description="concept:KEY or CONV:CYCLE:QID")
-    value: Any = Field(description="The answer; null clears it")
+    value: Any = Field(
+        description="The answer; null clears it. Each row of a table may carry a stable id "
+        "under the reserved key `@id` (a string of at most 64 characters, unique in the table): "
+        "send back the id a row was read with so that edits merge by row; a row without one "
+        "gets a new id, returned in the response"
+    )
     base_revision: int = Field(ge=0, le=2**31 - 1, description="Revision the write is based on")
     reused_from: str | None = Field(
         default=None,
@@ -137,7 +142,10 @@ class AnswerOut(BaseModel):
     """The stored answer of a slot."""
 
     slot: str
-    value: Any
+    value: Any = Field(
+        description="The stored answer; each row of a table carries its id under `@id` (not "
+        "part of the report: previews, submissions and exports leave it out)"
+    )
     revision: int
     updated_at: datetime
     updated_by: str

@@ -13,7 +13,7 @@
 // this tab holds an edit of that answer, so the tab never claims "saved" over a stale value.
 
 import { ApiError, api } from "./api.js";
-import { isAnswered, sameJson } from "./logic.js";
+import { isAnswered, sameJson, sameSaved } from "./logic.js";
 
 const MAX_BATCH = 500;
 const DEBOUNCE_MS = 700;
@@ -448,7 +448,7 @@ export class Saver extends EventTarget {
         const draft = this.pending.get(item.slot);
         const ack = acknowledged.get(item.slot);
         if (!draft || !ack) continue;
-        if (sameJson(draft.value, ack.value)) this.pending.delete(item.slot);
+        if (sameSaved(draft.value, ack.value)) this.pending.delete(item.slot);
         else draft.base = ack.revision;
       }
       this.lastSaved = new Date();

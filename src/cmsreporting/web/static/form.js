@@ -5,7 +5,7 @@
 import { formatValue, focusElement, h, refLabel, replace, slotId, uid, when } from "./dom.js";
 import { t } from "./i18n.js";
 import { announce } from "./shared.js";
-import { NO_IMAGE, applyTransform, checkValue, evaluate, isAnswered, mergeRows, sameJson } from "./logic.js";
+import { NO_IMAGE, ROW_ID, applyTransform, checkValue, evaluate, isAnswered, mergeRows, newRowId, sameJson, withRowIds, withoutRowIds } from "./logic.js";
 import { formatNumber, isIsoDate, parseNumber } from "./numbers.js";
 
 const RADIO_LIMIT = 7; // more options than this: a select
@@ -410,7 +410,7 @@ function tableControl(def, { id, label, describedBy, change }) {
   const columns = def.columns || [];
   // many columns or long texts: each row is a card of labelled fields rather than a grid line
   const stacked = columns.length > 5 || columns.filter(isEssay).length > 1;
-  let rows = []; // [{cells: [{column, control}]}]
+  let rows = []; // [{id, cells: [{column, control}]}]: each row keeps its stable id
   const body = stacked ? h("div", { class: "row-cards" }) : h("tbody");
   const empty = h("p", { class: "muted small" }, t("table.empty"));
   const add = h(
@@ -429,7 +429,7 @@ function tableControl(def, { id, label, describedBy, change }) {
   );
   function current() {
     return rows.map((row) => {
-      const out = {};
+      const out = { [ROW_ID]: row.id };
       for (const { column, control } of row.cells) {
         const value = control.get();
         if (isAnswered(value)) out[column.id] = value;
@@ -490,7 +490,7 @@ function tableControl(def, { id, label, describedBy, change }) {
           ),
         );
       }
-      rows.push({ cells });
+      rows.push({ id: typeof rowValue[ROW_ID] === "string" ? rowValue[ROW_ID] : newRowId(), cells });
     });
     empty.hidden = values.length > 0;
     add.disabled = def.max_rows !== undefined && values.length >= def.max_rows;
@@ -983,7 +983,7 @@ export function renderForm(container, { model, saver, toc }) {
   function renderReuse(slot, box) {
     const def = model.definitions.get(slot);
     const current = saver.value(slot);
-    const shown = (offers.get(slot) || []).filter((offer) => !sameJson(offer.value, current));
+    const shown = (offers.get(slot) || []).filter((offer) => !sameJson(offer.value, withoutRowIds(current)));
     const from = isAnswered(current) ? saver.reusedFrom(slot) : null;
     const key = JSON.stringify([from, shown]);
     if (box.dataset.key === key) return;
@@ -1024,9 +1024,10 @@ export function renderForm(container, { model, saver, toc }) {
               class: "btn small",
               onclick: () => {
                 const ctrl = controls.get(slot);
-                saver.reuse(slot, offer.value, offer.source.slot);
+                const value = withRowIds(offer.value); // a table's rows get their ids here, once
+                saver.reuse(slot, value, offer.source.slot);
                 if (ctrl) {
-                  ctrl.set(offer.value);
+                  ctrl.set(value);
                   update();
                   focusElement(ctrl.focusTarget);
                 }
@@ -1063,7 +1064,23 @@ export function renderForm(container, { model, saver, toc }) {
     const titleId = uid("conflict");
     // tables merge by row: both sides' new rows kept, rows changed on both sides shown
     const merge = def && def.type === "table" ? mergeRows(saver.server.get(slot)?.value, mine, conflict.theirs) : null;
-    const rowText = (row) => (def.columns || []).map((c) => formatValue(c, row[c.id] ?? null)).filter(Boolean).join(" · ");
+    // a row changed on both sides: both versions side by side, one line per column, the
+    // columns that differ in bold
+    const clashTable = (clash) => {
+      const lines = (row, other) =>
+        (def.columns || [])
+          .filter((c) => isAnswered(row[c.id]) || isAnswered(other[c.id]))
+          .map((c) => {
+            const text = `${c.text}: ${formatValue(c, row[c.id] ?? null) || "—"}`;
+            return h("div", {}, sameJson(row[c.id] ?? null, other[c.id] ?? null) ? text : h("strong", {}, text));
+          });
+      return h(
+        "table",
+        { class: "data clash" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("conflict.theirs")), h("th", { scope: "col" }, t("conflict.mine")))),
+        h("tbody", {}, h("tr", {}, h("td", { class: "theirs" }, lines(clash.theirs, clash.mine)), h("td", { class: "mine" }, lines(clash.mine, clash.theirs)))),
+      );
+    };
     replace(
       box,
       h(
@@ -1083,11 +1100,7 @@ export function renderForm(container, { model, saver, toc }) {
               "div",
               { class: "row-clashes" },
               h("p", {}, t("conflict.clashes", { n: merge.clashes.length })),
-              h(
-                "dl",
-                { class: "compare" },
-                merge.clashes.map((c) => [h("dt", {}, t("conflict.theirs")), h("dd", { class: "theirs" }, rowText(c.theirs)), h("dt", {}, t("conflict.mine")), h("dd", { class: "mine" }, rowText(c.mine))]),
-              ),
+              merge.clashes.map((c) => h("div", { class: "table-wrap" }, clashTable(c))),
             )
           : null,
         h(

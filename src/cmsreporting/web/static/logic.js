@@ -216,41 +216,89 @@ export function checkValue(definition, value) {
 }
 
 /**
- * Three-way merge of a table's rows: `base` (the stored rows an edit started from), `mine` and
- * `theirs` (saved meanwhile). Stored rows carry no identity, so rows match by content: rows
- * added on either side are kept (theirs first), a row removed on one side is removed, and a base
- * row changed differently on both sides (paired by its place in each) is a clash, kept in their
- * version. Returns {rows, clashes: [{base, mine, theirs}]}.
+ * Rows carry a stable id under the reserved key "@id" (never a column id: "@" is not allowed
+ * in one). A row gets it when it is created (here, or on the server for a row sent without
+ * one), and keeps it through saves, drafts and reloads, so that two edits of one table merge
+ * by row. The server leaves it out of reports, previews, submissions and exports.
+ */
+export const ROW_ID = "@id";
+
+/** A new row id. */
+export function newRowId() {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+const isRow = (row) => row !== null && typeof row === "object" && !Array.isArray(row);
+
+/** A table value whose every row has an id (rows that have one keep it); other values as they are. */
+export function withRowIds(value) {
+  if (!Array.isArray(value) || !value.every(isRow) || value.every((row) => typeof row[ROW_ID] === "string")) return value;
+  return value.map((row) => (typeof row[ROW_ID] === "string" ? row : { [ROW_ID]: newRowId(), ...row }));
+}
+
+/** A table value without its row ids (what a report holds); other values as they are. */
+export function withoutRowIds(value) {
+  if (!Array.isArray(value) || !value.every(isRow) || !value.some((row) => ROW_ID in row)) return value;
+  return value.map((row) => Object.fromEntries(Object.entries(row).filter(([k]) => k !== ROW_ID)));
+}
+
+/**
+ * Whether `stored` is the value `sent` as the server keeps it: the same, but for the ids the
+ * server gave to rows sent without one (a draft kept from before rows had ids).
+ */
+export function sameSaved(sent, stored) {
+  if (sameJson(sent, stored)) return true;
+  if (!Array.isArray(sent) || !Array.isArray(stored) || sent.length !== stored.length) return false;
+  return sent.every((row, i) => isRow(row) && isRow(stored[i]) && sameJson(row, ROW_ID in row ? stored[i] : withoutRowIds([stored[i]])[0]));
+}
+
+/**
+ * Three-way merge of a table's rows by their ids: `base` (the stored rows an edit started from),
+ * `mine` and `theirs` (saved meanwhile). Rows added on either side are all kept (theirs in their
+ * order, then mine); a row removed on one side and unchanged on the other is removed; a row
+ * changed on one side only takes that change; a row changed on both sides (differently) is a
+ * clash, kept in their version and listed to be shown side by side; a row removed on one side
+ * but changed on the other is kept changed (nothing typed is lost). Rows stored before rows had
+ * ids are known by their content. Returns {rows, clashes: [{base, mine, theirs}]}.
  */
 export function mergeRows(base, mine, theirs) {
-  const key = (row) => JSON.stringify(Object.keys(row || {}).sort().map((k) => [k, row[k]]));
-  const minus = (a, b) => {
-    const left = new Map();
-    for (const row of b) left.set(key(row), (left.get(key(row)) || 0) + 1);
-    return a.filter((row) => {
-      const n = left.get(key(row)) || 0;
-      if (!n) return true;
-      left.set(key(row), n - 1);
-      return false;
+  const keyed = (rows) => {
+    const seen = new Map();
+    return (rows || []).map((row) => {
+      if (typeof row[ROW_ID] === "string") return [row[ROW_ID], row];
+      const content = `content:${JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]))}`;
+      const n = seen.get(content) || 0;
+      seen.set(content, n + 1);
+      return [`${content}#${n}`, row];
     });
   };
-  const [b, m, t] = [base || [], mine || [], theirs || []];
-  const mineGone = minus(b, m);
-  const theirsGone = minus(b, t);
-  let mineNew = minus(m, b);
-  const theirsNew = minus(t, b);
-  const bothGone = minus(mineGone, minus(mineGone, theirsGone));
+  const before = new Map(keyed(base));
+  const mineRows = keyed(mine);
+  const minePlace = new Map(mineRows);
+  const theirRows = keyed(theirs);
+  const theirPlace = new Map(theirRows);
+  const rows = [];
   const clashes = [];
-  for (const row of bothGone) {
-    const at = b.findIndex((x) => key(x) === key(row));
-    const [mineRow, theirRow] = [m[at], t[at]];
-    const changedHere = mineRow && mineNew.some((x) => key(x) === key(mineRow));
-    const changedThere = theirRow && theirsNew.some((x) => key(x) === key(theirRow));
-    if (changedHere && changedThere && key(mineRow) !== key(theirRow)) {
-      clashes.push({ base: row, mine: mineRow, theirs: theirRow });
-      mineNew = minus(mineNew, [mineRow]);
+  for (const [key, their] of theirRows) {
+    const was = before.get(key);
+    const my = minePlace.get(key);
+    if (!was) rows.push(their); // added there
+    else if (!my) {
+      if (!sameJson(their, was)) rows.push(their); // removed here, changed there: kept
+    } else {
+      const changedHere = !sameJson(my, was);
+      const changedThere = !sameJson(their, was);
+      if (changedHere && changedThere && !sameJson(my, their)) {
+        clashes.push({ base: was, mine: my, theirs: their });
+        rows.push(their);
+      } else rows.push(changedHere ? my : their);
     }
   }
-  const rows = [...minus(t, minus(mineGone, theirsGone)), ...minus(mineNew, theirsNew)];
+  for (const [key, my] of mineRows) {
+    if (theirPlace.has(key)) continue;
+    const was = before.get(key);
+    if (!was || !sameJson(my, was)) rows.push(my); // added here, or changed here and removed there
+  }
   return { rows, clashes };
 }
