@@ -6,7 +6,7 @@ edits of those tables merge by row too; an answer's revision does not change (it
 does not). Downgrading takes the ids out again (the earlier code reads them as an unknown column).
 
 Revision ID: 7c1e5a9d3f20
-Revises: 36b2303f81ad
+Revises: 7c1e9b4d2a60
 Create Date: 2026-12-03 16:20:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '7c1e5a9d3f20'
-down_revision: str | None = '36b2303f81ad'
+down_revision: str | None = '7c1e9b4d2a60'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
