@@ -294,7 +294,7 @@ def _collect(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".tsv")
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".tsv", ".xlsx")
             )
         elif path.is_file():
             files.append(path)
@@ -311,6 +311,8 @@ def _read(path: Path) -> tuple[str, Any]:
         raise _fail(f"{path}: cannot read ({exc})") from None
     if path.suffix == ".tsv":
         return "sssom", raw
+    if path.suffix.lower() == ".xlsx":
+        return "template", raw  # an XLSForm workbook
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -324,7 +326,10 @@ def _read(path: Path) -> tuple[str, Any]:
 def load(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Template or crosswalk JSON files, SSSOM .tsv files, or folders"),
+        typer.Argument(
+            help="Template or crosswalk JSON files, XLSForm .xlsx templates, SSSOM .tsv files, "
+            "or folders"
+        ),
     ],
     publish: Annotated[bool, typer.Option(help="Publish each template after import")] = False,
 ) -> None:

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 TEMPLATE_DOCUMENT_REF = "#/components/schemas/TemplateDocument"
 
 
+class DocumentFormat(StrEnum):
+    """Formats of a template's document."""
+
+    json = "json"
+    xlsform = "xlsform"
+
+
 class TemplateStatus(StrEnum):
     """Where a template is in its life: a private draft, frozen and in use, or no longer used."""
 
