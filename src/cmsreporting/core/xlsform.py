@@ -72,7 +72,8 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.errors:
             raise InvalidInput(
-                f"the workbook has {len(self.errors)} problem(s) as an XLSForm; see errors",
+                f"the workbook has {len(self.errors)} problem(s) as an XLSForm, first "
+                f"{self.errors[0]['detail']}",
                 errors=self.errors,
             )
 
@@ -982,7 +983,8 @@ def from_xlsform(workbook: Workbook) -> dict[str, Any]:
                 error["cell"] = place_of
                 error["detail"] = f"{place_of}: {error['detail']}"
         raise InvalidInput(
-            f"the workbook makes a template with {len(errors)} problem(s); see errors",
+            f"the workbook makes a template with {len(errors)} problem(s), first "
+            f"{errors[0]['detail']}",
             errors=errors,
         )
     return document
