@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from pyxform.xls2xform import convert
+from pyxform.xls2xform import convert  # type: ignore[import-untyped]
 
 from cmsreporting.core.xlsform import from_xlsform
 from cmsreporting.templates import xlsform
@@ -66,16 +66,63 @@ def authored() -> dict[str, Rows]:
     survey: Rows = [
         HEADER,
         ["begin group", "A", "Policies", "Politiques", "Políticas", "About policies"],
-        ["select_one yn", "A.1", "Is it covered?", "Est-ce couvert ?", "¿Está cubierto?"]
-        + ["Say how", "See the guidelines", "yes"],
-        ["text", "A.1a", "Details", None, None, None, None, None]
-        + ["${A.1} = 'yes' or ${A.1} = 'partly'", "string-length(.) <= 500"],
-        ["integer", "A.2", "How many sites?", None, None, None, None, None]
-        + ["${A.1} != ''", ". >= 0 and . <= 1000"],
-        ["select_multiple threats", "A.3", "Threats", "Menaces", None, None, None, None]
-        + ["not(${A.1} = 'no') and ${A.2} = 3", "count-selected(.) >= 1"],
-        ["select_one cms_boolean", "A.4", "Any law?", None, None, None, None, None]
-        + ["selected(${A.3}, 'dams')"],
+        [
+            "select_one yn",
+            "A.1",
+            "Is it covered?",
+            "Est-ce couvert ?",
+            "¿Está cubierto?",
+            "Say how",
+            "See the guidelines",
+            "yes",
+        ],
+        [
+            "text",
+            "A.1a",
+            "Details",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "${A.1} = 'yes' or ${A.1} = 'partly'",
+            "string-length(.) <= 500",
+        ],
+        [
+            "integer",
+            "A.2",
+            "How many sites?",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "${A.1} != ''",
+            ". >= 0 and . <= 1000",
+        ],
+        [
+            "select_multiple threats",
+            "A.3",
+            "Threats",
+            "Menaces",
+            None,
+            None,
+            None,
+            None,
+            "not(${A.1} = 'no') and ${A.2} = 3",
+            "count-selected(.) >= 1",
+        ],
+        [
+            "select_one cms_boolean",
+            "A.4",
+            "Any law?",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "selected(${A.3}, 'dams')",
+        ],
         ["date", "A.5", "Since when?", None, None, None, None, None, "${A.4} = 'true'"],
         ["begin repeat", "A.6", "Laws", "Lois"],
         ["text", "title", "Title", None, None, None, None, "yes"],
@@ -143,7 +190,9 @@ async def test_a_spreadsheet_form_imports_as_a_draft(
 
 
 async def _bundled(client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    listed = (await client.get("/api/v1/templates", params={"limit": 100})).json()["items"]
+    listed: list[dict[str, Any]] = (
+        await client.get("/api/v1/templates", params={"limit": 100})
+    ).json()["items"]
     assert {t["convention"] for t in listed} >= {"CMS", "AEWA", "CBD", "CITES", "RAMSAR"}
     return listed
 
