@@ -14,7 +14,13 @@ from cmsreporting.auth.principal import Principal
 from cmsreporting.core.i18n import choose_language, localize
 from cmsreporting.core.memo import Memo
 from cmsreporting.db import SessionDep
-from cmsreporting.errors import BadRequest, FieldError, Forbidden, UnsupportedMediaType
+from cmsreporting.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    UnsupportedMediaType,
+)
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service, xlsform
@@ -88,6 +94,11 @@ async def _document_of(request: Request) -> Any:
         return await run_in_threadpool(xlsform.import_workbook, raw)
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType(f"send application/json or {XLSX_MEDIA_TYPE} (an XLSForm)")
+    if not raw.strip():
+        raise InvalidInput(
+            "the body is empty; send a template document",
+            errors=[FieldError("", "a template document is required")],
+        )
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:
