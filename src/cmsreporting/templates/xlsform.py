@@ -20,7 +20,7 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 MAX_ENTRIES = 200
 """Entries of the zip container (a form workbook has a few dozen)."""
-MAX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_UNCOMPRESSED = 20 * 1024 * 1024
 """Total uncompressed size of the container's entries, as its directory declares them."""
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
@@ -70,7 +70,9 @@ def read_workbook(data: bytes) -> Workbook:
 def _read_sheet(sheet: Any) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     title = sheet.title
-    for r, row in enumerate(sheet.iter_rows()):
+    # at most one column past the limit is read: a sheet that declares a huge dimension is not
+    # padded out to it
+    for r, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1)):
         if r >= MAX_ROWS:
             raise InvalidInput(
                 f"sheet {title!r} has more than {MAX_ROWS} rows",
