@@ -29,6 +29,7 @@ from cmsreporting.templates.schemas import (
     TEMPLATE_DOCUMENT_REF,
     DocumentFormat,
     PublishReport,
+    TemplateDiff,
     TemplateOut,
     TemplateStatus,
     TemplateSummary,
@@ -346,6 +347,26 @@ async def get_template_document(
     )
     state = head.status + (head.retired_at.isoformat() if head.retired_at else "")
     return _cached_json(request, head, [body], [state, body_hash], {})
+
+
+@router.get("/{template_id}/diff", response_model=TemplateDiff)
+async def get_template_diff(
+    template_id: int,
+    session: SessionDep,
+    principal: MaybeUser,
+    against: Annotated[
+        int | None,
+        Query(description="Template to compare with (default: the previous version of its cycle)"),
+    ] = None,
+) -> TemplateDiff:
+    """Questions added, removed and changed (text, type, options, conditions, checks) from
+    `against` to this template; to review a new version before publishing it."""
+    before, after, changes = await service.diff(
+        session, principal=principal, template_id=template_id, against=against
+    )
+    return TemplateDiff.model_validate(
+        {"from": to_summary(before), "to": to_summary(after), "changes": changes}
+    )
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)
