@@ -115,7 +115,8 @@ class PublishReport(BaseModel):
         description="The previously published version of the same cycle, if any"
     )
     mappings_carried: list[dict[str, Any]] = Field(
-        description="Mappings of the previous version copied to this one, as proposed"
+        description="Mappings of the previous version copied to this one, as proposed; "
+        "`question_changed` names what else changed in the question (text, help, conditions)"
     )
     mappings_to_review: list[dict[str, Any]] = Field(
         description="Mappings of the previous version that do not fit this one, and why"
