@@ -273,6 +273,8 @@ def _bad_cases() -> list[tuple[str, Any, int, str]]:
     unknown_column = authored()
     unknown_column["survey"][0] = [*HEADER, "appearance"]
     unknown_column["survey"][4] = [*unknown_column["survey"][4], None, "multiline"]
+    no_english = authored()
+    no_english["choices"] = [*CHOICES[:2], ["yn", "partly", None, "En partie"], *CHOICES[3:]]
     return [
         ("not a zip", b"hello, this is not a workbook", 400, ""),
         ("no survey sheet", workbook(no_survey), 422, "survey"),
@@ -287,6 +289,7 @@ def _bad_cases() -> list[tuple[str, Any, int, str]]:
         ("type", workbook(_with(4, "type", "geopoint")), 422, "survey!A4"),
         ("formula", workbook(_with(4, "label::en", "=1+1")), 422, "survey!C4"),
         ("template rule", workbook(bad_version), 422, "settings!B2"),
+        ("choice label", workbook(no_english), 422, "choices!B3"),
         ("unknown column", workbook(unknown_column), 422, "survey!K1"),
         ("zip bomb", _zip({"xl/worksheets/sheet1.xml": b"0" * (25 * 1024 * 1024)}), 400, ""),
         ("many entries", _zip({f"x/{i}.xml": b"<a/>" for i in range(300)}), 400, ""),

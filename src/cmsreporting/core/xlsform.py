@@ -78,13 +78,6 @@ class _Problems:
             )
 
 
-def refuse(detail: str, cell: str, ptr: str) -> InvalidInput:
-    """An InvalidInput naming one place of a workbook."""
-    return InvalidInput(
-        f"{cell}: {detail}", errors=[FieldError(ptr, f"{cell}: {detail}", cell=cell)]
-    )
-
-
 # --- expressions ------------------------------------------------------------------------
 
 TOKEN = re.compile(
@@ -809,7 +802,6 @@ def from_xlsform(workbook: Workbook) -> dict[str, Any]:
     stack = [_Frame("root", {"sections": sections}, "")]
     names: dict[str, tuple[str, str, str]] = {}  # name → (kind, id, cell)
     relevants: list[tuple[_Row, str, dict[str, Any]]] = []
-    used_lists: set[str] = set()
 
     def place(ptr: str, cell: str) -> None:
         imp.places[ptr] = cell
@@ -877,7 +869,7 @@ def from_xlsform(workbook: Workbook) -> dict[str, Any]:
                     continue
                 node["type"] = "table"
             else:
-                qtype = _field_type(imp, row, kind, lists, used_lists, node, default, place)
+                qtype = _field_type(imp, row, kind, lists, node)
                 if qtype is None:
                     continue
             node["text"] = label
@@ -890,6 +882,12 @@ def from_xlsform(workbook: Workbook) -> dict[str, Any]:
                 parent = top.node.setdefault("questions", [])
                 ptr = f"{top.ptr}/questions/{len(parent)}"
             labels_at = ("text", "help")
+            if "options" in node:
+                # an option's problems are named at its row of the choices sheet
+                for i, (_option, choice_row, cells) in enumerate(lists[kind.split(" ")[1]]):
+                    place(f"{ptr}/options/{i}", choice_row.cell("name"))
+                    for lang, cell in cells.items():
+                        place(f"{ptr}/options/{i}/label/{lang}", cell)
             if _flag(imp, row, "required"):
                 node["required"] = True
             if row.get("relevant"):
@@ -968,9 +966,6 @@ def from_xlsform(workbook: Workbook) -> dict[str, Any]:
         except ExpressionError as exc:
             imp.error(row, "relevant", str(exc))
         place(f"{ptr}/visible_if", row.cell("relevant"))
-    for list_name in lists:
-        if list_name not in used_lists and list_name != BOOLEAN_LIST:
-            pass  # unused lists are allowed, as in XLSForm
     imp.problems.raise_if_any()
 
     document = _settings(imp, settings, default, languages, sections, place)
@@ -1015,10 +1010,7 @@ def _field_type(
     row: _Row,
     kind: str,
     lists: dict[str, list[tuple[dict[str, Any], _Row, dict[str, str]]]],
-    used_lists: set[str],
     node: dict[str, Any],
-    default: str,
-    place: Any,
 ) -> str | None:
     if kind in FIELD_TYPES:
         node["type"] = FIELD_TYPES[kind]
@@ -1036,7 +1028,6 @@ def _field_type(
     if list_name not in lists:
         imp.error(row, "type", f"no choice list {list_name!r} in the choices sheet")
         return None
-    used_lists.add(list_name)
     qtype = "single_choice" if select == "select_one" else "multi_choice"
     node["type"] = qtype
     node["options"] = [option for option, _row, _cells in lists[list_name]]
