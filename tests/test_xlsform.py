@@ -15,6 +15,7 @@ from pyxform.xls2xform import convert  # type: ignore[import-untyped]
 from cmsreporting.core.xlsform import from_xlsform
 from cmsreporting.templates import xlsform
 from cmsreporting.templates.xlsform import XLSX_MEDIA_TYPE, read_workbook
+from tests.helpers import minimal_template
 from tests.test_cli import cli
 
 XLSX = {"Content-Type": XLSX_MEDIA_TYPE}
@@ -375,3 +376,19 @@ async def test_wide_sheets_are_refused(
     )
     assert response.status_code == 422, response.text
     assert "more than 6 columns" in response.json()["detail"]
+
+
+async def test_text_longer_than_a_cell_is_not_cut_but_refused(
+    client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
+) -> None:
+    document = minimal_template()
+    document["metadata"] = {"note": "x" * 40_000}
+    created = await client.post("/api/v1/templates", json=document, headers=auth["admin"])
+    assert created.status_code == 201, created.text
+    exported = await client.get(
+        f"/api/v1/templates/{created.json()['id']}/document",
+        params={"format": "xlsform"},
+        headers=auth["admin"],
+    )
+    assert exported.status_code == 422, exported.text
+    assert exported.json()["errors"][0]["cell"].startswith("settings!")

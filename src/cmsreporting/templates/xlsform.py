@@ -25,6 +25,8 @@ MAX_UNCOMPRESSED = 20 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
 MAX_SHEETS = 20
+MAX_CELL_TEXT = 32_767
+"""The most characters a spreadsheet cell holds (longer text would be cut)."""
 
 
 def _refuse(detail: str, ptr: str = "") -> BadRequest:
@@ -123,6 +125,14 @@ def write_workbook(document: dict[str, Any]) -> bytes:
             for c, value in enumerate(row):
                 if value is None:
                     continue
+                if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
+                    where = cell_name(title, r, c)
+                    raise InvalidInput(
+                        f"the template cannot be written as an XLSForm: {where} would hold "
+                        f"{len(value)} characters, more than a spreadsheet cell holds "
+                        f"({MAX_CELL_TEXT})",
+                        errors=[FieldError("", f"{where}: text too long for a cell", cell=where)],
+                    )
                 if isinstance(value, str):
                     # never as a formula or a number: a cell's text stays text
                     sheet.write_string(r, c, value, bold if r == 0 else None)
