@@ -1328,7 +1328,10 @@ async def test_publishing_a_new_version_carries_unchanged_mappings_over(
         assert review[qid]["concept"] == concept
         assert review[qid]["reason"]
     assert "gone" in review["a_count"]["reason"]
-    assert "option" in review["a_sc"]["reason"]
+    assert "options changed (added unknown)" in review["a_sc"]["reason"]
+    # a carried mapping says what changed in its question (the template diff's fields)
+    assert next(c for c in carried if c["question"] == "a_text")["question_changed"] == ["text"]
+    assert "question_changed" not in next(c for c in carried if c["question"] == "a_mon")
     assert "text" in review["a_area"]["reason"]
     # the copies are new mappings pinned to 1.1.0, proposed; the old ones are untouched
     after = await all_mappings(bare_client)

@@ -24,6 +24,7 @@ from cmsreporting.errors import FieldError, InvalidInput
 from cmsreporting.registry import service as registry
 from cmsreporting.resources import content_dir
 from cmsreporting.templates import service as templates
+from cmsreporting.templates import xlsform
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,14 @@ class LoadReport:
 async def load_template_file(
     session: AsyncSession, *, actor: str, path: Path, publish: bool
 ) -> tuple[str, bool]:
-    """Import one template file unless that version exists; returns (label, added)."""
-    document: Any = json.loads(await asyncio.to_thread(path.read_text, "utf-8"))
+    """Import one template file (JSON, or an XLSForm .xlsx) unless that version exists;
+    returns (label, added)."""
+    document: Any
+    if path.suffix.lower() == ".xlsx":
+        data = await asyncio.to_thread(path.read_bytes)
+        document = await asyncio.to_thread(xlsform.import_workbook, data)
+    else:
+        document = json.loads(await asyncio.to_thread(path.read_text, "utf-8"))
     label = path.name
     if isinstance(document, dict) and {"convention", "cycle", "version"} <= document.keys():
         label = f"{document['convention']}:{document['cycle']} {document['version']}"

@@ -295,7 +295,9 @@ def _collect(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".tsv", ".csv")
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix in (".json", ".tsv", ".csv", ".xlsx")
             )
         elif path.is_file():
             files.append(path)
@@ -315,6 +317,8 @@ def _read(path: Path) -> tuple[str, Any]:
         return "sssom", raw
     if path.suffix == ".csv":
         return "memberships-csv", raw
+    if path.suffix.lower() == ".xlsx":
+        return "template", raw  # an XLSForm workbook
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -352,7 +356,10 @@ def _membership_summary(path: Path, result: dict[str, Any], *, detail: bool) -> 
 def load(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Template or crosswalk JSON files, SSSOM .tsv files, or folders"),
+        typer.Argument(
+            help="Membership lists (.csv or JSON), template or crosswalk JSON files, XLSForm "
+            ".xlsx templates, SSSOM .tsv files, or folders"
+        ),
     ],
     publish: Annotated[bool, typer.Option(help="Publish each template after import")] = False,
     dry_run: Annotated[

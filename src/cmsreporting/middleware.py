@@ -109,7 +109,13 @@ class RequestContext:
 
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-ACCEPTED_TYPES = ("application/json", "text/tab-separated-values", "text/csv")
+ACCEPTED_TYPES = (
+    "application/json",
+    "text/tab-separated-values",
+    "text/csv",
+    # XLSForm workbooks (POST /api/v1/templates)
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 
 
 async def _send_problem(send: Send, error: DomainError, path: str) -> None:

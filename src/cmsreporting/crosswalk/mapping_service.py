@@ -19,6 +19,7 @@ from cmsreporting.core import transforms
 from cmsreporting.core.crosswalk_document import schema_errors
 from cmsreporting.core.document import iter_questions, question_shape
 from cmsreporting.core.projection import PROPAGATING
+from cmsreporting.core.template_diff import diff_templates
 from cmsreporting.crosswalk.exchange import mapping_document, question_ref
 from cmsreporting.crosswalk.models import Concept, Mapping
 from cmsreporting.crosswalk.questions import (
@@ -455,6 +456,22 @@ async def all_concepts(session: AsyncSession) -> list[Concept]:
 # --- new template versions -----------------------------------------------------------------
 
 
+def _shape_change(fields: list[dict[str, Any]]) -> str:
+    """Why a mapping needs review when its question takes other values: the diff's words."""
+    parts = []
+    for entry in fields:
+        if entry["field"] == "options":
+            codes = [
+                f"{kind} {', '.join(entry[kind])}"
+                for kind in ("added", "removed")
+                if entry.get(kind)
+            ]
+            parts.append("options changed" + (f" ({'; '.join(codes)})" if codes else ""))
+        elif entry["field"] in ("type", "columns"):
+            parts.append(f"{entry['field']} changed")
+    return "the question's " + (", ".join(parts) or "type or options changed")
+
+
 @templates_service.after_publish
 async def carry_over(
     session: AsyncSession, *, actor: str, previous: Template, current: Template
@@ -474,6 +491,12 @@ async def carry_over(
     )
     old_questions = {q["id"]: q for _, q in iter_questions(previous_document or {"sections": []})}
     new_questions = question_index(current)
+    # what changed in each kept question (the same diff as GET /templates/{id}/diff)
+    changed = {
+        c["question"]: c["fields"]
+        for c in diff_templates(previous_document or {"sections": []}, current.document)
+        if c["change"] == "changed"
+    }
     existing = {
         (m.concept_id, m.question_id)
         for m in (
@@ -498,9 +521,13 @@ async def carry_over(
         if problems:
             report.needs_review.append(entry | {"reason": "; ".join(p["detail"] for p in problems)})
             continue
+        fields = changed.get(mapping.question_id, [])
         if question_shape(old_questions.get(mapping.question_id)) != question_shape(new_q):
-            report.needs_review.append(entry | {"reason": "the question's type or options changed"})
+            report.needs_review.append(entry | {"reason": _shape_change(fields)})
             continue
+        if fields:
+            # carried, with what changed in the question for the reviewer to see
+            entry = entry | {"question_changed": [f["field"] for f in fields]}
         if (mapping.concept_id, mapping.question_id) in existing:
             continue
         copy = Mapping(

@@ -57,6 +57,11 @@ async def _content(
     return entry
 
 
+async def document_of(session: AsyncSession, *, template_id: int, digest: str) -> dict[str, Any]:
+    """The document of the template with this id and digest, read only if not cached."""
+    return (await _content(session, template_id, digest))[0]
+
+
 async def load_document(session: AsyncSession, template: Template) -> dict[str, Any]:
     """Give a template whose document was deferred its document, from the cache if possible."""
     document = (await _content(session, template.id, template.digest))[0]

@@ -7,24 +7,34 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.i18n import choose_language, localize
 from cmsreporting.core.memo import Memo
 from cmsreporting.db import SessionDep
-from cmsreporting.errors import Forbidden
+from cmsreporting.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    UnsupportedMediaType,
+)
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.templates import cache as template_cache
-from cmsreporting.templates import service
+from cmsreporting.templates import service, xlsform
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.schemas import (
     TEMPLATE_DOCUMENT_REF,
+    DocumentFormat,
     PublishReport,
+    TemplateDiff,
     TemplateOut,
     TemplateStatus,
     TemplateSummary,
 )
+from cmsreporting.templates.xlsform import XLSX_MEDIA_TYPE
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
 
@@ -77,13 +87,54 @@ def _authorize_write(principal: Principal, convention: str) -> None:
         raise Forbidden(f"only admins and the {convention} secretariat write its templates")
 
 
-@router.post("", response_model=TemplateSummary, status_code=201)
+async def _document_of(request: Request) -> Any:
+    """The template document of the body: JSON, or an XLSForm workbook (.xlsx)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if content_type == XLSX_MEDIA_TYPE:
+        return await run_in_threadpool(xlsform.import_workbook, raw)
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(f"send application/json or {XLSX_MEDIA_TYPE} (an XLSForm)")
+    if not raw.strip():
+        raise InvalidInput(
+            "the body is empty; send a template document",
+            errors=[FieldError("", "a template document is required")],
+        )
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(
+            "the body is not valid JSON", errors=[FieldError("", str(exc)[:200])]
+        ) from None
+
+
+@router.post(
+    "",
+    response_model=TemplateSummary,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A template document (schemas/template.schema.json), or an XLSForm "
+            'workbook (README, "XLSForm")',
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": TEMPLATE_DOCUMENT_REF},
+                    "examples": {"minimal": {"value": TEMPLATE_EXAMPLE}},
+                },
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 async def import_template(
-    document: DocumentBody, session: SessionDep, principal: CurrentUser, response: Response
+    request: Request, session: SessionDep, principal: CurrentUser, response: Response
 ) -> TemplateSummary:
-    """Import a template document as a draft (admin or the convention's secretariat)."""
+    """Import a template as a draft (admin or the convention's secretariat): a JSON document,
+    or an XLSForm workbook sent as .xlsx."""
     if not (principal.is_admin or principal.secretariat_of):
         raise Forbidden("template writes need the admin role or a secretariat role")
+    document = await _document_of(request)
     template = await service.import_template(
         session,
         actor=principal.actor,
@@ -257,24 +308,65 @@ async def get_template(
                 "application/json": {
                     "schema": {"$ref": TEMPLATE_DOCUMENT_REF},
                     "example": TEMPLATE_EXAMPLE,
-                }
+                },
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
         },
         304: {"description": "Not modified: the client's copy (If-None-Match) is current"},
     },
 )
 async def get_template_document(
-    template_id: int, request: Request, session: SessionDep, principal: MaybeUser
+    template_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: MaybeUser,
+    format: Annotated[
+        DocumentFormat, Query(description="json (as imported) or xlsform (an .xlsx workbook)")
+    ] = DocumentFormat.json,
 ) -> Response:
-    """The template document as imported, with every language."""
+    """The template document as imported, with every language; or as an XLSForm workbook."""
     head = await service.template_head(
         session, template_id=template_id, principal=principal, heads=_heads(request)
     )
+    if format is DocumentFormat.xlsform:
+        document = await template_cache.document_of(
+            session, template_id=head.id, digest=head.digest
+        )
+        body = await run_in_threadpool(xlsform.write_workbook, document)
+        name = f"{head.cycle_ref.replace(':', '_')}_{head.version}.xlsx"
+        return Response(
+            body,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "private, no-cache",
+            },
+        )
     body, body_hash = await template_cache.rendered(
         session, template_id=head.id, digest=head.digest, lang=None, render=lambda doc: doc
     )
     state = head.status + (head.retired_at.isoformat() if head.retired_at else "")
     return _cached_json(request, head, [body], [state, body_hash], {})
+
+
+@router.get("/{template_id}/diff", response_model=TemplateDiff)
+async def get_template_diff(
+    template_id: int,
+    session: SessionDep,
+    principal: MaybeUser,
+    against: Annotated[
+        int | None,
+        Query(description="Template to compare with (default: the previous version of its cycle)"),
+    ] = None,
+) -> TemplateDiff:
+    """Questions added, removed and changed (text, type, options, conditions, checks) from
+    `against` to this template; to review a new version before publishing it."""
+    before, after, changes = await service.diff(
+        session, principal=principal, template_id=template_id, against=against
+    )
+    return TemplateDiff.model_validate(
+        {"from": to_summary(before), "to": to_summary(after), "changes": changes}
+    )
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 TEMPLATE_DOCUMENT_REF = "#/components/schemas/TemplateDocument"
 
 
+class DocumentFormat(StrEnum):
+    """Formats of a template's document."""
+
+    json = "json"
+    xlsform = "xlsform"
+
+
 class TemplateStatus(StrEnum):
     """Where a template is in its life: a private draft, frozen and in use, or no longer used."""
 
@@ -108,8 +115,58 @@ class PublishReport(BaseModel):
         description="The previously published version of the same cycle, if any"
     )
     mappings_carried: list[dict[str, Any]] = Field(
-        description="Mappings of the previous version copied to this one, as proposed"
+        description="Mappings of the previous version copied to this one, as proposed; "
+        "`question_changed` names what else changed in the question (text, help, conditions)"
     )
     mappings_to_review: list[dict[str, Any]] = Field(
         description="Mappings of the previous version that do not fit this one, and why"
     )
+
+
+class QuestionChange(BaseModel):
+    """A question added, removed or changed between two templates."""
+
+    question: str
+    change: str = Field(description="added, removed or changed")
+    section: str = Field(description="The id of its section (in the newer template if kept)")
+    type: str | None = Field(default=None, description="Its type (added and removed questions)")
+    fields: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="What changed: each member's `field`, `before` and `after` (text, type, "
+        "options with the codes `added`, `removed`, `relabelled`, conditions, checks, section)",
+    )
+
+
+class TemplateDiff(BaseModel):
+    """What changed from one template (`from`) to another (`to`), question by question."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": TEMPLATE_SUMMARY_EXAMPLE,
+                    "to": TEMPLATE_SUMMARY_EXAMPLE | {"id": 7, "version": "1.1.0"},
+                    "changes": [
+                        {
+                            "question": "III.1",
+                            "change": "changed",
+                            "section": "III",
+                            "fields": [
+                                {
+                                    "field": "text",
+                                    "before": {"en": "Is it in the NBSAP?"},
+                                    "after": {"en": "Is it addressed by the NBSAP?"},
+                                }
+                            ],
+                        },
+                        {"question": "III.9", "change": "added", "section": "III", "type": "text"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    from_: TemplateSummary = Field(alias="from")
+    to: TemplateSummary
+    changes: list[QuestionChange]

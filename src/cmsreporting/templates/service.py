@@ -19,6 +19,7 @@ from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import check_template, count_questions, newest, version_key
 from cmsreporting.core.memo import Memo
+from cmsreporting.core.template_diff import diff_templates
 from cmsreporting.db import orm_attr, utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
@@ -563,3 +564,35 @@ async def current_template(
         )
     await template_cache.load_document(session, template)
     return template
+
+
+async def diff(
+    session: AsyncSession, *, principal: Principal | None, template_id: int, against: int | None
+) -> tuple[Template, Template, list[dict[str, Any]]]:
+    """(from, to, changes): what changed from `against` (by default the newest earlier version
+    of the same cycle the caller may see) to the template `template_id`."""
+    template = await get_template(session, template_id=template_id, principal=principal)
+    if against is None:
+        others = await session.scalars(
+            select(Template)
+            .options(defer(orm_attr(Template.document)), joinedload(orm_attr(Template.cycle)))
+            .where(col(Template.cycle_id) == template.cycle_id, col(Template.id) != template.id)
+        )
+        earlier = newest(
+            (
+                t
+                for t in others
+                if can_see(principal, t) and version_key(t.version) < version_key(template.version)
+            ),
+            lambda t: t.version,
+        )
+        if earlier is None:
+            raise NotFound(
+                f"template {template.id} has no earlier version; name one with ?against="
+            )
+        other = earlier
+    else:
+        other = await get_template(session, template_id=against, principal=principal)
+    old = await template_cache.load_document(session, other)
+    new = await template_cache.load_document(session, template)
+    return other, template, diff_templates(old, new)
