@@ -172,7 +172,7 @@ async def test_a_contributor_fills_only_the_sections_assigned_and_marks_them_rea
         return client.post(
             f"{API}/workspaces/{wid}/assignments",
             json={"section": section, "contributor": who},
-            headers=auth[as_] if as_ in auth else contributor,
+            headers=auth.get(as_, contributor),
         )
 
     made = {}
