@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
@@ -21,6 +23,9 @@ from cmsreporting.reporting.schemas import (
 router = APIRouter(
     prefix="/api/v1", tags=["assignments"], dependencies=[Depends(optional_principal)]
 )
+
+
+AssignmentId = Annotated[int, Path(openapi_examples={"an assignment": {"value": 3}})]
 
 
 def assignment_out(found: assignments.Assigned) -> AssignmentOut:
@@ -98,7 +103,7 @@ async def create_workspace_assignment(
 )
 async def update_workspace_assignment(
     workspace_id: int,
-    assignment_id: int,
+    assignment_id: AssignmentId,
     body: AssignmentPatch,
     session: SessionDep,
     principal: CurrentUser,
@@ -120,7 +125,7 @@ async def update_workspace_assignment(
 
 @router.delete("/workspaces/{workspace_id}/assignments/{assignment_id}", status_code=204)
 async def delete_workspace_assignment(
-    workspace_id: int, assignment_id: int, session: SessionDep, principal: CurrentUser
+    workspace_id: int, assignment_id: AssignmentId, session: SessionDep, principal: CurrentUser
 ) -> Response:
     """Take a section back from its contributor (its answers stay; the focal points)."""
     workspace = await workspace_service.get_workspace(

@@ -177,6 +177,24 @@ class PresenceIn(BaseModel):
 class PresenceListOut(BaseModel):
     """Who else has the form open now."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "presence": [
+                        {
+                            "user": "ken_wildlife",
+                            "display_name": "Otieno Kamau",
+                            "section": "CMS:COP15:II",
+                            "slot": "CMS:COP15:II.2a",
+                            "seen_at": "2026-03-02T10:15:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     presence: list[PresenceOut]
 
 
@@ -211,6 +229,25 @@ class AssignmentPatch(BaseModel):
 class AssignmentOut(BaseModel):
     """A part of a workspace given to a contributor, and how far it is."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "workspace_id": 1,
+                    "section": "CMS:COP15:II",
+                    "contributor": "ken_wildlife",
+                    "contributor_display_name": "Otieno Kamau",
+                    "status": "ready",
+                    "created_at": "2026-03-01T09:00:00Z",
+                    "created_by": "user:ken_fp",
+                    "updated_at": "2026-03-02T10:15:00Z",
+                    "updated_by": "user:ken_wildlife",
+                }
+            ]
+        }
+    )
+
     id: int
     workspace_id: int
     section: str
@@ -225,6 +262,18 @@ class AssignmentOut(BaseModel):
 
 class ContributorOut(BaseModel):
     """A contributor of the workspace's Party."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ken_wildlife",
+                    "display_name": "Otieno Kamau",
+                    "email": "otieno@wildlife.go.ke",
+                }
+            ]
+        }
+    )
 
     name: str
     display_name: str | None
@@ -446,10 +495,19 @@ class FormOut(BaseModel):
                             "due_on": "2027-06-30",
                         }
                     ],
+                    "sections": [
+                        {"key": "shared", "cycle": None, "title": None},
+                        {
+                            "key": "CMS:COP15:II",
+                            "cycle": "CMS:COP15",
+                            "title": "Appendix I species",
+                        },
+                    ],
                     "items": [
                         {
                             "kind": "concept",
                             "slot": "concept:coordination.national_committee",
+                            "section": "shared",
                             "concept": {
                                 "key": "coordination.national_committee",
                                 "type": "boolean",
@@ -479,6 +537,7 @@ class FormOut(BaseModel):
                             "question": "II.1",
                             "slot": "CMS:COP15:II.1",
                             "sections": [{"id": "II", "title": "Appendix I species"}],
+                            "section": "CMS:COP15:II",
                             "definition": {
                                 "id": "II.1",
                                 "text": "Is the taking prohibited?",
