@@ -157,7 +157,7 @@ async def test_a_contributor_fills_only_the_sections_assigned_and_marks_them_rea
     assert listed.json()["items"] == []
 
     people = await client.get(f"{API}/workspaces/{wid}/contributors", headers=auth["ken_fp"])
-    assert [p["name"] for p in people.json()] == [name]
+    assert [p["name"] for p in people.json()] == ["ken_contrib", name]  # ken_contrib: seeded
     form = (await client.get(f"{API}/workspaces/{wid}/form", headers=auth["ken_fp"])).json()
     keys = [s["key"] for s in form["sections"]]
     assert keys[0] == "shared"

@@ -16,6 +16,7 @@ from cmsreporting.audit.service import record
 from cmsreporting.auth.models import RoleGrant, User
 from cmsreporting.auth.principal import Principal
 from cmsreporting.config import get_settings
+from cmsreporting.core.i18n import pick
 from cmsreporting.core.memo import Memo
 from cmsreporting.core.sections import SHARED, section_key, section_of_slot, top_sections
 from cmsreporting.db import utcnow, valid_id
@@ -51,9 +52,11 @@ class Assigned:
     user: User
 
 
-async def parts_of(session: AsyncSession, *, workspace: Workspace) -> dict[str, Part]:
+async def parts_of(
+    session: AsyncSession, *, workspace: Workspace, lang: str = "en"
+) -> dict[str, Part]:
     """The parts of a workspace: `shared` if a concept fills any of its questions, then each
-    top-level section of each cycle's current template."""
+    top-level section of each cycle's current template (titled in `lang` if it has it)."""
     found: dict[str, Part] = {}
     cycle_contexts = await contexts(session, workspace=workspace)
     if any(b.propagates for c in cycle_contexts for b in c.bindings):
@@ -62,7 +65,7 @@ async def parts_of(session: AsyncSession, *, workspace: Workspace) -> dict[str, 
         document = context.template.document
         for section in document["sections"]:
             key = section_key(context.cycle.ref, section["id"])
-            title = section["title"].get("en") or next(iter(section["title"].values()), None)
+            title = pick(section["title"], lang, document["languages"][0])
             found[key] = Part(key, context.cycle.ref, title)
     return found
 
@@ -219,13 +222,13 @@ async def create_assignment(
 ) -> Assigned:
     """Give a part of a workspace to a contributor of its Party, and mail them."""
     _require_focal(principal, workspace)
-    parts = await parts_of(session, workspace=workspace)
+    user = await session.scalar(select(User).where(col(User.name) == contributor))
+    parts = await parts_of(session, workspace=workspace, lang=user.language if user else "en")
     if section not in parts:
         raise InvalidInput(
             f"this workspace has no section {section!r}",
             errors=[FieldError("/section", "unknown section; one of the form's `sections`")],
         )
-    user = await session.scalar(select(User).where(col(User.name) == contributor))
     grant = None
     if user is not None and user.active:
         grant = await session.scalar(
