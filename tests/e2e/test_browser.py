@@ -421,6 +421,10 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     expect(offline_box).to_have_value("Through the national biodiversity committee")
     expect(page.locator("#save-status")).to_contain_text("1 change kept on this device")
     assert OFFLINE_SLOT not in answers(server, workspace)
+    # the next automatic try some seconds away, so that "Retry now" is what saves it
+    expect(page.locator(".save-status .muted")).to_contain_text(
+        re.compile(r"next try in ([3-9]|\d\d) s")
+    )
     page.unroute(pattern)
     page.get_by_role("button", name="Retry now").click()
     wait_saved(page)
@@ -1656,6 +1660,8 @@ def test_a_focal_point_assigns_two_sections_and_submits_what_a_contributor_fille
         row = mine.locator(f'tr[data-section="{section}"]')
         row.get_by_role("button", name="Mark ready for review").click()
         expect(row.locator(".asg-status")).to_have_text("Ready for review")
+    # ready for review: read-only for the contributor until the focal point reopens it
+    expect(text).to_be_disabled()
     shot(helper, "assign-03-contributor-ready")
 
     fp.reload()

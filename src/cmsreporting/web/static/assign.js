@@ -184,8 +184,28 @@ export function assignmentsPanel(entry, { onStatus = () => {} } = {}) {
   return { root, reload: () => load().catch(fail) };
 }
 
-/** Each form section's status badge (from the assignments) beside its heading. */
-export function showSectionStatus(container, bySection) {
+/**
+ * Each form section's status badge (from the assignments) beside its heading; for a
+ * contributor (`model` given), the questions of a part marked ready or done are read-only until
+ * the focal point reopens it.
+ */
+export function showSectionStatus(container, bySection, model = null) {
+  if (model) {
+    const bySlot = sectionsBySlot(model);
+    for (const wrap of container.querySelectorAll(".field-wrap[data-slot]")) {
+      const a = bySection.get(bySlot.get(wrap.dataset.slot));
+      const closed = Boolean(a && (a.status === "ready" || a.status === "done"));
+      for (const control of wrap.querySelectorAll("input, select, textarea, button")) {
+        if (closed && !control.disabled) {
+          control.disabled = true;
+          control.dataset.closedBy = "assignment";
+        } else if (!closed && control.dataset.closedBy === "assignment") {
+          control.disabled = false;
+          delete control.dataset.closedBy;
+        }
+      }
+    }
+  }
   for (const section of container.querySelectorAll("section.form-section[data-part]")) {
     const a = bySection.get(section.dataset.part);
     let badge = section.querySelector(":scope > h2 .sec-status");

@@ -222,7 +222,9 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
       saver.addEventListener("saved", onSaved);
       loadOffers();
     }
-    const panel = assignmentsPanel(entry, { onStatus: (bySection) => showSectionStatus(container, bySection) });
+    const panel = assignmentsPanel(entry, {
+      onStatus: (bySection) => showSectionStatus(container, bySection, contributor ? model : null),
+    });
     const presence = watchPresence(entry, container, saver);
     detachBody = () => {
       clearTimeout(offersTimer);
