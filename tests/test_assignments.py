@@ -368,6 +368,31 @@ async def test_contributors_of_another_party_and_shared_questions(
     assert await statuses(client, auth["ken_fp"], wid) == {"shared": "in_progress"}
     assert await statuses(client, ken, wid) == {"shared": "in_progress"}
 
+    # the focal point takes the role back: the assignments go, the answers stay
+    url = f"{API}/workspaces/{wid}/contributors/{name}"
+    assert_problem(await client.delete(url, headers=ken), 403)
+    assert_problem(await client.delete(url, headers=auth["tza_fp"]), 404)
+    assert_problem(
+        await client.delete(
+            f"{API}/workspaces/{wid}/contributors/{tza_name}", headers=auth["ken_fp"]
+        ),
+        404,
+    )
+    removed = await client.delete(url, headers=auth["ken_fp"])
+    assert removed.status_code == 204, removed.text
+    assert_problem(await client.get(f"{API}/workspaces/{wid}", headers=ken), 404)
+    assert await statuses(client, auth["ken_fp"], wid) == {}
+    kept = await answers_of(client, auth["ken_fp"], wid)
+    assert kept["concept:governance.institutions"] == "Ministry"
+    people = await client.get(f"{API}/workspaces/{wid}/contributors", headers=auth["ken_fp"])
+    assert name not in [p["name"] for p in people.json()]
+    events = await audit(client, auth)
+    revoked = [e for e in events if e["action"] == "user.revoke" and e["target_id"] == name]
+    assert [e["before"]["role"] for e in revoked] == ["contributor"]
+    assert any(
+        e["action"] == "assignment.delete" and e["before"]["contributor"] == name for e in events
+    )
+
 
 async def test_presence_shows_who_is_in_which_section_and_expires(
     client: httpx.AsyncClient,

@@ -697,6 +697,13 @@ async def _delete_assignment(ctx: Ctx) -> Request:
     return Request(await _assigned(ctx))
 
 
+async def _remove_contributor(ctx: Ctx) -> Request:
+    """A fresh contributor of Kenya (invited by the admin), to be removed."""
+    body = {"email": f"removed{ctx.next()}@example.org", "role": "contributor", "party": "KEN"}
+    made = await ctx.admin("POST", f"{API}/invitations", 201, json=body)
+    return Request(f"{API}/workspaces/{ctx.world.ken_ws}/contributors/{made['user']}")
+
+
 def _presence(of: Callable[[World], int]) -> Build:
     async def build(ctx: Ctx) -> Request:
         return Request(f"{API}/workspaces/{of(ctx.world)}/presence", {"section": None})
@@ -878,6 +885,9 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ("PATCH", "/api/v1/workspaces/{workspace_id}/assignments/{assignment_id}"): [
         Case("KEN-ready", KEN_WS_CONTRIB, _move_assignment("ready")),
         Case("KEN-done", KEN_WS, _move_assignment("done")),
+    ],
+    ("DELETE", "/api/v1/workspaces/{workspace_id}/contributors/{name}"): [
+        Case("KEN", KEN_WS, _remove_contributor)
     ],
     ("DELETE", "/api/v1/workspaces/{workspace_id}/assignments/{assignment_id}"): [
         Case("KEN", KEN_WS, _delete_assignment)

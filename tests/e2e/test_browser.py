@@ -1687,5 +1687,14 @@ def test_a_focal_point_assigns_two_sections_and_submits_what_a_contributor_fille
         submission = api.get(f"/submissions/{found['items'][0]['id']}").json()
     assert submission["values"]["II.2a"].startswith("Hunting of Appendix I species")
     assert submission["values"]["VI.1"] is True
+
+    # the focal point takes the contributor off the Party: their sections are free again
+    fp.get_by_role("link", name="Form", exact=True).click()
+    person = fp.locator('#assignments li[data-contributor="abebe.kebede"]')
+    person.get_by_role("button", name="Remove abebe.kebede from the Party's contributors").click()
+    expect(person).to_have_count(0)
+    expect(panel.locator('tr[data-section="CMS:COP15:II"] .asg-status')).to_have_text(
+        "Not assigned"
+    )
     fp.context.close()
     helper.context.close()

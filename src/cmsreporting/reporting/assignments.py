@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from cmsreporting.audit.service import record
+from cmsreporting.auth import service as auth_service
 from cmsreporting.auth.models import RoleGrant, User
 from cmsreporting.auth.principal import Principal
 from cmsreporting.config import get_settings
@@ -289,6 +290,57 @@ async def create_assignment(
             },
         )
     return Assigned(assignment, user)
+
+
+async def remove_contributor(
+    session: AsyncSession, *, workspace: Workspace, principal: Principal, name: str
+) -> User:
+    """Take the contributor role of the workspace's Party from a user, and with it their
+    assignments in the Party's workspaces (the answers stay)."""
+    _require_focal(principal, workspace)
+    party = workspace.party_iso3
+    found = (
+        await session.execute(
+            select(User, RoleGrant)
+            .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
+            .where(
+                col(User.name) == name,
+                col(RoleGrant.role) == "contributor",
+                col(RoleGrant.party_iso3) == party,
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"{name!r} is no contributor of {party}")
+    user, grant = found
+    taken = (
+        await session.scalars(
+            select(Assignment).where(
+                col(Assignment.user_id) == user.id,
+                col(Assignment.workspace_id).in_(
+                    select(col(Workspace.id)).where(col(Workspace.party_iso3) == party)
+                ),
+            )
+        )
+    ).all()
+    for assignment in taken:
+        await session.delete(assignment)
+        await record(
+            session,
+            actor=principal.actor,
+            action="assignment.delete",
+            target_type="workspace",
+            target_id=str(assignment.workspace_id),
+            before={
+                "assignment": assignment.id,
+                "section": assignment.section,
+                "contributor": user.name,
+                "status": assignment.status,
+            },
+        )
+    await session.flush()
+    await auth_service.revoke_role(session, actor=principal.actor, user=user, grant_id=grant.id)
+    return user
 
 
 async def _get(

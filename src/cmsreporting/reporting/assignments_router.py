@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
-from cmsreporting.auth.deps import CurrentUser, optional_principal
+from cmsreporting.auth.deps import CurrentUser, UserName, callers_of, optional_principal
 from cmsreporting.db import SessionDep
 from cmsreporting.errors import Forbidden
 from cmsreporting.reporting import access, assignments, presence, workspace_service
@@ -56,6 +56,28 @@ async def list_workspace_contributors(
     )
     users = await assignments.contributors_of(session, party=workspace.party_iso3)
     return [ContributorOut(name=u.name, display_name=u.display_name, email=u.email) for u in users]
+
+
+@router.delete("/workspaces/{workspace_id}/contributors/{name}", status_code=204)
+async def remove_workspace_contributor(
+    workspace_id: int,
+    name: UserName,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+) -> Response:
+    """Take the contributor role of the workspace's Party from a user, and their assignments
+    in the Party's workspaces (their answers stay; the Party's focal points)."""
+    workspace = await workspace_service.get_workspace(
+        session, workspace_id=workspace_id, principal=principal, contributors=True
+    )
+    user = await assignments.remove_contributor(
+        session, workspace=workspace, principal=principal, name=name
+    )
+    cache = callers_of(request)
+    if cache is not None:
+        cache.forget_user(user.id)
+    return Response(status_code=204)
 
 
 @router.get("/workspaces/{workspace_id}/assignments", response_model=list[AssignmentOut])

@@ -110,6 +110,38 @@ export function assignmentsPanel(entry, { onStatus = () => {} } = {}) {
     return h("span", { class: "asg-pick" }, select, " ", go);
   }
 
+  function peopleList(people) {
+    if (!people.length) return null;
+    return h(
+      "div",
+      { class: "asg-people" },
+      h("h3", {}, t("asg.people")),
+      h(
+        "ul",
+        { class: "plain" },
+        people.map((p) =>
+          h(
+            "li",
+            { dataset: { contributor: p.name } },
+            p.display_name ? `${p.display_name} (${p.name})` : p.name,
+            p.email ? h("span", { class: "muted small" }, ` · ${p.email}`) : null,
+            " ",
+            h(
+              "button",
+              {
+                type: "button",
+                class: "btn small quiet",
+                "aria-label": t("asg.remove_person_named", { name: p.name }),
+                onclick: () => act(api.delete(`workspaces/${entry.id}/contributors/${encodeURIComponent(p.name)}`), t("asg.person_removed", { name: p.name })),
+              },
+              t("asg.remove_person"),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
   function inviteForm() {
     const input = h("input", { type: "email", id: "asg-invite-email", autocomplete: "off", required: true });
     const form = h(
@@ -146,7 +178,7 @@ export function assignmentsPanel(entry, { onStatus = () => {} } = {}) {
     onStatus(bySection);
     const parts = focal ? model.form.sections : model.form.sections.filter((p) => bySection.has(p.key));
     if (!parts.length) {
-      replace(body, h("p", { class: "empty" }, t("asg.none_mine")), focal ? inviteForm() : null);
+      replace(body, h("p", { class: "empty" }, t("asg.none_mine")), focal ? [peopleList(people), inviteForm()] : null);
       return;
     }
     const head = focal ? [t("asg.col_section"), t("asg.col_contributor"), t("asg.col_status"), t("col.actions")] : [t("asg.col_section"), t("asg.col_status"), t("col.actions")];
@@ -176,7 +208,7 @@ export function assignmentsPanel(entry, { onStatus = () => {} } = {}) {
           ),
         ),
       ),
-      focal ? inviteForm() : null,
+      focal ? [peopleList(people), inviteForm()] : null,
     );
   }
 
