@@ -35,7 +35,7 @@ from tests.factories.databases import Seed, app_client, clone_database, password
 from tests.helpers import PROBLEM, Headers, fill_required, minimal_template
 
 API = "/api/v1"
-ROLES = ["anonymous", "admin", "cms_sec", "cbd_sec", "ken_fp", "tza_fp", "reviewer"]
+ROLES = ["anonymous", "admin", "cms_sec", "cbd_sec", "ken_fp", "tza_fp", "reviewer", "ken_contrib"]
 
 # marker -> the roles that may read it
 VISIBLE = {
@@ -77,6 +77,7 @@ class World:
     published_cms: int = 0
     mapping: int = 0  # of the published CMS template
     draft_mapping: int = 0  # of the CMS draft
+    ken_assignment: int = 0  # section II of the Kenyan CMS report, to ken_contrib
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -231,6 +232,14 @@ async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
             "CBD:NR7:sectionI.contactPerson": "SECRET-KEN-CBD",
         },
     )
+    world.ken_assignment = (
+        await ctx.admin(
+            "POST",
+            f"{API}/workspaces/{world.ken_ws}/assignments",
+            201,
+            json={"section": "CMS:COP15:II", "contributor": "ken_contrib"},
+        )
+    )["id"]
     world.tza_ws = await workspace(
         "tza_fp", "TZA", ["CMS:COP15"], {"CMS:COP15:I(a).1": "SECRET-TZA-CMS"}
     )
@@ -343,9 +352,16 @@ def reads_of(
     return [Case(name, expect, get(url(of))) for name, (of, expect) in variants.items()]
 
 
-KEN_WS = allow("admin", "ken_fp", others=404)
+# a contributor of Kenya reads the workspace, its form and answers (its own sections' only),
+# and is refused the rest of the workspace with 403
+KEN_WS = allow("admin", "ken_fp", others=404, ken_contrib=403)
+KEN_WS_CONTRIB = allow("admin", "ken_fp", "ken_contrib", others=404)
 TZA_WS = allow("admin", "tza_fp", others=404)
 WORKSPACES = {"KEN": (lambda w: w.ken_ws, KEN_WS), "TZA": (lambda w: w.tza_ws, TZA_WS)}
+CONTRIBUTED = {
+    "KEN": (lambda w: w.ken_ws, KEN_WS_CONTRIB),
+    "TZA": (lambda w: w.tza_ws, TZA_WS),
+}
 SUBMISSIONS = {
     "KEN-CMS-submitted": (
         lambda w: w.sub_ken_cms,
@@ -427,13 +443,13 @@ READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/mail"): [Case("", ADMIN, const("/mail?limit=50"))],
     ("GET", "/api/v1/workspaces"): [Case("", SIGNED_IN, const("/workspaces?limit=500"))],
     ("GET", "/api/v1/workspaces/{workspace_id}"): reads_of(
-        lambda i: f"/workspaces/{i}", WORKSPACES
+        lambda i: f"/workspaces/{i}", CONTRIBUTED
     ),
     ("GET", "/api/v1/workspaces/{workspace_id}/form"): reads_of(
-        lambda i: f"/workspaces/{i}/form", WORKSPACES
+        lambda i: f"/workspaces/{i}/form", CONTRIBUTED
     ),
     ("GET", "/api/v1/workspaces/{workspace_id}/answers"): reads_of(
-        lambda i: f"/workspaces/{i}/answers", WORKSPACES
+        lambda i: f"/workspaces/{i}/answers", CONTRIBUTED
     ),
     ("GET", "/api/v1/workspaces/{workspace_id}/preview/{cycle_ref}"): reads_of(
         lambda i: f"/workspaces/{i}/preview/CMS:COP15", WORKSPACES
@@ -446,6 +462,12 @@ READS: dict[tuple[str, str], list[Case]] = {
     ),
     ("GET", "/api/v1/workspaces/{workspace_id}/suggestions"): reads_of(
         lambda i: f"/workspaces/{i}/suggestions", WORKSPACES
+    ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/contributors"): reads_of(
+        lambda i: f"/workspaces/{i}/contributors", WORKSPACES
+    ),
+    ("GET", "/api/v1/workspaces/{workspace_id}/assignments"): reads_of(
+        lambda i: f"/workspaces/{i}/assignments", CONTRIBUTED
     ),
     ("GET", "/api/v1/submissions"): [Case("", SIGNED_IN, const("/submissions?limit=500"))],
     ("GET", "/api/v1/submissions/{submission_id}"): reads_of(
@@ -653,6 +675,69 @@ def _answer(of: Callable[[World], int]) -> Build:
     return build
 
 
+def _answer_in(slot: str) -> Build:
+    """A write to the Kenyan workspace in one slot, at its current revision."""
+
+    async def build(ctx: Ctx) -> Request:
+        wid = ctx.world.ken_ws
+        answers = await ctx.admin("GET", f"{API}/workspaces/{wid}/answers", 200)
+        revision = {a["slot"]: a["revision"] for a in answers["answers"]}.get(slot, 0)
+        return Request(
+            f"{API}/workspaces/{wid}/answers",
+            {"answers": [{"slot": slot, "value": f"edit {ctx.next()}", "base_revision": revision}]},
+        )
+
+    return build
+
+
+def _new_assignment(party: str, contributor: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        wid, ref = await fresh_workspace(ctx, party, "CMS")
+        return Request(
+            f"{API}/workspaces/{wid}/assignments",
+            {"section": f"{ref}:S", "contributor": contributor},
+        )
+
+    return build
+
+
+async def _assigned(ctx: Ctx) -> str:
+    """A fresh Kenyan workspace whose section is assigned to ken_contrib: the assignment's URL."""
+    wid, ref = await fresh_workspace(ctx, "KEN", "CMS")
+    made = await ctx.admin(
+        "POST",
+        f"{API}/workspaces/{wid}/assignments",
+        201,
+        json={"section": f"{ref}:S", "contributor": "ken_contrib"},
+    )
+    return f"{API}/workspaces/{wid}/assignments/{made['id']}"
+
+
+def _move_assignment(status: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(await _assigned(ctx), {"status": status})
+
+    return build
+
+
+async def _delete_assignment(ctx: Ctx) -> Request:
+    return Request(await _assigned(ctx))
+
+
+async def _remove_contributor(ctx: Ctx) -> Request:
+    """A fresh contributor of Kenya (invited by the admin), to be removed."""
+    body = {"email": f"removed{ctx.next()}@example.org", "role": "contributor", "party": "KEN"}
+    made = await ctx.admin("POST", f"{API}/invitations", 201, json=body)
+    return Request(f"{API}/workspaces/{ctx.world.ken_ws}/contributors/{made['user']}")
+
+
+def _presence(of: Callable[[World], int]) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(f"{API}/workspaces/{of(ctx.world)}/presence", {"section": None})
+
+    return build
+
+
 def _submit(party: str, convention: str) -> Build:
     async def build(ctx: Ctx) -> Request:
         wid, ref = await fresh_workspace(ctx, party, convention)
@@ -703,6 +788,11 @@ def _invite(convention: str) -> Build:
         return Request(f"{API}/invitations", body)
 
     return build
+
+
+async def _invite_contributor(ctx: Ctx) -> Request:
+    body = {"email": f"helper{ctx.next()}@example.org", "role": "contributor", "party": "KEN"}
+    return Request(f"{API}/invitations", body)
 
 
 async def _end_session(ctx: Ctx) -> Request:
@@ -818,12 +908,38 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ("PATCH", "/api/v1/workspaces/{workspace_id}/answers"): [
         Case("KEN", KEN_WS, _answer(lambda w: w.ken_ws)),
         Case("TZA", TZA_WS, _answer(lambda w: w.tza_ws)),
+        Case("KEN-assigned-section", KEN_WS_CONTRIB, _answer_in("CMS:COP15:II.2a")),
+    ],
+    ("POST", "/api/v1/workspaces/{workspace_id}/assignments"): [
+        Case("KEN", KEN_WS, _new_assignment("KEN", "ken_contrib")),
+        # ken_contrib contributes to Kenya only
+        Case(
+            "TZA", allow(others=404, admin=422, tza_fp=422), _new_assignment("TZA", "ken_contrib")
+        ),
+    ],
+    ("PATCH", "/api/v1/workspaces/{workspace_id}/assignments/{assignment_id}"): [
+        Case("KEN-ready", KEN_WS_CONTRIB, _move_assignment("ready")),
+        Case("KEN-done", KEN_WS, _move_assignment("done")),
+    ],
+    ("DELETE", "/api/v1/workspaces/{workspace_id}/contributors/{name}"): [
+        Case("KEN", KEN_WS, _remove_contributor)
+    ],
+    ("DELETE", "/api/v1/workspaces/{workspace_id}/assignments/{assignment_id}"): [
+        Case("KEN", KEN_WS, _delete_assignment)
+    ],
+    ("PUT", "/api/v1/workspaces/{workspace_id}/presence"): [
+        Case("KEN", KEN_WS_CONTRIB, _presence(lambda w: w.ken_ws)),
+        Case("TZA", TZA_WS, _presence(lambda w: w.tza_ws)),
     ],
     ("POST", "/api/v1/workspaces/{workspace_id}/submit"): [
         Case("KEN-CMS", KEN_WS, _submit("KEN", "CMS")),
         Case("TZA-CMS", TZA_WS, _submit("TZA", "CMS")),
         # ken_fp reaches Kenya's workspace but is no AEWA focal point
-        Case("KEN-AEWA", allow("admin", others=404, ken_fp=403), _submit("KEN", "AEWA")),
+        Case(
+            "KEN-AEWA",
+            allow("admin", others=404, ken_fp=403, ken_contrib=403),
+            _submit("KEN", "AEWA"),
+        ),
     ],
     ("POST", "/api/v1/submissions/{submission_id}/accept"): [
         Case("KEN-CMS", DECIDE_CMS, _decide("accept", "CMS")),
@@ -870,6 +986,7 @@ WRITES |= {
     ("POST", "/api/v1/invitations"): [
         Case("CMS focal point of Kenya", allow("admin", "cms_sec"), write(_invite("CMS"))),
         Case("CBD focal point of Kenya", allow("admin", "cbd_sec"), write(_invite("CBD"))),
+        Case("contributor of Kenya", allow("admin", "ken_fp"), write(_invite_contributor)),
     ],
     ("POST", "/api/v1/invitations/accept"): [
         Case(

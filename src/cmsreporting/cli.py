@@ -461,7 +461,9 @@ def users_create(
     convention: Annotated[
         str | None, typer.Option(help="Convention code (secretariat, focal_point)")
     ] = None,
-    party: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-3 (focal_point)")] = None,
+    party: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 alpha-3 (focal_point, contributor)")
+    ] = None,
     email: Annotated[str | None, typer.Option(help="E-mail address (signs in too)")] = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown to others")] = None,
     language: Annotated[str, typer.Option(help="en, fr or es")] = "en",

@@ -40,6 +40,7 @@ from cmsreporting.migrate import current_revision, head_revision
 from cmsreporting.openapi import install as install_openapi
 from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
+from cmsreporting.reporting.assignments_router import router as assignments_router
 from cmsreporting.reporting.reminders_router import router as reminders_router
 from cmsreporting.reporting.router import router as reporting_router
 from cmsreporting.templates.cycles_router import router as cycles_router
@@ -372,6 +373,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(crosswalk_router)
     app.include_router(reporting_router)
     app.include_router(reminders_router)
+    app.include_router(assignments_router)
     app.include_router(exports_router)
     app.include_router(auth_router)
     app.include_router(users_router)

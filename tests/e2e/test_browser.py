@@ -429,6 +429,10 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     expect(offline_box).to_have_value("Through the national biodiversity committee")
     expect(page.locator("#save-status")).to_contain_text("1 change kept on this device")
     assert OFFLINE_SLOT not in answers(server, workspace)
+    # the next automatic try some seconds away, so that "Retry now" is what saves it
+    expect(page.locator(".save-status .muted")).to_contain_text(
+        re.compile(r"next try in ([3-9]|\d\d) s")
+    )
     page.unroute(pattern)
     page.get_by_role("button", name="Retry now").click()
     wait_saved(page)
@@ -1584,3 +1588,150 @@ def test_an_invited_focal_point_accepts_then_resets_the_password(
     page.get_by_role("button", name="Set this password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your password is set")
     assert mail_to(server, "nobody@environment.example") == []
+
+
+def accept_by_mail(server: Server, address: str, password: str) -> None:
+    """Choose a password through the invitation the server mailed to an address."""
+    [body] = [b for b in mail_to(server, address) if "/ui/#/invitation/" in b]
+    found = re.search(r"/ui/#/invitation/(\S+)", body)
+    assert found, body
+    accepted = httpx.post(
+        f"{server.base}/api/v1/invitations/accept",
+        json={"token": found.group(1), "new_password": password},
+        timeout=10,
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
+def sign_in_with_password(page: Page, server: Server, login: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.base}/ui/#/signin")
+    page.get_by_label("User name or e-mail address").fill(login)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+
+
+def test_a_focal_point_assigns_two_sections_and_submits_what_a_contributor_filled(
+    browser: Browser | None, server: Server
+) -> None:
+    """Ethiopia's focal point (invited by e-mail) invites a contributor from the workspace,
+    assigns two sections; the contributor sees only those, fills them and marks them ready;
+    the focal point sees who is in the form and where, sees "ready", and submits."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    focal, contributor = "eth.focal@environment.example", "abebe.kebede@wildlife.example"
+    password = "acacia savanna ibis 2031"
+    with server.api("demo-admin") as api:
+        member = api.put("/parties/ETH/memberships/CMS", json={"demo": True})
+        assert member.status_code in (200, 201), member.text
+        invited = api.post(
+            "/invitations",
+            json={"email": focal, "role": "focal_point", "convention": "CMS", "party": "ETH"},
+        )
+        assert invited.status_code == 201, invited.text
+        made = api.post("/workspaces", json={"party": "ETH", "cycles": ["CMS:COP15"]})
+        assert made.status_code == 201, made.text
+    workspace = made.json()["id"]
+    accept_by_mail(server, focal, password)
+
+    fp = new_context_page(browser, "en-GB")
+    sign_in_with_password(fp, server, focal, password)
+    fp.goto(f"{server.base}/ui/#/w/{workspace}")
+    panel = fp.locator("#assignments")
+    expect(panel.get_by_role("row")).not_to_have_count(0)
+    panel.get_by_label("Invite a contributor (e-mail address)").fill(contributor)
+    panel.get_by_role("button", name="Invite", exact=True).click()
+    accept_by_mail(server, contributor, password)
+    for section in ("CMS:COP15:II", "CMS:COP15:VI"):
+        row = panel.locator(f'tr[data-section="{section}"]')
+        row.get_by_role("combobox").select_option("abebe.kebede")
+        row.get_by_role("button", name="Assign").click()
+        expect(row.locator(".asg-status")).to_have_text("Not started")
+    expect(fp.locator('section[data-part="CMS:COP15:II"] .sec-status')).to_contain_text(
+        "Not started"
+    )
+    shot(fp, "assign-01-focal-point-assigned")
+    # the assignment reached the contributor by e-mail, with a link to the workspace
+    deadline = time.monotonic() + 15
+    while not any(f"/ui/#/w/{workspace}" in b for b in mail_to(server, contributor)):
+        assert time.monotonic() < deadline, mail_to(server, contributor)
+        time.sleep(0.2)
+
+    helper = new_context_page(browser, "en-GB")
+    sign_in_with_password(helper, server, contributor, password)
+    expect(helper.get_by_role("link", name=re.compile("Ethiopia"))).to_be_visible()
+    helper.goto(f"{server.base}/ui/#/w/{workspace}")
+    sections = helper.locator("section.form-section")
+    expect(sections).to_have_count(2)
+    expect(helper.get_by_role("link", name="Submit", exact=True)).to_have_count(0)
+    text = item(helper, "CMS:COP15:II.2a").locator("textarea, input").first
+    text.fill("Hunting of Appendix I species is banned by the Wildlife Proclamation.")
+    item(helper, "CMS:COP15:VI.1").get_by_role("group").get_by_label("Yes", exact=True).check()
+    wait_saved(helper)
+    text.focus()  # the contributor is at II.2a (told within a second): the focal point sees it
+    deadline = time.monotonic() + 15
+    while True:
+        with server.api("demo-admin") as api:
+            present = api.get(f"/workspaces/{workspace}/answers").json()["presence"]
+        if any(p["slot"] == "CMS:COP15:II.2a" for p in present):
+            break
+        assert time.monotonic() < deadline, present
+        time.sleep(0.2)
+
+    fp.reload()
+    here = fp.locator('section[data-part="CMS:COP15:II"] .sec-presence')
+    expect(here).to_contain_text("abebe.kebede")
+    fp.locator(
+        '.field-wrap[data-slot="CMS:COP15:II.2a"] textarea, '
+        '.field-wrap[data-slot="CMS:COP15:II.2a"] input'
+    ).first.focus()
+    expect(fp.locator(".presence-warn")).to_contain_text("abebe.kebede is at this question now")
+    shot(fp, "assign-02-presence")
+
+    mine = helper.locator("#assignments")
+    for section in ("CMS:COP15:II", "CMS:COP15:VI"):
+        row = mine.locator(f'tr[data-section="{section}"]')
+        row.get_by_role("button", name="Mark ready for review").click()
+        expect(row.locator(".asg-status")).to_have_text("Ready for review")
+    # ready for review: read-only for the contributor until the focal point reopens it
+    expect(text).to_be_disabled()
+    shot(helper, "assign-03-contributor-ready")
+
+    fp.reload()
+    for section in ("CMS:COP15:II", "CMS:COP15:VI"):
+        expect(panel.locator(f'tr[data-section="{section}"] .asg-status')).to_have_text(
+            "Ready for review"
+        )
+    expect(fp.locator('section[data-part="CMS:COP15:VI"] .sec-status')).to_contain_text(
+        "Ready for review"
+    )
+    row = panel.locator('tr[data-section="CMS:COP15:II"]')
+    row.get_by_role("button", name="Mark done").click()
+    expect(row.locator(".asg-status")).to_have_text("Done")
+
+    fp.get_by_role("link", name="Submit", exact=True).click()
+    fp.get_by_role("checkbox", name=re.compile("CMS COP15")).check()
+    fp.get_by_role("button", name="Submit the selected reports").click()
+    fp.get_by_role("button", name="Confirm and submit").click()
+    expect(fp.locator("main").get_by_text("Submitted: CMS COP15 v1.")).to_be_visible()
+    shot(fp, "assign-04-submitted")
+    with server.api("demo-admin") as api:
+        found = api.get("/submissions", params={"party": "ETH", "cycle": "CMS:COP15"}).json()
+        submission = api.get(f"/submissions/{found['items'][0]['id']}").json()
+    assert submission["values"]["II.2a"].startswith("Hunting of Appendix I species")
+    assert submission["values"]["VI.1"] is True
+
+    # the focal point takes the contributor off the Party: their sections are free again
+    fp.get_by_role("link", name="Form", exact=True).click()
+    person = fp.locator('#assignments li[data-contributor="abebe.kebede"]')
+    person.get_by_role("button", name="Remove abebe.kebede from the Party's contributors").click()
+    expect(person).to_have_count(0)
+    expect(panel.locator('tr[data-section="CMS:COP15:II"] .asg-status')).to_have_text(
+        "Not assigned"
+    )
+    fp.context.close()
+    helper.context.close()

@@ -41,6 +41,7 @@ TEST_USERS: dict[str, list[tuple[str, str | None, str | None]]] = {
     "ken_fp": [("focal_point", "CMS", "KEN"), ("focal_point", "CBD", "KEN")],
     "tza_fp": [("focal_point", "CMS", "TZA")],
     "reviewer": [("reviewer", None, None)],
+    "ken_contrib": [("contributor", None, "KEN")],
 }
 
 

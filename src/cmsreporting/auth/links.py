@@ -80,10 +80,15 @@ async def _new_link(
     return link, secret
 
 
-def may_invite(principal: Principal, *, role: str, convention: str | None) -> bool:
-    """Admins invite to any role; a convention's secretariat invites its focal points."""
+def may_invite(
+    principal: Principal, *, role: str, convention: str | None, party: str | None = None
+) -> bool:
+    """Admins invite to any role; a convention's secretariat invites its focal points; a
+    Party's focal point invites contributors of that Party."""
     if principal.is_admin:
         return True
+    if role == "contributor":
+        return party is not None and principal.is_focal_point(party.upper())
     return role == "focal_point" and convention is not None and principal.is_secretariat(convention)
 
 
@@ -101,9 +106,10 @@ async def invite(
 ) -> tuple[User, AccountLink]:
     """Invite a person by e-mail to a role: their account (made if needed), the role granted,
     and a link to choose a password queued in the outbox."""
-    if not may_invite(principal, role=role, convention=convention):
+    if not may_invite(principal, role=role, convention=convention, party=party):
         raise Forbidden(
-            "admins invite to any role; a convention's secretariat invites its focal points"
+            "admins invite to any role; a convention's secretariat invites its focal points; "
+            "a Party's focal point invites its contributors"
         )
     address = service.normalize_email(email)
     user = await session.scalar(select(User).where(col(User.email) == address))

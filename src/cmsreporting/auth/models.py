@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from cmsreporting.db import UTCDateTime, utcnow
 
-ROLES = ("admin", "secretariat", "focal_point", "reviewer")
+ROLES = ("admin", "secretariat", "focal_point", "reviewer", "contributor")
 
 
 class User(SQLModel, table=True):
@@ -33,16 +33,19 @@ class User(SQLModel, table=True):
 
 
 class RoleGrant(SQLModel, table=True):
-    """One role of a user, scoped to a convention and, for focal points, a Party."""
+    """One role of a user, scoped to a convention and, for focal points, a Party; a contributor
+    is scoped to a Party only (the sections they edit are their assignments)."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('admin', 'secretariat', 'focal_point', 'reviewer')", name="known_role"
+            "role IN ('admin', 'secretariat', 'focal_point', 'reviewer', 'contributor')",
+            name="known_role",
         ),
         CheckConstraint(
             "(role = 'secretariat' AND convention_code IS NOT NULL AND party_iso3 IS NULL)"
             " OR (role = 'focal_point' AND convention_code IS NOT NULL AND party_iso3 IS NOT NULL)"
+            " OR (role = 'contributor' AND convention_code IS NULL AND party_iso3 IS NOT NULL)"
             " OR (role IN ('admin', 'reviewer')"
             " AND convention_code IS NULL AND party_iso3 IS NULL)",
             name="scope",

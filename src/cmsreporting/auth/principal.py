@@ -54,6 +54,15 @@ class Principal:
             for g in self.grants
         )
 
+    def is_contributor(self, party: str) -> bool:
+        """Is a contributor of this Party (edits the workspace sections assigned to them)."""
+        return any(g.role == "contributor" and g.party == party for g in self.grants)
+
+    @property
+    def contributor_of(self) -> frozenset[str]:
+        """Parties the caller contributes to."""
+        return frozenset(g.party for g in self.grants if g.role == "contributor" and g.party)
+
     def can_manage_convention(self, convention: str) -> bool:
         """May write this convention's templates and cycles."""
         return self.is_admin or self.is_secretariat(convention)

@@ -16,6 +16,7 @@ class Role(StrEnum):
     SECRETARIAT = "secretariat"
     FOCAL_POINT = "focal_point"
     REVIEWER = "reviewer"
+    CONTRIBUTOR = "contributor"
 
 
 Language = Literal["en", "fr", "es"]

@@ -287,7 +287,7 @@ async def grant_role(
             errors=[FieldError("/role", "unknown role")],
         )
     needs_convention = role in ("secretariat", "focal_point")
-    needs_party = role == "focal_point"
+    needs_party = role in ("focal_point", "contributor")
     if needs_convention != (convention is not None):
         raise InvalidInput(
             f"role {role} {'needs' if needs_convention else 'takes no'} convention",

@@ -14,6 +14,7 @@ from typing import Any
 from cmsreporting.core.document import walk
 from cmsreporting.core.i18n import localize, pick
 from cmsreporting.core.projection import Binding, concept_slot, native_slot
+from cmsreporting.core.sections import SHARED, section_key
 from cmsreporting.core.transforms import is_invertible
 
 QUESTION_FIELDS = (
@@ -102,6 +103,7 @@ def build_form(
                     item = {
                         "kind": "concept",
                         "slot": concept_slot(feeding.concept),
+                        "section": SHARED,
                         "concept": _concept_view(concepts[feeding.concept], lang),
                         "feeds": [],
                     }
@@ -130,10 +132,30 @@ def build_form(
                         | {"relation": b.relation, "mapping_id": b.mapping_id}
                     )
             items.append(
-                {"kind": "question", **place, "definition": view, "suggested_from": suggestions}
+                {
+                    "kind": "question",
+                    **place,
+                    "section": section_key(cycle.ref, trail[0]["id"]),
+                    "definition": view,
+                    "suggested_from": suggestions,
+                }
             )
     for key, item in concept_items.items():
         item["suggests"] = offered.get(key, [])
+    parts: list[dict[str, Any]] = []
+    if concept_items:
+        parts.append({"key": SHARED, "cycle": None, "title": None})
+    for cycle in cycles:
+        fallback = cycle.document["languages"][0]
+        chosen = lang if lang in cycle.document["languages"] else fallback
+        parts += [
+            {
+                "key": section_key(cycle.ref, section["id"]),
+                "cycle": cycle.ref,
+                "title": pick(section["title"], chosen, fallback),
+            }
+            for section in cycle.document["sections"]
+        ]
     return {
         "lang": lang,
         "cycles": [
@@ -146,5 +168,6 @@ def build_form(
             }
             for c in cycles
         ],
+        "sections": parts,
         "items": items,
     }

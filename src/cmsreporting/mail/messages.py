@@ -133,6 +133,47 @@ TEXTS["deadline.past_due"] = {
     ),
 }
 
+TEXTS["assignment"] = {
+    "en": (
+        "A section of the report of {party} for you: {section}",
+        "Hello {name},\n\n{assigner} asks you to fill this section of the national report of "
+        "{party}:\n\n{section}\n\nOpen it here, and mark it ready for review when it is "
+        "done:\n{link}\n",
+    ),
+    "fr": (
+        "Une section du rapport de {party} pour vous : {section}",
+        "Bonjour {name},\n\n{assigner} vous demande de remplir cette section du rapport "
+        "national de {party} :\n\n{section}\n\nOuvrez-la ici, et marquez-la prête pour "
+        "relecture une fois terminée :\n{link}\n",
+    ),
+    "es": (
+        "Una sección del informe de {party} para usted: {section}",
+        "Hola {name}:\n\n{assigner} le pide completar esta sección del informe nacional de "
+        "{party}:\n\n{section}\n\nÁbrala aquí y márquela lista para revisión cuando esté "
+        "terminada:\n{link}\n",
+    ),
+}
+
+TEXTS["comment"] = {
+    "en": (
+        "New comment on the {convention} report of {party} ({cycle}){about}",
+        "Hello {name},\n\n{author} commented on version {version} of the {convention} report "
+        "of {party} for {cycle}{about}:\n\n{body}\n\n{link}\n",
+    ),
+    "fr": (
+        "Nouveau commentaire sur le rapport {convention} de {party} ({cycle}){about}",
+        "Bonjour {name},\n\n{author} a commenté la version {version} du rapport {convention} "
+        "de {party} pour {cycle}{about} :\n\n{body}\n\n{link}\n",
+    ),
+    "es": (
+        "Nuevo comentario sobre el informe {convention} de {party} ({cycle}){about}",
+        "Hola {name}:\n\n{author} comentó la versión {version} del informe {convention} de "
+        "{party} para {cycle}{about}:\n\n{body}\n\n{link}\n",
+    ),
+}
+
+ABOUT = {"en": " — question {question}", "fr": " — question {question}", "es": " — pregunta {question}"}
+
 NOTES = {
     "en": "\n\nThe secretariat's note:\n\n{comment}",
     "fr": "\n\nNote du secrétariat :\n\n{comment}",
@@ -146,18 +187,21 @@ ROLES = {
         "secretariat": "member of the {convention} secretariat",
         "admin": "administrator",
         "reviewer": "reviewer",
+        "contributor": "contributor to the national reports of {party}",
     },
     "fr": {
         "focal_point": "correspondant national de {party} pour la {convention}",
         "secretariat": "membre du secrétariat de la {convention}",
         "admin": "administrateur",
         "reviewer": "relecteur",
+        "contributor": "contributeur aux rapports nationaux de {party}",
     },
     "es": {
         "focal_point": "coordinador nacional de {party} para la {convention}",
         "secretariat": "miembro de la secretaría de la {convention}",
         "admin": "administrador",
         "reviewer": "revisor",
+        "contributor": "colaborador de los informes nacionales de {party}",
     },
 }
 
@@ -176,6 +220,11 @@ def render(kind: str, language: str, fields: dict[str, Any]) -> tuple[str, str]:
     """The subject and body of a message of this kind in this language."""
     subject, body = TEXTS[kind][language_of(language)]
     return subject.format(**fields), body.format(**fields)
+
+
+def about(language: str, question: str | None) -> str:
+    """The question a comment is about, in the recipient's language (empty for none)."""
+    return ABOUT[language_of(language)].format(question=question) if question else ""
 
 
 def note(language: str, comment: str | None) -> str:

@@ -24,7 +24,7 @@ from cmsreporting.crosswalk import concept_service
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.registry.models import Cycle
-from cmsreporting.reporting.access import can_use
+from cmsreporting.reporting.access import can_use, contributes
 from cmsreporting.reporting.models import Answer, Workspace, WorkspaceCycle
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates.models import Template
@@ -70,6 +70,7 @@ class SaveTarget:
     workspace_id: int
     party: str
     templates: dict[str, tuple[int, str]]  # cycle ref -> (template id, digest)
+    contributor: bool = False  # the caller writes only in the sections assigned to them
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,10 @@ async def save_target(
         raise NotFound(f"no workspace {workspace_id}")
     connection = await session.connection()
     rows = (await connection.execute(_SAVE_TARGET, {"workspace_id": workspace_id})).all()
-    if not rows or not can_use(principal, rows[0][0]):
+    if not rows:
+        raise NotFound(f"no workspace {workspace_id}")
+    contributor = contributes(principal, rows[0][0])
+    if not (contributor or can_use(principal, rows[0][0])):
         raise NotFound(f"no workspace {workspace_id}")
     published: dict[str, list[tuple[int, str, str]]] = {}
     for _, convention, code, template_id, version, digest in rows:
@@ -129,7 +133,9 @@ async def save_target(
         if chosen is None:
             raise NotFound(f"{ref} has no published template")
         templates[ref] = (chosen[0], chosen[2])
-    return SaveTarget(workspace_id=workspace_id, party=rows[0][0], templates=templates)
+    return SaveTarget(
+        workspace_id=workspace_id, party=rows[0][0], templates=templates, contributor=contributor
+    )
 
 
 async def _slot_definitions(

@@ -132,3 +132,44 @@ class IdempotencyRecord(SQLModel, table=True):
     response: Any = Field(sa_type=JSONDoc)
     created_by: str = Field(sa_type=String(100))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+ASSIGNMENT_STATUSES = ("not_started", "in_progress", "ready", "done")
+
+
+class Assignment(SQLModel, table=True):
+    """A section of a workspace (a top-level section of one cycle's template, or the shared
+    questions) that the Party's focal point gave a contributor to fill, and how far it is."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "section"),
+        CheckConstraint(
+            "status IN ('not_started', 'in_progress', 'ready', 'done')", name="known_status"
+        ),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    section: str = Field(sa_type=String(200))
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    status: str = Field(default="not_started", sa_type=String(12))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(100))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str = Field(sa_type=String(100))
+
+
+class Presence(SQLModel, table=True):
+    """Who has a workspace's form open, in which section and question, as of their last
+    heartbeat (entries older than a minute are ignored and swept)."""
+
+    __tablename__ = "presence"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    section: str | None = Field(default=None, sa_type=String(200))
+    slot: str | None = Field(default=None, sa_type=String(300))
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -11,7 +11,7 @@ from cmsreporting.auth.models import RoleGrant, User
 from cmsreporting.config import get_settings
 from cmsreporting.mail import messages, outbox
 from cmsreporting.registry.models import Party
-from cmsreporting.reporting.models import Submission
+from cmsreporting.reporting.models import Comment, Submission
 
 
 async def focal_points(session: AsyncSession, *, party: str, convention: str) -> list[User]:
@@ -29,6 +29,68 @@ async def focal_points(session: AsyncSession, *, party: str, convention: str) ->
         .order_by(col(User.id))
     )
     return list(rows.scalars().unique().all())
+
+
+async def secretariat(session: AsyncSession, *, convention: str) -> list[User]:
+    """The active members of a convention's secretariat who have an e-mail address."""
+    rows = await session.execute(
+        select(User)
+        .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
+        .where(
+            col(RoleGrant.role) == "secretariat",
+            col(RoleGrant.convention_code) == convention,
+            col(User.active).is_(True),
+            col(User.email).is_not(None),
+        )
+        .order_by(col(User.id))
+    )
+    return list(rows.scalars().unique().all())
+
+
+async def comment_posted(
+    session: AsyncSession,
+    *,
+    author: str,
+    author_id: int,
+    from_party: bool,
+    submission: Submission,
+    comment: Comment,
+) -> int:
+    """Queue "new comment" to the other side of the thread: the convention's secretariat for
+    a comment by the Party's focal point, the Party's focal points for the convention for one
+    by the secretariat (or an admin); how many."""
+    convention = submission.cycle.convention_code
+    party = await session.get(Party, submission.party_iso3)
+    if from_party:
+        recipients = await secretariat(session, convention=convention)
+        link = f"{get_settings().public_url.rstrip('/')}/ui/#/s/{submission.id}"
+    else:
+        recipients = await focal_points(session, party=submission.party_iso3, convention=convention)
+        link = f"{get_settings().public_url.rstrip('/')}/ui/#/w/{submission.workspace_id}"
+    queued = 0
+    for user in recipients:
+        if user.id == author_id:
+            continue
+        queued += await outbox.enqueue(
+            session,
+            actor=author,
+            key=f"comment:{comment.id}:user:{user.id}",
+            kind="comment",
+            recipient=user.email or "",
+            language=user.language,
+            fields={
+                "name": user.display_name or user.name,
+                "author": author.removeprefix("user:"),
+                "convention": convention,
+                "party": party.name if party else submission.party_iso3,
+                "cycle": submission.cycle.code,
+                "version": submission.version,
+                "about": messages.about(user.language, comment.question_id),
+                "body": comment.body,
+                "link": link,
+            },
+        )
+    return queued
 
 
 async def decision(

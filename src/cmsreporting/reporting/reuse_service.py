@@ -104,7 +104,7 @@ async def resolve_reused(
     if not named:
         return {}
     workspace = await workspace_service.get_workspace(
-        session, workspace_id=workspace_id, principal=principal
+        session, workspace_id=workspace_id, principal=principal, contributors=True
     )
     offered = await suggestions(
         session,

@@ -20,6 +20,8 @@ from cmsreporting.registry.service import get_cycle
 from cmsreporting.reporting import (
     access,
     answer_service,
+    assignments,
+    presence,
     preview_service,
     reuse_service,
     submissions,
@@ -37,6 +39,7 @@ from cmsreporting.reporting.schemas import (
     DecisionIn,
     DiffOut,
     FormOut,
+    PresenceOut,
     PreviewOut,
     SubmissionDetailOut,
     SubmissionOut,
@@ -148,7 +151,7 @@ async def get_workspace(
     """One workspace."""
     return workspace_out(
         await workspace_service.get_workspace(
-            session, workspace_id=workspace_id, principal=principal
+            session, workspace_id=workspace_id, principal=principal, contributors=True
         )
     )
 
@@ -163,12 +166,17 @@ async def get_workspace_form(
     accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> dict[str, Any]:
     """The merged form: each shared concept once with the questions it feeds, then each
-    convention-specific question, in the templates' order, with labels in one language."""
+    convention-specific question, in the templates' order, with labels in one language (a
+    contributor gets the sections assigned to them only)."""
     workspace = await workspace_service.get_workspace(
-        session, workspace_id=workspace_id, principal=principal
+        session, workspace_id=workspace_id, principal=principal, contributors=True
     )
     merged = await preview_service.form(
         session, workspace=workspace, lang=lang, accept=accept_language
+    )
+    merged = assignments.only_assigned_form(
+        merged,
+        await assignments.assigned_parts(session, workspace=workspace, principal=principal),
     )
     response.headers["Content-Language"] = merged["lang"]
     return {"workspace_id": workspace.id, "party": workspace.party_iso3} | merged
@@ -188,31 +196,51 @@ async def get_workspace_answers(
         ),
     ] = None,
 ) -> AnswersOut:
-    """Every answer of the workspace with its revision (or those written since a time)."""
+    """Every answer of the workspace with its revision (or those written since a time; a
+    contributor gets those of the sections assigned to them), and who else is in the form."""
     as_of = utcnow()
     workspace = await workspace_service.get_workspace(
-        session, workspace_id=workspace_id, principal=principal
+        session, workspace_id=workspace_id, principal=principal, contributors=True
     )
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     written = await answer_service.list_answers(session, workspace=workspace, since=since)
-    return AnswersOut(answers=[answer_out(a) for a in written], as_of=as_of)
+    if access.contributes(principal, workspace.party_iso3):
+        written = await assignments.only_assigned_answers(
+            session, workspace=workspace, principal=principal, answers=written
+        )
+    here = await presence.others(session, workspace_id=workspace.id, principal=principal)
+    return AnswersOut(
+        answers=[answer_out(a) for a in written],
+        presence=[PresenceOut.model_validate(h, from_attributes=True) for h in here],
+        as_of=as_of,
+    )
 
 
 @router.patch(
     "/workspaces/{workspace_id}/answers",
     response_model=AnswersOut,
     tags=["workspaces"],
-    responses={409: {"description": "A base revision is stale; nothing was written"}},
+    responses={
+        403: {
+            "description": "A contributor wrote outside their open sections; nothing was written"
+        },
+        409: {"description": "A base revision is stale; nothing was written"},
+    },
 )
 async def patch_workspace_answers(
     workspace_id: int, body: AnswersIn, session: SessionDep, principal: CurrentUser
 ) -> AnswersOut:
-    """Save a batch of answers, each with the revision it was based on: all or nothing."""
+    """Save a batch of answers, each with the revision it was based on: all or nothing (a
+    contributor writes only in the sections assigned to them, not marked ready or done)."""
     target = await answer_service.save_target(
         session, workspace_id=workspace_id, principal=principal
     )
     items = [a.model_dump() for a in body.answers]
+    if target.contributor:
+        await assignments.check_contributor_write(
+            session, target=target, principal=principal, items=items
+        )
     reused = await reuse_service.resolve_reused(
         session, workspace_id=workspace_id, principal=principal, items=items
     )

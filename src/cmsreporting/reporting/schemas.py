@@ -160,6 +160,134 @@ class AnswerOut(BaseModel):
     )
 
 
+class PresenceOut(BaseModel):
+    """Someone else in the merged form: the section and question they are at."""
+
+    user: str
+    display_name: str | None
+    section: str | None
+    slot: str | None
+    seen_at: datetime
+
+
+class PresenceIn(BaseModel):
+    """Where the caller is in the form now (a heartbeat)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"section": "CMS:COP15:III", "slot": "CMS:COP15:III.1"}]},
+    )
+
+    section: str | None = Field(default=None, max_length=200)
+    slot: str | None = Field(default=None, max_length=300, description="The question in focus")
+
+
+class PresenceListOut(BaseModel):
+    """Who else has the form open now."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "presence": [
+                        {
+                            "user": "ken_wildlife",
+                            "display_name": "Otieno Kamau",
+                            "section": "CMS:COP15:II",
+                            "slot": "CMS:COP15:II.2a",
+                            "seen_at": "2026-03-02T10:15:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    presence: list[PresenceOut]
+
+
+AssignmentStatus = Literal["not_started", "in_progress", "ready", "done"]
+
+
+class AssignmentIn(BaseModel):
+    """A part of the workspace to give a contributor of its Party."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"section": "CMS:COP15:III", "contributor": "ken_wildlife"}]
+        },
+    )
+
+    section: str = Field(
+        min_length=1, max_length=200, description="`shared` or CONVENTION:CYCLE:SECTION_ID"
+    )
+    contributor: str = Field(min_length=1, max_length=100, description="The contributor's name")
+
+
+class AssignmentPatch(BaseModel):
+    """A new status: the contributor marks `ready` (or back `in_progress`); the focal point
+    marks `done` or reopens (`in_progress`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "ready"}]})
+
+    status: AssignmentStatus
+
+
+class AssignmentOut(BaseModel):
+    """A part of a workspace given to a contributor, and how far it is."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "workspace_id": 1,
+                    "section": "CMS:COP15:II",
+                    "contributor": "ken_wildlife",
+                    "contributor_display_name": "Otieno Kamau",
+                    "status": "ready",
+                    "created_at": "2026-03-01T09:00:00Z",
+                    "created_by": "user:ken_fp",
+                    "updated_at": "2026-03-02T10:15:00Z",
+                    "updated_by": "user:ken_wildlife",
+                }
+            ]
+        }
+    )
+
+    id: int
+    workspace_id: int
+    section: str
+    contributor: str
+    contributor_display_name: str | None
+    status: AssignmentStatus
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class ContributorOut(BaseModel):
+    """A contributor of the workspace's Party."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ken_wildlife",
+                    "display_name": "Otieno Kamau",
+                    "email": "otieno@wildlife.go.ke",
+                }
+            ]
+        }
+    )
+
+    name: str
+    display_name: str | None
+    email: str | None
+
+
 class AnswersOut(BaseModel):
     """Answers of a workspace."""
 
@@ -185,6 +313,11 @@ class AnswersOut(BaseModel):
     )
 
     answers: list[AnswerOut]
+    presence: list[PresenceOut] = Field(
+        default_factory=list,
+        description="Who else has the form open now, where (on a GET: the presence poll "
+        "rides on the answers poll)",
+    )
     as_of: datetime | None = Field(
         default=None,
         description="When the server read the answers (reads only): the `since` of a later read",
@@ -297,6 +430,9 @@ class ConceptItemOut(BaseModel):
 
     kind: Literal["concept"]
     slot: str = Field(description="concept:KEY")
+    section: str = Field(
+        default="shared", description="The assignable part it belongs to: `shared`"
+    )
     concept: dict[str, Any] = Field(
         description="The concept's definition (crosswalk.schema.json#/$defs/concept), "
         "labels in the form's language"
@@ -325,10 +461,23 @@ class QuestionItemOut(BaseModel):
     question: str
     slot: str = Field(description="CONVENTION:CYCLE:QUESTION_ID")
     sections: list[FormSectionOut]
+    section: str = Field(
+        description="The assignable part it belongs to: its top-level section, "
+        "CONVENTION:CYCLE:SECTION_ID"
+    )
     definition: dict[str, Any] = Field(
         description="The question as its template defines it, labels in the form's language"
     )
     suggested_from: list[SuggestedFromOut]
+
+
+class FormPartOut(BaseModel):
+    """A part of the form that is assigned as one: a top-level section, or the shared
+    questions."""
+
+    key: str = Field(description="`shared` or CONVENTION:CYCLE:SECTION_ID")
+    cycle: str | None = Field(description="The cycle of a section (none for `shared`)")
+    title: str | None = Field(description="The section's title in the form's language")
 
 
 FormItemOut = Annotated[ConceptItemOut | QuestionItemOut, Field(discriminator="kind")]
@@ -354,10 +503,19 @@ class FormOut(BaseModel):
                             "due_on": "2027-06-30",
                         }
                     ],
+                    "sections": [
+                        {"key": "shared", "cycle": None, "title": None},
+                        {
+                            "key": "CMS:COP15:II",
+                            "cycle": "CMS:COP15",
+                            "title": "Appendix I species",
+                        },
+                    ],
                     "items": [
                         {
                             "kind": "concept",
                             "slot": "concept:coordination.national_committee",
+                            "section": "shared",
                             "concept": {
                                 "key": "coordination.national_committee",
                                 "type": "boolean",
@@ -387,6 +545,7 @@ class FormOut(BaseModel):
                             "question": "II.1",
                             "slot": "CMS:COP15:II.1",
                             "sections": [{"id": "II", "title": "Appendix I species"}],
+                            "section": "CMS:COP15:II",
                             "definition": {
                                 "id": "II.1",
                                 "text": "Is the taking prohibited?",
@@ -404,6 +563,11 @@ class FormOut(BaseModel):
     party: str
     lang: str = Field(description="Language of the labels")
     cycles: list[FormCycleOut]
+    sections: list[FormPartOut] = Field(
+        description="The parts a focal point assigns to contributors: `shared` (the shared "
+        "questions, if any) and each top-level section of each cycle's template (a "
+        "contributor gets those assigned to them only)"
+    )
     items: list[FormItemOut]
 
 

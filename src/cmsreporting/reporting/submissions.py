@@ -521,6 +521,15 @@ async def add_comment(
         target_id=str(submission.id),
         after={"comment": comment.id, "question": question},
     )
+    convention = submission.cycle.convention_code
+    await notices.comment_posted(
+        session,
+        author=principal.actor,
+        author_id=principal.user_id,
+        from_party=not (principal.is_admin or principal.is_secretariat(convention)),
+        submission=submission,
+        comment=comment,
+    )
     return comment
 
 

@@ -12,21 +12,22 @@ from sqlmodel import col
 from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.db import orm_attr, utcnow, valid_id
-from cmsreporting.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from cmsreporting.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle, Party
 from cmsreporting.registry.service import get_cycle, is_member
-from cmsreporting.reporting.access import can_use
+from cmsreporting.reporting.access import CONTRIBUTORS_ONLY_ASSIGNED, can_use, contributes
 from cmsreporting.reporting.carry_forward import carry_forward_answers
-from cmsreporting.reporting.models import Workspace, WorkspaceCycle
+from cmsreporting.reporting.models import Assignment, Workspace, WorkspaceCycle
 
 # --- workspaces ---------------------------------------------------------------------------
 
 
 async def get_workspace(
-    session: AsyncSession, *, workspace_id: int, principal: Principal
+    session: AsyncSession, *, workspace_id: int, principal: Principal, contributors: bool = False
 ) -> Workspace:
-    """A workspace the caller may use; others are reported as missing."""
+    """A workspace the caller may use; others are reported as missing. A contributor of its
+    Party gets it only where `contributors` says the operation serves them (else 403)."""
     if not valid_id(workspace_id):
         raise NotFound(f"no workspace {workspace_id}")
     workspace = (
@@ -44,9 +45,15 @@ async def get_workspace(
         .unique()
         .scalar_one_or_none()
     )
-    if workspace is None or not can_use(principal, workspace.party_iso3):
+    if workspace is None:
         raise NotFound(f"no workspace {workspace_id}")
-    return workspace
+    if can_use(principal, workspace.party_iso3):
+        return workspace
+    if contributes(principal, workspace.party_iso3):
+        if contributors:
+            return workspace
+        raise Forbidden(CONTRIBUTORS_ONLY_ASSIGNED)
+    raise NotFound(f"no workspace {workspace_id}")
 
 
 async def list_workspaces(
@@ -63,7 +70,16 @@ async def list_workspaces(
     )
     if not principal.is_admin:
         parties = sorted({g.party for g in principal.grants if g.role == "focal_point" and g.party})
-        stmt = stmt.where(col(Workspace.party_iso3).in_(parties))
+        assigned = select(col(Assignment.workspace_id)).where(
+            col(Assignment.user_id) == principal.user_id
+        )
+        stmt = stmt.where(
+            col(Workspace.party_iso3).in_(parties)
+            | (
+                col(Workspace.party_iso3).in_(sorted(principal.contributor_of))
+                & col(Workspace.id).in_(assigned)
+            )
+        )
     if party:
         stmt = stmt.where(col(Workspace.party_iso3) == party.upper())
     return await paginate(session, stmt, orm_attr(Workspace.id), limit=limit, cursor=cursor)

@@ -336,6 +336,24 @@ async function homeView(ctx) {
   const roles = session.roles.map((r) => [t(`role.${r.role}`), r.convention, r.party && names.get(r.party)].filter(Boolean).join(" · "));
   page.append(h("p", { class: "muted" }, t("home.roles"), " ", roles.join("; ") || t("home.noroles")));
 
+  if (!focal && session.roles.some((r) => r.role === "contributor")) {
+    // a contributor: the workspaces where sections are assigned to them
+    const workspaces = await getAll("workspaces");
+    page.append(
+      h(
+        "section",
+        { "aria-labelledby": "ws-h", class: "block" },
+        h("h2", { id: "ws-h" }, t("home.workspaces")),
+        workspaces.length
+          ? h(
+              "ul",
+              { class: "plain" },
+              workspaces.map((w) => h("li", {}, h("a", { href: `#/w/${w.id}` }, w.title || `${names.get(w.party) || w.party} — ${w.cycles.map((c) => refLabel(c.cycle)).join(" + ")}`))),
+            )
+          : h("p", { class: "empty" }, t("asg.none_mine")),
+      ),
+    );
+  }
   if (focal) {
     const [workspaces, submissions] = await Promise.all([
       getAll("workspaces"),

@@ -609,6 +609,8 @@ export class Saver extends EventTarget {
       const since = new Date(Date.parse(this.asOf) - SINCE_MARGIN_MS).toISOString();
       const read = await api.get(`${this.path}?since=${encodeURIComponent(since)}`);
       this.asOf = read.as_of || this.asOf;
+      // who else is in the form rides on this poll (assign.js shows it)
+      if (read.presence) this.dispatchEvent(new CustomEvent("presence", { detail: { presence: read.presence } }));
       const shown = [];
       const conflicted = [];
       for (const a of read.answers) {

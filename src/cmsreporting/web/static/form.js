@@ -721,7 +721,7 @@ export function renderForm(container, { model, saver, toc }) {
       const progress = h("p", { class: "sec-progress muted small" });
       const section = h(
         "section",
-        { class: "form-section", "aria-labelledby": headingId },
+        { class: "form-section", "aria-labelledby": headingId, dataset: { part: `${place.cycle}:${top.id}` } },
         h("h2", { id: headingId, tabindex: "-1" }, h("span", { class: "sec-cycle" }, refLabel(place.cycle)), " ", top.title),
         progress,
       );

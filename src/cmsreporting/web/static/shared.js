@@ -46,6 +46,14 @@ export const session = {
   focalConventions(party) {
     return this.roles.filter((r) => r.role === "focal_point" && r.party === party).map((r) => r.convention);
   },
+  /** Uses a Party's workspaces whole (admins, its focal points). */
+  isFocalOf(party) {
+    return this.isAdmin || this.roles.some((r) => r.role === "focal_point" && r.party === party);
+  },
+  /** Works only in the sections of a Party's workspaces assigned to them. */
+  isContributorOnly(party) {
+    return !this.isFocalOf(party) && this.roles.some((r) => r.role === "contributor" && r.party === party);
+  },
   canSubmit(party, convention) {
     return this.isAdmin || this.focalConventions(party).includes(convention);
   },

@@ -1,6 +1,7 @@
 // A workspace: the merged form with autosave, a preview per convention, and submission.
 
 import { ApiError, NetworkError, api, download, getAll } from "./api.js";
+import { assignmentsPanel, showSectionStatus, watchPresence } from "./assign.js";
 import { Saver } from "./autosave.js";
 import { day, h, refLabel, replace, when } from "./dom.js";
 import { formFilters } from "./filters.js";
@@ -153,15 +154,21 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
     else location.hash = `#/w/${id}?q=${encodeURIComponent(slot)}`;
   };
   const indicator = saveIndicator(saver, goTo);
+  const contributor = session.isContributorOnly(workspace.party);
+  if (contributor && tab !== "form") {
+    // a contributor works in the form only: previews and submission are the focal point's
+    location.replace(`#/w/${id}`);
+    return;
+  }
   const tabs = [
     { href: `#/w/${id}`, label: t("ws.tab_form"), current: tab === "form" },
-    ...model.form.cycles.map((c) => ({
+    ...(contributor ? [] : model.form.cycles).map((c) => ({
       href: `#/w/${id}/preview/${encodeURIComponent(c.cycle)}`,
       label: t("ws.tab_preview", { cycle: refLabel(c.cycle) }),
       current: tab === "preview" && cycleRef === c.cycle,
     })),
-    { href: `#/w/${id}/submit`, label: t("ws.tab_submit"), current: tab === "submit" },
-  ];
+    contributor ? null : { href: `#/w/${id}/submit`, label: t("ws.tab_submit"), current: tab === "submit" },
+  ].filter(Boolean);
   const header = h(
     "div",
     { class: "ws-head" },
@@ -211,11 +218,18 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
       clearTimeout(offersTimer);
       offersTimer = setTimeout(loadOffers, 300);
     };
-    saver.addEventListener("saved", onSaved);
-    loadOffers();
+    if (!contributor) {
+      saver.addEventListener("saved", onSaved);
+      loadOffers();
+    }
+    const panel = assignmentsPanel(entry, {
+      onStatus: (bySection) => showSectionStatus(container, bySection, contributor ? model : null),
+    });
+    const presence = watchPresence(entry, container, saver);
     detachBody = () => {
       clearTimeout(offersTimer);
       saver.removeEventListener("saved", onSaved);
+      presence.detach();
       view.detach();
     };
     body = h(
@@ -235,11 +249,12 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
             model.form.cycles.map((c) => h("li", {}, h("strong", {}, refLabel(c.cycle)), ` ${c.title} — v${c.version}, `, t("due", { date: day(c.due_on) }))),
           ),
         ),
+        panel.root,
         filters.root,
         container,
       ),
     );
-    const review = await api.get(`workspaces/${id}/review`).catch(() => null);
+    const review = contributor ? null : await api.get(`workspaces/${id}/review`).catch(() => null);
     const remarks = review ? reviewRemarks(entry, review) : null;
     if (remarks) body.querySelector(".form-col").prepend(remarks.banners);
     const focus = ctx.query.get("q");
