@@ -104,8 +104,3 @@ async def rendered(
         render(document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     ).encode()
     return _rendered.put(key, (body, hashlib.sha256(body).hexdigest()))
-
-
-async def document_of(session: AsyncSession, *, template_id: int, digest: str) -> dict[str, Any]:
-    """The document of the template with this id and digest, read only if not cached."""
-    return (await _content(session, template_id, digest))[0]
