@@ -405,6 +405,9 @@ READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/templates/{template_id}/document"): reads_of(
         lambda i: f"/templates/{i}/document", DRAFTS
     ),
+    ("GET", "/api/v1/templates/{template_id}/diff"): reads_of(
+        lambda i: f"/templates/{i}/diff?against={i}", DRAFTS
+    ),
     ("GET", "/api/v1/concepts"): [Case("", PUBLIC, const("/concepts?limit=500"))],
     ("GET", "/api/v1/concepts/{key}"): [Case("bundled", PUBLIC, const("/concepts/nbsap.wetlands"))],
     ("GET", "/api/v1/mappings"): [Case("", PUBLIC, const("/mappings?limit=500"))],
