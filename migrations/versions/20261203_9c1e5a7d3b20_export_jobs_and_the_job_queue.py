@@ -25,8 +25,9 @@ PROCRASTINATE_LATEST = "03.04.00_50_post_add_retry_failed_job_procedure.sql"
 
 def _run_script(sql: str) -> None:
     """Run a script of several statements (functions with $$ bodies) on asyncpg."""
-    bind = op.get_bind()
-    await_only(bind.connection.driver_connection.execute(sql))
+    driver = op.get_bind().connection.driver_connection
+    assert driver is not None
+    await_only(driver.execute(sql))
 
 
 def _create_queue() -> None:

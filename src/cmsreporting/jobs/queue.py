@@ -34,40 +34,12 @@ NAMESPACE = "cmsreporting"
 EXPORT_TASK = f"{NAMESPACE}:export"
 EXPORTS_QUEUE = "exports"
 
-blueprint = procrastinate.Blueprint()
-
 
 def _runtime(context: JobContext) -> Runtime:
     runtime = (context.additional_context or {}).get("runtime")
     if not isinstance(runtime, Runtime):
         raise RuntimeError("the worker was started without the service's runtime")
     return runtime
-
-
-@blueprint.task(
-    name="export",
-    queue=EXPORTS_QUEUE,
-    pass_context=True,
-    retry=RetryStrategy(max_attempts=service.MAX_RUNS, wait=2),
-)
-async def export_task(context: JobContext, export_id: int) -> None:
-    """Run one cycle export to its file."""
-    await service.run_export(_runtime(context), export_id)
-
-
-@blueprint.periodic(cron="* * * * *")
-@blueprint.task(name="deliver_mail", queue="mail", queueing_lock="deliver_mail", pass_context=True)
-async def deliver_mail(context: JobContext, timestamp: int) -> None:
-    """Send the e-mail that is due from the outbox."""
-    rt = _runtime(context)
-    done = await outbox.send_pending(rt.factory, rt.settings)
-    if done.sent or done.retrying or done.failed:
-        log.info(
-            "mail: sent %s, to retry %s, failed %s",
-            len(done.sent),
-            len(done.retrying),
-            len(done.failed),
-        )
 
 
 async def queue_todays_reminders(rt: Runtime, today: date | None = None) -> int:
@@ -77,25 +49,6 @@ async def queue_todays_reminders(rt: Runtime, today: date | None = None) -> int:
             session, today=today or utcnow().date(), schedule=rt.settings.reminder_days
         )
         return await reminders.queue(session, due)
-
-
-@blueprint.periodic(cron="0 6 * * *")
-@blueprint.task(
-    name="queue_reminders", queue="mail", queueing_lock="queue_reminders", pass_context=True
-)
-async def queue_reminders(context: JobContext, timestamp: int) -> None:
-    """Queue today's deadline reminders."""
-    queued = await queue_todays_reminders(_runtime(context))
-    log.info("queued %s deadline reminder(s)", queued)
-
-
-@blueprint.periodic(cron="*/15 * * * *")
-@blueprint.task(name="sweep_exports", queueing_lock="sweep_exports", pass_context=True)
-async def sweep_exports(context: JobContext, timestamp: int) -> None:
-    """Delete the files of expired exports."""
-    swept = await service.sweep_exports(_runtime(context))
-    if swept:
-        log.info("deleted %s expired export file(s)", swept)
 
 
 async def retry_stalled_jobs(app: procrastinate.App, stalled_seconds: float) -> int:
@@ -113,11 +66,59 @@ async def retry_stalled_jobs(app: procrastinate.App, stalled_seconds: float) -> 
     return len(stalled)
 
 
-@blueprint.periodic(cron="* * * * *")
-@blueprint.task(name="retry_stalled", queueing_lock="retry_stalled", pass_context=True)
-async def retry_stalled(context: JobContext, timestamp: int) -> None:
-    """Retry the jobs of workers that died."""
-    await retry_stalled_jobs(context.app, _runtime(context).settings.worker_stalled_seconds)
+def tasks() -> procrastinate.Blueprint:
+    """The service's tasks, on a new blueprint (an app takes its tasks over and renames them,
+    so each app gets its own)."""
+    bp = procrastinate.Blueprint()
+
+    @bp.task(
+        name="export",
+        queue=EXPORTS_QUEUE,
+        pass_context=True,
+        retry=RetryStrategy(max_attempts=service.MAX_RUNS, wait=2),
+    )
+    async def export(context: JobContext, export_id: int) -> None:
+        """Run one cycle export to its file."""
+        await service.run_export(_runtime(context), export_id)
+
+    @bp.periodic(cron="* * * * *")
+    @bp.task(name="deliver_mail", queue="mail", queueing_lock="deliver_mail", pass_context=True)
+    async def deliver_mail(context: JobContext, timestamp: int) -> None:
+        """Send the e-mail that is due from the outbox."""
+        rt = _runtime(context)
+        done = await outbox.send_pending(rt.factory, rt.settings)
+        if done.sent or done.retrying or done.failed:
+            log.info(
+                "mail: sent %s, to retry %s, failed %s",
+                len(done.sent),
+                len(done.retrying),
+                len(done.failed),
+            )
+
+    @bp.periodic(cron="0 6 * * *")
+    @bp.task(
+        name="queue_reminders", queue="mail", queueing_lock="queue_reminders", pass_context=True
+    )
+    async def queue_reminders(context: JobContext, timestamp: int) -> None:
+        """Queue today's deadline reminders."""
+        queued = await queue_todays_reminders(_runtime(context))
+        log.info("queued %s deadline reminder(s)", queued)
+
+    @bp.periodic(cron="*/15 * * * *")
+    @bp.task(name="sweep_exports", queueing_lock="sweep_exports", pass_context=True)
+    async def sweep_exports(context: JobContext, timestamp: int) -> None:
+        """Delete the files of expired exports."""
+        swept = await service.sweep_exports(_runtime(context))
+        if swept:
+            log.info("deleted %s expired export file(s)", swept)
+
+    @bp.periodic(cron="* * * * *")
+    @bp.task(name="retry_stalled", queueing_lock="retry_stalled", pass_context=True)
+    async def retry_stalled(context: JobContext, timestamp: int) -> None:
+        """Retry the jobs of workers that died."""
+        await retry_stalled_jobs(context.app, _runtime(context).settings.worker_stalled_seconds)
+
+    return bp
 
 
 def conninfo(database_url: str) -> str:
@@ -135,7 +136,7 @@ def build_app(database_url: str, *, max_connections: int = 4) -> procrastinate.A
         conninfo=conninfo(database_url), min_size=1, max_size=max_connections
     )
     app = procrastinate.App(connector=connector)
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(tasks(), namespace=NAMESPACE)
     return app
 
 

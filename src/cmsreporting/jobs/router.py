@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import StreamingResponse
@@ -13,7 +13,13 @@ from cmsreporting.errors import Conflict, Gone
 from cmsreporting.exports.service import MEDIA_TYPES
 from cmsreporting.jobs import service
 from cmsreporting.jobs.models import ExportJob
-from cmsreporting.jobs.schemas import DownloadOut, ExportJobIn, ExportJobOut, ProgressOut
+from cmsreporting.jobs.schemas import (
+    DownloadOut,
+    ExportJobIn,
+    ExportJobOut,
+    ExportStatus,
+    ProgressOut,
+)
 from cmsreporting.jobs.storage import Storage
 from cmsreporting.logs import request_id_var
 
@@ -40,7 +46,7 @@ def _out(job: ExportJob) -> ExportJobOut:
         cycle=job.cycle_ref,
         format=job.params["format"],
         options=job.params,
-        status="expired" if expired else job.status,  # type: ignore[arg-type]
+        status="expired" if expired else cast(ExportStatus, job.status),
         progress=ProgressOut(done=job.done_parties, total=job.total_parties),
         runs=job.attempts,
         error=job.error,
