@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from cmsreporting.db import utcnow
 from cmsreporting.jobs import service
@@ -180,8 +181,12 @@ class InProcessQueue:
 
     async def start(self) -> None:
         """Run again the exports an earlier process left unfinished."""
-        async with self.rt.factory() as session:
-            interrupted = await service.interrupted_exports(session)
+        try:
+            async with self.rt.factory() as session:
+                interrupted = await service.interrupted_exports(session)
+        except DBAPIError:  # a database behind the code (not ready) has no export jobs yet
+            log.warning("unfinished exports not resumed: the database is not migrated")
+            return
         for export_id in interrupted:
             self._spawn(export_id, resume=True)
 

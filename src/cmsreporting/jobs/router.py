@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep, utcnow
 from cmsreporting.errors import Conflict, Gone
+from cmsreporting.exports.router import CYCLE_EXPORT_CONTENT
 from cmsreporting.exports.service import MEDIA_TYPES
 from cmsreporting.jobs import service
 from cmsreporting.jobs.models import ExportJob
@@ -102,9 +103,7 @@ async def get_cycle_export(
         200: {
             "description": "The export's file",
             "content": {
-                MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
-                MEDIA_TYPES["jsonl"]: {"schema": {"type": "string"}},
-                MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                MEDIA_TYPES[fmt]: CYCLE_EXPORT_CONTENT[fmt] for fmt in CYCLE_EXPORT_CONTENT
             },
         }
     },
