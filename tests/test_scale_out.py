@@ -38,7 +38,7 @@ def processes() -> Iterator[list[Process]]:
 
 
 async def _until_done(
-    http: httpx.AsyncClient, location: str, headers: Headers
+    http: httpx.AsyncClient, location: str, headers: dict[str, str]
 ) -> dict[str, object]:
     deadline = time.monotonic() + 90
     while True:
