@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -156,20 +157,32 @@ class JobQueue(Protocol):
 class ProcrastinateQueue:
     """Jobs deferred to procrastinate's queue in PostgreSQL; `cmsreporting worker` runs them."""
 
-    def __init__(self, app: procrastinate.App) -> None:
+    def __init__(self, app: procrastinate.App, pool: AsyncConnectionPool) -> None:
         self.app = app
+        self.pool = pool
 
     @classmethod
     async def open(cls, database_url: str) -> ProcrastinateQueue:
-        app = build_app(database_url, max_connections=2)
-        await app.open_async()
-        return cls(app)
+        """Without connecting yet: a server whose database is down starts, and reports not
+        ready, rather than failing."""
+        pool = AsyncConnectionPool(
+            conninfo(database_url),
+            min_size=0,
+            max_size=2,
+            open=False,
+            check=AsyncConnectionPool.check_connection,
+        )
+        await pool.open(wait=False)
+        app = build_app(database_url)
+        await app.open_async(pool=pool)
+        return cls(app, pool)
 
     async def defer_export(self, export_id: int) -> None:
         await self.app.configure_task(EXPORT_TASK).defer_async(export_id=export_id)
 
     async def close(self) -> None:
         await self.app.close_async()
+        await self.pool.close()
 
 
 class InProcessQueue:
