@@ -237,3 +237,30 @@ async def test_queue_depth_in_metrics(svc: Service, auth: Headers) -> None:
     assert metrics.status_code == 200
     assert 'cmsreporting_jobs_queued{queue="exports"} 0.0' in metrics.text
     assert "cmsreporting_jobs_oldest_queued_seconds" in metrics.text
+
+
+@pytest.mark.skipif(IS_POSTGRES, reason="SQLite's in-process jobs; PostgreSQL: test_worker.py")
+async def test_a_server_that_starts_runs_the_exports_a_stopped_one_left(
+    svc: Service, auth: Headers, db_url: str, tmp_path: Path
+) -> None:
+    await reports(svc.http, auth)
+    # what a server stopped in the middle of an export leaves: a job running, not moving
+    await svc.sql(
+        "INSERT INTO export_jobs (cycle_ref, convention_code, params, only_accepted, status, "
+        "attempts, done_parties, total_parties, created_at, updated_at, started_at) VALUES "
+        "(:cycle, 'CMS', :params, 0, 'running', 1, 2, 5, :at, :at, :at)",
+        cycle=CYCLE,
+        params='{"format": "jsonl", "layout": "long", "values": "codes", "guard": true}',
+        at=(utcnow() - timedelta(minutes=5)).replace(tzinfo=None),
+    )
+    [(export_id,)] = await svc.sql("SELECT max(id) FROM export_jobs")
+    app = create_app(Settings(database_url=db_url, export_folder=str(svc.folder)))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            restarted = Service(app, http, svc.folder)
+            done = await restarted.follow(f"/api/v1/exports/{export_id}", auth["admin"])
+    assert done["status"] == "done", done
+    assert done["runs"] == 2
+    assert done["progress"] == {"done": 5, "total": 5}
+    assert len((svc.folder / f"export-{export_id}.jsonl").read_text().splitlines()) == 5
