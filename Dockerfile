@@ -2,6 +2,9 @@
 # Build: docker build -t cmsreporting .
 # Run:   docker run -p 8000:8000 -v cmsreporting-data:/data cmsreporting
 #        (PostgreSQL: -e CMSREPORTING_DATABASE_URL=postgresql+asyncpg://user:pass@host/db)
+# Jobs:  docker run -v cmsreporting-data:/data -e CMSREPORTING_DATABASE_URL=… cmsreporting \
+#            cmsreporting worker
+#        (the same image; deploy/compose.yaml runs servers, a worker and PostgreSQL together)
 
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
@@ -22,7 +25,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    CMSREPORTING_DATABASE_URL=sqlite+aiosqlite:////data/cmsreporting.db
+    CMSREPORTING_DATABASE_URL=sqlite+aiosqlite:////data/cmsreporting.db \
+    CMSREPORTING_EXPORT_FOLDER=/data/exports
 # Pango and fonts for the PDF exports (WeasyPrint); Debian's security updates are wanted here,
 # so the packages are not pinned to one version
 # hadolint ignore=DL3008

@@ -23,12 +23,19 @@ def _url() -> str:
     return str(config.attributes.get("url") or get_settings().database_url)
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Objects the models describe: not the job queue's own tables (procrastinate_*), which
+    migration 9c1e5a7d3b20 creates from procrastinate's schema."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

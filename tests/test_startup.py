@@ -8,10 +8,7 @@ so their logs are JSON lines).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -28,81 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cmsreporting.bootstrap import bundled_template_files
 from cmsreporting.migrate import head_revision
 from tests.factories.databases import IS_POSTGRES, admin_sql, pg_url
-
-START_TIMEOUT = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    """`cmsreporting serve ARGS` on 127.0.0.1, its output in a file."""
-
-    def __init__(self, db_url: str, log: Path, *args: str, env: dict[str, str] | None = None):
-        self.port = _free_port()
-        self.log = log
-        environment = os.environ | {"CMSREPORTING_DATABASE_URL": db_url} | (env or {})
-        environment.pop("CMSREPORTING_TEST_DATABASE_URL", None)
-        environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
-                [
-                    sys.executable,
-                    "-m",
-                    "cmsreporting.cli",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    *args,
-                ],
-                env=environment,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_live(self) -> None:
-        """Until /health/live answers (the process listens)."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{self.base}/health/live", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, self.log.read_text()[-3000:]
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-
-    def records(self) -> list[dict[str, Any]]:
-        """The JSON log records the process wrote (other lines, such as the banner, skipped)."""
-        found = []
-        for line in self.log.read_text(errors="replace").splitlines():
-            if line.startswith("{"):
-                try:
-                    found.append(json.loads(line))
-                except json.JSONDecodeError:  # a line being written
-                    continue
-        return found
+from tests.factories.processes import START_TIMEOUT, Server
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -254,6 +255,43 @@ def serve(
     )
     if made is not None:
         shutil.rmtree(made, ignore_errors=True)
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Option(help="The worker's name in logs")] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is queued now, then stop (no waiting)")
+    ] = False,
+) -> None:
+    """Run background jobs until stopped (SIGTERM finishes the running ones first): cycle
+    exports, e-mail delivery, deadline reminders, the sweep of expired export files. Start as
+    many as needed, on any machine that reaches the database and the export folder. On SQLite,
+    exports run in the server and the worker runs the periodic jobs."""
+    from cmsreporting.jobs.queue import run_worker
+    from cmsreporting.jobs.service import Runtime
+    from cmsreporting.jobs.storage import FolderStorage
+
+    settings = get_settings()
+
+    async def runner() -> None:
+        engine = create_engine(settings.database_url, pool_size=settings.worker_concurrency + 1)
+        try:
+            revision = await migrate.current_revision(engine)
+            if revision != migrate.head_revision():
+                raise _fail(
+                    f"the database is at {revision}, the code needs {migrate.head_revision()}: "
+                    "run `cmsreporting db upgrade`"
+                )
+            rt = Runtime(
+                create_session_factory(engine), settings, FolderStorage(settings.export_folder)
+            )
+            await run_worker(rt, name=name, wait=not once)
+        finally:
+            await engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner())
 
 
 @db_app.command("upgrade")

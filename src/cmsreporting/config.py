@@ -181,6 +181,33 @@ class Settings(BaseSettings):
         ),
     )
 
+    export_folder: str = Field(
+        default="./exports",
+        description=(
+            "Where cycle exports run as jobs write their files (a folder every server and "
+            "worker reads and writes: a shared volume when they run on several machines)"
+        ),
+    )
+    export_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="Seconds an export job's file can be downloaded; then it is deleted",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Jobs one `cmsreporting worker` runs at once"
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="Seconds between a worker's heartbeats (PostgreSQL)"
+    )
+    worker_stalled_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "Seconds without a heartbeat after which a worker counts as dead and its running "
+            "jobs are retried by another worker (PostgreSQL)"
+        ),
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

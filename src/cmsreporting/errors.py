@@ -116,6 +116,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Gone(DomainError):
+    """The resource existed and is no longer available (an expired download)."""
+
+    status = 410
+    slug = "gone"
+    title = "Gone"
+
+
 class PayloadTooLarge(DomainError):
     """The body is larger than allowed."""
 

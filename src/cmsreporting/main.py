@@ -33,6 +33,10 @@ from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.exports.service import ALREADY_COMPRESSED
+from cmsreporting.jobs import service as jobs_service
+from cmsreporting.jobs.queue import open_queue
+from cmsreporting.jobs.router import router as jobs_router
+from cmsreporting.jobs.storage import FolderStorage
 from cmsreporting.logs import configure_logging
 from cmsreporting.mail import outbox
 from cmsreporting.middleware import BodyGuard, RequestContext
@@ -221,6 +225,10 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         if settings.metrics_enabled:
             metrics.instrument_pool(engine)
         app.state.session_factory = create_session_factory(engine)
+        app.state.storage = FolderStorage(settings.export_folder)
+        app.state.jobs = await open_queue(
+            jobs_service.Runtime(app.state.session_factory, settings, app.state.storage)
+        )
         if freeze_heap:
             # what exists now (modules, the app, the ORM's registries) lives as long as the
             # process: keep it out of the collector's full passes, which would walk it each time
@@ -240,6 +248,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
                 delivery.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await delivery
+            await app.state.jobs.close()
             await engine.dispose()
             metrics.process_exited()
 
@@ -321,6 +330,16 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
                 database="unreachable",
                 version=__version__,
             )
+        if revision == head and not request.app.state.storage.writable():
+            return problem(
+                503,
+                "the export folder is not writable (CMSREPORTING_EXPORT_FOLDER)",
+                request,
+                database="ok",
+                storage="not writable",
+                revision=revision,
+                version=__version__,
+            )
         if revision != head:
             return problem(
                 503,
@@ -364,7 +383,15 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             """Prometheus metrics, to the allowed client networks only (404 to others)."""
             if not metrics.allowed(request.scope.get("client"), settings.metrics_allow):
                 return problem(404, "Not Found", request)
-            content, media_type = metrics.exposition()
+            try:
+                async with request.app.state.session_factory() as session:
+                    queues = await jobs_service.queue_stats(session)
+            except Exception:  # the metrics of this process are worth serving without them
+                log.warning("job queue metrics unavailable", exc_info=True)
+                queues = []
+            content, media_type = metrics.exposition(
+                queues=[(q.queue, q.depth, q.oldest_seconds) for q in queues]
+            )
             return Response(content, media_type=media_type)
 
     app.include_router(registry_router)
@@ -375,6 +402,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(reminders_router)
     app.include_router(assignments_router)
     app.include_router(exports_router)
+    app.include_router(jobs_router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(links_router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -23,6 +24,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -173,14 +176,39 @@ def allowed(client: tuple[str, int] | None, networks: list[IPv4Network | IPv6Net
     return any(address in network for network in networks)
 
 
-def exposition() -> tuple[bytes, str]:
-    """The metrics in the text format, all worker processes' when there are several."""
+def _queue_families(queues: list[tuple[str, int, float]]) -> bytes:
+    """Gauges of the job queues, read from the database at each scrape (not per process)."""
+    depth = GaugeMetricFamily(
+        "cmsreporting_jobs_queued", "Jobs waiting to start, by queue", labels=["queue"]
+    )
+    age = GaugeMetricFamily(
+        "cmsreporting_jobs_oldest_queued_seconds",
+        "Age of the oldest job waiting to start, by queue (0: none waiting)",
+        labels=["queue"],
+    )
+    for queue, count, oldest in queues:
+        depth.add_metric([queue], count)
+        age.add_metric([queue], oldest)
+
+    class _Queues(Collector):
+        def collect(self) -> Iterable[Metric]:
+            return [depth, age]
+
+    registry = CollectorRegistry()
+    registry.register(_Queues())
+    return generate_latest(registry)
+
+
+def exposition(queues: list[tuple[str, int, float]] | None = None) -> tuple[bytes, str]:
+    """The metrics in the text format, all worker processes' when there are several, and the
+    job queues' depth and age when given."""
     sync_caches()
+    extra = _queue_families(queues) if queues else b""
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        return generate_latest(registry) + extra, CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY) + extra, CONTENT_TYPE_LATEST
 
 
 def process_exited() -> None:

@@ -4,6 +4,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import AccountLink, ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping, NegativeMapping
 from cmsreporting.db import metadata
+from cmsreporting.jobs.models import ExportJob
 from cmsreporting.mail.models import OutboxMessage
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
 from cmsreporting.reporting.models import (
@@ -26,6 +27,7 @@ __all__ = [
     "ConceptTag",
     "Convention",
     "Cycle",
+    "ExportJob",
     "IdempotencyRecord",
     "Mapping",
     "Membership",

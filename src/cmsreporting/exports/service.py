@@ -237,6 +237,14 @@ async def plan_cycle_export(
     if not can_export_cycle(principal, cycle.convention_code):
         raise Forbidden(f"only the {cycle.convention_code} secretariat exports this cycle")
     only_accepted = not (principal.is_admin or principal.is_secretariat(cycle.convention_code))
+    return await plan_for(session, cycle=cycle, status=status, only_accepted=only_accepted)
+
+
+async def plan_for(
+    session: AsyncSession, *, cycle: Cycle, status: str | None, only_accepted: bool
+) -> CycleExport:
+    """Count what a cycle export will hold, for a caller whose access was checked (an export
+    job plans again when it runs, with the scope its requester had)."""
     if only_accepted:
         status = "accepted"
     template = await templates_service.current_template(session, cycle_ref=cycle.ref)
