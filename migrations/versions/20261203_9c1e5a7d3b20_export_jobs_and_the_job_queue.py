@@ -6,7 +6,7 @@ pyproject.toml pins to 3.10.x). A later procrastinate version brings its own mig
 (procrastinate/sql/migrations); the revision that widens the pin runs them.
 
 Revision ID: 9c1e5a7d3b20
-Revises: 36b2303f81ad
+Revises: 8505df8d00b7
 Create Date: 2026-12-03 15:58:19.038114
 """
 
@@ -63,7 +63,7 @@ def _drop_queue() -> None:
     )
 
 revision: str = '9c1e5a7d3b20'
-down_revision: str | None = '36b2303f81ad'
+down_revision: str | None = '8505df8d00b7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
