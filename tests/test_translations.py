@@ -168,12 +168,12 @@ async def test_bad_translation_files_are_refused_and_nothing_is_stored(
     before = await _templates(client, auth)
 
     async def post(
-        body: bytes, lang: str = "fr", target: int = tid, **headers: str
+        body: bytes, lang: str = "fr", target: int = tid, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         return await client.post(
             f"/api/v1/templates/{target}/translations/{lang}",
             content=body,
-            headers=PO | auth["cms_sec"] | headers,
+            headers=PO | auth["cms_sec"] | (headers or {}),
         )
 
     # another version of the template
@@ -198,7 +198,7 @@ async def test_bad_translation_files_are_refused_and_nothing_is_stored(
     problem = assert_problem(await post(good + b'\nmsgctxt "a"\nmsgid "\xff"\nmsgstr ""\n'), 400)
     assert problem["errors"][0]["line"] == good.count(b"\n") + 3
     assert_problem(await post(b"  "), 400)
-    assert_problem(await post(good, **{"content-type": "application/json"}), 415)
+    assert_problem(await post(good, headers={"content-type": "text/csv"}), 415)
     assert_problem(await post(good, lang="en"), 422)
     assert_problem(await post(good, lang="NOT_A_TAG"), 422)
     # a version that exists already

@@ -20,7 +20,7 @@ from cmsreporting.templates import service
 from cmsreporting.templates.models import Template
 
 PO_MEDIA_TYPE = "text/x-gettext-translation"
-PO_MEDIA_TYPES = frozenset({PO_MEDIA_TYPE, "text/x-po", "application/x-gettext", "text/plain"})
+PO_MEDIA_TYPES = frozenset({PO_MEDIA_TYPE, "text/x-po"})
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 """A language tag as the template schema takes it."""
 
