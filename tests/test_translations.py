@@ -4,12 +4,14 @@ report of missing and stale translations (/api/v1/templates/{id}/translations)."
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
 from babel.messages import pofile
 
 from tests.helpers import assert_problem, minimal_template
+from tests.test_cli import cli
 
 PO = {"content-type": "text/x-gettext-translation"}
 
@@ -237,3 +239,36 @@ async def test_only_admins_and_the_secretariat_translate(
     assert_problem(
         await client.get("/api/v1/templates/99999999999/translations", headers=auth["admin"]), 404
     )
+
+
+async def test_cli_exports_and_imports(
+    db_url: str, client: httpx.AsyncClient, auth: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    tid = await _import(client, auth, minimal_template(version="9.0.0"))
+    target = tmp_path / "fr.po"
+    done = cli(db_url, "translations", "export", str(tid), "fr", "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    catalog = pofile.read_po(io.BytesIO(target.read_bytes()))
+    for message in catalog:
+        if message.context == "section:I/question:I.1a/text":
+            message.string = "Détails"
+    target.write_bytes(_po(catalog))
+    done = cli(db_url, "translations", "import", str(tid), "fr", str(target), "--version", "9.4.0")
+    assert done.returncode == 0, done.stderr
+    assert "CMS:COP15 9.4.0" in done.stdout
+    drafts = await client.get(
+        "/api/v1/templates", params={"cycle": "CMS:COP15", "status": "draft"}, headers=auth["admin"]
+    )
+    (draft,) = [t for t in drafts.json()["items"] if t["version"] == "9.4.0"]
+    document = (
+        await client.get(f"/api/v1/templates/{draft['id']}/document", headers=auth["admin"])
+    ).json()
+    assert document["sections"][0]["questions"][1]["text"]["fr"] == "Détails"
+
+    # a file for another template: refused, naming the header, nothing stored
+    other = await _import(client, auth, minimal_template(version="9.5.0"))
+    before = await _templates(client, auth)
+    refused = cli(db_url, "translations", "import", str(other), "fr", str(target))
+    assert refused.returncode == 1
+    assert "CMS:COP15 9.0.0" in refused.stderr
+    assert await _templates(client, auth) == before
