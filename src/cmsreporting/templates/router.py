@@ -373,6 +373,13 @@ async def get_template_diff(
     )
 
 
+PO_EXAMPLE = (
+    'msgid ""\nmsgstr ""\n"Project-Id-Version: CMS:COP15 1.0.0\\n"\n"Language: fr\\n"\n'
+    '"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    'msgctxt "section:I/question:I.1/text"\nmsgid "Is it covered?"\nmsgstr "Est-ce couvert ?"\n'
+)
+
+
 async def _translatable(
     session: SessionDep, template_id: int, principal: Principal
 ) -> tuple[Template, dict[str, Any]]:
@@ -409,10 +416,16 @@ async def get_translation_report(
 @router.get(
     "/{template_id}/translations/{lang}",
     response_model=None,
+    response_class=Response,
     responses={
         200: {
             "description": "The template's texts as a gettext PO file for translators",
-            "content": {PO_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            "content": {
+                PO_MEDIA_TYPE: {
+                    "schema": {"type": "string"},
+                    "example": PO_EXAMPLE,
+                }
+            },
         }
     },
 )
@@ -451,7 +464,7 @@ async def export_translation(
         "requestBody": {
             "required": True,
             "description": "A PO file exported from this template and version, translated",
-            "content": {PO_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            "content": {PO_MEDIA_TYPE: {"schema": {"type": "string"}, "example": PO_EXAMPLE}},
         }
     },
 )

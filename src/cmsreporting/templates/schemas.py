@@ -188,6 +188,27 @@ class TranslationStatus(BaseModel):
 class TranslationReport(BaseModel):
     """A template's translations, per target language."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "template": TEMPLATE_SUMMARY_EXAMPLE,
+                    "source_language": "en",
+                    "languages": [
+                        {
+                            "lang": "fr",
+                            "declared": True,
+                            "total": 412,
+                            "translated": 410,
+                            "missing": ["section:II/question:II.3/help"],
+                            "stale": ["section:I/question:I.1/option:yes"],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     template: TemplateSummary
     source_language: str
     languages: list[TranslationStatus]
