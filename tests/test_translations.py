@@ -88,6 +88,15 @@ async def test_export_translate_import_and_report_stale(
     assert draft["id"] != tid
     assert (draft["status"], draft["version"]) == ("draft", "9.0.1")
     assert made.headers["location"] == f"/api/v1/templates/{draft['id']}"
+    audit = await client.get(
+        "/api/v1/audit",
+        params={"target_type": "template", "target_id": str(draft["id"])},
+        headers=auth["admin"],
+    )
+    events = {e["action"]: e for e in audit.json()["items"]}
+    assert set(events) == {"template.import", "template.translate"}
+    assert events["template.translate"]["before"]["id"] == tid
+    assert events["template.translate"]["after"]["lang"] == "fr"
     document = (
         await client.get(f"/api/v1/templates/{draft['id']}/document", headers=auth["cms_sec"])
     ).json()

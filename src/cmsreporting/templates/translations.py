@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from cmsreporting.audit.service import record
 from cmsreporting.core import translations as core
 from cmsreporting.core.document import version_key
 from cmsreporting.errors import BadRequest, FieldError, InvalidInput
@@ -150,4 +151,15 @@ async def import_po(
             errors=errors[:100],
         )
     document["version"] = version or await next_version(session, template)
-    return await service.import_template(session, actor=actor, document=document)
+    draft = await service.import_template(session, actor=actor, document=document)
+    translated = [u.context for u in units if u.target and not u.fuzzy]
+    await record(
+        session,
+        actor=actor,
+        action="template.translate",
+        target_type="template",
+        target_id=str(draft.id),
+        before=service.summary(template),
+        after=service.summary(draft) | {"lang": lang, "translated": len(translated)},
+    )
+    return draft
