@@ -307,6 +307,7 @@ class Request:
     url: str
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
 
 
 Build = Callable[[Ctx], Awaitable[Request]]
@@ -381,6 +382,13 @@ DRAFTS = {
     "CMS-draft": (lambda w: w.draft_cms, allow("admin", "cms_sec", others=404, anonymous=404)),
     "CBD-draft": (lambda w: w.draft_cbd, allow("admin", "cbd_sec", others=404, anonymous=404)),
 }
+# translating is a template write: admins and the template's secretariat; others are refused
+# (403) a published template and do not see (404) a draft
+TRANSLATE = {
+    "published": (lambda w: w.published_cms, allow("admin", "cms_sec")),
+    "CMS-draft": (lambda w: w.draft_cms, allow("admin", "cms_sec", others=404)),
+    "CBD-draft": (lambda w: w.draft_cbd, allow("admin", "cbd_sec", others=404)),
+}
 FOLLOW_CMS = allow("admin", "cms_sec", "reviewer")
 FOLLOW_CBD = allow("admin", "cbd_sec", "reviewer")
 
@@ -407,6 +415,12 @@ READS: dict[tuple[str, str], list[Case]] = {
     ),
     ("GET", "/api/v1/templates/{template_id}/diff"): reads_of(
         lambda i: f"/templates/{i}/diff?against={i}", DRAFTS
+    ),
+    ("GET", "/api/v1/templates/{template_id}/translations"): reads_of(
+        lambda i: f"/templates/{i}/translations", TRANSLATE
+    ),
+    ("GET", "/api/v1/templates/{template_id}/translations/{lang}"): reads_of(
+        lambda i: f"/templates/{i}/translations/es", TRANSLATE
     ),
     ("GET", "/api/v1/concepts"): [Case("", PUBLIC, const("/concepts?limit=500"))],
     ("GET", "/api/v1/concepts/{key}"): [Case("bundled", PUBLIC, const("/concepts/nbsap.wetlands"))],
@@ -608,6 +622,19 @@ async def _retire(ctx: Ctx) -> Request:
 async def _delete_draft(ctx: Ctx) -> Request:
     tid, _ = await _draft(ctx)
     return Request(f"{API}/templates/{tid}")
+
+
+async def _translate(ctx: Ctx) -> Request:
+    tid, _ = await _draft(ctx)
+    response = await ctx.http.get(
+        f"{API}/templates/{tid}/translations/fr", headers=ctx.auth["admin"]
+    )
+    assert response.status_code == 200, response.text
+    return Request(
+        f"{API}/templates/{tid}/translations/fr",
+        content=response.content,
+        headers={"content-type": "text/x-gettext-translation"},
+    )
 
 
 async def _new_concept(ctx: Ctx) -> Request:
@@ -867,6 +894,9 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ("DELETE", "/api/v1/templates/{template_id}"): [
         Case("CMS-draft", DRAFT_WRITE, write(_delete_draft))
     ],
+    ("POST", "/api/v1/templates/{template_id}/translations/{lang}"): [
+        Case("CMS-draft", DRAFT_WRITE, write(_translate))
+    ],
     ("POST", "/api/v1/concepts"): [Case("", ADMIN, write(_new_concept))],
     ("PUT", "/api/v1/concepts/{key}"): [Case("", ADMIN, write(_replace_concept))],
     ("POST", "/api/v1/mappings"): [
@@ -1125,7 +1155,9 @@ async def test_access_of_role(
     writes = method != "GET"
     before = await _newest_event(matrix) if writes else 0
     headers = ({} if role == "anonymous" else matrix.auth[role]) | request.headers
-    response = await matrix.http.request(method, request.url, json=request.json, headers=headers)
+    response = await matrix.http.request(
+        method, request.url, json=request.json, content=request.content, headers=headers
+    )
     matrix.http.cookies.clear()  # a sign-in's cookie would sign the next role's requests in
     expected = case.expect[role]
     seen = (role, method, request.url, response.status_code, response.text[:400])

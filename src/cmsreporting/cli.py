@@ -37,6 +37,8 @@ from cmsreporting.logs import configure_logging, redact
 from cmsreporting.metrics import MULTIPROC_ENV
 from cmsreporting.registry import service as registry
 from cmsreporting.reporting import submissions
+from cmsreporting.templates import service as templates
+from cmsreporting.templates import translations
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -58,6 +60,10 @@ app.add_typer(export_app, name="export")
 crosswalk_app = typer.Typer(help="The crosswalk: mapping suggestions.", no_args_is_help=True)
 app.add_typer(crosswalk_app, name="crosswalk")
 mail_app = typer.Typer(help="E-mail in the outbox.", no_args_is_help=True)
+translations_app = typer.Typer(
+    help="Template translations as gettext PO files.", no_args_is_help=True
+)
+app.add_typer(translations_app, name="translations")
 app.add_typer(mail_app, name="mail")
 RAW_HELP = (
     "CSV: write text cells as they are, without the apostrophe that guards a cell starting "
@@ -85,7 +91,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _refused(exc: DomainError) -> typer.Exit:
     """Print a domain error with the fields it names; exit 1."""
     for error in exc.errors:
-        err.print(f"  {error.get('pointer') or '/'}: {error.get('detail')}", highlight=False)
+        where = error.get("pointer") or "/"
+        if error.get("msgctxt") or error.get("line"):
+            where = f"line {error.get('line')} msgctxt {error.get('msgctxt')!r}"
+        err.print(f"  {where}: {error.get('detail')}", highlight=False)
     return _fail(exc.detail)
 
 
@@ -813,6 +822,51 @@ def export_submission(
 
     _write_atomically(output, produce)
     out.print(f"wrote {output}")
+
+
+@translations_app.command("export")
+def translations_export(
+    template_id: Annotated[int, typer.Argument(help="Template id")],
+    lang: Annotated[str, typer.Argument(help="Target language, as fr")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="PO file to write")],
+) -> None:
+    """Write a template's texts for translation into LANG as a gettext PO file."""
+
+    async def produce(target: Any) -> None:
+        factory, handle = target
+        translations.check_language(lang)
+        async with factory() as session, session.begin():
+            template = await templates.get_template(
+                session, template_id=template_id, principal=CLI_PRINCIPAL
+            )
+            handle.write(translations.export_po(template, template.document, lang))
+
+    _write_atomically(output, produce)
+    out.print(f"wrote {output}")
+
+
+@translations_app.command("import")
+def translations_import(
+    template_id: Annotated[int, typer.Argument(help="Template id the file was exported from")],
+    lang: Annotated[str, typer.Argument(help="Language of the translations")],
+    path: Annotated[Path, typer.Argument(help="Translated PO file", exists=True, dir_okay=False)],
+    version: Annotated[
+        str | None, typer.Option(help="Version of the new draft (default: next patch)")
+    ] = None,
+) -> None:
+    """Make a new draft version of a template with the translations of a PO file."""
+    raw = path.read_bytes()
+
+    async def work(session: AsyncSession) -> str:
+        template = await templates.get_template(
+            session, template_id=template_id, principal=CLI_PRINCIPAL
+        )
+        draft = await translations.import_po(
+            session, actor=CLI_ACTOR, template=template, lang=lang, raw=raw, version=version
+        )
+        return f"draft {draft.id}: {draft.cycle.ref} {draft.version} ({', '.join(draft.languages)})"
+
+    out.print(_in_transaction(work))
 
 
 @export_app.command("cycle")

@@ -115,6 +115,9 @@ ACCEPTED_TYPES = (
     "text/csv",
     # XLSForm workbooks (POST /api/v1/templates)
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    # translated gettext PO files (POST /api/v1/templates/{id}/translations/{lang})
+    "text/x-gettext-translation",
+    "text/x-po",
 )
 
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
+from cmsreporting.core import translations as texts
 from cmsreporting.core.i18n import choose_language, localize
 from cmsreporting.core.memo import Memo
 from cmsreporting.db import SessionDep
@@ -23,7 +24,7 @@ from cmsreporting.errors import (
 )
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.templates import cache as template_cache
-from cmsreporting.templates import service, xlsform
+from cmsreporting.templates import service, translations, xlsform
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.schemas import (
     TEMPLATE_DOCUMENT_REF,
@@ -33,7 +34,10 @@ from cmsreporting.templates.schemas import (
     TemplateOut,
     TemplateStatus,
     TemplateSummary,
+    TranslationReport,
+    TranslationStatus,
 )
+from cmsreporting.templates.translations import PO_MEDIA_TYPE, PO_MEDIA_TYPES
 from cmsreporting.templates.xlsform import XLSX_MEDIA_TYPE
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
@@ -367,6 +371,135 @@ async def get_template_diff(
     return TemplateDiff.model_validate(
         {"from": to_summary(before), "to": to_summary(after), "changes": changes}
     )
+
+
+PO_EXAMPLE = (
+    'msgid ""\nmsgstr ""\n"Project-Id-Version: CMS:COP15 1.0.0\\n"\n"Language: fr\\n"\n'
+    '"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    'msgctxt "section:I/question:I.1/text"\nmsgid "Is it covered?"\nmsgstr "Est-ce couvert ?"\n'
+)
+
+
+async def _translatable(
+    session: SessionDep, template_id: int, principal: Principal
+) -> tuple[Template, dict[str, Any]]:
+    """A template the caller may translate (admin or its convention's secretariat)."""
+    template = await service.get_template(session, template_id=template_id, principal=principal)
+    _authorize_write(principal, template.convention_code)
+    return template, template.document
+
+
+@router.get("/{template_id}/translations", response_model=TranslationReport)
+async def get_translation_report(
+    template_id: int, session: SessionDep, principal: CurrentUser
+) -> TranslationReport:
+    """Per target language: texts in all, translated, and the contexts of the missing ones and
+    of the stale ones (translated from a source text that has changed since)."""
+    template, document = await _translatable(session, template_id, principal)
+    return TranslationReport(
+        template=to_summary(template),
+        source_language=document["languages"][0],
+        languages=[
+            TranslationStatus(
+                lang=entry.lang,
+                declared=entry.declared,
+                total=entry.total,
+                translated=entry.translated,
+                missing=entry.missing,
+                stale=entry.stale,
+            )
+            for entry in texts.status(document)
+        ],
+    )
+
+
+@router.get(
+    "/{template_id}/translations/{lang}",
+    response_model=None,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The template's texts as a gettext PO file for translators",
+            "content": {
+                PO_MEDIA_TYPE: {
+                    "schema": {"type": "string"},
+                    "example": PO_EXAMPLE,
+                }
+            },
+        }
+    },
+)
+async def export_translation(
+    template_id: int,
+    lang: Annotated[str, Path(max_length=35)],
+    session: SessionDep,
+    principal: CurrentUser,
+) -> Response:
+    """The template's texts for translation into `lang` (gettext PO): msgctxt the path of the
+    text, msgid the source text, msgstr the current translation (fuzzy when stale)."""
+    translations.check_language(lang)
+    template, document = await _translatable(session, template_id, principal)
+    if lang == document["languages"][0]:
+        raise InvalidInput(
+            f"{lang!r} is the template's source language",
+            errors=[FieldError("/lang", "the source language")],
+        )
+    body = translations.export_po(template, document, lang)
+    name = f"{template.cycle.ref.replace(':', '_')}_{template.version}.{lang}.po"
+    return Response(
+        body,
+        media_type=f"{PO_MEDIA_TYPE}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+@router.post(
+    "/{template_id}/translations/{lang}",
+    response_model=TemplateSummary,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A PO file exported from this template and version, translated",
+            "content": {PO_MEDIA_TYPE: {"schema": {"type": "string"}, "example": PO_EXAMPLE}},
+        }
+    },
+)
+async def import_translation(
+    template_id: int,
+    lang: Annotated[str, Path(max_length=35)],
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    response: Response,
+    version: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="Version of the new draft (default: the next patch version of the cycle)",
+        ),
+    ] = None,
+) -> TemplateSummary:
+    """A new draft version of the template carrying the translations of a PO file (the
+    language is added to the draft's languages when the template lacks it)."""
+    translations.check_language(lang)
+    template, _ = await _translatable(session, template_id, principal)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in PO_MEDIA_TYPES:
+        raise UnsupportedMediaType(f"send {PO_MEDIA_TYPE} (a PO file)")
+    draft = await translations.import_po(
+        session,
+        actor=principal.actor,
+        template=template,
+        lang=lang,
+        raw=await request.body(),
+        version=version,
+    )
+    response.headers["Location"] = f"/api/v1/templates/{draft.id}"
+    return to_summary(draft)
 
 
 @router.put("/{template_id}", response_model=TemplateSummary)

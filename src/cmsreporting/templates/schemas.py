@@ -170,3 +170,45 @@ class TemplateDiff(BaseModel):
     from_: TemplateSummary = Field(alias="from")
     to: TemplateSummary
     changes: list[QuestionChange]
+
+
+class TranslationStatus(BaseModel):
+    """How complete and current a template's translation into one language is."""
+
+    lang: str
+    declared: bool = Field(description="Whether the template declares this language")
+    total: int = Field(description="Texts of the template")
+    translated: int = Field(description="Texts with a translation in this language")
+    missing: list[str] = Field(description="Contexts (paths) of the texts without one")
+    stale: list[str] = Field(
+        description="Contexts of translations made from a source text that has changed since"
+    )
+
+
+class TranslationReport(BaseModel):
+    """A template's translations, per target language."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "template": TEMPLATE_SUMMARY_EXAMPLE,
+                    "source_language": "en",
+                    "languages": [
+                        {
+                            "lang": "fr",
+                            "declared": True,
+                            "total": 412,
+                            "translated": 410,
+                            "missing": ["section:II/question:II.3/help"],
+                            "stale": ["section:I/question:I.1/option:yes"],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    template: TemplateSummary
+    source_language: str
+    languages: list[TranslationStatus]
