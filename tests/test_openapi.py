@@ -28,6 +28,7 @@ FILE_MEDIA_TYPES = {
     "application/x-ndjson",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/pdf",
+    "application/octet-stream",  # a document's file, whatever its type
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal, settings_of
@@ -22,6 +22,9 @@ from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.storage import BlobStore
 
 router = APIRouter(prefix="/api/v1", tags=["documents"], dependencies=[Depends(optional_principal)])
+
+DocumentId = Annotated[int, Path(openapi_examples={"a document": {"value": 7}})]
+Iso3 = Annotated[str, Path(openapi_examples={"Kenya": {"value": "KEN"}})]
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -121,7 +124,7 @@ def _media_type(request: Request) -> str:
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_document(
-    iso3: str,
+    iso3: Iso3,
     meta: UploadMeta,
     request: Request,
     response: Response,
@@ -152,7 +155,7 @@ async def upload_document(
 
 @router.get("/parties/{iso3}/documents", response_model=PageOut[DocumentOut])
 async def list_documents(
-    iso3: str,
+    iso3: Iso3,
     session: SessionDep,
     principal: CurrentUser,
     paging: Paging,
@@ -182,7 +185,7 @@ async def list_documents(
 
 @router.get("/documents/{document_id}", response_model=DocumentDetailOut)
 async def get_document(
-    document_id: int, session: SessionDep, principal: CurrentUser
+    document_id: DocumentId, session: SessionDep, principal: CurrentUser
 ) -> DocumentDetailOut:
     """A document with its versions."""
     document = await service.get_document(session, document_id=document_id, principal=principal)
@@ -196,7 +199,7 @@ async def get_document(
     openapi_extra=UPLOAD_BODY,
 )
 async def replace_document(
-    document_id: int,
+    document_id: DocumentId,
     meta: UploadMeta,
     request: Request,
     session: SessionDep,
@@ -227,7 +230,7 @@ async def replace_document(
 
 @router.post("/documents/{document_id}/withdraw", response_model=DocumentDetailOut)
 async def withdraw_document(
-    document_id: int, session: SessionDep, principal: CurrentUser
+    document_id: DocumentId, session: SessionDep, principal: CurrentUser
 ) -> DocumentDetailOut:
     """Withdraw a document: kept with its versions, no longer listed (its Party's focal
     points and contributors)."""
@@ -241,10 +244,21 @@ async def withdraw_document(
 @router.get(
     "/documents/{document_id}/versions/{version}/download",
     response_class=StreamingResponse,
-    responses={200: {"description": "The file", "content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The file (served with its media type, or as octet-stream)",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
 )
 async def download_document(
-    document_id: int, version: int, request: Request, session: SessionDep, principal: CurrentUser
+    document_id: DocumentId,
+    version: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
 ) -> StreamingResponse:
     """A version's file, streamed, as an attachment."""
     document = await service.get_document(session, document_id=document_id, principal=principal)
