@@ -5,6 +5,7 @@ version refers to."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,8 +18,9 @@ from cmsreporting.config import Settings
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.documents import service as documents_service
 from cmsreporting.jobs import service as jobs_service
-from tests.factories.databases import app_client
+from tests.factories.databases import IS_POSTGRES, app_client
 from tests.helpers import PROBLEM, Headers
+from tests.test_cli import cli
 
 API = "/api/v1"
 LIMIT = 64 * 1024
@@ -287,3 +289,24 @@ async def test_the_sweep_removes_files_no_version_refers_to(
     got = await docs.get(made.json()["current"]["download"], headers=auth["ken_fp"])
     assert got.content == b"%PDF-1.7 kept"
     assert documents_service.SHA256.fullmatch(kept)
+
+
+@pytest.mark.skipif(IS_POSTGRES, reason="on PostgreSQL the sweep is a periodic job of the queue")
+async def test_the_worker_loop_sweeps_unreferenced_files(
+    docs: httpx.AsyncClient,
+    auth: Headers,
+    folder: Path,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = await upload(docs, auth["ken_fp"], b"%PDF-1.7 in use")
+    kept = made.json()["current"]["sha256"]
+    orphan = hashlib.sha256(b"orphan").hexdigest()
+    (folder / orphan).write_bytes(b"orphan")
+    monkeypatch.setenv("CMSREPORTING_DOCUMENT_STORAGE", str(folder))
+    monkeypatch.setenv("CMSREPORTING_DOCUMENT_SWEEP_GRACE_SECONDS", "0")
+    monkeypatch.setenv("CMSREPORTING_MAIL_BACKEND", "folder")
+    monkeypatch.setenv("CMSREPORTING_MAIL_FOLDER", str(folder.parent / "mail"))
+    done = await asyncio.to_thread(cli, db_url, "worker", "--once")
+    assert done.returncode == 0, done.stderr
+    assert stored(folder) == [kept]
