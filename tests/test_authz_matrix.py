@@ -44,6 +44,7 @@ VISIBLE = {
     "SECRET-TZA-CMS": {"admin", "cms_sec", "tza_fp"},
     "SECRET-DRAFT-CMS": {"admin", "cms_sec"},
     "SECRET-DRAFT-CBD": {"admin", "cbd_sec"},
+    "SECRET-KEN-DOC": {"admin", "ken_fp", "ken_contrib"},  # a document of Kenya's library
 }
 HIDDEN = {role: [m for m, who in VISIBLE.items() if role not in who] for role in ROLES}
 
@@ -78,6 +79,7 @@ class World:
     mapping: int = 0  # of the published CMS template
     draft_mapping: int = 0  # of the CMS draft
     ken_assignment: int = 0  # section II of the Kenyan CMS report, to ken_contrib
+    ken_document: int = 0  # a document of Kenya's library
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -188,6 +190,22 @@ async def fresh_mapping(ctx: Ctx) -> int:
     return mid
 
 
+DOCUMENT_META = {"title": "Matrix document", "language": "en", "type": "report"}
+
+
+async def fresh_document(ctx: Ctx, title: str = "Matrix document") -> int:
+    """A document of Kenya's library, uploaded by the admin."""
+    response = await ctx.http.post(
+        f"{API}/parties/KEN/documents",
+        params=DOCUMENT_META | {"title": title},
+        content=f"%PDF-1.7 {title}".encode(),
+        headers=ctx.auth["admin"] | {"Content-Type": "application/pdf"},
+    )
+    assert response.status_code == 201, response.text
+    did: int = response.json()["id"]
+    return did
+
+
 async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
     world = World()
     ctx = Ctx(http, auth, world)
@@ -240,6 +258,7 @@ async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
             json={"section": "CMS:COP15:II", "contributor": "ken_contrib"},
         )
     )["id"]
+    world.ken_document = await fresh_document(ctx, "SECRET-KEN-DOC")
     world.tza_ws = await workspace(
         "tza_fp", "TZA", ["CMS:COP15"], {"CMS:COP15:I(a).1": "SECRET-TZA-CMS"}
     )
@@ -294,8 +313,9 @@ async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
 async def matrix(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
     """One prepared database and a client of it, for the whole matrix."""
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in seed.tokens.items()}
-    async for url in clone_database(seed, tmp_path_factory.mktemp("matrix")):
-        async for http in app_client(url):
+    folder = tmp_path_factory.mktemp("matrix")
+    async for url in clone_database(seed, folder):
+        async for http in app_client(url, document_storage=str(folder / "documents")):
             yield Ctx(http, auth, await build_world(http, auth))
 
 
@@ -307,7 +327,7 @@ class Request:
     url: str
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    content: bytes | None = None
+    content: bytes | None = None  # a body that is not JSON (a file upload, a PO file)
 
 
 Build = Callable[[Ctx], Awaitable[Request]]
@@ -1072,6 +1092,59 @@ WRITES |= {
     ],
 }
 
+KEN_DOCUMENTS = allow("admin", "ken_fp", "ken_contrib")
+KEN_DOCUMENT = allow("admin", "ken_fp", "ken_contrib", others=404)
+
+
+def _upload(party: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        return Request(
+            f"{API}/parties/{party}/documents?title=Upload&language=en&type=map",
+            headers={"Content-Type": "application/pdf"},
+            content=b"%PDF-1.7 upload",
+        )
+
+    return build
+
+
+async def _new_version(ctx: Ctx) -> Request:
+    did = await fresh_document(ctx)
+    return Request(
+        f"{API}/documents/{did}/versions?title=Newer&language=en&type=report",
+        headers={"Content-Type": "application/pdf"},
+        content=f"%PDF-1.7 version {did}".encode(),
+    )
+
+
+async def _withdraw(ctx: Ctx) -> Request:
+    return Request(f"{API}/documents/{await fresh_document(ctx)}/withdraw")
+
+
+READS |= {
+    ("GET", "/api/v1/parties/{iso3}/documents"): [
+        Case("KEN", KEN_DOCUMENTS, const("/parties/KEN/documents?withdrawn=true")),
+        Case("TZA", allow("admin", "tza_fp"), const("/parties/TZA/documents")),
+    ],
+    ("GET", "/api/v1/documents/{document_id}"): [
+        Case("KEN", KEN_DOCUMENT, get(lambda w: f"/documents/{w.ken_document}"))
+    ],
+    ("GET", "/api/v1/documents/{document_id}/versions/{version}/download"): [
+        Case("KEN", KEN_DOCUMENT, get(lambda w: f"/documents/{w.ken_document}/versions/1/download"))
+    ],
+}
+WRITES |= {
+    ("POST", "/api/v1/parties/{iso3}/documents"): [
+        Case("KEN", KEN_DOCUMENTS, write(_upload("KEN"))),
+        Case("TZA", allow("admin", "tza_fp"), write(_upload("TZA"))),
+    ],
+    ("POST", "/api/v1/documents/{document_id}/versions"): [
+        Case("KEN", KEN_DOCUMENT, write(_new_version))
+    ],
+    ("POST", "/api/v1/documents/{document_id}/withdraw"): [
+        Case("KEN", KEN_DOCUMENT, write(_withdraw))
+    ],
+}
+
 MATRIX = READS | WRITES
 
 
@@ -1135,6 +1208,7 @@ async def test_the_secrets_are_where_the_matrix_looks(matrix: Ctx) -> None:
         ("cms_sec", f"/templates/{w.draft_cms}", ["SECRET-DRAFT-CMS"]),
         ("cbd_sec", "/templates?status=draft", ["SECRET-DRAFT-CBD"]),
         ("cms_sec", "/mappings?limit=500", ["SECRET-DRAFT-CMS"]),
+        ("ken_contrib", f"/documents/{w.ken_document}", ["SECRET-KEN-DOC"]),
     ]
     for role, url, markers in places:
         body = await text(role, url)

@@ -29,6 +29,7 @@ FILE_MEDIA_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/pdf",
     "text/x-gettext-translation",
+    "application/octet-stream",  # a document's file, whatever its type
 }
 
 

@@ -220,11 +220,18 @@ async def _prepare(http: httpx.AsyncClient, auth: Headers) -> None:
 async def live_app(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     """The app under test, on one prepared copy of the seeded database."""
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in seed.tokens.items()}
-    async for url in clone_database(seed, tmp_path_factory.mktemp("schema")):
+    folder = tmp_path_factory.mktemp("schema")
+    async for url in clone_database(seed, folder):
         async for http in app_client(url):
             await _prepare(http, auth)
         # schemathesis runs this app (and its lifespan) on its own event loop thread
-        app = create_app(Settings(database_url=url, max_body_bytes=2 * 1024 * 1024))
+        app = create_app(
+            Settings(
+                database_url=url,
+                max_body_bytes=2 * 1024 * 1024,
+                document_storage=str(folder / "documents"),
+            )
+        )
         try:
             yield app
         finally:

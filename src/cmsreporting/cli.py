@@ -279,7 +279,7 @@ def worker(
     exports run in the server and the worker runs the periodic jobs."""
     from cmsreporting.jobs.queue import run_worker
     from cmsreporting.jobs.service import Runtime
-    from cmsreporting.jobs.storage import FolderStorage
+    from cmsreporting.storage import FolderStorage
 
     settings = get_settings()
 

@@ -188,6 +188,30 @@ class Settings(BaseSettings):
             "worker reads and writes: a shared volume when they run on several machines)"
         ),
     )
+    document_storage: str = Field(
+        default="./documents",
+        description=(
+            "Where documents' files are kept, each once under its SHA-256: a folder (shared "
+            "by every server when they run on several machines), or s3://BUCKET[/PREFIX] for "
+            "S3-compatible object storage (credentials from AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY)"
+        ),
+    )
+    document_s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of S3-compatible storage other than AWS's"
+    )
+    document_s3_region: str | None = Field(default=None, description="Region of the bucket")
+    document_max_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, description="Largest document file accepted (413 above)"
+    )
+    document_sweep_grace_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description=(
+            "Age under which a stored file no row refers to is kept by the sweep (an upload "
+            "in progress has written its file and not yet committed its row)"
+        ),
+    )
     export_ttl_seconds: int = Field(
         default=24 * 3600,
         ge=60,

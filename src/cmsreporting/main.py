@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -30,13 +31,13 @@ from cmsreporting.auth.users_router import router as users_router
 from cmsreporting.config import Settings, get_settings
 from cmsreporting.crosswalk.router import router as crosswalk_router
 from cmsreporting.db import create_engine, create_session_factory
+from cmsreporting.documents.router import router as documents_router
 from cmsreporting.errors import PROBLEM_BASE, PROBLEM_JSON, DomainError, FieldError, pointer
 from cmsreporting.exports.router import router as exports_router
 from cmsreporting.exports.service import ALREADY_COMPRESSED
 from cmsreporting.jobs import service as jobs_service
 from cmsreporting.jobs.queue import open_queue
 from cmsreporting.jobs.router import router as jobs_router
-from cmsreporting.jobs.storage import FolderStorage
 from cmsreporting.logs import configure_logging
 from cmsreporting.mail import outbox
 from cmsreporting.middleware import BodyGuard, RequestContext
@@ -47,12 +48,16 @@ from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.assignments_router import router as assignments_router
 from cmsreporting.reporting.reminders_router import router as reminders_router
 from cmsreporting.reporting.router import router as reporting_router
+from cmsreporting.storage import FolderStorage, blob_store
 from cmsreporting.templates.cycles_router import router as cycles_router
 from cmsreporting.templates.router import router as templates_router
 from cmsreporting.templates.service import HeadCache
 from cmsreporting.web.router import mount_web
 
 log = logging.getLogger(__name__)
+
+# the routes whose body is a file of any type, streamed (BodyGuard lets them through)
+DOCUMENT_UPLOADS = re.compile(r"/api/v1/(parties/[^/]+/documents|documents/[^/]+/versions)")
 
 HTTP_TITLES = {
     400: "Bad request",
@@ -226,6 +231,11 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
             metrics.instrument_pool(engine)
         app.state.session_factory = create_session_factory(engine)
         app.state.storage = FolderStorage(settings.export_folder)
+        app.state.documents = blob_store(
+            settings.document_storage,
+            endpoint_url=settings.document_s3_endpoint_url,
+            region=settings.document_s3_region,
+        )
         app.state.jobs = await open_queue(
             jobs_service.Runtime(app.state.session_factory, settings, app.state.storage)
         )
@@ -277,7 +287,11 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     )
     _install_error_handlers(app)
     app.add_middleware(
-        BodyGuard, max_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
+        BodyGuard,
+        max_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        streamed=DOCUMENT_UPLOADS,
+        streamed_max_bytes=settings.document_max_bytes,
     )
     # JSON, CSV, HTML and the web interface's files compressed for clients that accept it (the
     # merged form's 224 KB of JSON travel as about 34 KB); XLSX and PDF are compressed already
@@ -402,6 +416,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(reminders_router)
     app.include_router(assignments_router)
     app.include_router(exports_router)
+    app.include_router(documents_router)
     app.include_router(jobs_router)
     app.include_router(auth_router)
     app.include_router(users_router)

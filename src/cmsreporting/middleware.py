@@ -9,6 +9,7 @@ reaches a handler, so recursive code below never meets a hostile shape.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -147,10 +148,20 @@ class _TooLarge(HTTPException):
 class BodyGuard:
     """Refuses bodies over `max_bytes` (413) and bodies of unaccepted content types (415)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_json_depth: int = 64) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_json_depth: int = 64,
+        streamed: re.Pattern[str] | None = None,
+        streamed_max_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_json_depth = max_json_depth
+        self.streamed = streamed
+        self.streamed_max_bytes = streamed_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,6 +181,15 @@ class BodyGuard:
         headers = dict(scope["headers"])
         path = scope.get("path", "")
         length = headers.get(b"content-length")
+        if self.streamed is not None and self.streamed.fullmatch(path):
+            # uploads of files of any type, read as a stream by their route (which counts the
+            # bytes itself); a declared length over the limit is refused before any is read
+            with contextlib.suppress(ValueError):
+                if length is not None and int(length) > self.streamed_max_bytes:
+                    await _send_problem(send, self._too_large(self.streamed_max_bytes), path)
+                    return
+            await self.app(scope, receive, send)
+            return
         if length is not None:
             try:
                 declared = int(length)
@@ -256,5 +276,6 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
+    def _too_large(self, limit: int | None = None) -> PayloadTooLarge:
+        limit = self.max_bytes if limit is None else limit
+        return PayloadTooLarge(f"the request body is larger than {limit} bytes", max_bytes=limit)

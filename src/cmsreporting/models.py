@@ -4,6 +4,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import AccountLink, ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping, NegativeMapping
 from cmsreporting.db import metadata
+from cmsreporting.documents.models import Document, DocumentVersion
 from cmsreporting.jobs.models import ExportJob
 from cmsreporting.mail.models import OutboxMessage
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
@@ -27,6 +28,8 @@ __all__ = [
     "ConceptTag",
     "Convention",
     "Cycle",
+    "Document",
+    "DocumentVersion",
     "ExportJob",
     "IdempotencyRecord",
     "Mapping",

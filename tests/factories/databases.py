@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -141,9 +142,10 @@ async def clone_database(seed: Seed, tmp_path: Path) -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{target}"
 
 
-async def app_client(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on a fresh app (its lifespan run) on this database."""
-    app = create_app(Settings(database_url=url, max_body_bytes=2 * 1024 * 1024))
+async def app_client(url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh app (its lifespan run) on this database (more settings:
+    `settings`)."""
+    app = create_app(Settings(database_url=url, max_body_bytes=2 * 1024 * 1024, **settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -4,10 +4,11 @@ embedded SQLite default, exports run in the server's own process and the periodi
 
 Tasks (namespace `cmsreporting`): `export` (a cycle export, retried when it fails or its
 worker dies), and the periodic `deliver_mail` (every minute), `queue_reminders` (daily at
-06:00 UTC), `sweep_exports` (every 15 minutes) and `retry_stalled` (every minute: the running
-jobs of a worker that stopped sending heartbeats go back to the queue). Each periodic job is
-deferred once per tick whatever the number of workers (procrastinate records each tick), and
-each is safe to run in several processes at once.
+06:00 UTC), `sweep_exports` (every 15 minutes; it also removes the document files no row
+refers to) and `retry_stalled` (every minute: the running jobs of a worker that stopped
+sending heartbeats go back to the queue). Each periodic job is deferred once per tick
+whatever the number of workers (procrastinate records each tick), and each is safe to run in
+several processes at once.
 """
 
 from __future__ import annotations
@@ -109,10 +110,13 @@ def tasks() -> procrastinate.Blueprint:
     @bp.periodic(cron="*/15 * * * *")
     @bp.task(name="sweep_exports", queueing_lock="sweep_exports", pass_context=True)
     async def sweep_exports(context: JobContext, timestamp: int) -> None:
-        """Delete the files of expired exports."""
+        """Delete the files of expired exports, and the document files no row refers to."""
         swept = await service.sweep_exports(_runtime(context))
         if swept:
             log.info("deleted %s expired export file(s)", swept)
+        orphans = await service.sweep_documents(_runtime(context))
+        if orphans:
+            log.info("deleted %s document file(s) no version refers to", orphans)
 
     @bp.periodic(cron="* * * * *")
     @bp.task(name="retry_stalled", queueing_lock="retry_stalled", pass_context=True)
@@ -277,6 +281,7 @@ async def _sqlite_loop(rt: Runtime, *, wait: bool) -> None:
             if tick % 15 == 0:
                 await queue_todays_reminders(rt)
                 await service.sweep_exports(rt)
+                await service.sweep_documents(rt)
         except Exception:  # a database hiccup must not end the loop
             log.exception("periodic jobs failed; trying again in a minute")
         if not wait:

@@ -21,8 +21,8 @@ from cmsreporting.jobs.schemas import (
     ExportStatus,
     ProgressOut,
 )
-from cmsreporting.jobs.storage import Storage
 from cmsreporting.logs import request_id_var
+from cmsreporting.storage import Storage
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[Depends(optional_principal)])
 

@@ -18,12 +18,13 @@ from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.config import Settings
 from cmsreporting.db import utcnow, valid_id
+from cmsreporting.documents import service as documents_service
 from cmsreporting.errors import DomainError, Forbidden, NotFound
 from cmsreporting.exports import service as exports
 from cmsreporting.jobs.models import ExportJob
-from cmsreporting.jobs.storage import Storage
 from cmsreporting.logs import request_id_var
 from cmsreporting.registry.service import get_cycle
+from cmsreporting.storage import Storage, blob_store
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,21 @@ async def sweep_exports(rt: Runtime) -> int:
             await asyncio.to_thread(rt.storage.delete, file_name(job))
             job.status, job.updated_at = "expired", now
         return len(jobs)
+
+
+async def sweep_documents(rt: Runtime) -> int:
+    """Remove the stored document files no version refers to (past the grace period); how
+    many."""
+    settings = rt.settings
+    store = blob_store(
+        settings.document_storage,
+        endpoint_url=settings.document_s3_endpoint_url,
+        region=settings.document_s3_region,
+    )
+    async with rt.factory() as session:
+        return await documents_service.sweep_blobs(
+            session, store, grace_seconds=settings.document_sweep_grace_seconds
+        )
 
 
 # --- the queue, for /metrics ------------------------------------------------------------------

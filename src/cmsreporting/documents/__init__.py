@@ -1,0 +1,1 @@
+"""A Party's document library: files stored once by SHA-256, with versions and metadata."""
