@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cmsreporting.core.document import walk
+from cmsreporting.core.document import translation_status, walk
 from cmsreporting.core.i18n import localize, pick
 from cmsreporting.core.projection import Binding, concept_slot, native_slot
 from cmsreporting.core.sections import SHARED, section_key
@@ -65,6 +65,19 @@ def _concept_view(concept: dict[str, Any], lang: str) -> dict[str, Any]:
     view = localize({k: v for k, v in concept.items() if k not in ("metadata",)}, lang, fallback)
     assert isinstance(view, dict)
     return view
+
+
+def _translation(document: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The language a cycle's texts are shown in, its fallback, and how many texts have it."""
+    fallback = document["languages"][0]
+    chosen = lang if lang in document["languages"] else fallback
+    status = translation_status(document, [chosen])[chosen]
+    return {
+        "lang": chosen,
+        "fallback": fallback,
+        "texts": status["texts"],
+        "translated": status["translated"],
+    }
 
 
 def build_form(
@@ -165,6 +178,7 @@ def build_form(
                 "version": c.version,
                 "title": pick(c.document["title"], lang, c.document["languages"][0]),
                 "due_on": c.due_on,
+                **_translation(c.document, lang),
             }
             for c in cycles
         ],

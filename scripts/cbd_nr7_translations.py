@@ -1,0 +1,123 @@
+"""Add the CBD Secretariat's translations to the bundled CBD NR7 template.
+
+Usage: python scripts/cbd_nr7_translations.py [../shared/reference/cbd_nr7_i18n.json]
+
+The reference file holds the Online Reporting Tool's own UI strings in the six UN languages,
+keyed as in the tool (file, then key). The template's English texts were taken from the same
+strings (content/README.md), so an English text ties a label to its key: every label of
+content/templates/cbd_nr7.json whose English text is one of the tool's English strings gets that
+key's text in every other language. Titles the conversion composed from two strings ("Section I"
++ ". " + the section's description, or "lead-in: question") get the two translations joined
+the same way. Labels with no such string (GBF indicator and target names, texts written for the
+conversion) keep only their English text: the template reports them as untranslated and the
+form shows them in English, marked as such. Re-running the script gives the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "content" / "templates" / "cbd_nr7.json"
+DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "cbd_nr7_i18n.json"
+LANGUAGES = ["en", "fr", "es", "ar", "ru", "zh"]
+LABEL_KEYS = ("title", "text", "help", "label", "description")
+SEPARATORS = (". ", ": ")
+ZH_JOINER = "\uff1a"  # a full-width colon joins a Chinese heading to its text
+
+
+def _flatten(node: dict[str, Any], prefix: tuple[str, ...]) -> dict[tuple[str, ...], str]:
+    out: dict[tuple[str, ...], str] = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, (*prefix, key)))
+        elif isinstance(value, str):
+            out[(*prefix, key)] = value
+    return out
+
+
+class Translations:
+    def __init__(self, reference: dict[str, Any]) -> None:
+        self.by_lang = {lang: _flatten(reference["languages"][lang], ()) for lang in LANGUAGES}
+        self.keys: dict[str, tuple[str, ...]] = {}
+        for key, text in self.by_lang["en"].items():
+            # the first key (in the tool's file order) wins; every key with the same English
+            # text was checked to carry the same translations for the option words
+            self.keys.setdefault(text.strip(), key)
+
+    def one(self, english: str) -> dict[str, str] | None:
+        key = self.keys.get(english.strip())
+        if key is None:
+            return None
+        found = {lang: self.by_lang[lang].get(key, "").strip() for lang in LANGUAGES[1:]}
+        return found if all(found.values()) else None
+
+    def find(self, english: str) -> dict[str, str] | None:
+        whole = self.one(english)
+        if whole is not None:
+            return whole
+        for sep in SEPARATORS:
+            head, found_sep, tail = english.partition(sep)
+            if not found_sep:
+                continue
+            first, second = self.one(head.rstrip(".:")), self.one(tail)
+            if first is not None and second is not None:
+                return {
+                    lang: first[lang] + (ZH_JOINER if lang == "zh" else sep) + second[lang]
+                    for lang in first
+                }
+        return None
+
+
+def translate(node: Any, tr: Translations, counts: dict[str, int]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "metadata":
+                continue
+            if key in LABEL_KEYS and isinstance(value, dict) and "en" in value:
+                found = tr.find(value["en"])
+                counts["labels"] += 1
+                if found is not None:
+                    counts["translated"] += 1
+                    node[key] = {"en": value["en"], **found}
+                else:
+                    # keep a translation the template already had (fr/es titles, option words)
+                    node[key] = {lang: value[lang] for lang in LANGUAGES if lang in value}
+            else:
+                translate(value, tr, counts)
+    elif isinstance(node, list):
+        for item in node:
+            translate(item, tr, counts)
+
+
+def main() -> None:
+    reference_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_REFERENCE
+    reference = json.loads(reference_path.read_text(encoding="utf-8"))
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    counts = {"labels": 0, "translated": 0}
+    translate(template, Translations(reference), counts)
+    template["languages"] = LANGUAGES
+    source = reference["source"]
+    meta = template["metadata"]
+    meta["translations"] = (
+        "Arabic, Chinese, French, Russian and Spanish texts are the CBD Secretariat's own UI "
+        f"strings ({counts['translated']} of {counts['labels']} labels); the other labels (GBF "
+        "indicator and target names, texts written for the conversion) are in English only and "
+        "the service reports them per language as untranslated"
+    )
+    meta["translations_source"] = {
+        "reference_file": "cbd_nr7_i18n.json (shared reference data)",
+        "repository": f"github {source['repository']}",
+        "commit": source["commit"],
+        "paths": source["paths"],
+        "converted_by": "scripts/cbd_nr7_translations.py",
+    }
+    TEMPLATE.write_text(json.dumps(template, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"{counts['translated']} of {counts['labels']} labels translated", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
