@@ -8,7 +8,7 @@ strings (content/README.md), so an English text ties a label to its key: every l
 content/templates/cbd_nr7.json whose English text is one of the tool's English strings gets that
 key's text in every other language. Titles the conversion composed from two strings ("Section I"
 + ". " + the section's description, or "lead-in: question") get the two translations joined
-the same way. Labels with no such string (GBF indicator and target names, texts written for the
+the same way (line wraps pasted into a few strings become spaces). Labels with no such string (GBF indicator and target names, texts written for the
 conversion) keep only their English text: the template reports them as untranslated and the
 form shows them in English, marked as such. Re-running the script gives the same file.
 """
@@ -16,6 +16,7 @@ form shows them in English, marked as such. Re-running the script gives the same
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,12 @@ def _flatten(node: dict[str, Any], prefix: tuple[str, ...]) -> dict[tuple[str, .
     return out
 
 
+def _clean(text: str) -> str:
+    # a few Spanish and Arabic strings are hard-wrapped with CR LF where the English is one
+    # line (text pasted from a document): the wrap is a space
+    return re.sub(r"\s*\r\n\s*", " ", text).strip()
+
+
 class Translations:
     def __init__(self, reference: dict[str, Any]) -> None:
         self.by_lang = {lang: _flatten(reference["languages"][lang], ()) for lang in LANGUAGES}
@@ -52,7 +59,7 @@ class Translations:
         key = self.keys.get(english.strip())
         if key is None:
             return None
-        found = {lang: self.by_lang[lang].get(key, "").strip() for lang in LANGUAGES[1:]}
+        found = {lang: _clean(self.by_lang[lang].get(key, "")) for lang in LANGUAGES[1:]}
         return found if all(found.values()) else None
 
     def find(self, english: str) -> dict[str, str] | None:
