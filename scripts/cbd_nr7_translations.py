@@ -79,6 +79,62 @@ class Translations:
         return None
 
 
+# Guidance the tool shows beside a section or a question, as (file, key) parts joined by blank
+# lines; "- " before a key makes it a list item. Ids are the template's (section ids, question
+# ids), so nothing that refers to them changes.
+S1, S2, S3 = "nr7-edit-section-I", "nr7-edit-section-II", "nr7-edit-section-III"
+S4, S5 = "nr7-edit-section-IV", "nr7-edit-section-V"
+OTHER = "nr7-edit-section-other-information"
+SECTION_GUIDANCE: dict[str, list[tuple[str, str]]] = {
+    "I": [(S1, "sectionMandatory")],
+    "II": [(S2, "sectionMandatory")],
+    "III": [(S3, "sectionIIIDescription"), (S3, "sectionMandatory")],
+    "IV": [(S4, "sectionMandatory")],
+    "V": [(S5, "introduction"), (S5, "sectionMandatory")],
+}
+QUESTION_GUIDANCE: dict[str, list[tuple[str, str]]] = {
+    "sectionI.processUndertaken": [(S1, "- coordination"), (S1, "- consultation")],
+    "additionalDocuments": [(OTHER, "additionalDocumentsHelp")],
+}
+
+
+def _guidance(reference: dict[str, Any], parts: list[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for lang in LANGUAGES:
+        texts = []
+        for file, key in parts:
+            bullet = key.startswith("- ")
+            text = _clean(reference["languages"][lang][file][key.removeprefix("- ")])
+            texts.append(f"- {text}" if bullet else text)
+        # list items one to a line; paragraphs apart
+        joined = ""
+        for i, text in enumerate(texts):
+            if i:
+                joined += "\n" if text.startswith("- ") and texts[i - 1].startswith("- ") else "\n\n"
+            joined += text
+        out[lang] = joined
+    return out
+
+
+def add_guidance(template: dict[str, Any], reference: dict[str, Any]) -> int:
+    added = 0
+
+    def visit(sections: list[dict[str, Any]]) -> None:
+        nonlocal added
+        for section in sections:
+            if section["id"] in SECTION_GUIDANCE:
+                section["description"] = _guidance(reference, SECTION_GUIDANCE[section["id"]])
+                added += 1
+            for question in section.get("questions", []):
+                if question["id"] in QUESTION_GUIDANCE:
+                    question["help"] = _guidance(reference, QUESTION_GUIDANCE[question["id"]])
+                    added += 1
+            visit(section.get("sections", []))
+
+    visit(template["sections"])
+    return added
+
+
 def translate(node: Any, tr: Translations, counts: dict[str, int]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -105,6 +161,7 @@ def main() -> None:
     reference = json.loads(reference_path.read_text(encoding="utf-8"))
     template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
     counts = {"labels": 0, "translated": 0}
+    guided = add_guidance(template, reference)
     translate(template, Translations(reference), counts)
     template["languages"] = LANGUAGES
     source = reference["source"]
@@ -122,8 +179,17 @@ def main() -> None:
         "paths": source["paths"],
         "converted_by": "scripts/cbd_nr7_translations.py",
     }
+    meta["guidance"] = (
+        "Section descriptions of I-V (the tool's section introductions and 'All fields in "
+        "Section ... are mandatory') and the guidance of sectionI.processUndertaken and "
+        "additionalDocuments are the tool's own strings, in its six languages; the other "
+        "questions have no guidance in the tool"
+    )
     TEMPLATE.write_text(json.dumps(template, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"{counts['translated']} of {counts['labels']} labels translated", file=sys.stderr)
+    print(
+        f"{counts['translated']} of {counts['labels']} labels translated, guidance on {guided}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -167,3 +167,36 @@ async def test_other_bundled_templates_declare_only_english(client: httpx.AsyncC
                 "untranslated": [],
             }
         }
+
+
+async def test_cbd_nr7_carries_the_tools_guidance_in_every_language(
+    client: httpx.AsyncClient, auth: dict[str, dict[str, str]]
+) -> None:
+    i18n = _i18n()
+    cbd = (await _published(client))["CBD:NR7"]
+    for lang in UN_LANGUAGES:
+        body = (await client.get(f"/api/v1/templates/{cbd['id']}", params={"lang": lang})).json()
+        sections = {s["id"]: s for s in body["sections"]}
+        five = i18n[lang]["nr7-edit-section-V"]
+        assert sections["V"]["description"].startswith(five["introduction"].strip()[:200])
+        assert sections["V"]["description"].endswith(five["sectionMandatory"].strip())
+        process = _questions(body["sections"])["sectionI.processUndertaken"]
+        coordination = i18n[lang]["nr7-edit-section-I"]["coordination"].strip()
+        assert process["help"].splitlines()[0] == f"- {coordination}"
+    # the form gives a question's section guidance with its trail
+    await set_members(client, auth, "KEN", "CBD")
+    made = await client.post(
+        "/api/v1/workspaces", json={"party": "KEN", "cycles": ["CBD:NR7"]}, headers=auth["ken_fp"]
+    )
+    assert made.status_code == 201, made.text
+    form = await client.get(
+        f"/api/v1/workspaces/{made.json()['id']}/form",
+        params={"lang": "ar"},
+        headers=auth["ken_fp"],
+    )
+    item = next(
+        i for i in form.json()["items"] if i.get("question") == "sectionV.assessmentSummary"
+    )
+    section = item["sections"][0]
+    assert section["id"] == "V"
+    assert section["description"].endswith(i18n["ar"]["nr7-edit-section-V"]["sectionMandatory"])

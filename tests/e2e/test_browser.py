@@ -1775,6 +1775,9 @@ def test_the_cbd_report_reads_in_arabic_right_to_left_and_in_chinese(
         expect(question).to_contain_text(texts["ar"]["nr7-edit-section-II"]["revisedNbsap"])
         expect(page.locator("#lang-note")).to_be_visible()
         expect(page.locator("#lang-note")).to_contain_text("العربية")
+        # the section's guidance from the Secretariat's tool, under its heading
+        guidance = texts["ar"]["nr7-edit-section-III"]["sectionIIIDescription"].strip()[:80]
+        expect(page.locator(".sec-guidance", has_text=guidance)).to_be_visible()
         # the GBF indicator names are not in the Secretariat's translations: said on the form
         expect(page.locator(".lang-note", has_text="CBD")).to_be_visible()
         # right to left: the question text starts at the right edge of its box

@@ -67,6 +67,14 @@ def _concept_view(concept: dict[str, Any], lang: str) -> dict[str, Any]:
     return view
 
 
+def _section_view(section: dict[str, Any], lang: str, fallback: str) -> dict[str, Any]:
+    """A section of a question's trail: its title, and its guidance where it has some."""
+    view = {"id": section["id"], "title": pick(section["title"], lang, fallback)}
+    if "description" in section:
+        view["description"] = pick(section["description"], lang, fallback)
+    return view
+
+
 def _translation(document: dict[str, Any], lang: str) -> dict[str, Any]:
     """The language a cycle's texts are shown in, its fallback, and how many texts have it."""
     fallback = document["languages"][0]
@@ -106,9 +114,7 @@ def build_form(
                 "cycle": cycle.ref,
                 "question": qid,
                 "slot": native_slot(document, qid),
-                "sections": [
-                    {"id": s["id"], "title": pick(s["title"], chosen, fallback)} for s in trail
-                ],
+                "sections": [_section_view(s, chosen, fallback) for s in trail],
             }
             if feeding is not None:
                 item = concept_items.get(feeding.concept)

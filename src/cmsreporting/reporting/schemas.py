@@ -404,6 +404,9 @@ class FormSectionOut(BaseModel):
 
     id: str
     title: str
+    description: str | None = Field(
+        default=None, description="The section's guidance (its description), where it has one"
+    )
 
 
 class ConceptFeedOut(BaseModel):
