@@ -7,10 +7,13 @@ keyed as in the tool (file, then key). The template's English texts were taken f
 strings (content/README.md), so an English text ties a label to its key: every label of
 content/templates/cbd_nr7.json whose English text is one of the tool's English strings gets that
 key's text in every other language. Titles the conversion composed from two strings ("Section I"
-+ ". " + the section's description, or "lead-in: question") get the two translations joined
-the same way (line wraps pasted into a few strings become spaces). Labels with no such string (GBF indicator and target names, texts written for the
-conversion) keep only their English text: the template reports them as untranslated and the
-form shows them in English, marked as such. Re-running the script gives the same file.
++ ". " + the section's description, or "lead-in: question") get the two translations joined the
+same way (line wraps pasted into a few strings become spaces). Labels with no such string (GBF
+indicator and target names, texts written for the conversion) keep only their English text: the
+template reports them per language as untranslated, and the form says how many of a report's
+texts are in the chosen language and shows the others in English. The guidance the tool gives
+(section introductions, question guidance) becomes section descriptions and question help, in
+all six languages. Running the script again gives the same file.
 """
 
 from __future__ import annotations
@@ -110,7 +113,8 @@ def _guidance(reference: dict[str, Any], parts: list[tuple[str, str]]) -> dict[s
         joined = ""
         for i, text in enumerate(texts):
             if i:
-                joined += "\n" if text.startswith("- ") and texts[i - 1].startswith("- ") else "\n\n"
+                in_list = text.startswith("- ") and texts[i - 1].startswith("- ")
+                joined += "\n" if in_list else "\n\n"
             joined += text
         out[lang] = joined
     return out
