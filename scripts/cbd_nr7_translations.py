@@ -29,7 +29,6 @@ TEMPLATE = ROOT / "content" / "templates" / "cbd_nr7.json"
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "cbd_nr7_i18n.json"
 LANGUAGES = ["en", "fr", "es", "ar", "ru", "zh"]
 LABEL_KEYS = ("title", "text", "help", "label", "description")
-SEPARATORS = (". ", ": ")
 ZH_JOINER = "\uff1a"  # a full-width colon joins a Chinese heading to its text
 
 
@@ -52,31 +51,40 @@ def _clean(text: str) -> str:
 class Translations:
     def __init__(self, reference: dict[str, Any]) -> None:
         self.by_lang = {lang: _flatten(reference["languages"][lang], ()) for lang in LANGUAGES}
-        self.keys: dict[str, tuple[str, ...]] = {}
+        self.keys: dict[str, list[tuple[str, ...]]] = {}
         for key, text in self.by_lang["en"].items():
-            # the first key (in the tool's file order) wins; every key with the same English
-            # text was checked to carry the same translations for the option words
-            self.keys.setdefault(text.strip(), key)
+            self.keys.setdefault(text.strip(), []).append(key)
 
     def one(self, english: str) -> dict[str, str] | None:
-        key = self.keys.get(english.strip())
-        if key is None:
-            return None
-        found = {lang: _clean(self.by_lang[lang].get(key, "")) for lang in LANGUAGES[1:]}
-        return found if all(found.values()) else None
+        """The translations of the first key (in the tool's file order) with this English text
+        that has all five (a few keys are missing from some languages' files)."""
+        for key in self.keys.get(english.strip(), []):
+            found = {lang: _clean(self.by_lang[lang].get(key, "")) for lang in LANGUAGES[1:]}
+            if all(found.values()):
+                return found
+        return None
 
     def find(self, english: str) -> dict[str, str] | None:
         whole = self.one(english)
         if whole is not None:
             return whole
-        for sep in SEPARATORS:
-            head, found_sep, tail = english.partition(sep)
-            if not found_sep:
-                continue
-            first, second = self.one(head.rstrip(".:")), self.one(tail)
+        # "Section I. Brief overview ...": two strings joined by ". "
+        head, dot, tail = english.partition(". ")
+        if dot:
+            first, second = self.one(head), self.one(tail)
             if first is not None and second is not None:
                 return {
-                    lang: first[lang] + (ZH_JOINER if lang == "zh" else sep) + second[lang]
+                    lang: first[lang] + (ZH_JOINER if lang == "zh" else ". ") + second[lang]
+                    for lang in first
+                }
+        # "Are all areas ... that: Address land-use ...?": a lead-in string ending with a colon
+        # (in every language) and the part
+        head, colon, tail = english.partition(": ")
+        if colon:
+            first, second = self.one(head + ":"), self.one(tail)
+            if first is not None and second is not None:
+                return {
+                    lang: first[lang] + ("" if lang == "zh" else " ") + second[lang]
                     for lang in first
                 }
         return None
