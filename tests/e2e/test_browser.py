@@ -444,7 +444,10 @@ def test_focal_point_then_secretariat_journey(browser_page: Page | None, server:
     page.get_by_label("Language").select_option("fr")
     expect(page.get_by_role("link", name="Formulaire")).to_be_visible()
     expect(page.locator("#save-status")).to_have_text("Toutes les modifications sont enregistrées")
-    expect(item(page, "AEWA:MOP9:A.2").get_by_label("Partiellement")).to_be_checked()
+    # the AEWA and CMS templates carry English only: their texts stay in English, and the form
+    # says so
+    expect(item(page, "AEWA:MOP9:A.2").get_by_label("Partially")).to_be_checked()
+    expect(page.locator(".lang-note", has_text="AEWA")).to_contain_text("Français")
     shot(page, "10-form-french")
     page.get_by_label("Langue").select_option("en")
     expect(page.get_by_role("link", name="Form", exact=True)).to_be_visible()
@@ -1735,3 +1738,61 @@ def test_a_focal_point_assigns_two_sections_and_submits_what_a_contributor_fille
     )
     fp.context.close()
     helper.context.close()
+
+
+def test_the_cbd_report_reads_in_arabic_right_to_left_and_in_chinese(
+    browser: Browser | None, server: Server
+) -> None:
+    """The CBD NR7 form in the Secretariat's Arabic (the page right to left) and Chinese; the
+    interface's own texts stay in English and the page says so."""
+    if browser is None:
+        pytest.fail(f"CMSREPORTING_REQUIRE_BROWSER=1 but {_why_no_browser()}")
+    from playwright.sync_api import expect
+
+    reference = Path(__file__).resolve().parents[3] / "shared" / "reference"
+    i18n_path = reference / "cbd_nr7_i18n.json"
+    if not i18n_path.exists():
+        pytest.skip(f"{i18n_path} is not beside this checkout")
+    texts = json.loads(i18n_path.read_text("utf-8"))["languages"]
+    with server.api(EDITOR) as api:
+        member = api.put("/parties/EGY/memberships/CBD", json={"demo": True})
+        assert member.status_code in (200, 201), member.text
+        made = api.post("/workspaces", json={"party": "EGY", "cycles": ["CBD:NR7"]})
+        assert made.status_code == 201, made.text
+        workspace = made.json()["id"]
+    slot = "CBD:NR7:sectionII.hasRevisedNbsap"
+    page = new_context_page(browser, "en-GB")
+    try:
+        page.goto(f"{server.base}/")
+        page.locator("input#token").fill(server.tokens[EDITOR])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(EDITOR)
+        page.goto(f"{server.base}/ui/#/w/{workspace}")
+        question = page.locator(f'.field-wrap[data-slot="{slot}"]')
+        expect(question).to_contain_text(texts["en"]["nr7-edit-section-II"]["revisedNbsap"])
+        expect(page.locator("html")).to_have_attribute("dir", "ltr")
+
+        page.locator("#lang-select").select_option("ar")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        expect(question).to_contain_text(texts["ar"]["nr7-edit-section-II"]["revisedNbsap"])
+        expect(page.locator("#lang-note")).to_be_visible()
+        expect(page.locator("#lang-note")).to_contain_text("العربية")
+        # the section's guidance from the Secretariat's tool, under its heading
+        guidance = texts["ar"]["nr7-edit-section-III"]["sectionIIIDescription"].strip()[:80]
+        expect(page.locator(".sec-guidance", has_text=guidance)).to_be_visible()
+        # the GBF indicator names are not in the Secretariat's translations: said on the form
+        expect(page.locator(".lang-note", has_text="CBD")).to_be_visible()
+        # right to left: the question text starts at the right edge of its box
+        box = question.bounding_box()
+        label = question.locator("label, legend").first.bounding_box()
+        assert box is not None
+        assert label is not None
+        assert label["x"] + label["width"] > box["x"] + box["width"] * 0.9
+
+        page.locator("#lang-select").select_option("zh")
+        expect(page.locator("html")).to_have_attribute("dir", "ltr")
+        expect(question).to_contain_text(texts["zh"]["nr7-edit-section-II"]["revisedNbsap"])
+        shot(page, "cbd-nr7-zh")
+    finally:
+        page.context.close()

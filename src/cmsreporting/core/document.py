@@ -411,3 +411,29 @@ def newest(items: Iterable[T], version: Callable[[T], str]) -> T | None:
 def count_questions(document: dict[str, Any]) -> int:
     """Number of questions in a valid document."""
     return sum(1 for _ in iter_questions(document))
+
+
+MAX_UNTRANSLATED = 20
+
+
+def translation_status(
+    document: dict[str, Any], languages: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """How complete each declared language of a valid document is.
+
+    A template may declare a language before every text has it (a secretariat publishes what
+    its translators have done; a source such as the CBD's own tool translates its questions but
+    not the GBF indicator names): each language says how many of the template's texts it has
+    and names the first texts it lacks by JSON pointer, and the form shows those texts in the
+    first language, marked as such. The first language is complete by the semantic checks."""
+    labels = list(_iter_labels(document, ""))
+    status: dict[str, dict[str, Any]] = {}
+    for lang in document["languages"] if languages is None else languages:
+        missing = [ptr for ptr, label in labels if lang not in label]
+        status[lang] = {
+            "texts": len(labels),
+            "translated": len(labels) - len(missing),
+            "complete": not missing,
+            "untranslated": missing[:MAX_UNTRANSLATED],
+        }
+    return status

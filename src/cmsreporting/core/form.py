@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cmsreporting.core.document import walk
+from cmsreporting.core.document import translation_status, walk
 from cmsreporting.core.i18n import localize, pick
 from cmsreporting.core.projection import Binding, concept_slot, native_slot
 from cmsreporting.core.sections import SHARED, section_key
@@ -67,6 +67,27 @@ def _concept_view(concept: dict[str, Any], lang: str) -> dict[str, Any]:
     return view
 
 
+def _section_view(section: dict[str, Any], lang: str, fallback: str) -> dict[str, Any]:
+    """A section of a question's trail: its title, and its guidance where it has some."""
+    view = {"id": section["id"], "title": pick(section["title"], lang, fallback)}
+    if "description" in section:
+        view["description"] = pick(section["description"], lang, fallback)
+    return view
+
+
+def _translation(document: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The language a cycle's texts are shown in, its fallback, and how many texts have it."""
+    fallback = document["languages"][0]
+    chosen = lang if lang in document["languages"] else fallback
+    status = translation_status(document, [chosen])[chosen]
+    return {
+        "lang": chosen,
+        "fallback": fallback,
+        "texts": status["texts"],
+        "translated": status["translated"],
+    }
+
+
 def build_form(
     cycles: list[FormCycle], concepts: dict[str, dict[str, Any]], lang: str
 ) -> dict[str, Any]:
@@ -93,9 +114,7 @@ def build_form(
                 "cycle": cycle.ref,
                 "question": qid,
                 "slot": native_slot(document, qid),
-                "sections": [
-                    {"id": s["id"], "title": pick(s["title"], chosen, fallback)} for s in trail
-                ],
+                "sections": [_section_view(s, chosen, fallback) for s in trail],
             }
             if feeding is not None:
                 item = concept_items.get(feeding.concept)
@@ -165,6 +184,7 @@ def build_form(
                 "version": c.version,
                 "title": pick(c.document["title"], lang, c.document["languages"][0]),
                 "due_on": c.due_on,
+                **_translation(c.document, lang),
             }
             for c in cycles
         ],

@@ -390,6 +390,13 @@ class FormCycleOut(BaseModel):
     version: str
     title: str
     due_on: str
+    lang: str = Field(
+        description="The language its texts are shown in: the form's, when the template "
+        "declares it, else the template's first language"
+    )
+    fallback: str = Field(description="The template's first language, for untranslated texts")
+    texts: int = Field(description="Texts (titles, questions, guidance, options) of the template")
+    translated: int = Field(description="Texts that have `lang` (the others are in `fallback`)")
 
 
 class FormSectionOut(BaseModel):
@@ -397,6 +404,9 @@ class FormSectionOut(BaseModel):
 
     id: str
     title: str
+    description: str | None = Field(
+        default=None, description="The section's guidance (its description), where it has one"
+    )
 
 
 class ConceptFeedOut(BaseModel):
@@ -501,6 +511,10 @@ class FormOut(BaseModel):
                             "version": "1.0.0",
                             "title": "CMS National Report",
                             "due_on": "2027-06-30",
+                            "lang": "en",
+                            "fallback": "en",
+                            "texts": 81,
+                            "translated": 81,
                         }
                     ],
                     "sections": [

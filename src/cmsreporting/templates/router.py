@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core import translations as texts
+from cmsreporting.core.document import translation_status
 from cmsreporting.core.i18n import choose_language, localize
 from cmsreporting.core.memo import Memo
 from cmsreporting.db import SessionDep
@@ -290,7 +291,10 @@ async def get_template(
         template_id=head.id,
         digest=head.digest,
         lang=chosen,
-        render=lambda document: _content(localize(document, chosen, fallback)),
+        render=lambda document: (
+            _content(localize(document, chosen, fallback))
+            | {"translations": translation_status(document)}
+        ),
     )
     start, start_hash = _summary_json(head, chosen)
     return _cached_json(

@@ -65,6 +65,18 @@ class TemplateSummary(BaseModel):
     retired_at: datetime | None
 
 
+class LanguageStatus(BaseModel):
+    """How many of a template's texts one of its languages has."""
+
+    texts: int = Field(description="Texts (titles, questions, guidance, options) in the template")
+    translated: int = Field(description="Texts that have this language")
+    complete: bool
+    untranslated: list[str] = Field(
+        description="JSON pointers of the first 20 texts without this language (shown in the "
+        "template's first language)"
+    )
+
+
 class TemplateOut(TemplateSummary):
     """A template with its sections, labels in one language."""
 
@@ -83,6 +95,9 @@ class TemplateOut(TemplateSummary):
                             "questions": [{"id": "I.1", "type": "boolean", "text": "Is ...?"}],
                         }
                     ],
+                    "translations": {
+                        "en": {"texts": 3, "translated": 3, "complete": True, "untranslated": []}
+                    },
                 }
             ]
         }
@@ -92,6 +107,9 @@ class TemplateOut(TemplateSummary):
     description: str | None = None
     metadata: dict[str, Any]
     sections: list[dict[str, Any]]
+    translations: dict[str, LanguageStatus] = Field(
+        description="Per declared language, how complete its texts are"
+    )
 
 
 class PublishReport(BaseModel):

@@ -3,7 +3,7 @@
 
 import { ApiError, api } from "./api.js";
 import { h, replace, when } from "./dom.js";
-import { LANGUAGES, getLang, setLang, t } from "./i18n.js";
+import { ACCOUNT_LANGUAGES, LANGUAGES, getLang, setLang, t } from "./i18n.js";
 import { announce, problemNode, session } from "./shared.js";
 
 function okBox(box, text) {
@@ -17,7 +17,7 @@ function profileSection() {
   const language = h(
     "select",
     { id: "acct-language" },
-    Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, lang: code }, name)),
+    ACCOUNT_LANGUAGES.map((code) => h("option", { value: code, lang: code }, LANGUAGES[code])),
   );
   language.value = session.me.language || getLang();
   const save = h("button", { type: "submit", class: "btn primary" }, t("account.save"));
@@ -36,7 +36,7 @@ function profileSection() {
           try {
             const me = await api.patch("me", { display_name: display.value.trim(), language: language.value });
             session.me = { ...session.me, ...me };
-            const changedLanguage = me.language !== getLang();
+            const changedLanguage = me.language !== getLang() && ACCOUNT_LANGUAGES.includes(getLang());
             if (changedLanguage) {
               setLang(me.language);
               location.reload(); // every text of the page in the new language

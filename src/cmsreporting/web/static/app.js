@@ -6,7 +6,7 @@ import { coveragePairView, coverageView } from "./coverage.js";
 import { workbenchView } from "./workbench.js";
 import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
-import { LANGUAGES, getLang, hasChosenLang, setLang, t } from "./i18n.js";
+import { ACCOUNT_LANGUAGES, LANGUAGES, applyDirection, getLang, hasChosenLang, hasInterfaceTexts, setLang, t } from "./i18n.js";
 import { PUBLIC_PATHS, forgotView, invitationView, resetView } from "./links.js";
 import { membersView } from "./members.js";
 import { statusView, submissionView } from "./review.js";
@@ -18,7 +18,7 @@ const main = document.getElementById("main");
 // --- the shell -------------------------------------------------------------------------------
 
 function renderShell() {
-  document.documentElement.lang = getLang();
+  applyDirection();
   document.getElementById("skip").textContent = t("skip");
   const langLabel = document.getElementById("lang-label");
   langLabel.textContent = t("language");
@@ -27,7 +27,7 @@ function renderShell() {
     for (const [code, name] of Object.entries(LANGUAGES)) select.append(h("option", { value: code, lang: code }, name));
     select.addEventListener("change", () => {
       setLang(select.value);
-      if (session.me && session.me.language !== select.value) {
+      if (session.me && session.me.language !== select.value && ACCOUNT_LANGUAGES.includes(select.value)) {
         // remembered on the account, so every device and the e-mails use it
         session.me.language = select.value;
         api.patch("me", { language: select.value }).catch((error) => console.error(error));
@@ -37,6 +37,10 @@ function renderShell() {
     });
   }
   select.value = getLang();
+  // ar, ru, zh: the reports may carry them, the interface's own texts fall back to English
+  const note = document.getElementById("lang-note");
+  note.hidden = hasInterfaceTexts();
+  note.textContent = note.hidden ? "" : t("language.english_interface", { language: LANGUAGES[getLang()] });
   const nav = document.getElementById("topnav");
   const who = document.getElementById("who");
   if (!session.me) {

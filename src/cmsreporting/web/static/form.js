@@ -723,6 +723,7 @@ export function renderForm(container, { model, saver, toc }) {
         "section",
         { class: "form-section", "aria-labelledby": headingId, dataset: { part: `${place.cycle}:${top.id}` } },
         h("h2", { id: headingId, tabindex: "-1" }, h("span", { class: "sec-cycle" }, refLabel(place.cycle)), " ", top.title),
+        top.description ? h("p", { class: "sec-guidance" }, top.description) : null,
         progress,
       );
       currentGroup = { key: groupKey, section, headingId, cycle: place.cycle, title: top.title, items: [], progress };
@@ -754,6 +755,8 @@ export function renderForm(container, { model, saver, toc }) {
     const sub = place.sections.slice(1).map((s) => s.title).join(" › ");
     if (sub && sub !== currentSub) {
       currentGroup.section.append(h("h3", { class: "subsection" }, sub));
+      const guidance = place.sections.slice(1).findLast((s) => s.description)?.description;
+      if (guidance) currentGroup.section.append(h("p", { class: "sec-guidance" }, guidance));
     }
     currentSub = sub;
     const el = item.kind === "concept" ? conceptItem(item) : questionItem(item);

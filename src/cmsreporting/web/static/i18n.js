@@ -1,9 +1,18 @@
 // Interface texts in English, French and Spanish. Report labels come from the API (?lang=).
+// Arabic, Chinese and Russian can be chosen for the reports' texts (a template that carries
+// them, such as the CBD's, reads in them); the interface's own texts then show in English,
+// and the page says so.
 // A text may be {one, other} for plurals (chosen by Intl.PluralRules on the parameter n).
 
 const LANG_KEY = "cmsr.lang";
 
-export const LANGUAGES = { en: "English", fr: "Français", es: "Español" };
+export const LANGUAGES = { en: "English", fr: "Français", es: "Español", ar: "العربية", ru: "Русский", zh: "中文" };
+
+/** The languages an account can keep (its e-mails are written in them). */
+export const ACCOUNT_LANGUAGES = ["en", "fr", "es"];
+
+/** Languages written right to left. */
+const RTL = new Set(["ar"]);
 
 const en = {
   skip: "Skip to content",
@@ -25,6 +34,9 @@ const en = {
   recommended: "recommended",
   version: "version",
   due: "due {date}",
+  "language.english_interface": "The interface is not translated into {language}: its own texts are in English. The reports' texts are in {language} where a report carries them.",
+  "form.lang_missing": "{report} is not available in {language}: its texts are shown in {fallback}.",
+  "form.lang_partial": "{report}: {n} of {total} texts are in {language}; the others are shown in {fallback}.",
   "value.none": "Not answered",
   "value.rows": { one: "{n} row", other: "{n} rows" },
 
@@ -550,6 +562,8 @@ const fr = {
   recommended: "recommandée",
   version: "version",
   due: "échéance le {date}",
+  "form.lang_missing": "{report} n'existe pas en {language} : ses textes sont affichés en {fallback}.",
+  "form.lang_partial": "{report} : {n} textes sur {total} sont en {language} ; les autres sont affichés en {fallback}.",
   "value.none": "Sans réponse",
   "value.rows": { one: "{n} ligne", other: "{n} lignes" },
 
@@ -1084,6 +1098,8 @@ const es = {
   recommended: "recomendada",
   version: "versión",
   due: "vence el {date}",
+  "form.lang_missing": "{report} no está disponible en {language}: sus textos se muestran en {fallback}.",
+  "form.lang_partial": "{report}: {n} de {total} textos están en {language}; los demás se muestran en {fallback}.",
   "value.none": "Sin respuesta",
   "value.rows": { one: "{n} fila", other: "{n} filas" },
 
@@ -1599,10 +1615,10 @@ const TEXTS = { en, fr, es };
 
 function initial() {
   const stored = localStorage.getItem(LANG_KEY);
-  if (stored && stored in TEXTS) return stored;
+  if (stored && stored in LANGUAGES) return stored;
   for (const wanted of navigator.languages || [navigator.language || "en"]) {
     const code = wanted.slice(0, 2).toLowerCase();
-    if (code in TEXTS) return code;
+    if (code in LANGUAGES) return code;
   }
   return "en";
 }
@@ -1619,15 +1635,26 @@ export function getLang() {
 }
 
 export function setLang(lang) {
-  if (!(lang in TEXTS)) return;
+  if (!(lang in LANGUAGES)) return;
   current = lang;
   localStorage.setItem(LANG_KEY, lang);
-  document.documentElement.lang = lang;
+  applyDirection();
+}
+
+/** Whether the interface's own texts exist in `lang` (else they show in English). */
+export function hasInterfaceTexts(lang = current) {
+  return lang in TEXTS;
+}
+
+/** The document's language and writing direction follow the chosen language. */
+export function applyDirection() {
+  document.documentElement.lang = current;
+  document.documentElement.dir = RTL.has(current) ? "rtl" : "ltr";
 }
 
 /** The interface text `key` in the current language, with {name} parameters filled in. */
 export function t(key, params = {}) {
-  let text = TEXTS[current][key] ?? en[key] ?? key;
+  let text = TEXTS[current]?.[key] ?? en[key] ?? key;
   if (typeof text === "object") {
     const form = new Intl.PluralRules(current).select(Number(params.n ?? 0));
     text = text[form] ?? text.other;

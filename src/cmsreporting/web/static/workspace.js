@@ -6,7 +6,7 @@ import { Saver } from "./autosave.js";
 import { day, h, refLabel, replace, when } from "./dom.js";
 import { formFilters } from "./filters.js";
 import { buildModel, formSlotOf, holdReason, renderForm } from "./form.js";
-import { getLang, t } from "./i18n.js";
+import { LANGUAGES, getLang, t } from "./i18n.js";
 import {
   announce,
   exportButtons,
@@ -26,6 +26,15 @@ const open = new Map(); // workspace id -> {workspace, saver, forms: Map(lang ->
 export function closeWorkspaces() {
   for (const entry of open.values()) entry.saver.close();
   open.clear();
+}
+
+/** A visible note when a report's texts are not (all) in the chosen language. */
+function languageNote(c) {
+  const name = (code) => LANGUAGES[code] || code;
+  const params = { report: refLabel(c.cycle), language: name(getLang()), fallback: name(c.fallback) };
+  if (c.lang !== getLang()) return h("p", { class: "alert warn lang-note" }, t("form.lang_missing", params));
+  if (c.translated < c.texts) return h("p", { class: "alert warn lang-note" }, t("form.lang_partial", { ...params, n: c.translated, total: c.texts }));
+  return null;
 }
 
 async function formModel(entry, lang) {
@@ -248,6 +257,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
             { class: "plain cycles-line" },
             model.form.cycles.map((c) => h("li", {}, h("strong", {}, refLabel(c.cycle)), ` ${c.title} — v${c.version}, `, t("due", { date: day(c.due_on) }))),
           ),
+          ...model.form.cycles.map(languageNote).filter(Boolean),
         ),
         panel.root,
         filters.root,
