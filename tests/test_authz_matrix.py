@@ -21,6 +21,7 @@ tries it, and a refused write must leave the audit trail (every write is audited
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ import httpx
 import pytest
 
 from cmsreporting.config import Settings
+from cmsreporting.jobs import service as jobs_service
+from cmsreporting.jobs.queue import run_worker
 from cmsreporting.main import create_app
-from tests.factories.databases import Seed, app_client, clone_database, password_of
+from tests.factories.databases import IS_POSTGRES, Seed, app_client, clone_database, password_of
 from tests.helpers import PROBLEM, Headers, fill_required, minimal_template
 
 API = "/api/v1"
@@ -80,6 +83,7 @@ class World:
     draft_mapping: int = 0  # of the CMS draft
     ken_assignment: int = 0  # section II of the Kenyan CMS report, to ken_contrib
     ken_document: int = 0  # a document of Kenya's library
+    export_job: int = 0  # the admin's finished export job of CMS:COP15 (every report)
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -306,7 +310,28 @@ async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
         "GET", f"{API}/mappings", 200, params={"question": "CMS:COP15:IV.2", "limit": 1}
     )
     world.mapping = mappings["items"][0]["id"]
+    world.export_job = await finished_export(ctx, "CMS:COP15")
     return world
+
+
+async def finished_export(ctx: Ctx, cycle: str) -> int:
+    """An export job of the cycle started by the admin, run to its end (on PostgreSQL by a
+    worker run here until the queue is empty; on SQLite the server runs it)."""
+    job = await ctx.admin("POST", f"{API}/cycles/{cycle}/exports", 202, json={"format": "jsonl"})
+    for _ in range(400):
+        if IS_POSTGRES:
+            app = ctx.http._transport.app  # type: ignore[attr-defined]
+            state = app.state
+            await run_worker(
+                jobs_service.Runtime(state.session_factory, state.settings, state.storage),
+                wait=False,
+            )
+        status = await ctx.admin("GET", f"{API}/exports/{job['id']}", 200)
+        if status["status"] == "done":
+            return int(job["id"])
+        assert status["status"] in ("queued", "running"), status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"export {job['id']} did not finish")
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +340,9 @@ async def matrix(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> AsyncI
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in seed.tokens.items()}
     folder = tmp_path_factory.mktemp("matrix")
     async for url in clone_database(seed, folder):
-        async for http in app_client(url, document_storage=str(folder / "documents")):
+        async for http in app_client(
+            url, document_storage=str(folder / "documents"), export_folder=str(folder / "exports")
+        ):
             yield Ctx(http, auth, await build_world(http, auth))
 
 
@@ -531,6 +558,22 @@ READS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/cycles/{ref}/status"): [
         Case("CMS", FOLLOW_CMS, const("/cycles/CMS:COP15/status")),
         Case("CBD", FOLLOW_CBD, const("/cycles/CBD:NR7/status")),
+    ],
+    # an export job reads as the cycle's export: the admin's job holds every report, which a
+    # reviewer (accepted reports only) may not read
+    ("GET", "/api/v1/exports/{export_id}"): [
+        Case(
+            "CMS-all",
+            allow("admin", "cms_sec", reviewer=404),
+            get(lambda w: f"/exports/{w.export_job}"),
+        )
+    ],
+    ("GET", "/api/v1/exports/{export_id}/download"): [
+        Case(
+            "CMS-all",
+            allow("admin", "cms_sec", reviewer=404),
+            get(lambda w: f"/exports/{w.export_job}/download"),
+        )
     ],
     ("GET", "/api/v1/cycles/{ref}/reminders"): [
         Case("CMS", allow("admin", "cms_sec"), const("/cycles/CMS:COP15/reminders")),
@@ -874,6 +917,25 @@ async def _revoke_role(ctx: Ctx) -> Request:
     return Request(f"{API}/users/admin/roles/{grant['id']}")
 
 
+def _new_export(cycle: str) -> Build:
+    """Start an export of the cycle, once the jobs started before have finished: on SQLite the
+    server runs them and audits their end, which must not land in a refused case's trail."""
+
+    async def build(ctx: Ctx) -> Request:
+        last, quiet = None, 0
+        for _ in range(200):
+            page = await ctx.admin("GET", f"{API}/audit", 200, params={"limit": 1})
+            newest = page["items"][0]["id"] if page["items"] else None
+            quiet = quiet + 1 if newest == last else 0
+            if quiet >= 3:
+                break
+            last = newest
+            await asyncio.sleep(0.05)
+        return Request(f"{API}/cycles/{cycle}/exports", {"format": "jsonl"})
+
+    return build
+
+
 DRAFT_WRITE = allow("admin", "cms_sec", others=404)
 DECIDE_CMS = allow("admin", "cms_sec", others=404, ken_fp=403)
 DECIDE_CBD = allow("admin", "cbd_sec", others=404, ken_fp=403)
@@ -892,6 +954,10 @@ WRITES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/cycles"): [
         Case("CMS", allow("admin", "cms_sec"), _new_cycle("CMS")),
         Case("CBD", allow("admin", "cbd_sec"), _new_cycle("CBD")),
+    ],
+    ("POST", "/api/v1/cycles/{ref}/exports"): [
+        Case("CMS", FOLLOW_CMS, _new_export("CMS:COP15")),
+        Case("CBD", FOLLOW_CBD, _new_export("CBD:NR7")),
     ],
     ("PUT", "/api/v1/cycles/{ref}/reminders"): [
         Case("CMS", allow("admin", "cms_sec"), const("/cycles/CMS:COP15/reminders", {"days": [9]})),
