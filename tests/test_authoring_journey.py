@@ -41,7 +41,7 @@ async def test_a_spreadsheet_form_translated_published_and_filled_in_french(
     client: httpx.AsyncClient, auth: Headers
 ) -> None:
     sec = auth["cms_sec"]
-    sheets = {
+    sheets: dict[str, list[list[Any]]] = {
         "survey": [
             ["type", "name", "label::en", "hint::en", "required"],
             ["begin group", "W", "Wetlands"],
@@ -69,7 +69,7 @@ async def test_a_spreadsheet_form_translated_published_and_filled_in_french(
     assert exported.status_code == 200, exported.text
     catalog = pofile.read_po(io.BytesIO(exported.content))
     entries = {m.context: m for m in catalog if m.id}
-    assert set(FRENCH) <= set(entries), sorted(entries)
+    assert set(FRENCH) <= set(entries), sorted(str(c) for c in entries)
     for context, text in FRENCH.items():
         entries[context].string = text
     out = io.BytesIO()
