@@ -47,3 +47,30 @@ async def test_a_missing_file_is_a_problem(client: httpx.AsyncClient) -> None:
     response = await client.get("/ui/nope.js")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_stylesheet_closes_every_block() -> None:
+    """Every block of the stylesheet is closed where it should be: a `@media print` block left
+    open would make every rule after it apply to printing only."""
+    css = re.sub(r"/\*.*?\*/", "", (STATIC_DIR / "styles.css").read_text(), flags=re.S)
+    depth = 0
+    top_level: list[str] = []
+    selector = ""
+    for char in css:
+        if char == "{":
+            if depth == 0:
+                top_level.append(selector.strip())
+            depth += 1
+            selector = ""
+        elif char == "}":
+            depth -= 1
+            assert depth >= 0, "a block is closed twice"
+            selector = ""
+        elif char == ";" and depth == 0:
+            selector = ""
+        else:
+            selector += char
+    assert depth == 0, f"{depth} block(s) left open"
+    # the screen rules of each page are at the top level, not inside an at-rule
+    for wanted in (".signin", ".sec-presence", "#lang-note", 'html[dir="rtl"]'):
+        assert any(s.startswith(wanted) for s in top_level), wanted
