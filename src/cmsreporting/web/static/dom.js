@@ -58,10 +58,20 @@ export function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(document.documentElement.lang || "en", {
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
+  return isolated(
+    date.toLocaleString(document.documentElement.lang || "en", {
+      dateStyle: "medium",
+      timeStyle: "short",
+    }),
+  );
+}
+
+/**
+ * A right-to-left date set apart (first-strong isolate) so that it keeps its own order inside a
+ * sentence shown in English, as the interface's texts are in Arabic.
+ */
+function isolated(text) {
+  return document.documentElement.dir === "rtl" ? `\u2068${text}\u2069` : text;
 }
 
 /** A date (YYYY-MM-DD) in the interface language. */
@@ -69,7 +79,9 @@ export function day(iso) {
   if (!iso) return "";
   const date = new Date(iso + "T00:00:00");
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleDateString(document.documentElement.lang || "en", { dateStyle: "medium" });
+  return isolated(
+    date.toLocaleDateString(document.documentElement.lang || "en", { dateStyle: "medium" }),
+  );
 }
 
 function optionLabel(definition, code) {
