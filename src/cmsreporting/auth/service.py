@@ -73,6 +73,39 @@ async def authenticate_digest(session: AsyncSession, *, digest: str) -> Principa
     )
 
 
+async def role_holders(
+    session: AsyncSession,
+    *,
+    role: str,
+    convention: str | None = None,
+    parties: list[str] | None = None,
+    mailable: bool = False,
+) -> list[tuple[User, str | None]]:
+    """The active users holding `role`, each with the Party of the grant, ordered by Party then
+    user: for one convention and/or some Parties when given, and only those with an e-mail
+    address when `mailable`. The one query behind every "who holds this role here" question
+    (notices, reminders, contributors)."""
+    query = (
+        select(User, col(RoleGrant.party_iso3))
+        .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
+        .where(col(RoleGrant.role) == role, col(User.active).is_(True))
+    )
+    if convention is not None:
+        query = query.where(col(RoleGrant.convention_code) == convention)
+    if parties is not None:
+        query = query.where(col(RoleGrant.party_iso3).in_(parties))
+    if mailable:
+        query = query.where(col(User.email).is_not(None))
+    rows = await session.execute(query.order_by(col(RoleGrant.party_iso3), col(User.id)))
+    seen: set[tuple[int, str | None]] = set()
+    found: list[tuple[User, str | None]] = []
+    for user, party in rows.all():
+        if (user.id, party) not in seen:
+            seen.add((user.id, party))
+            found.append((user, party))
+    return found
+
+
 async def get_user(session: AsyncSession, *, name: str) -> User:
     """A user by name."""
     user = await session.scalar(select(User).where(col(User.name) == name))

@@ -194,18 +194,9 @@ async def assigned_parts(
 
 
 async def contributors_of(session: AsyncSession, *, party: str) -> list[User]:
-    """The active contributors of a Party."""
-    rows = await session.scalars(
-        select(User)
-        .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
-        .where(
-            col(RoleGrant.role) == "contributor",
-            col(RoleGrant.party_iso3) == party,
-            col(User.active).is_(True),
-        )
-        .order_by(col(User.name))
-    )
-    return list(rows.unique().all())
+    """The active contributors of a Party, by name."""
+    found = await auth_service.role_holders(session, role="contributor", parties=[party])
+    return sorted((user for user, _ in found), key=lambda user: user.name)
 
 
 def _require_focal(principal: Principal, workspace: Workspace) -> None:

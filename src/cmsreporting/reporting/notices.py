@@ -3,11 +3,10 @@ transaction of the decision (cmsreporting.mail.outbox)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from cmsreporting.auth.models import RoleGrant, User
+from cmsreporting.auth import service as auth_service
+from cmsreporting.auth.models import User
 from cmsreporting.config import get_settings
 from cmsreporting.mail import messages, outbox
 from cmsreporting.registry.models import Party
@@ -16,35 +15,18 @@ from cmsreporting.reporting.models import Comment, Submission
 
 async def focal_points(session: AsyncSession, *, party: str, convention: str) -> list[User]:
     """The active focal points of a Party for a convention who have an e-mail address."""
-    rows = await session.execute(
-        select(User)
-        .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
-        .where(
-            col(RoleGrant.role) == "focal_point",
-            col(RoleGrant.party_iso3) == party,
-            col(RoleGrant.convention_code) == convention,
-            col(User.active).is_(True),
-            col(User.email).is_not(None),
-        )
-        .order_by(col(User.id))
+    found = await auth_service.role_holders(
+        session, role="focal_point", convention=convention, parties=[party], mailable=True
     )
-    return list(rows.scalars().unique().all())
+    return [user for user, _ in found]
 
 
 async def secretariat(session: AsyncSession, *, convention: str) -> list[User]:
     """The active members of a convention's secretariat who have an e-mail address."""
-    rows = await session.execute(
-        select(User)
-        .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
-        .where(
-            col(RoleGrant.role) == "secretariat",
-            col(RoleGrant.convention_code) == convention,
-            col(User.active).is_(True),
-            col(User.email).is_not(None),
-        )
-        .order_by(col(User.id))
+    found = await auth_service.role_holders(
+        session, role="secretariat", convention=convention, mailable=True
     )
-    return list(rows.scalars().unique().all())
+    return list({user.id: user for user, _ in found}.values())
 
 
 async def comment_posted(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from cmsreporting.auth.models import RoleGrant, User
+from cmsreporting.auth import service as auth_service
 from cmsreporting.config import get_settings
 from cmsreporting.mail import outbox
 from cmsreporting.registry.models import Cycle, Party
@@ -86,19 +86,14 @@ async def due_today(session: AsyncSession, *, today: date, schedule: list[int]) 
                 )
             ).all()
         )
-        rows = await session.execute(
-            select(User, col(RoleGrant.party_iso3))
-            .join(RoleGrant, col(RoleGrant.user_id) == col(User.id))
-            .where(
-                col(RoleGrant.role) == "focal_point",
-                col(RoleGrant.convention_code) == cycle.convention_code,
-                col(RoleGrant.party_iso3).in_(waiting),
-                col(User.active).is_(True),
-                col(User.email).is_not(None),
-            )
-            .order_by(col(RoleGrant.party_iso3), col(User.id))
+        holders = await auth_service.role_holders(
+            session,
+            role="focal_point",
+            convention=cycle.convention_code,
+            parties=list(waiting),
+            mailable=True,
         )
-        for user, grant_party in rows.all():
+        for user, grant_party in holders:
             party = grant_party or ""
             reminders.append(
                 Reminder(
