@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from cmsreporting.core.translations import texts
 from cmsreporting.errors import FieldError, pointer
 from cmsreporting.resources import schemas_dir
 
@@ -173,22 +174,6 @@ def _iter_sections(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
             yield place.pointer, place.section
 
 
-def _iter_labels(node: Any, ptr: str) -> Iterator[tuple[str, dict[str, str]]]:
-    label_keys = ("title", "text", "help", "label", "description")
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "metadata":
-                continue
-            child = f"{ptr}/{key}"
-            if key in label_keys and isinstance(value, dict):
-                yield child, value
-            else:
-                yield from _iter_labels(value, child)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _iter_labels(value, f"{ptr}/{i}")
-
-
 def _check_field(walk: _Walk, ptr: str, item: dict[str, Any]) -> None:
     """Constraints that apply to the field's type and are consistent."""
     kind = item["type"]
@@ -346,7 +331,8 @@ def check_semantics(document: dict[str, Any]) -> list[FieldError]:
             continue
         walk.questions[question["id"]] = _Question(question["id"], qptr, question)
         _check_field(walk, qptr, question)
-    for lptr, label in _iter_labels(document, ""):
+    for text in texts(document):
+        lptr, label = text.pointer, text.label
         if first not in label:
             walk.error(lptr, f"label has no text in the template's first language {first!r}")
         for lang in label:
@@ -426,7 +412,7 @@ def translation_status(
     not the GBF indicator names): each language says how many of the template's texts it has
     and names the first texts it lacks by JSON pointer, and the form shows those texts in the
     first language, marked as such. The first language is complete by the semantic checks."""
-    labels = list(_iter_labels(document, ""))
+    labels = [(text.pointer, text.label) for text in texts(document)]
     status: dict[str, dict[str, Any]] = {}
     for lang in document["languages"] if languages is None else languages:
         missing = [ptr for ptr, label in labels if lang not in label]

@@ -27,9 +27,11 @@ source text each translation was made from."""
 
 @dataclass(frozen=True)
 class Text:
-    """One translatable text of a document: where it is and its label map (by reference)."""
+    """One translatable text of a document: its translation context, its JSON pointer in the
+    document and its label map (by reference)."""
 
     context: str
+    pointer: str
     label: dict[str, str]
 
 
@@ -38,32 +40,37 @@ def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _labels(node: dict[str, Any], base: str) -> Iterator[Text]:
+def _labels(node: dict[str, Any], base: str, ptr: str) -> Iterator[Text]:
     for key in ("title", "text", "help", "description"):
         if isinstance(node.get(key), dict):
-            yield Text(f"{base}{key}", node[key])
-    for option in node.get("options", []):
-        yield Text(f"{base}option:{option['code']}", option["label"])
+            yield Text(f"{base}{key}", f"{ptr}/{key}", node[key])
+    for k, option in enumerate(node.get("options", [])):
+        yield Text(f"{base}option:{option['code']}", f"{ptr}/options/{k}/label", option["label"])
 
 
-def _question(question: dict[str, Any], base: str) -> Iterator[Text]:
-    yield from _labels(question, base)
-    for column in question.get("columns", []):
-        yield from _labels(column, f"{base}column:{column['id']}/")
+def _question(question: dict[str, Any], base: str, ptr: str) -> Iterator[Text]:
+    yield from _labels(question, base, ptr)
+    for c, column in enumerate(question.get("columns", [])):
+        yield from _labels(column, f"{base}column:{column['id']}/", f"{ptr}/columns/{c}")
 
 
-def _sections(sections: list[dict[str, Any]], base: str) -> Iterator[Text]:
-    for section in sections:
+def _sections(sections: list[dict[str, Any]], base: str, ptr: str) -> Iterator[Text]:
+    for i, section in enumerate(sections):
         path = f"{base}section:{section['id']}/"
-        yield from _labels(section, path)
-        for question in section.get("questions", []):
-            yield from _question(question, f"{path}question:{question['id']}/")
-        yield from _sections(section.get("sections", []), path)
+        here = f"{ptr}/sections/{i}"
+        yield from _labels(section, path, here)
+        for k, question in enumerate(section.get("questions", [])):
+            yield from _question(
+                question, f"{path}question:{question['id']}/", f"{here}/questions/{k}"
+            )
+        yield from _sections(section.get("sections", []), path, here)
 
 
 def texts(document: dict[str, Any]) -> list[Text]:
-    """Every translatable text of a schema-valid document, in document order."""
-    return [*_labels(document, ""), *_sections(document["sections"], "")]
+    """Every translatable text of a schema-valid document, in document order: the one walk
+    over a template's labels (translation files, the semantic check that each label has the
+    first language, and each language's completeness all read it)."""
+    return [*_labels(document, "", ""), *_sections(document["sections"], "", "")]
 
 
 def recorded_sources(document: dict[str, Any], lang: str) -> dict[str, str]:
