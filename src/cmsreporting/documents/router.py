@@ -515,7 +515,7 @@ async def patch_upload(
             )
         except DomainError:
             await session.rollback()
-            await uploads.remove(session, upload_id=upload.id, folder=folder)
+            await uploads.remove(session, upload_id=upload_id, folder=folder)
             await session.commit()  # the refused upload is discarded, the refusal stands
             raise
         await session.flush()
