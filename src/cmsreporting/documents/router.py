@@ -157,6 +157,7 @@ async def upload_document(
     declared = _declared_length(request)
     if declared:
         await service.check_party_room(session, party, declared, limits)
+    await session.commit()  # no transaction (nor SQLite's write lock) while the bytes arrive
     with service.temporary_file() as path:
         received = await service.receive(request.stream(), path, max_bytes=limits.max_bytes)
         media_type = await service.accept_file(
@@ -244,8 +245,10 @@ async def replace_document(
     declared = _declared_length(request)
     if declared:
         await service.check_party_room(session, document.party_iso3, declared, limits)
+    await session.commit()  # no transaction (nor SQLite's write lock) while the bytes arrive
     with service.temporary_file() as path:
         received = await service.receive(request.stream(), path, max_bytes=limits.max_bytes)
+        await session.refresh(document)  # as it is now (withdrawn meanwhile: 409)
         media_type = await service.accept_file(
             session,
             party=document.party_iso3,
