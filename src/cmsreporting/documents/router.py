@@ -348,9 +348,7 @@ async def download_document(
 
 # --- resumable uploads (tus 1.0.0: core, creation, termination) -----------------------------
 
-UploadId = Annotated[
-    str, Path(max_length=64, openapi_examples={"an upload": {"value": "q3Zk…"}})
-]
+UploadId = Annotated[str, Path(max_length=64, openapi_examples={"an upload": {"value": "q3Zk…"}})]
 
 
 def _tus_headers() -> dict[str, str]:
@@ -538,6 +536,9 @@ async def delete_upload(
     """Terminate an upload: it and what it received are removed (the creator only)."""
     upload = await uploads.get_upload(session, upload_id=upload_id, principal=principal)
     await uploads.terminate(
-        session, upload=upload, principal=principal, folder=uploads.upload_folder(settings_of(request))
+        session,
+        upload=upload,
+        principal=principal,
+        folder=uploads.upload_folder(settings_of(request)),
     )
     return Response(status_code=204, headers=_tus_headers())

@@ -241,7 +241,9 @@ def _bomb(why: str) -> InvalidInput:
 def _text_kind(head: bytes, claimed: str, ext: str) -> str:
     if any(b in TEXT_CONTROLS for b in head) or (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
         raise _refuse("the file's type is not allowed (not a known binary format)", "")
-    text = head.decode("utf-8", errors="ignore") if _utf8(head) else head.decode("cp1252", "replace")
+    text = (
+        head.decode("utf-8", errors="ignore") if _utf8(head) else head.decode("cp1252", "replace")
+    )
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
         raise _refuse("markup (HTML, XML, SVG) is not an allowed type", "")
@@ -249,7 +251,7 @@ def _text_kind(head: bytes, claimed: str, ext: str) -> str:
     wants_json = claimed in KINDS["geojson"].claims - {"text/plain"} or ext in (".geojson", ".json")
     if json_like and wants_json:
         if '"type"' not in stripped:
-            raise _refuse("a GeoJSON file names its \"type\"", "")
+            raise _refuse('a GeoJSON file names its "type"', "")
         return "geojson"
     if wants_json:
         raise _refuse("the bytes are not GeoJSON", "")
@@ -304,10 +306,7 @@ def sniff(
             raise _refuse("an SQLite database is accepted only as a GeoPackage", "")
         found = "geopackage"
     elif found is None:
-        if head.startswith(b"%PDF-"):
-            found = "pdf"
-        else:
-            found = _text_kind(head, claimed, ext)
+        found = "pdf" if head.startswith(b"%PDF-") else _text_kind(head, claimed, ext)
     kind = KINDS[found]
     if claimed not in GENERIC_CLAIMS and claimed not in kind.claims:
         raise _refuse(

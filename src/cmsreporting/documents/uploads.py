@@ -172,9 +172,7 @@ class Appended:
     cut: bool
 
 
-async def append(
-    stream: AsyncIterator[bytes], path: Path, *, offset: int, length: int
-) -> Appended:
+async def append(stream: AsyncIterator[bytes], path: Path, *, offset: int, length: int) -> Appended:
     """Write the request body into the partial file at `offset`, chunk by chunk (what was
     there past `offset` is dropped first); 413 past the upload's length. A client that goes
     away midway keeps what arrived (tus: the next HEAD tells it where to resume)."""
@@ -288,9 +286,7 @@ async def get_upload(
     session: AsyncSession, *, upload_id: str, principal: Principal
 ) -> DocumentUpload:
     """An upload of the caller's that has not expired; 404 for any other."""
-    found = (
-        await session.get(DocumentUpload, upload_id) if UPLOAD_ID.fullmatch(upload_id) else None
-    )
+    found = await session.get(DocumentUpload, upload_id) if UPLOAD_ID.fullmatch(upload_id) else None
     if found is None or found.created_by != principal.actor or found.expires_at <= utcnow():
         raise NotFound(f"no upload {upload_id[:64]}")
     return found
@@ -305,7 +301,10 @@ def check_offset(upload: DocumentUpload, offset: int) -> None:
             f"the upload stands at offset {upload.upload_offset}, not {offset}",
             errors=[
                 FieldError(
-                    "", f"expected {upload.upload_offset}", parameter="Upload-Offset", **{"in": "header"}
+                    "",
+                    f"expected {upload.upload_offset}",
+                    parameter="Upload-Offset",
+                    **{"in": "header"},
                 )
             ],
             upload_offset=upload.upload_offset,

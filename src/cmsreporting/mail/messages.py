@@ -172,7 +172,11 @@ TEXTS["comment"] = {
     ),
 }
 
-ABOUT = {"en": " — question {question}", "fr": " — question {question}", "es": " — pregunta {question}"}
+ABOUT = {
+    "en": " — question {question}",
+    "fr": " — question {question}",
+    "es": " — pregunta {question}",
+}
 
 NOTES = {
     "en": "\n\nThe secretariat's note:\n\n{comment}",
