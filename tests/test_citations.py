@@ -20,6 +20,8 @@ import pytest
 
 from cmsreporting.core.document import check_template
 from cmsreporting.core.validation import check_value
+from cmsreporting.core.xlsform import from_xlsform, to_xlsform
+from cmsreporting.errors import InvalidInput
 from tests.factories.databases import Seed, app_client, clone_database
 from tests.factories.exports import publish
 from tests.factories.workspaces import set_members, shared_nbsap_concept
@@ -306,6 +308,25 @@ async def test_citations_are_kept_cleared_and_conflict_like_values(
     assert_problem(stale, 409)
     assert (await answers(http, fp, wid))[slot]["documents"] == [first]
 
+    # a document cited twice, or something that is not an id: 422 naming it
+    twice = await patch(
+        http,
+        fp,
+        wid,
+        {"slot": slot, "value": "B", "base_revision": 2, "documents": [second, second]},
+    )
+    assert [e["pointer"] for e in assert_problem(twice, 422)["errors"]] == [
+        "/answers/0/documents/1"
+    ]
+    for bad in (True, "7", 0, 1.5):
+        refused = await patch(
+            http, fp, wid, {"slot": slot, "value": "B", "base_revision": 2, "documents": [bad]}
+        )
+        assert "/answers/0/documents/0" in {
+            e["pointer"] for e in assert_problem(refused, 422)["errors"]
+        }, bad
+    assert (await answers(http, fp, wid))[slot]["revision"] == 2
+
     changed = await patch(
         http,
         fp,
@@ -359,6 +380,22 @@ def test_the_documents_type_is_a_list_of_document_ids() -> None:
     wrong = documents_template()
     wrong["sections"][0]["questions"][-1]["max_length"] = 3
     assert [e["pointer"] for e in check_template(wrong)] == ["/sections/0/questions/3/max_length"]
+
+
+def test_xlsform_file_questions_are_documents_questions() -> None:
+    original = documents_template()
+    workbook = to_xlsform(original)
+    header = workbook["survey"][0]
+    kind, name = header.index("type"), header.index("name")
+    assert [r[name] for r in workbook["survey"][1:] if r[kind] == "file"] == ["I.3"]
+    assert from_xlsform(workbook) == original
+    # a file column of a repeat is refused, naming its row
+    rows = workbook["survey"]
+    repeat = next(i for i, r in enumerate(rows) if r[kind] == "begin repeat")
+    rows[repeat + 1][kind] = "file"
+    with pytest.raises(InvalidInput) as refused:
+        from_xlsform(workbook)
+    assert "a file question cannot be a column of a repeat" in json.dumps(refused.value.errors)
 
 
 async def test_a_documents_question_takes_the_partys_documents(
