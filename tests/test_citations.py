@@ -6,6 +6,7 @@ documents listing. On SQLite and PostgreSQL, documents in a folder."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -22,7 +23,7 @@ from cmsreporting.core.document import check_template
 from cmsreporting.core.validation import check_value
 from cmsreporting.core.xlsform import from_xlsform, to_xlsform
 from cmsreporting.errors import InvalidInput
-from tests.factories.databases import Seed, app_client, clone_database
+from tests.factories.databases import IS_POSTGRES, Seed, app_client, clone_database
 from tests.factories.exports import publish
 from tests.factories.workspaces import set_members, shared_nbsap_concept
 from tests.helpers import Headers, assert_problem, fill_required, minimal_template
@@ -274,6 +275,24 @@ async def test_a_document_cited_in_two_reports_travels_with_each_submission(
         assert row["size"] == str(len(NBSAP))
         assert row["sha256"] == sha(NBSAP)
         assert row["link"] == f"{API}/submissions/{cms_sid}/documents/{did}"
+    # the same listing as a background export job
+    job = await http.post(
+        f"{API}/cycles/CMS:COP15/exports",
+        json={"format": "csv", "layout": "documents"},
+        headers=auth["cms_sec"],
+    )
+    assert job.status_code == 202, job.text
+    assert job.json()["options"]["layout"] == "documents"
+    if not IS_POSTGRES:  # on SQLite the job runs in this process: the same file comes out
+        location = job.headers["location"]
+        for _ in range(200):
+            state = (await http.get(location, headers=auth["cms_sec"])).json()
+            if state["status"] in ("done", "failed"):
+                break
+            await asyncio.sleep(0.05)
+        assert state["status"] == "done", state
+        made = await http.get(f"{location}/download", headers=auth["cms_sec"])
+        assert made.text == listing.text
     lines = await http.get(
         f"{API}/cycles/CBD:NR7/export", params={"format": "jsonl"}, headers=auth["cbd_sec"]
     )
