@@ -201,6 +201,14 @@ async def test_a_document_cited_in_two_reports_travels_with_each_submission(
     assert pinned | {"download": ""} == listed | {"download": ""}
     assert pinned["download"] == f"{API}/submissions/{cms_sid}/documents/{did}"
 
+    # the printable report lists it, with its pinned version and download
+    printed = await http.get(
+        f"{API}/submissions/{cms_sid}/export", params={"format": "html"}, headers=fp
+    )
+    assert f'href="{API}/submissions/{cms_sid}/documents/{did}"' in printed.text
+    assert sha(NBSAP) in printed.text
+    assert "I(a).1, IV.2" in printed.text
+
     # each secretariat downloads its report's package, with the document's bytes
     check_package(await package(http, auth["cms_sec"], cms_sid), cms_sid, did, NBSAP)
     check_package(await package(http, auth["cbd_sec"], cbd_sid), cbd_sid, did, NBSAP)
