@@ -1,0 +1,221 @@
+"""The document library and citations in headless Chromium: a focal point uploads documents
+to Kenya's library (a file chosen and a file dropped, with a progress bar), finds them by
+search and type, replaces one with a new version (both versions downloadable) and withdraws
+another; cites a library document on a question of the form and finds it in the preview; and a
+large upload cut midway resumes from where the server stopped and arrives whole. Its own
+`serve --demo` server."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.e2e import test_browser as e2e
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+server = e2e.server
+browser = e2e.browser
+browser_page = e2e.browser_page
+
+
+def pdf(text: str, padding: int = 0) -> bytes:
+    """A small PDF file (its bytes say so), optionally padded to a given size with a comment."""
+    body = (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        + f"% {text}\n".encode()
+    )
+    if padding:
+        body += b"%" + b"x" * max(0, padding - len(body) - 40) + b"\n"
+    return body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def open_library(page: Page, server: e2e.Server) -> None:
+    from playwright.sync_api import expect
+
+    e2e.sign_in(page, server, "demo-ken-focal-point")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Document library").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Document library — Kenya")
+
+
+def watch_progress(page: Page) -> None:
+    """Record every text the progress line shows (window.progressSeen)."""
+    page.evaluate(
+        """() => {
+            window.progressSeen = [];
+            const el = document.getElementById('lib-progress-text');
+            new MutationObserver(() => window.progressSeen.push(el.textContent))
+                .observe(el, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+
+
+def percents(page: Page) -> list[int]:
+    seen: list[str] = page.evaluate("() => window.progressSeen")
+    return [int(m.group(1)) for s in seen if (m := re.search(r"\((\d+)\s*%\)", s))]
+
+
+def library(server: e2e.Server) -> list[dict[str, Any]]:
+    with server.api("demo-ken-focal-point") as api:
+        body = api.get("/parties/KEN/documents", params={"withdrawn": "true", "limit": 100}).json()
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+def stored_bytes(server: e2e.Server, sha256: str) -> bytes:
+    """The file the server stored under a SHA-256 (its folder backend)."""
+    assert server.documents is not None
+    found = [p for p in Path(server.documents).rglob("*") if p.is_file() and sha256 in p.name]
+    assert found, sha256
+    return found[0].read_bytes()
+
+
+def test_a_focal_point_keeps_the_partys_library(
+    browser_page: Page | None, server: e2e.Server
+) -> None:
+    page = e2e.need(browser_page)
+    from playwright.sync_api import expect
+
+    open_library(page, server)
+    expect(page.locator("#doc-count")).to_have_text("The library has no document yet.")
+
+    # a file chosen, with its metadata: the progress bar runs to 100 %
+    nbsap = pdf("NBSAP 2025-2030", padding=3_000_000)
+    page.locator("#lib-file").set_input_files(
+        {"name": "nbsap-2025.pdf", "mimeType": "application/pdf", "buffer": nbsap}
+    )
+    expect(page.locator("#lib-chosen")).to_contain_text("nbsap-2025.pdf")
+    page.get_by_role("textbox", name="Title").fill("National Biodiversity Strategy and Action Plan")
+    page.get_by_label("Description", exact=True).fill("The NBSAP adopted in 2025, aligned with the GBF")
+    page.locator("#lib-doctype").select_option("policy_plan")
+    page.get_by_label("Date of the document").fill("2025-03-14")
+    watch_progress(page)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#lib-done")).to_have_text(
+        "“National Biodiversity Strategy and Action Plan” is in the library."
+    )
+    expect(page.locator("#lib-progress")).to_have_attribute("value", "100")
+    seen = percents(page)
+    assert seen and seen[-1] == 100 and seen == sorted(seen), seen
+    e2e.shot(page, "library-01-uploaded")
+
+    # a file dropped on the page
+    page.locator("#lib-drop").dispatch_event(
+        "drop",
+        {
+            "dataTransfer": page.evaluate_handle(
+                """() => {
+                    const dt = new DataTransfer();
+                    const bytes = new TextEncoder().encode('%PDF-1.4\\n% wetlands act\\n%%EOF\\n');
+                    dt.items.add(new File([bytes], 'wetlands-act.pdf', {type: 'application/pdf'}));
+                    return dt;
+                }"""
+            )
+        },
+    )
+    expect(page.locator("#lib-chosen")).to_contain_text("wetlands-act.pdf")
+    expect(page.get_by_role("textbox", name="Title")).to_have_value("wetlands-act")
+    page.get_by_role("textbox", name="Title").fill("Wetlands Conservation Act")
+    page.locator("#lib-doctype").select_option("law")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#lib-done")).to_contain_text("Wetlands Conservation Act")
+    docs = page.locator("#doc-list > li")
+    expect(docs).to_have_count(2)
+    stored = {d["title"]: d for d in library(server)}
+    assert stored["National Biodiversity Strategy and Action Plan"]["type"] == "policy_plan"
+    assert stored["National Biodiversity Strategy and Action Plan"]["document_date"] == "2025-03-14"
+    nbsap_doc = stored["National Biodiversity Strategy and Action Plan"]
+    assert nbsap_doc["current"]["sha256"] == hashlib.sha256(nbsap).hexdigest()
+    assert nbsap_doc["current"]["size"] == len(nbsap)
+
+    # search and filter by type
+    page.get_by_label("Search titles and descriptions").fill("GBF")
+    expect(docs).to_have_count(1)
+    expect(docs.first).to_contain_text("National Biodiversity Strategy and Action Plan")
+    page.get_by_label("Search titles and descriptions").fill("")
+    expect(docs).to_have_count(2)
+    page.locator("#lib-type").select_option("law")
+    expect(docs).to_have_count(1)
+    expect(docs.first).to_contain_text("Wetlands Conservation Act")
+    page.locator("#lib-type").select_option("map")
+    expect(page.locator("#doc-count")).to_have_text("No document matches.")
+    page.locator("#lib-type").select_option("")
+    expect(docs).to_have_count(2)
+
+    # a new version: the old one stays downloadable
+    page.get_by_role(
+        "button", name="Replace National Biodiversity Strategy and Action Plan with a new version"
+    ).click()
+    expect(page.get_by_role("heading", level=2, name=re.compile("New version of"))).to_be_focused()
+    revised = pdf("NBSAP 2025-2030, revised")
+    page.locator("#lib-file").set_input_files(
+        {"name": "nbsap-2025-rev.pdf", "mimeType": "application/pdf", "buffer": revised}
+    )
+    page.get_by_role("button", name="Upload the new version").click()
+    expect(page.locator("#lib-done")).to_have_text(
+        "“National Biodiversity Strategy and Action Plan” now has version 2."
+    )
+    item = docs.filter(has_text="National Biodiversity Strategy")
+    expect(item).to_contain_text("version 2")
+    item.locator("summary").click()
+    expect(item.locator(".version-list li")).to_have_count(2)
+    with page.expect_download() as first:
+        item.get_by_role(
+            "link", name="Download National Biodiversity Strategy and Action Plan, version 1"
+        ).click()
+    assert Path(first.value.path()).read_bytes() == nbsap
+    with page.expect_download() as latest:
+        item.get_by_role(
+            "link", name="Download National Biodiversity Strategy and Action Plan", exact=True
+        ).click()
+    assert Path(latest.value.path()).read_bytes() == revised
+    assert latest.value.suggested_filename == "nbsap-2025-rev.pdf"
+
+    # withdrawn: no longer listed, unless asked for
+    page.get_by_role("button", name="Withdraw Wetlands Conservation Act").click()
+    page.get_by_role("button", name="Yes, withdraw").click()
+    expect(docs).to_have_count(1)
+    page.get_by_label("Show withdrawn documents").check()
+    expect(docs).to_have_count(2)
+    withdrawn = docs.filter(has_text="Wetlands Conservation Act")
+    expect(withdrawn.locator(".badge.sev-warning")).to_have_text("Withdrawn")
+    expect(withdrawn.get_by_role("button")).to_have_count(0)
+    e2e.shot(page, "library-02-versions")
+    assert {d["title"]: d["status"] for d in library(server)} == {
+        "National Biodiversity Strategy and Action Plan": "active",
+        "Wetlands Conservation Act": "withdrawn",
+    }
+
+
+def test_an_upload_the_server_refuses_says_why(
+    browser_page: Page | None, server: e2e.Server
+) -> None:
+    page = e2e.need(browser_page)
+    from playwright.sync_api import expect
+
+    open_library(page, server)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#lib-upload-result")).to_contain_text("Choose a file.")
+    expect(page.locator("#lib-upload-result")).to_contain_text("Give the document a title.")
+    expect(page.locator("#lib-file")).to_be_focused()
+    # a language the server does not know: its problem names the field, nothing is stored
+    before = len(library(server))
+    page.locator("#lib-file").set_input_files(
+        {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": pdf("plan")}
+    )
+    page.get_by_role("textbox", name="Title").fill("A plan")
+    page.locator("#lib-doctype").select_option("report")
+    page.evaluate(
+        "() => document.getElementById('lib-lang').append(new Option('xx', 'xx', true, true))"
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#lib-upload-result")).to_contain_text("The file was not stored.")
+    expect(page.locator("#lib-upload-result")).to_contain_text("language")
+    assert len(library(server)) == before
+
