@@ -22,6 +22,7 @@ tries it, and a refused write must leave the audit trail (every write is audited
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -1186,7 +1187,48 @@ async def _withdraw(ctx: Ctx) -> Request:
     return Request(f"{API}/documents/{await fresh_document(ctx)}/withdraw")
 
 
+TUS_UPLOAD = {"Tus-Resumable": "1.0.0"}
+
+
+def _upload_start(party: str) -> Build:
+    async def build(ctx: Ctx) -> Request:
+        fields = {"title": "Matrix upload", "language": "en", "type": "map", "filename": "m.pdf"}
+        metadata = ",".join(
+            f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items()
+        )
+        return Request(
+            f"{API}/parties/{party}/uploads",
+            headers=TUS_UPLOAD | {"Upload-Length": "100", "Upload-Metadata": metadata},
+        )
+
+    return build
+
+
+async def fresh_upload(ctx: Ctx) -> str:
+    """A resumable upload to Kenya's library, started by Kenya's focal point (its creator, the
+    only one who may use it)."""
+    request = await _upload_start("KEN")(ctx)
+    made = await ctx.http.post(request.url, headers=ctx.auth["ken_fp"] | request.headers)
+    assert made.status_code == 201, made.text
+    location: str = made.headers["location"]
+    return location
+
+
+async def _upload_read(ctx: Ctx) -> Request:
+    return Request(await fresh_upload(ctx), headers=TUS_UPLOAD)
+
+
+async def _upload_patch(ctx: Ctx) -> Request:
+    return Request(
+        await fresh_upload(ctx),
+        headers=TUS_UPLOAD
+        | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"},
+        content=b"%PDF-1.7 part of an upload",
+    )
+
+
 READS |= {
+    ("GET", "/api/v1/uploads/{upload_id}"): [Case("ken_fp's", OWN_KEN, write(_upload_read))],
     ("GET", "/api/v1/parties/{iso3}/documents"): [
         Case("KEN", KEN_DOCUMENTS, const("/parties/KEN/documents?withdrawn=true")),
         Case("TZA", allow("admin", "tza_fp"), const("/parties/TZA/documents")),
@@ -1209,6 +1251,12 @@ WRITES |= {
     ("POST", "/api/v1/documents/{document_id}/withdraw"): [
         Case("KEN", KEN_DOCUMENT, write(_withdraw))
     ],
+    ("POST", "/api/v1/parties/{iso3}/uploads"): [
+        Case("KEN", KEN_DOCUMENTS, write(_upload_start("KEN"))),
+        Case("TZA", allow("admin", "tza_fp"), write(_upload_start("TZA"))),
+    ],
+    ("PATCH", "/api/v1/uploads/{upload_id}"): [Case("ken_fp's", OWN_KEN, write(_upload_patch))],
+    ("DELETE", "/api/v1/uploads/{upload_id}"): [Case("ken_fp's", OWN_KEN, write(_upload_read))],
 }
 
 MATRIX = READS | WRITES

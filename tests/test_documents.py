@@ -207,7 +207,7 @@ async def test_empty_and_too_large_files_are_refused_and_nothing_is_stored(
     assert empty.status_code == 422, empty.text
     assert empty.headers["content-type"] == PROBLEM
     # streamed without a length: refused once the limit is passed
-    big = await upload(docs, auth["ken_fp"], b"x" * (LIMIT + 1))
+    big = await upload(docs, auth["ken_fp"], b"%PDF-1.7 " + b"x" * LIMIT)
     assert big.status_code == 413, big.text
     assert big.json()["max_bytes"] == LIMIT
     # with a declared length: refused before the body is read
@@ -222,7 +222,7 @@ async def test_empty_and_too_large_files_are_refused_and_nothing_is_stored(
     listed = await docs.get(f"{API}/parties/KEN/documents?withdrawn=true", headers=auth["ken_fp"])
     assert listed.json()["items"] == []
     # at the limit exactly: taken
-    exact = await upload(docs, auth["ken_fp"], b"y" * LIMIT)
+    exact = await upload(docs, auth["ken_fp"], b"%PDF-1.7 " + b"y" * (LIMIT - 9))
     assert exact.status_code == 201, exact.text
 
 
@@ -250,17 +250,29 @@ async def test_who_reads_and_writes_a_partys_library(
     assert missing.status_code == 404
 
 
-async def test_html_is_never_served_as_html(docs: httpx.AsyncClient, auth: Headers) -> None:
-    made = await docs.post(
-        f"{API}/parties/KEN/documents",
-        params=META | {"file_name": "page.html"},
-        content=b"<script>alert(1)</script>",
-        headers=auth["ken_fp"] | {"Content-Type": "text/html"},
-    )
-    assert made.status_code == 201, made.text
+async def test_html_is_never_stored_nor_served_as_html(
+    docs: httpx.AsyncClient, auth: Headers, folder: Path
+) -> None:
+    for content, claimed, name in [
+        (b"<script>alert(1)</script>", "text/html", "page.html"),
+        (b"<html><script>alert(1)</script></html>", "text/csv", "page.csv"),
+        (b"\xef\xbb\xbf  <!DOCTYPE html>", "application/octet-stream", "page.csv"),
+    ]:
+        made = await docs.post(
+            f"{API}/parties/KEN/documents",
+            params=META | {"file_name": name},
+            content=content,
+            headers=auth["ken_fp"] | {"Content-Type": claimed},
+        )
+        assert made.status_code == 415, made.text
+        assert made.headers["content-type"] == PROBLEM
+    assert stored(folder) == []
+    assert documents_service.served_type("text/html; charset=utf-8") == "application/octet-stream"
+    made = await upload(docs, auth["ken_fp"], b"%PDF-1.7 a document")
     got = await docs.get(made.json()["current"]["download"], headers=auth["ken_fp"])
-    assert got.headers["content-type"] == "application/octet-stream"
     assert got.headers["content-disposition"].startswith("attachment")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in got.headers["content-security-policy"]
 
 
 async def test_the_sweep_removes_files_no_version_refers_to(

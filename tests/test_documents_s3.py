@@ -78,7 +78,8 @@ async def test_documents_on_object_storage(
     docs: httpx.AsyncClient, auth: Headers, s3_env: str, db_url: str
 ) -> None:
     small = b"%PDF-1.7 small document"
-    large = bytes(range(256)) * (PART // 256 + 4096)  # over one part: a multipart upload
+    # over one part: a multipart upload
+    large = b"%PDF-1.7 " + bytes(range(256)) * (PART // 256 + 4096)
     made = []
     for data in (small, large, small):
         response = await docs.post(
@@ -96,6 +97,14 @@ async def test_documents_on_object_storage(
         got = await docs.get(doc["current"]["download"], headers=auth["ken_fp"])
         assert got.status_code == 200
         assert got.content == data
+    # a byte range of an object, read as a range of it
+    part = await docs.get(
+        made[1]["current"]["download"],
+        headers=auth["ken_fp"] | {"Range": f"bytes={PART - 10}-{PART + 9}"},
+    )
+    assert part.status_code == 206, part.text
+    assert part.content == large[PART - 10 : PART + 10]
+    assert part.headers["content-range"] == f"bytes {PART - 10}-{PART + 9}/{len(large)}"
 
     # an object left by a request that failed after storing its file
     orphan = "0" * 64

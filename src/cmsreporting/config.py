@@ -204,6 +204,41 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1, description="Largest document file accepted (413 above)"
     )
+    document_party_max_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Most bytes one Party's library may hold: the sizes of all stored versions of its "
+            "documents (413 above)"
+        ),
+    )
+    document_zip_max_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1,
+        description="Most bytes the members of an uploaded ZIP may hold unpacked (refused above)",
+    )
+    document_zip_max_ratio: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "Largest ratio of unpacked to packed size of an uploaded ZIP holding over 10 MiB "
+            "unpacked (refused above, as a zip bomb)"
+        ),
+    )
+    document_upload_folder: str | None = Field(
+        default=None,
+        description=(
+            "Where resumable uploads keep their partial files (shared by every server when "
+            "they run on several machines); by default a folder beside a folder "
+            "DOCUMENT_STORAGE (DOCUMENT_STORAGE + '-uploads'), or the system's temporary "
+            "folder with S3 storage"
+        ),
+    )
+    document_upload_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="Seconds an unfinished resumable upload is kept after its last change",
+    )
     document_sweep_grace_seconds: int = Field(
         default=3600,
         ge=0,

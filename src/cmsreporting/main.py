@@ -57,7 +57,9 @@ from cmsreporting.web.router import mount_web
 log = logging.getLogger(__name__)
 
 # the routes whose body is a file of any type, streamed (BodyGuard lets them through)
-DOCUMENT_UPLOADS = re.compile(r"/api/v1/(parties/[^/]+/documents|documents/[^/]+/versions)")
+DOCUMENT_UPLOADS = re.compile(
+    r"/api/v1/(parties/[^/]+/documents|documents/[^/]+/versions|uploads/[^/]+)"
+)
 
 HTTP_TITLES = {
     400: "Bad request",

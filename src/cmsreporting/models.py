@@ -4,7 +4,7 @@ from cmsreporting.audit.models import AuditEvent
 from cmsreporting.auth.models import AccountLink, ApiToken, RoleGrant, User
 from cmsreporting.crosswalk.models import Concept, ConceptTag, Mapping, NegativeMapping
 from cmsreporting.db import metadata
-from cmsreporting.documents.models import Document, DocumentVersion
+from cmsreporting.documents.models import Document, DocumentUpload, DocumentVersion
 from cmsreporting.jobs.models import ExportJob
 from cmsreporting.mail.models import OutboxMessage
 from cmsreporting.registry.models import Convention, Cycle, Membership, Party
@@ -29,6 +29,7 @@ __all__ = [
     "Convention",
     "Cycle",
     "Document",
+    "DocumentUpload",
     "DocumentVersion",
     "ExportJob",
     "IdempotencyRecord",

@@ -60,8 +60,9 @@ class BlobStore(Protocol):
         """Whether a blob `name` is stored."""
         ...
 
-    def chunks(self, name: str) -> AsyncIterator[bytes]:
-        """The bytes of blob `name`, in chunks."""
+    def chunks(self, name: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes of blob `name` from `start` up to `end` (exclusive; None: to the end),
+        in chunks."""
         ...
 
     async def remove(self, name: str) -> None:
@@ -104,9 +105,20 @@ class FolderStorage:
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()
 
-    async def chunks(self, name: str) -> AsyncIterator[bytes]:
+    async def chunks(
+        self, name: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
         with self._path(name).open("rb") as handle:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            if start:
+                handle.seek(start)
+            left = None if end is None else end - start
+            while left is None or left > 0:
+                want = CHUNK if left is None else min(CHUNK, left)
+                chunk = await asyncio.to_thread(handle.read, want)
+                if not chunk:
+                    break
+                if left is not None:
+                    left -= len(chunk)
                 yield chunk
 
     def delete(self, name: str) -> None:
@@ -247,9 +259,14 @@ class S3Storage:
         async with self._client() as s3:
             return await self._has(s3, name)
 
-    async def chunks(self, name: str) -> AsyncIterator[bytes]:
+    async def chunks(
+        self, name: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        extra: dict[str, str] = {}
+        if start or end is not None:
+            extra["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         async with self._client() as s3:
-            found = await s3.get_object(Bucket=self.bucket, Key=self._key(name))
+            found = await s3.get_object(Bucket=self.bucket, Key=self._key(name), **extra)
             async with found["Body"] as body:
                 while chunk := await body.read(CHUNK):
                     yield chunk

@@ -58,3 +58,28 @@ class DocumentVersion(SQLModel, table=True):
     file_name: str = Field(sa_type=String(255))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(sa_type=String(100))
+
+
+class DocumentUpload(SQLModel, table=True):
+    """A resumable (tus) upload in progress: its bytes so far are in a partial file named by
+    `id` (an unguessable token) in the upload folder; `offset` of `length` have arrived.
+
+    `meta` holds the checked metadata of the document it will make, `replaces` the document it
+    will give a new version (else it makes a new document); `document_id` is set once it is
+    complete (the partial file is gone then). Only `created_by` may use it; it is removed with
+    its file by the sweep once `expires_at` has passed.
+    """
+
+    __tablename__ = "document_uploads"
+    __table_args__ = (CheckConstraint("upload_offset <= upload_length", name="offset_in_length"),)
+
+    id: str = Field(primary_key=True, sa_type=String(64))
+    party_iso3: str = Field(foreign_key="parties.iso3", ondelete="CASCADE", sa_type=String(3))
+    created_by: str = Field(sa_type=String(100))
+    meta: dict[str, Any] = Field(sa_type=JSONDoc)
+    replaces: int | None = Field(default=None, foreign_key="documents.id", ondelete="CASCADE")
+    upload_length: int = Field(sa_type=BigInteger)
+    upload_offset: int = Field(default=0, sa_type=BigInteger)
+    document_id: int | None = Field(default=None, foreign_key="documents.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

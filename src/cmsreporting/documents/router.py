@@ -3,21 +3,25 @@ replace with a new version, withdraw, download."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal, settings_of
+from cmsreporting.config import Settings
 from cmsreporting.db import SessionDep
-from cmsreporting.documents import service
+from cmsreporting.documents import safety, service, uploads
 from cmsreporting.documents.models import Document, DocumentVersion
 from cmsreporting.documents.schemas import (
     DocumentDetailOut,
     DocumentLinks,
     DocumentOut,
     DocumentVersionOut,
+    UploadOut,
 )
+from cmsreporting.errors import DomainError, FieldError, UnsupportedMediaType
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.storage import BlobStore
 
@@ -63,6 +67,19 @@ def upload_meta(
 
 
 UploadMeta = Annotated[service.Meta, Depends(upload_meta)]
+
+
+def limits_of(settings: Settings) -> service.Limits:
+    return service.Limits(
+        max_bytes=settings.document_max_bytes,
+        party_max_bytes=settings.document_party_max_bytes,
+        zips=safety.ZipLimits(settings.document_zip_max_bytes, settings.document_zip_max_ratio),
+    )
+
+
+def _declared_length(request: Request) -> int | None:
+    raw = request.headers.get("content-length")
+    return int(raw) if raw is not None and raw.isdigit() else None
 
 
 def store_of(request: Request) -> BlobStore:
@@ -136,16 +153,27 @@ async def upload_document(
     contributors; 413 over CMSREPORTING_DOCUMENT_MAX_BYTES)."""
     party = await service.check_party_write(session, party=iso3, principal=principal)
     clean = await service.check_meta(session, meta)
+    limits = limits_of(settings_of(request))
+    declared = _declared_length(request)
+    if declared:
+        await service.check_party_room(session, party, declared, limits)
     with service.temporary_file() as path:
-        received = await service.receive(
-            request.stream(), path, max_bytes=settings_of(request).document_max_bytes
+        received = await service.receive(request.stream(), path, max_bytes=limits.max_bytes)
+        media_type = await service.accept_file(
+            session,
+            party=party,
+            received=received,
+            claimed=_media_type(request),
+            claim_field="Content-Type",
+            file_name=clean.file_name,
+            limits=limits,
         )
         document, _ = await service.create_document(
             session,
             party=party,
             meta=clean,
             received=received,
-            media_type=_media_type(request),
+            media_type=media_type,
             store=store_of(request),
             principal=principal,
         )
@@ -212,16 +240,27 @@ async def replace_document(
     )
     service.check_replaceable(document)
     clean = await service.check_meta(session, meta)
+    limits = limits_of(settings_of(request))
+    declared = _declared_length(request)
+    if declared:
+        await service.check_party_room(session, document.party_iso3, declared, limits)
     with service.temporary_file() as path:
-        received = await service.receive(
-            request.stream(), path, max_bytes=settings_of(request).document_max_bytes
+        received = await service.receive(request.stream(), path, max_bytes=limits.max_bytes)
+        media_type = await service.accept_file(
+            session,
+            party=document.party_iso3,
+            received=received,
+            claimed=_media_type(request),
+            claim_field="Content-Type",
+            file_name=clean.file_name,
+            limits=limits,
         )
         await service.replace_document(
             session,
             document=document,
             meta=clean,
             received=received,
-            media_type=_media_type(request),
+            media_type=media_type,
             store=store_of(request),
             principal=principal,
         )
@@ -250,7 +289,13 @@ async def withdraw_document(
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
             },
-        }
+        },
+        206: {
+            "description": "The byte range asked for (Range: bytes=START-END)",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
     },
 )
 async def download_document(
@@ -259,18 +304,232 @@ async def download_document(
     request: Request,
     session: SessionDep,
     principal: CurrentUser,
+    range: Annotated[
+        str | None,
+        Header(max_length=200, description="One byte range, e.g. bytes=0-1023 (206)"),
+    ] = None,
 ) -> StreamingResponse:
-    """A version's file, streamed, as an attachment."""
+    """A version's file, streamed, as an attachment; one byte range of it with `Range`
+    (206; 416 for a range past its end)."""
     document = await service.get_document(session, document_id=document_id, principal=principal)
     found = await service.version_of(session, document, version)
     store = store_of(request)
+    etag = f'"{found.sha256}"'
+    headers = {
+        "Content-Disposition": service.content_disposition(found.file_name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+    }
+    if_range = request.headers.get("if-range")
+    wanted = service.byte_range(range, found.size) if if_range in (None, etag) else None
+    if wanted is None:
+        return StreamingResponse(
+            store.chunks(found.sha256),
+            media_type=service.served_type(found.media_type),
+            headers=headers | {"Content-Length": str(found.size)},
+        )
+    start, end = wanted
     return StreamingResponse(
-        store.chunks(found.sha256),
+        store.chunks(found.sha256, start, end),
+        status_code=206,
         media_type=service.served_type(found.media_type),
-        headers={
-            "Content-Length": str(found.size),
-            "Content-Disposition": service.content_disposition(found.file_name),
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{found.sha256}"',
+        headers=headers
+        | {
+            "Content-Length": str(end - start),
+            "Content-Range": f"bytes {start}-{end - 1}/{found.size}",
         },
     )
+
+
+# --- resumable uploads (tus 1.0.0: core, creation, termination) -----------------------------
+
+UploadId = Annotated[
+    str, Path(max_length=64, openapi_examples={"an upload": {"value": "q3Zk…"}})
+]
+
+
+def _tus_headers() -> dict[str, str]:
+    return {"Tus-Resumable": uploads.TUS_VERSION, "Cache-Control": "no-store"}
+
+
+@router.options("/uploads", status_code=204, response_class=Response)
+async def upload_options(request: Request) -> Response:
+    """What the server's tus endpoint supports (tus 1.0.0: creation and termination)."""
+    settings = settings_of(request)
+    return Response(
+        status_code=204,
+        headers={
+            "Tus-Resumable": uploads.TUS_VERSION,
+            "Tus-Version": uploads.TUS_VERSION,
+            "Tus-Extension": uploads.TUS_EXTENSIONS,
+            "Tus-Max-Size": str(settings.document_max_bytes),
+        },
+    )
+
+
+@router.post(
+    "/parties/{iso3}/uploads",
+    status_code=201,
+    response_class=Response,
+    responses={201: {"description": "Created; its URL in Location", "content": {}}},
+)
+async def create_upload(
+    iso3: Iso3,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    tus_resumable: Annotated[str | None, Header(max_length=20)] = None,
+    upload_length: Annotated[str | None, Header(max_length=20)] = None,
+    upload_metadata: Annotated[
+        str | None,
+        Header(
+            max_length=20000,
+            description=(
+                "Comma-separated `key base64(value)`: title, description, language, "
+                "document_date, type, filename, filetype (the claimed media type), "
+                "document (a document of the Party's: the upload becomes its new version)"
+            ),
+        ),
+    ] = None,
+) -> Response:
+    """Start a resumable upload to the Party's library (tus creation): its metadata and
+    length are checked now (422, 413); its bytes follow by PATCH to the Location."""
+    uploads.check_tus(tus_resumable)
+    party = await service.check_party_write(session, party=iso3, principal=principal)
+    length = uploads.parse_int_header("Upload-Length", upload_length)
+    fields = uploads.parse_metadata(upload_metadata)
+    settings = settings_of(request)
+    upload = await uploads.create_upload(
+        session,
+        party=party,
+        principal=principal,
+        fields=fields,
+        length=length,
+        limits=limits_of(settings),
+        ttl_seconds=settings.document_upload_ttl_seconds,
+        folder=uploads.upload_folder(settings),
+    )
+    return Response(
+        status_code=201,
+        headers=_tus_headers()
+        | {"Location": uploads.upload_location(upload.id), "Upload-Offset": "0"},
+    )
+
+
+@router.head("/uploads/{upload_id}", status_code=200, response_class=Response)
+async def head_upload(
+    upload_id: UploadId, request: Request, session: SessionDep, principal: CurrentUser
+) -> Response:
+    """Where an upload stands: Upload-Offset of Upload-Length (the creator only)."""
+    upload = await uploads.get_upload(session, upload_id=upload_id, principal=principal)
+    return Response(
+        status_code=200,
+        headers=_tus_headers()
+        | {
+            "Upload-Offset": str(upload.upload_offset),
+            "Upload-Length": str(upload.upload_length),
+        },
+    )
+
+
+@router.get("/uploads/{upload_id}", response_model=UploadOut)
+async def get_upload(
+    upload_id: UploadId, response: Response, session: SessionDep, principal: CurrentUser
+) -> UploadOut:
+    """An upload: where it stands, and its document once complete (the creator only)."""
+    upload = await uploads.get_upload(session, upload_id=upload_id, principal=principal)
+    response.headers["Cache-Control"] = "no-store"
+    return UploadOut(
+        id=upload.id,
+        offset=upload.upload_offset,
+        length=upload.upload_length,
+        party=upload.party_iso3,
+        document=upload.document_id,
+    )
+
+
+OFFSET_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The upload's next bytes, from Upload-Offset",
+        "content": {uploads.OFFSET_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.patch(
+    "/uploads/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    openapi_extra=OFFSET_BODY,
+    responses={204: {"description": "Taken; the new offset in Upload-Offset", "content": {}}},
+)
+async def patch_upload(
+    upload_id: UploadId,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    tus_resumable: Annotated[str | None, Header(max_length=20)] = None,
+    upload_offset: Annotated[str | None, Header(max_length=20)] = None,
+) -> Response:
+    """Append bytes to an upload at its offset (409 at any other); the request that brings
+    the last byte checks the whole file and makes the document or its new version (a refusal
+    then discards the upload). The request's transaction ends before the body is read, so an
+    upload holds no database connection while its bytes arrive; the new offset (and the
+    document) are written in a second one."""
+    uploads.check_tus(tus_resumable)
+    settings = settings_of(request)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != uploads.OFFSET_TYPE:
+        raise UnsupportedMediaType(
+            f"send the bytes as {uploads.OFFSET_TYPE}",
+            errors=[FieldError("", "unsupported", parameter="Content-Type", **{"in": "header"})],
+        )
+    offset = uploads.parse_int_header("Upload-Offset", upload_offset)
+    upload = await uploads.get_upload(session, upload_id=upload_id, principal=principal)
+    uploads.check_offset(upload, offset)
+    length = upload.upload_length
+    await session.commit()  # no transaction (nor SQLite's write lock) while the bytes arrive
+    folder = uploads.upload_folder(settings)
+    path = uploads.partial_file(folder, upload.id)
+    appended = await uploads.append(request.stream(), path, offset=offset, length=length)
+    now = offset + appended.written
+    await uploads.record_offset(
+        session,
+        upload=upload,
+        was=offset,
+        now=now,
+        ttl_seconds=settings.document_upload_ttl_seconds,
+    )
+    if now == length:  # the last byte arrived (even if the client went away after it)
+        try:
+            await uploads.complete(
+                session,
+                upload=upload,
+                path=path,
+                principal=principal,
+                limits=limits_of(settings),
+                store=store_of(request),
+            )
+        except DomainError:
+            await session.rollback()
+            await uploads.remove(session, upload_id=upload_id, folder=folder)
+            await session.commit()  # the refused upload is discarded, the refusal stands
+            raise
+        await session.flush()
+        await asyncio.to_thread(path.unlink, True)
+    return Response(status_code=204, headers=_tus_headers() | {"Upload-Offset": str(now)})
+
+
+@router.delete("/uploads/{upload_id}", status_code=204, response_class=Response)
+async def delete_upload(
+    upload_id: UploadId, request: Request, session: SessionDep, principal: CurrentUser
+) -> Response:
+    """Terminate an upload: it and what it received are removed (the creator only)."""
+    upload = await uploads.get_upload(session, upload_id=upload_id, principal=principal)
+    await uploads.terminate(
+        session, upload=upload, principal=principal, folder=uploads.upload_folder(settings_of(request))
+    )
+    return Response(status_code=204, headers=_tus_headers())

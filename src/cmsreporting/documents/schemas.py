@@ -52,3 +52,13 @@ class DocumentDetailOut(DocumentOut):
     """A document with every version, oldest first."""
 
     versions: list[DocumentVersionOut]
+
+
+class UploadOut(BaseModel):
+    """A resumable upload: where it stands, and the document it made once complete."""
+
+    id: str
+    offset: int = Field(description="Bytes received")
+    length: int = Field(description="Bytes announced (Upload-Length)")
+    party: str
+    document: int | None = Field(description="The document made (or given a new version)")

@@ -4,6 +4,7 @@ stored files no version refers to. Services never commit."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -24,9 +25,11 @@ from cmsreporting.audit.service import record
 from cmsreporting.auth.principal import Principal
 from cmsreporting.crosswalk.models import Concept
 from cmsreporting.db import orm_attr, utcnow, valid_id
+from cmsreporting.documents import safety
 from cmsreporting.documents.models import DOCUMENT_TYPES, Document, DocumentVersion
 from cmsreporting.errors import (
     Conflict,
+    DomainError,
     FieldError,
     Forbidden,
     InvalidInput,
@@ -115,19 +118,14 @@ async def check_meta(session: AsyncSession, meta: Meta) -> CleanMeta:
             errors.append(_err("document_date", "not a date (YYYY-MM-DD)"))
     if meta.type not in DOCUMENT_TYPES:
         errors.append(_err("type", "one of " + ", ".join(DOCUMENT_TYPES)))
-    file_name = (meta.file_name or "document").strip()
-    if (
-        not file_name
-        or len(file_name) > 255
-        or BAD_NAME.search(file_name)
-        or file_name
-        in (
-            ".",
-            "..",
-        )
-    ):
+    file_name = safety.clean_file_name(meta.file_name) or ""
+    if not file_name:
         errors.append(
-            _err("file_name", "a file name without path separators or control characters")
+            _err(
+                "file_name",
+                "a file name of at most 255 characters, without path separators, control or "
+                "invisible formatting characters",
+            )
         )
     links: dict[str, list[str]] = {}
     for kind in LINK_KINDS:
@@ -184,16 +182,92 @@ async def receive(stream: AsyncIterator[bytes], target: Path, *, max_bytes: int)
         async for chunk in stream:
             size += len(chunk)
             if size > max_bytes:
-                raise PayloadTooLarge(
-                    f"a document may hold at most {max_bytes} bytes",
-                    errors=[FieldError("", f"larger than {max_bytes} bytes")],
-                    max_bytes=max_bytes,
-                )
+                raise too_large(max_bytes)
             digest.update(chunk)
             out.write(chunk)
     if size == 0:
-        raise InvalidInput("the file is empty", errors=[FieldError("", "an empty file")])
+        raise empty_file()
     return Received(target, digest.hexdigest(), size)
+
+
+def empty_file() -> InvalidInput:
+    return InvalidInput(
+        "the file is empty", errors=[FieldError("", "an empty file", parameter="file")]
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits an upload is held to (from the settings)."""
+
+    max_bytes: int
+    party_max_bytes: int
+    zips: safety.ZipLimits
+
+
+def too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"a document may hold at most {max_bytes} bytes",
+        errors=[FieldError("", f"larger than {max_bytes} bytes", parameter="file")],
+        max_bytes=max_bytes,
+    )
+
+
+async def party_bytes(session: AsyncSession, party: str) -> int:
+    """The bytes a Party's library holds: the sizes of all stored versions of its documents."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(col(DocumentVersion.size)), 0))
+        .join(Document, col(Document.id) == col(DocumentVersion.document_id))
+        .where(col(Document.party_iso3) == party)
+    )
+    return int(total or 0)
+
+
+async def check_party_room(session: AsyncSession, party: str, adding: int, limits: Limits) -> None:
+    """413 naming the per-file or the per-Party limit when `adding` bytes would pass it."""
+    if adding > limits.max_bytes:
+        raise too_large(limits.max_bytes)
+    held = await party_bytes(session, party)
+    if held + adding > limits.party_max_bytes:
+        raise PayloadTooLarge(
+            f"the library of {party} may hold at most {limits.party_max_bytes} bytes; it holds "
+            f"{held}",
+            errors=[
+                FieldError(
+                    "",
+                    f"{adding} bytes more than the {limits.party_max_bytes - held} left",
+                    parameter="file",
+                )
+            ],
+            party_max_bytes=limits.party_max_bytes,
+            party_bytes=held,
+        )
+
+
+async def accept_file(
+    session: AsyncSession,
+    *,
+    party: str,
+    received: Received,
+    claimed: str,
+    claim_field: str,
+    file_name: str,
+    limits: Limits,
+) -> str:
+    """Check a received file before it is stored: its kind sniffed from its bytes, on the
+    allow-list and not contradicting the claimed type (415 naming the field), not a zip bomb
+    (422), within the per-file and per-Party limits (413); the media type to store it with."""
+    kind = await asyncio.to_thread(
+        safety.sniff,
+        received.path,
+        size=received.size,
+        claimed=claimed,
+        file_name=file_name,
+        claim_field=claim_field,
+        zips=limits.zips,
+    )
+    await check_party_room(session, party, received.size, limits)
+    return safety.stored_type(kind, claimed)
 
 
 def content_disposition(file_name: str) -> str:
@@ -202,6 +276,49 @@ def content_disposition(file_name: str) -> str:
 
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in file_name)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+class RangeNotSatisfiable(DomainError):
+    """A byte range that starts past the file's end."""
+
+    status = 416
+    slug = "range-not-satisfiable"
+    title = "Range not satisfiable"
+
+
+RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one byte range `Range` asks for, as [start, end); None to send the whole file (no
+    header, several ranges, or one this server does not read); 416 for one past the end."""
+    if header is None:
+        return None
+    found = RANGE.fullmatch(header.strip().replace(" ", ""))
+    if found is None or found.group(1) == found.group(2) == "":
+        return None
+    first, last = found.group(1), found.group(2)
+    if first == "":  # the last N bytes
+        suffix = int(last)
+        if suffix == 0:
+            raise _unsatisfiable(header, size)
+        return max(0, size - suffix), size
+    start = int(first)
+    end = size if last == "" else min(int(last) + 1, size)
+    if last != "" and int(last) < start:
+        return None  # not a valid range: ignored
+    if start >= size:
+        raise _unsatisfiable(header, size)
+    return start, end
+
+
+def _unsatisfiable(header: str, size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(
+        f"the file holds {size} bytes",
+        errors=[FieldError("", f"{header[:60]} is past the end", parameter="Range")],
+        headers={"Content-Range": f"bytes */{size}"},
+        size=size,
+    )
 
 
 RISKY_TYPES = ("html", "xml", "javascript", "svg", "ecmascript")

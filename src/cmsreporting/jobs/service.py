@@ -19,6 +19,7 @@ from cmsreporting.auth.principal import Principal
 from cmsreporting.config import Settings
 from cmsreporting.db import utcnow, valid_id
 from cmsreporting.documents import service as documents_service
+from cmsreporting.documents import uploads as documents_uploads
 from cmsreporting.errors import DomainError, Forbidden, NotFound
 from cmsreporting.exports import service as exports
 from cmsreporting.jobs.models import ExportJob
@@ -310,6 +311,13 @@ async def sweep_documents(rt: Runtime) -> int:
         endpoint_url=settings.document_s3_endpoint_url,
         region=settings.document_s3_region,
     )
+    async with rt.factory() as session, session.begin():
+        # expired resumable uploads first: what they held is not a document
+        await documents_uploads.sweep_uploads(
+            session,
+            documents_uploads.upload_folder(settings),
+            grace_seconds=settings.document_sweep_grace_seconds,
+        )
     async with rt.factory() as session:
         return await documents_service.sweep_blobs(
             session, store, grace_seconds=settings.document_sweep_grace_seconds
