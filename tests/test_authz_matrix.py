@@ -84,6 +84,7 @@ class World:
     draft_mapping: int = 0  # of the CMS draft
     ken_assignment: int = 0  # section II of the Kenyan CMS report, to ken_contrib
     ken_document: int = 0  # a document of Kenya's library
+    ken_cited: int = 0  # another, cited by Kenya's CMS and CBD reports
     export_job: int = 0  # the admin's finished export job of CMS:COP15 (every report)
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -264,6 +265,21 @@ async def build_world(http: httpx.AsyncClient, auth: Headers) -> World:
         )
     )["id"]
     world.ken_document = await fresh_document(ctx, "SECRET-KEN-DOC")
+    world.ken_cited = await fresh_document(ctx, "Matrix cited document")
+    cited = await http.patch(
+        f"{API}/workspaces/{world.ken_ws}/answers",
+        json={
+            "answers": [
+                {"slot": slot, "value": value, "base_revision": 1, "documents": [world.ken_cited]}
+                for slot, value in (
+                    ("CMS:COP15:I(a).1", "SECRET-KEN-CMS"),
+                    ("CBD:NR7:sectionI.contactPerson", "SECRET-KEN-CBD"),
+                )
+            ]
+        },
+        headers=auth["ken_fp"],
+    )
+    assert cited.status_code == 200, cited.text
     world.tza_ws = await workspace(
         "tza_fp", "TZA", ["CMS:COP15"], {"CMS:COP15:I(a).1": "SECRET-TZA-CMS"}
     )
@@ -1239,6 +1255,20 @@ READS |= {
     ("GET", "/api/v1/documents/{document_id}/versions/{version}/download"): [
         Case("KEN", KEN_DOCUMENT, get(lambda w: f"/documents/{w.ken_document}/versions/1/download"))
     ],
+    # the documents a submission cites, and its package: whoever reads the submission
+    ("GET", "/api/v1/submissions/{submission_id}/documents/{document_id}"): [
+        Case(
+            name,
+            expect,
+            get(lambda w, of=of: f"/submissions/{of(w)}/documents/{w.ken_cited}"),
+        )
+        for name, (of, expect) in SUBMISSIONS.items()
+        if name.startswith("KEN")
+    ],
+    ("GET", "/api/v1/submissions/{submission_id}/package"): reads_of(
+        lambda i: f"/submissions/{i}/package",
+        {k: v for k, v in SUBMISSIONS.items() if k.startswith("KEN")},
+    ),
 }
 WRITES |= {
     ("POST", "/api/v1/parties/{iso3}/documents"): [

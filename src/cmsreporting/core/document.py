@@ -28,6 +28,7 @@ TYPE_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "single_choice": ("options",),
     "multi_choice": ("options", "min_selected", "max_selected"),
     "table": ("columns", "min_rows", "max_rows"),
+    "documents": (),
 }
 ALL_CONSTRAINTS = frozenset(c for cs in TYPE_CONSTRAINTS.values() for c in cs)
 

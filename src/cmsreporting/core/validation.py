@@ -115,6 +115,11 @@ def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
             problems.append(("selected", f"select at least {field['min_selected']}"))
         if "max_selected" in field and len(value) > field["max_selected"]:
             problems.append(("selected", f"select at most {field['max_selected']}"))
+    elif kind == "documents":
+        if not isinstance(value, list) or not all(_is_document_id(v) for v in value):
+            return [("type", "expected a list of document ids")]
+        if len(set(value)) != len(value):
+            problems.append(("document", "a document is listed twice"))
     elif kind == "table":
         if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
             return [("type", "expected a list of rows")]
@@ -126,6 +131,10 @@ def check_value(field: dict[str, Any], value: Any) -> list[tuple[str, str]]:
 
 
 Check = Callable[[Any], bool]
+
+
+def _is_document_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def _calendar_date(value: Any) -> bool:
@@ -194,6 +203,12 @@ def compile_check(field: dict[str, Any]) -> Check:
             )
 
         return multi
+    if kind == "documents":
+        return lambda v: (
+            isinstance(v, list)
+            and all(_is_document_id(i) for i in v)
+            and len(set(v)) == len(v)
+        )
     if kind == "table":
         fewest, most = field.get("min_rows"), field.get("max_rows")
         columns = [(c["id"], bool(c.get("required")), compile_check(c)) for c in field["columns"]]

@@ -41,6 +41,7 @@ TYPES_OUT = {
     "text": "text",
     "date": "date",
     "boolean": f"select_one {BOOLEAN_LIST}",
+    "documents": "file",
 }
 
 
@@ -546,7 +547,13 @@ def _all_fields(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 # --- import: workbook rows → template ------------------------------------------------
 
-FIELD_TYPES = {"text": "text", "integer": "number", "decimal": "number", "date": "date"}
+FIELD_TYPES = {
+    "text": "text",
+    "integer": "number",
+    "decimal": "number",
+    "date": "date",
+    "file": "documents",  # the answer cites documents of the Party's library
+}
 GROUP_TYPES = {
     "begin group": "begin group",
     "begin_group": "begin group",
@@ -572,7 +579,7 @@ SETTINGS_COLUMNS = {
 }
 SETTINGS_LANG_COLUMNS = {"cms_title", "cms_description"}
 SUPPORTED_TYPES = (
-    "text, integer, decimal, date, select_one LIST, select_multiple LIST, "
+    "text, integer, decimal, date, file, select_one LIST, select_multiple LIST, "
     f"select_one {BOOLEAN_LIST} (yes/no), begin/end group, begin/end repeat"
 )
 

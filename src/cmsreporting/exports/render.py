@@ -755,6 +755,8 @@ class PartyReport:
     values: dict[str, Any]
     template_version: str = ""
     template_id: int = 0
+    submission_id: int = 0
+    documents: list[dict[str, Any]] | None = None  # the pins of the documents it cites
 
 
 LONG_HEADER = ("party", "question", "row", "column", "value", "value_label")
@@ -809,21 +811,61 @@ def wide_row(
     return [report.party, report.version, report.status, report.submitted_at, *cells_]
 
 
+def cited_link(report: PartyReport, document_id: int) -> str:
+    """Where a document a Party's report cites is downloaded, at the version it pinned."""
+    return f"/api/v1/submissions/{report.submission_id}/documents/{document_id}"
+
+
+DOCUMENTS_HEADER = (
+    "party",
+    "question",
+    "document",
+    "version",
+    "title",
+    "type",
+    "file_name",
+    "size",
+    "sha256",
+    "link",
+)
+
+
+def document_rows(report: PartyReport) -> list[list[Any]]:
+    """A row per document a Party's report cites and question citing it (DOCUMENTS_HEADER)."""
+    return [
+        [
+            report.party,
+            question,
+            pin["document"],
+            pin["version"],
+            pin["title"],
+            pin["type"],
+            pin["file_name"],
+            pin["size"],
+            pin["sha256"],
+            cited_link(report, pin["document"]),
+        ]
+        for pin in report.documents or []
+        for question in pin.get("questions") or [""]
+    ]
+
+
 def jsonl_line(report: PartyReport, meta: dict[str, Any]) -> str:
-    """One Party's report as one JSON line."""
+    """One Party's report as one JSON line (with the documents it cites, when it cites some)."""
+    line = meta | {
+        "party": report.party,
+        "template_version": report.template_version,
+        "version": report.version,
+        "status": report.status,
+        "submitted_at": report.submitted_at,
+        "values": report.values,
+    }
+    if report.documents:
+        line["documents"] = [
+            pin | {"download": cited_link(report, pin["document"])} for pin in report.documents
+        ]
     return (
-        json.dumps(
-            meta
-            | {
-                "party": report.party,
-                "template_version": report.template_version,
-                "version": report.version,
-                "status": report.status,
-                "submitted_at": report.submitted_at,
-                "values": report.values,
-            },
-            ensure_ascii=False,
-        )
+        json.dumps(line, ensure_ascii=False)
         + "\n"
     )
 

@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal
 from cmsreporting.db import SessionDep
+from cmsreporting.documents.service import content_disposition, served_type
 from cmsreporting.exports import service
 from cmsreporting.reporting import submissions, workspace_service
 from cmsreporting.reporting.schemas import SubmissionStatus
@@ -131,6 +132,79 @@ async def export_draft(
     return download(rendered, "inline" if format == "html" else "attachment")
 
 
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/submissions/{submission_id}/documents/{document_id}",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file at the version the submission pinned (an attachment, "
+            "served with its media type or as octet-stream)",
+            "content": {"application/octet-stream": BINARY},
+        }
+    },
+)
+async def download_cited_document(
+    submission_id: int,
+    document_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+) -> StreamingResponse:
+    """A document the submission cites, at the version it pinned when submitted (whoever may
+    read the submission: the Party, its convention's secretariat, reviewers once accepted)."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    pin = service.pinned(submission, document_id)
+    return StreamingResponse(
+        request.app.state.documents.chunks(pin["sha256"]),
+        media_type=served_type(pin["media_type"]),
+        headers={
+            "Content-Length": str(pin["size"]),
+            "Content-Disposition": content_disposition(pin["file_name"]),
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{pin["sha256"]}"',
+        },
+    )
+
+
+@router.get(
+    "/submissions/{submission_id}/package",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "A ZIP: report/ (JSON, XLSX, PDF where this server renders PDFs), "
+            "documents/ (every cited document at its pinned version) and manifest.json (each "
+            "file with its size and SHA-256, and the cited documents)",
+            "content": {"application/zip": BINARY},
+        }
+    },
+)
+async def download_package(
+    submission_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    lang: Lang = None,
+) -> Response:
+    """A submission's package: the report and every document it cites, in one ZIP (built in a
+    temporary file and streamed)."""
+    submission = await submissions.get_submission(
+        session, submission_id=submission_id, principal=principal
+    )
+    path = await service.build_package(
+        session, submission=submission, store=request.app.state.documents, lang=lang
+    )
+    response = TemporaryFileResponse(
+        path, media_type="application/zip", filename=service.package_filename(submission)
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # what each cycle format looks like, for the OpenAPI document (the media types are the service's)
 CYCLE_EXPORT_CONTENT: dict[str, dict[str, Any]] = {
     "csv": {
@@ -165,7 +239,14 @@ async def export_cycle(
     session: SessionDep,
     principal: CurrentUser,
     format: service.CycleFormat = "csv",
-    layout: service.Layout = "long",
+    layout: Annotated[
+        service.Layout,
+        Query(
+            description="CSV: long (a row per value), wide (a row per Party), or documents (a "
+            "row per document a report cites and question citing it: party, question, document, "
+            "version, title, type, file_name, size, sha256, link to the pinned version)"
+        ),
+    ] = "long",
     status: SubmissionStatus | None = None,
     values: Annotated[
         Literal["codes", "labels"], Query(description="Wide layouts: option codes or labels")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,19 +22,20 @@ from sqlmodel import col
 
 from cmsreporting.auth.principal import Principal
 from cmsreporting.core.document import iter_questions
-from cmsreporting.errors import Forbidden
+from cmsreporting.errors import Forbidden, NotFound, ServiceUnavailable
 from cmsreporting.exports import render
 from cmsreporting.registry.models import Cycle, Party
 from cmsreporting.registry.service import get_cycle
-from cmsreporting.reporting import preview_service
+from cmsreporting.reporting import preview_service, submissions
 from cmsreporting.reporting.models import Submission, Workspace
 from cmsreporting.templates import service as templates_service
+from cmsreporting.storage import BlobStore
 from cmsreporting.templates.models import Template
 
 SubmissionFormat = Literal["json", "csv", "xlsx", "html", "pdf"]
 DraftFormat = Literal["html", "pdf"]
 CycleFormat = Literal["csv", "xlsx", "jsonl"]
-Layout = Literal["long", "wide"]
+Layout = Literal["long", "wide", "documents"]
 CHUNK = 64 * 1024
 
 MEDIA_TYPES = {
@@ -104,10 +107,9 @@ async def render_submission(
     values, provenance = submission.values, submission.provenance
     reused = submission.reused or {}
     if fmt == "json":
-        body = json.dumps(
-            render.report_json(document, values, provenance, meta, labels, reused=reused),
-            ensure_ascii=False,
-        ).encode()
+        shaped = render.report_json(document, values, provenance, meta, labels, reused=reused)
+        shaped["documents"] = submissions.pinned_documents(submission)
+        body = json.dumps(shaped, ensure_ascii=False).encode()
     elif fmt == "csv":
         body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
@@ -134,7 +136,7 @@ async def render_draft(
 ) -> Rendered:
     """What one cycle's report would be if submitted now, printable (HTML or PDF): the values
     of the preview, marked as a draft with the time it was made."""
-    context, report, reused = await preview_service.preview(
+    context, report, reused, _ = await preview_service.preview(
         session, workspace=workspace, cycle_ref=cycle_ref
     )
     party = await session.get(Party, workspace.party_iso3)
@@ -214,6 +216,8 @@ def _latest_query(cycle_id: int, status: str | None) -> Select[Any]:
             col(Submission.values),
             col(Submission.template_id),
             col(Template.version),
+            col(Submission.id),
+            col(Submission.documents),
         )
         .join(
             newest,
@@ -294,9 +298,18 @@ async def _read(session: AsyncSession, plan: CycleExport) -> AsyncIterator[rende
     result = await session.stream(
         _latest_query(plan.cycle_id, plan.status).execution_options(yield_per=32)
     )
-    async for party, version, status, submitted_at, values, template_id, t_version in result:
+    async for row in result:
+        party, version, status, submitted_at, values, template_id, t_version, sid, cited = row
         yield render.PartyReport(
-            party, version, status, submitted_at.isoformat(), values, t_version, template_id
+            party,
+            version,
+            status,
+            submitted_at.isoformat(),
+            values,
+            t_version,
+            template_id,
+            submission_id=sid,
+            documents=cited,
         )
 
 
@@ -358,6 +371,14 @@ async def stream_cycle(
                 progress(done)
         return
     chunks = render.CsvChunks(guard=guard)
+    if layout == "documents":
+        yield chunks.text([render.DOCUMENTS_HEADER]).encode()
+        async for report in _reports(factory, plan):
+            yield chunks.text(render.document_rows(report)).encode()
+            done += 1
+            if progress:
+                progress(done)
+        return
     if layout == "long":
         yield chunks.text([render.LONG_HEADER]).encode()
         async for report in _reports(factory, plan):
@@ -476,3 +497,114 @@ def export_filename(plan: CycleExport, fmt: str, layout: str) -> str:
     ref = plan.cycle_ref.replace(":", "_")
     kind = "" if fmt in ("jsonl", "xlsx") else f"_{layout}"
     return f"{ref}{kind}_{stamp}.{fmt}"
+
+
+# --- documents a submission cites, and its package ------------------------------------------
+
+
+def pinned(submission: Submission, document_id: int) -> dict[str, Any]:
+    """The pin of a document the submission cites (404 for one it does not cite)."""
+    for pin in submission.documents or []:
+        if pin["document"] == document_id:
+            return pin
+    raise NotFound(f"submission {submission.id} cites no document {document_id}")
+
+
+PACKAGE_DOCUMENTS = "documents"
+
+
+def package_name(pin: dict[str, Any]) -> str:
+    """The name of a cited document inside a package: its id and version keep names apart."""
+    return f"{PACKAGE_DOCUMENTS}/{pin['document']}-v{pin['version']}-{pin['file_name']}"
+
+
+async def build_package(
+    session: AsyncSession, *, submission: Submission, store: BlobStore, lang: str | None
+) -> str:
+    """A submission's package written to a temporary file (a ZIP: the report as JSON, XLSX and
+    PDF when this server renders PDFs, every cited document at its pinned version, and
+    manifest.json listing each file with its size and SHA-256); returns its path. Files are
+    copied in chunks: nothing is held whole in memory but the report's own renderings."""
+    cycle = submission.cycle
+    stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
+    handle, path = tempfile.mkstemp(prefix="cmsreporting-package-", suffix=".zip")
+    os.close(handle)
+    files: list[dict[str, Any]] = []
+    try:
+        with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+            for fmt in ("json", "xlsx", "pdf"):
+                try:
+                    rendered = await render_submission(
+                        session, submission=submission, fmt=fmt, lang=lang
+                    )
+                except ServiceUnavailable:
+                    continue  # this server renders no PDF: the package goes without one
+                name = f"report/{stem}.{fmt}"
+                if rendered.path is not None:
+                    try:
+                        files.append(await _add_file(archive, name, rendered.path))
+                    finally:
+                        os.unlink(rendered.path)
+                else:
+                    files.append(_add_bytes(archive, name, rendered.content or b""))
+            for pin in submission.documents or []:
+                files.append(
+                    await _add_blob(archive, package_name(pin), store.chunks(pin["sha256"]))
+                    | {"document": pin["document"], "version": pin["version"]}
+                )
+            manifest = {
+                "submission": submissions.summary(submission),
+                "files": files,
+                "documents": submissions.pinned_documents(submission),
+            }
+            archive.writestr(
+                "manifest.json",
+                json.dumps(manifest, ensure_ascii=False, indent=2),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    return path
+
+
+def _add_bytes(archive: zipfile.ZipFile, name: str, content: bytes) -> dict[str, Any]:
+    archive.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
+    return {"name": name, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+
+
+async def _add_file(archive: zipfile.ZipFile, name: str, source: str) -> dict[str, Any]:
+    return await _add_blob(archive, name, file_chunks_kept(source))
+
+
+async def file_chunks_kept(path: str) -> AsyncIterator[bytes]:
+    """The bytes of a file, in chunks (the file is left in place)."""
+    with open(path, "rb") as handle:  # noqa: ASYNC230 - a local temp file, read in chunks
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+async def _add_blob(
+    archive: zipfile.ZipFile, name: str, chunks: AsyncIterator[bytes]
+) -> dict[str, Any]:
+    """Copy chunks into a stored (uncompressed: documents are mostly compressed already)
+    member, hashing them on the way."""
+    digest, size = hashlib.sha256(), 0
+    info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    with archive.open(info, "w", force_zip64=True) as member:
+        async for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            await anyio.to_thread.run_sync(member.write, chunk)
+    return {"name": name, "size": size, "sha256": digest.hexdigest()}
+
+
+def package_filename(submission: Submission) -> str:
+    """A file name for a submission's package."""
+    cycle = submission.cycle
+    return (
+        f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}"
+        f"_v{submission.version}_package.zip"
+    )

@@ -21,7 +21,11 @@ class ExportJobIn(BaseModel):
     )
 
     format: Literal["csv", "xlsx", "jsonl"] = "xlsx"
-    layout: Literal["long", "wide"] = Field(default="long", description="CSV: long or wide")
+    layout: Literal["long", "wide", "documents"] = Field(
+        default="long",
+        description="CSV: long, wide, or documents (a row per cited document and question: "
+        "party, question, document, version, title, type, file_name, size, sha256, link)",
+    )
     status: SubmissionStatus | None = Field(
         default=None, description="Only the Parties whose latest report has this status"
     )

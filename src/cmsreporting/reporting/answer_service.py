@@ -22,6 +22,7 @@ from cmsreporting.core.rows import ROW_ID, row_id_errors, with_row_ids, without_
 from cmsreporting.core.validation import value_issues
 from cmsreporting.crosswalk import concept_service
 from cmsreporting.db import utcnow, valid_id
+from cmsreporting.documents import citations
 from cmsreporting.errors import Conflict, FieldError, InvalidInput, NotFound
 from cmsreporting.registry.models import Cycle
 from cmsreporting.reporting.access import can_use, contributes
@@ -51,6 +52,16 @@ async def answer_values(session: AsyncSession, *, workspace_id: int) -> dict[str
         select(col(Answer.slot), col(Answer.value)).where(col(Answer.workspace_id) == workspace_id)
     )
     return {slot: without_row_ids(value) for slot, value in rows.all()}
+
+
+async def answer_citations(session: AsyncSession, *, workspace_id: int) -> dict[str, list[int]]:
+    """slot -> the documents its answer cites (answers that cite some)."""
+    rows = await session.execute(
+        select(col(Answer.slot), col(Answer.documents)).where(
+            col(Answer.workspace_id) == workspace_id, col(Answer.documents).is_not(None)
+        )
+    )
+    return {slot: list(documents) for slot, documents in rows.all() if documents}
 
 
 async def reused_sources(session: AsyncSession, *, workspace_id: int) -> dict[str, dict[str, Any]]:
@@ -84,6 +95,7 @@ class Written:
     updated_by: str
     carried: dict[str, Any] | None = None
     reused_from: dict[str, Any] | None = None
+    documents: list[int] | None = None
 
 
 # Built once: the statement of every save (Core, no ORM loading).
@@ -234,6 +246,7 @@ async def write_answers(
                 if issue.column is not None:
                     where += f"/{issue.column}"
             errors.append(FieldError(where, issue.message, code=issue.code))
+    errors += await _citation_errors(session, items, definitions, target.party)
     if errors:
         raise InvalidInput("some answers do not fit their questions", errors=errors[:50])
     ordered = sorted(items, key=lambda item: item["slot"])
@@ -241,25 +254,68 @@ async def write_answers(
         (item["slot"], item.get("base_revision") or 0, stored.get(item["slot"], item.get("value")))
         for item in ordered
     ]
+    cited = {
+        item["slot"]: list(item["documents"])
+        for item in ordered
+        if item.get("documents") is not None
+    }
     sources = reused or {}
     now = utcnow()
     if _dialect(session) == "postgresql":
-        revisions = await _write_pg(session, target.workspace_id, batch, sources, now, actor, seen)
+        revisions = await _write_pg(
+            session, target.workspace_id, batch, sources, cited, now, actor, seen
+        )
     else:
         revisions = await _write_sqlite(
-            session, target.workspace_id, batch, sources, now, actor, seen
+            session, target.workspace_id, batch, sources, cited, now, actor, seen
         )
     return [
         Written(
             slot=slot,
             value=value,
-            revision=revisions[slot],
+            revision=revisions[slot][0],
             updated_at=now,
             updated_by=actor,
             reused_from=sources.get(slot),
+            documents=revisions[slot][1],
         )
         for slot, _, value in batch
     ]
+
+
+async def _citation_errors(
+    session: AsyncSession,
+    items: Sequence[dict[str, Any]],
+    definitions: dict[str, dict[str, Any]],
+    party: str,
+) -> list[FieldError]:
+    """Errors of the documents each answer cites, and of the ids a `documents` question's
+    value lists: each must be an active document of the workspace's Party."""
+    wanted: list[tuple[str, Any]] = []
+    for i, item in enumerate(items):
+        for j, document_id in enumerate(item.get("documents") or []):
+            wanted.append((f"/answers/{i}/documents/{j}", document_id))
+        definition = definitions.get(item["slot"])
+        value = item.get("value")
+        if definition is not None and definition["type"] == "documents" and isinstance(value, list):
+            for j, document_id in enumerate(value):
+                wanted.append((f"/answers/{i}/value/{j}", document_id))
+    if not wanted:
+        return []
+    usable = await citations.citable(session, party=party, ids=[d for _, d in wanted])
+    errors: list[FieldError] = []
+    for where, document_id in wanted:
+        if not citations.is_document_id(document_id):
+            continue  # a value's shape is checked with the value
+        if document_id not in usable:
+            errors.append(
+                FieldError(
+                    where,
+                    f"no active document {document_id} in {party}'s library",
+                    code="document",
+                )
+            )
+    return errors
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -278,26 +334,29 @@ Current = tuple[int, Any, str]  # a stored answer's revision, value and author
 PG_WRITE_ANSWERS = text(
     "WITH i AS ("  # noqa: S608
     " SELECT * FROM unnest(CAST(:slots AS TEXT[]), CAST(:bases AS INTEGER[]),"
-    " CAST(:vals AS TEXT[]), CAST(:reused AS TEXT[])) AS i(slot, base, value, reused)),"
+    " CAST(:vals AS TEXT[]), CAST(:reused AS TEXT[]), CAST(:docs AS TEXT[]))"
+    " AS i(slot, base, value, reused, docs)),"
     " cur AS (SELECT a.id, a.slot, a.revision, a.value, a.updated_by FROM answers AS a"
     " WHERE a.workspace_id = :workspace AND a.slot = ANY(CAST(:slots AS TEXT[]))),"
     " stale AS (SELECT i.slot FROM i LEFT JOIN cur ON cur.slot = i.slot"
     " WHERE COALESCE(cur.revision, 0) <> i.base),"
     " upd AS (UPDATE answers AS a SET value = CAST(i.value AS JSONB), revision = a.revision + 1,"
     " updated_at = :now, updated_by = :actor, carried = NULL,"
-    " reused_from = CAST(i.reused AS JSONB)"
+    " reused_from = CAST(i.reused AS JSONB),"
+    " documents = COALESCE(CAST(i.docs AS JSONB), a.documents)"
     " FROM i JOIN cur ON cur.slot = i.slot"
     " WHERE a.id = cur.id AND a.revision = i.base AND NOT EXISTS (SELECT 1 FROM stale)"
-    " RETURNING a.slot, a.revision),"
+    " RETURNING a.slot, a.revision, a.documents),"
     " ins AS (INSERT INTO answers"
-    " (workspace_id, slot, value, revision, updated_at, updated_by, reused_from)"
+    " (workspace_id, slot, value, revision, updated_at, updated_by, reused_from, documents)"
     " SELECT :workspace, i.slot, CAST(i.value AS JSONB), 1, :now, :actor,"
-    " CAST(i.reused AS JSONB) FROM i"
+    " CAST(i.reused AS JSONB), CAST(i.docs AS JSONB) FROM i"
     " WHERE i.base = 0 AND NOT EXISTS (SELECT 1 FROM stale)"
     " AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.slot = i.slot)"
     " ON CONFLICT (workspace_id, slot) DO NOTHING"
-    " RETURNING slot, revision),"
-    " written AS (SELECT slot, revision FROM upd UNION ALL SELECT slot, revision FROM ins),"
+    " RETURNING slot, revision, documents),"
+    " written AS (SELECT slot, revision, documents FROM upd"
+    " UNION ALL SELECT slot, revision, documents FROM ins),"
     " audit AS ("
     + insert_events_sql(
         "SELECT :now, :actor, 'answer.write', 'workspace', :target,"
@@ -306,11 +365,13 @@ PG_WRITE_ANSWERS = text(
         " 'revision', w.revision)"
         " || CASE WHEN i.reused IS NULL THEN CAST('{}' AS JSONB)"
         " ELSE jsonb_build_object('reused_from', CAST(i.reused AS JSONB)) END"
+        " || CASE WHEN i.docs IS NULL THEN CAST('{}' AS JSONB)"
+        " ELSE jsonb_build_object('documents', CAST(i.docs AS JSONB)) END"
         " FROM written AS w JOIN i ON i.slot = w.slot LEFT JOIN cur ON cur.slot = w.slot"
         " ORDER BY w.slot"
     )
     + ")"
-    " SELECT i.slot, w.revision, cur.revision, cur.value, cur.updated_by"
+    " SELECT i.slot, w.revision, cur.revision, cur.value, cur.updated_by, w.documents"
     " FROM i LEFT JOIN written AS w ON w.slot = i.slot LEFT JOIN cur ON cur.slot = i.slot"
 ).columns(
     column("slot", String),
@@ -318,6 +379,7 @@ PG_WRITE_ANSWERS = text(
     column("current_revision", Integer),
     column("current_value", JSONB),
     column("current_by", String),
+    column("documents", JSONB),
 )
 
 
@@ -326,10 +388,11 @@ async def _write_pg(
     workspace_id: int,
     batch: list[tuple[str, int, Any]],
     reused: dict[str, dict[str, Any]],
+    cited: dict[str, list[int]],
     now: datetime,
     actor: str,
     positions: dict[str, int],
-) -> dict[str, int]:
+) -> dict[str, tuple[int, list[int] | None]]:
     connection = await session.connection()
     rows = (
         await connection.execute(
@@ -343,6 +406,7 @@ async def _write_pg(
                 "reused": [
                     json.dumps(reused[slot]) if slot in reused else None for slot, _, _ in batch
                 ],
+                "docs": [json.dumps(cited[slot]) if slot in cited else None for slot, _, _ in batch],
                 "now": now,
                 "actor": actor,
             },
@@ -350,7 +414,7 @@ async def _write_pg(
     ).all()
     current: dict[str, Current | None] = {
         slot: (revision, value, by) if revision is not None else None
-        for slot, _, revision, value, by in rows
+        for slot, _, revision, value, by, _ in rows
     }
     stale = [
         (positions[slot], slot, current[slot])
@@ -359,7 +423,11 @@ async def _write_pg(
     ]
     if stale:
         raise _conflict(stale)
-    written = {slot: revision for slot, revision, *_ in rows if revision is not None}
+    written = {
+        slot: (revision, documents)
+        for slot, revision, _, _, _, documents in rows
+        if revision is not None
+    }
     raced = [slot for slot, _, _ in batch if slot not in written]
     if raced:
         raise await _raced(session, workspace_id, raced, positions)
@@ -371,15 +439,16 @@ async def _write_sqlite(
     workspace_id: int,
     batch: list[tuple[str, int, Any]],
     reused: dict[str, dict[str, Any]],
+    cited: dict[str, list[int]],
     now: datetime,
     actor: str,
     positions: dict[str, int],
-) -> dict[str, int]:
+) -> dict[str, tuple[int, list[int] | None]]:
     """The same write on SQLite, whose writers are serialized (BEGIN IMMEDIATE): read the
     current rows, then one conditional UPDATE per answer and one INSERT for the new slots."""
     existing = {
-        slot: (answer_id, (revision, value, by))
-        for answer_id, slot, revision, value, by in (
+        slot: (answer_id, (revision, value, by), documents)
+        for answer_id, slot, revision, value, by, documents in (
             await session.execute(
                 select(
                     col(Answer.id),
@@ -387,6 +456,7 @@ async def _write_sqlite(
                     col(Answer.revision),
                     col(Answer.value),
                     col(Answer.updated_by),
+                    col(Answer.documents),
                 )
                 .where(col(Answer.workspace_id) == workspace_id)
                 .where(col(Answer.slot).in_([slot for slot, _, _ in batch]))
@@ -400,10 +470,11 @@ async def _write_sqlite(
     ]
     if stale:
         raise _conflict(stale)
-    written: dict[str, int] = {}
+    written: dict[str, tuple[int, list[int] | None]] = {}
     for slot, base, value in batch:
         if slot not in existing:
             continue
+        documents = cited[slot] if slot in cited else existing[slot][2]
         result = await session.execute(
             update(Answer)
             .where(col(Answer.id) == existing[slot][0], col(Answer.revision) == base)
@@ -414,11 +485,12 @@ async def _write_sqlite(
                 updated_by=actor,
                 carried=None,
                 reused_from=reused.get(slot),
+                documents=documents,
             )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
-            written[slot] = base + 1
+            written[slot] = (base + 1, documents)
     new = [(slot, value) for slot, _, value in batch if slot not in existing]
     if new:
         stmt = (
@@ -433,6 +505,7 @@ async def _write_sqlite(
                         "updated_at": now,
                         "updated_by": actor,
                         "reused_from": reused.get(slot),
+                        "documents": cited.get(slot),
                     }
                     for slot, value in new
                 ]
@@ -440,7 +513,9 @@ async def _write_sqlite(
             .on_conflict_do_nothing(index_elements=["workspace_id", "slot"])
             .returning(col(Answer.slot))
         )
-        written.update((slot, 1) for slot in (await session.execute(stmt)).scalars().all())
+        written.update(
+            (slot, (1, cited.get(slot))) for slot in (await session.execute(stmt)).scalars().all()
+        )
     raced = [slot for slot, _, _ in batch if slot not in written]
     if raced:
         raise await _raced(session, workspace_id, raced, positions)
@@ -453,8 +528,9 @@ async def _write_sqlite(
                 slot,
                 existing[slot][1][1] if slot in existing else None,
                 value,
-                written[slot],
+                written[slot][0],
                 reused.get(slot),
+                cited.get(slot),
             )
             | {"at": now}
             for slot, _, value in batch
@@ -491,10 +567,13 @@ def _answer_event(
     after: Any,
     revision: int,
     reused_from: dict[str, Any] | None = None,
+    documents: list[int] | None = None,
 ) -> dict[str, Any]:
     written: dict[str, Any] = {"slot": slot, "value": after, "revision": revision}
     if reused_from is not None:
         written["reused_from"] = reused_from
+    if documents is not None:
+        written["documents"] = documents
     return {
         "actor": actor,
         "action": "answer.write",

@@ -9,13 +9,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cmsreporting.core.citations import cited_documents
 from cmsreporting.core.memo import Memo
 from cmsreporting.core.projection import NATIVE, Binding, Plan, Report, native_slot
 from cmsreporting.crosswalk import concept_service, link_service
 from cmsreporting.errors import NotFound
 from cmsreporting.registry.models import Cycle
 from cmsreporting.registry.service import parse_cycle_ref
-from cmsreporting.reporting.answer_service import answer_values, reused_sources
+from cmsreporting.reporting.answer_service import (
+    answer_citations,
+    answer_values,
+    reused_sources,
+)
 from cmsreporting.reporting.models import Workspace
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service as templates_service
@@ -97,6 +102,11 @@ class Loaded:
     answers: dict[str, Any]
     concepts: dict[str, dict[str, Any]]
     reused: dict[str, dict[str, Any]] = field(default_factory=dict)  # slot -> reused_from
+    citations: dict[str, list[int]] = field(default_factory=dict)  # slot -> document ids
+
+    def cited(self, context: CycleContext, report: Report) -> dict[int, list[str]]:
+        """document id -> the questions of the report that cite it."""
+        return cited_documents(context.template.document, report, self.citations)
 
     def project(self, context: CycleContext) -> Report:
         """The report of one cycle: values, provenance and issues (pure, compiled once); a
@@ -127,10 +137,12 @@ class Loaded:
 async def load(
     session: AsyncSession, *, workspace: Workspace, chosen: list[CycleContext]
 ) -> Loaded:
-    """Load what projecting these cycles of the workspace needs, in two queries."""
+    """Load what projecting these cycles of the workspace needs (answers, concepts, where
+    reused values came from, the documents answers cite)."""
     answers = await answer_values(session, workspace_id=workspace.id)
     concepts = await concept_service.concepts_by_key(
         session, keys={b.concept for c in chosen for b in c.bindings}
     )
     reused = await reused_sources(session, workspace_id=workspace.id)
-    return Loaded(chosen, answers, concepts, reused)
+    citations = await answer_citations(session, workspace_id=workspace.id)
+    return Loaded(chosen, answers, concepts, reused, citations)

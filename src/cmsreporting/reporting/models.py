@@ -72,6 +72,8 @@ class Answer(SQLModel, table=True):
     updated_by: str = Field(sa_type=String(100))
     carried: dict[str, Any] | None = Field(default=UNSET, sa_type=JSONDoc, nullable=True)
     reused_from: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
+    documents: list[int] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
+    """Ids of the documents of the Party's library the answer cites (none when null)."""
 
 
 class Submission(SQLModel, table=True):
@@ -94,6 +96,9 @@ class Submission(SQLModel, table=True):
     provenance: dict[str, str] = Field(sa_type=JSONDoc)
     reused: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
     issues: list[dict[str, Any]] = Field(sa_type=JSONDoc)
+    documents: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONDoc, nullable=True)
+    """The documents the report cites, each pinned to the version current at submission:
+    document, version, title, type, file_name, size, sha256, media_type, questions."""
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_by: str = Field(sa_type=String(100))
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

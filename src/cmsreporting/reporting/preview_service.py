@@ -10,21 +10,34 @@ from cmsreporting.core.form import FormCycle, build_form
 from cmsreporting.core.i18n import choose_language
 from cmsreporting.core.projection import Report
 from cmsreporting.crosswalk import concept_service
+from cmsreporting.documents.citations import current_versions
 from cmsreporting.reporting.contexts import CycleContext, context_for, contexts, load
 from cmsreporting.reporting.models import Workspace
 
 # --- previews and the form --------------------------------------------------------------------
 
 
+async def cited_listing(
+    session: AsyncSession, *, party: str, cited: dict[int, list[str]]
+) -> list[dict[str, Any]]:
+    """The documents a report cites, each at its current version with the questions citing
+    it, in the order first cited (what a submission pins)."""
+    found = await current_versions(session, party=party, ids=cited)
+    return [found[d] | {"questions": questions} for d, questions in cited.items() if d in found]
+
+
 async def preview(
     session: AsyncSession, *, workspace: Workspace, cycle_ref: str
-) -> tuple[CycleContext, Report, dict[str, dict[str, Any]]]:
-    """Exactly what would be submitted for one cycle: values, provenance and issues, and
-    where each value taken from a suggestion came from."""
+) -> tuple[CycleContext, Report, dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Exactly what would be submitted for one cycle: values, provenance and issues, where
+    each value taken from a suggestion came from, and the documents it cites."""
     context = context_for(await contexts(session, workspace=workspace), cycle_ref)
     loaded = await load(session, workspace=workspace, chosen=[context])
     report = loaded.project(context)
-    return context, report, loaded.reused_of(context, report)
+    documents = await cited_listing(
+        session, party=workspace.party_iso3, cited=loaded.cited(context, report)
+    )
+    return context, report, loaded.reused_of(context, report), documents
 
 
 async def form(

@@ -88,6 +88,7 @@ def answer_out(answer: Answer | answer_service.Written) -> AnswerOut:
         updated_by=answer.updated_by,
         carried=answer.carried,
         reused_from=answer.reused_from,
+        documents=answer.documents or [],
     )
 
 
@@ -319,7 +320,7 @@ async def get_workspace_preview(
     workspace = await workspace_service.get_workspace(
         session, workspace_id=workspace_id, principal=principal
     )
-    context, report, reused = await preview_service.preview(
+    context, report, reused, documents = await preview_service.preview(
         session, workspace=workspace, cycle_ref=cycle_ref
     )
     return {
@@ -331,6 +332,10 @@ async def get_workspace_preview(
         "submittable": not report.errors,
         **report.as_dict(),
         "reused": reused,
+        "documents": [
+            d | {"download": f"/api/v1/documents/{d['document']}/versions/{d['version']}/download"}
+            for d in documents
+        ],
     }
 
 

@@ -128,6 +128,12 @@ class AnswerIn(BaseModel):
         description="The slot whose answer this value was taken from: one of the sources that "
         "GET /workspaces/{id}/suggestions offers for this slot (the value may be edited)",
     )
+    documents: list[int] | None = Field(
+        default=None,
+        max_length=100,
+        description="Ids of active documents of the workspace Party's library that the answer "
+        "cites; absent or null leaves the answer's citations as they are, [] clears them",
+    )
 
 
 class AnswersIn(BaseModel):
@@ -157,6 +163,9 @@ class AnswerOut(BaseModel):
         description="Where a value taken from a suggestion came from: the source `slot` "
         "(and its `question`), the `concept`, `relation` and `mapping_id` that link them, the "
         "value offered and whether it was `edited`; kept until a write without `reused_from`",
+    )
+    documents: list[int] = Field(
+        default_factory=list, description="Ids of the library documents the answer cites"
     )
 
 
@@ -669,6 +678,21 @@ class DivergenceOut(BaseModel):
     concept_value: Any
 
 
+class CitedDocumentOut(BaseModel):
+    """A document a report cites, at one version (a submission's: the version it pinned)."""
+
+    document: int = Field(description="The document's id in the Party's library")
+    version: int = Field(description="The version cited (pinned at submission)")
+    title: str
+    type: str
+    file_name: str
+    size: int = Field(description="Bytes")
+    sha256: str = Field(description="SHA-256 of the file (hex)")
+    media_type: str
+    questions: list[str] = Field(description="Ids of the report's questions that cite it")
+    download: str = Field(description="Path of its download")
+
+
 class PreviewOut(BaseModel):
     """Exactly what would be submitted for one cycle, where each value came from, and what
     still blocks submission."""
@@ -734,6 +758,10 @@ class PreviewOut(BaseModel):
     )
     hidden: list[str] = Field(description="Questions left out by their visible_if")
     issues: list[IssueOut]
+    documents: list[CitedDocumentOut] = Field(
+        default_factory=list,
+        description="The documents the report cites, at their current versions",
+    )
 
 
 SUBMISSION_EXAMPLE: dict[str, Any] = {
@@ -861,6 +889,11 @@ class SubmissionDetailOut(SubmissionOut):
         description="question id -> where a value taken from a suggestion came from",
     )
     issues: list[IssueOut]
+    documents: list[CitedDocumentOut] = Field(
+        default_factory=list,
+        description="The documents the report cites, each at the version pinned when it was "
+        "submitted (downloadable at /submissions/{id}/documents/{document})",
+    )
 
 
 class SubmissionPageOut(BaseModel):

@@ -30,7 +30,7 @@ from cmsreporting.errors import (
 from cmsreporting.pagination import Page, paginate
 from cmsreporting.registry.models import Cycle
 from cmsreporting.registry.service import get_cycle, members_on, parse_cycle_ref
-from cmsreporting.reporting import notices
+from cmsreporting.reporting import notices, preview_service
 from cmsreporting.reporting.answer_service import answer_values
 from cmsreporting.reporting.contexts import (
     CycleContext,
@@ -72,13 +72,27 @@ def summary(submission: Submission) -> dict[str, Any]:
     }
 
 
+def pinned_download(submission_id: int, document_id: int) -> str:
+    """Where a document a submission cites is downloaded, at the version it pinned."""
+    return f"/api/v1/submissions/{submission_id}/documents/{document_id}"
+
+
+def pinned_documents(submission: Submission) -> list[dict[str, Any]]:
+    """The documents a submission cites, each at the version it pinned, with its download."""
+    return [
+        pin | {"download": pinned_download(submission.id, pin["document"])}
+        for pin in submission.documents or []
+    ]
+
+
 def detail(submission: Submission) -> dict[str, Any]:
-    """A submission with its values, provenance and issues."""
+    """A submission with its values, provenance, issues and the documents it cites."""
     return summary(submission) | {
         "values": submission.values,
         "provenance": submission.provenance,
         "reused": submission.reused or {},
         "issues": submission.issues,
+        "documents": pinned_documents(submission),
     }
 
 
@@ -132,6 +146,11 @@ async def submit(
     versions = await _next_versions(session, workspace=workspace, chosen=chosen)
     reused = [loaded.reused_of(c, r) for c, r in zip(chosen, reports, strict=True)]
     created = _snapshots(principal, workspace, chosen, reports, reused, versions)
+    for context, report, submission in zip(chosen, reports, created, strict=True):
+        # each cited document pinned at its current version: a later one does not change it
+        submission.documents = await preview_service.cited_listing(
+            session, party=workspace.party_iso3, cited=loaded.cited(context, report)
+        )
     session.add_all(created)
     await session.flush()
     body = {"submissions": [summary(s) for s in created]}
