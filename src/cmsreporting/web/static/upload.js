@@ -171,7 +171,7 @@ export class Upload extends EventTarget {
   }
 
   async create() {
-    const pairs = { ...this.meta, filename: this.file.name || "document" };
+    const pairs = { ...this.meta, filename: this.file.name || "document", filetype: this.file.type || "" };
     if (this.documentId) pairs.document = String(this.documentId);
     const metadata = Object.entries(pairs)
       .filter(([, value]) => value !== null && value !== undefined && value !== "")
