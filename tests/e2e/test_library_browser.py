@@ -8,6 +8,7 @@ large upload cut midway resumes from where the server stopped and arrives whole.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,8 @@ from tests.e2e import test_browser as e2e
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+CHUNK = 4 * 1024 * 1024  # the page's chunk (upload.js)
 
 server = e2e.server
 browser = e2e.browser
@@ -71,7 +74,7 @@ def library(server: e2e.Server) -> list[dict[str, Any]]:
 def stored_bytes(server: e2e.Server, sha256: str) -> bytes:
     """The file the server stored under a SHA-256 (its folder backend)."""
     assert server.documents is not None
-    found = [p for p in Path(server.documents).rglob("*") if p.is_file() and sha256 in p.name]
+    found = [p for p in Path(server.documents).rglob(sha256) if p.is_file()]
     assert found, sha256
     return found[0].read_bytes()
 
@@ -219,3 +222,70 @@ def test_an_upload_the_server_refuses_says_why(
     expect(page.locator("#lib-upload-result")).to_contain_text("language")
     assert len(library(server)) == before
 
+
+
+def test_a_large_upload_cut_midway_resumes_where_the_server_stopped(
+    browser_page: Page | None, server: e2e.Server, tmp_path: Path
+) -> None:
+    page = e2e.need(browser_page)
+    from playwright.sync_api import Route, expect
+
+    # 30 MB of a PDF: sent in chunks of 4 MiB
+    big = tmp_path / "monitoring-2026.pdf"
+    head = b"%PDF-1.7\n% waterbird monitoring, 2026\n"
+    tail = b"\ntrailer << >>\n%%EOF\n"
+    with big.open("wb") as out:
+        out.write(head)
+        out.write(os.urandom(30_000_000 - len(head) - len(tail)))
+        out.write(tail)
+    content = big.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+
+    open_library(page, server)
+    expect(page.get_by_role("main")).to_contain_text("the upload resumes where it stopped")
+    offsets: list[int] = []  # Upload-Offset of every PATCH the page sends
+    uploads: list[str] = []
+    cut = {"done": False}
+
+    def patches(route: Route) -> None:
+        request = route.request
+        if request.method == "PATCH":
+            offset = int(request.headers["upload-offset"])
+            offsets.append(offset)
+            uploads.append(request.url)
+            if offset >= 2 * CHUNK and not cut["done"]:
+                cut["done"] = True  # the connection drops during the third chunk
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/api/v1/uploads/*", patches)
+    page.locator("#lib-file").set_input_files(str(big))
+    page.get_by_role("textbox", name="Title").fill("Waterbird monitoring 2026")
+    page.locator("#lib-doctype").select_option("data")
+    page.get_by_role("button", name="Upload", exact=True).click()
+
+    resume = page.get_by_role("button", name="Resume the upload")
+    expect(resume).to_be_visible()
+    expect(page.locator("#lib-interrupted")).to_contain_text("interrupted after 8.4 MB of 30 MB")
+    assert offsets == [0, CHUNK, 2 * CHUNK], offsets
+    # the server holds the first two chunks, and no document yet
+    upload_path = "/" + uploads[0].split("/api/v1/", 1)[1]
+    with server.api("demo-ken-focal-point") as api:
+        held = api.get(upload_path).json()
+    assert held["offset"] == 2 * CHUNK and held["length"] == len(content)
+    assert held["document"] is None
+    e2e.shot(page, "library-03-interrupted")
+
+    # resumed: the page asks where the server stands, and sends only the rest
+    resume.click()
+    expect(page.locator("#lib-done")).to_have_text("“Waterbird monitoring 2026” is in the library.")
+    n = -(-len(content) // CHUNK)
+    assert offsets == [0, CHUNK, 2 * CHUNK, *[i * CHUNK for i in range(2, n)]], offsets
+    expect(page.locator("#lib-progress")).to_have_attribute("value", "100")
+    stored = next(d for d in library(server) if d["title"] == "Waterbird monitoring 2026")
+    assert stored["current"]["size"] == len(content)
+    assert stored["current"]["sha256"] == digest
+    assert hashlib.sha256(stored_bytes(server, digest)).hexdigest() == digest
+    with server.api("demo-ken-focal-point") as api:
+        assert api.get(upload_path).json()["document"] == stored["id"]
