@@ -7,18 +7,24 @@ large upload cut midway resumes from where the server stopped and arrives whole.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import os
 import re
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
+import httpx
 
 from tests.e2e import test_browser as e2e
+from tests.helpers import fill_required
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHUNK = 4 * 1024 * 1024  # the page's chunk (upload.js)
 
@@ -289,3 +295,122 @@ def test_a_large_upload_cut_midway_resumes_where_the_server_stopped(
     assert hashlib.sha256(stored_bytes(server, digest)).hexdigest() == digest
     with server.api("demo-ken-focal-point") as api:
         assert api.get(upload_path).json()["document"] == stored["id"]
+
+
+def cited(server: e2e.Server, workspace: int, slot: str, wanted: list[int]) -> list[int]:
+    """The documents a stored answer cites, once they are `wanted` (fails after 15 s)."""
+    deadline = time.monotonic() + 15
+    while True:
+        found: list[int] = e2e.answers(server, workspace).get(slot, {}).get("documents", [])
+        if found == wanted or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+async def _fill_required(server: e2e.Server, workspace: int, cycle: str) -> None:
+    token = server.tokens["demo-ken-focal-point"]
+    async with httpx.AsyncClient(base_url=server.base, timeout=20) as client:
+        await fill_required(client, {"Authorization": f"Bearer {token}"}, workspace, cycle)
+
+
+def test_a_document_cited_in_the_form_travels_to_the_preview_and_the_submission(
+    browser: Browser | None, browser_page: Page | None, server: e2e.Server
+) -> None:
+    page = e2e.need(browser_page)
+    assert browser is not None
+    from playwright.sync_api import expect
+
+    content = pdf("Kenya national wetlands policy")
+    with server.api("demo-ken-focal-point") as api:
+        made = api.post(
+            "/parties/KEN/documents",
+            params={
+                "title": "National Wetlands Policy",
+                "language": "en",
+                "type": "policy_plan",
+                "file_name": "wetlands-policy.pdf",
+            },
+            content=content,
+            headers={"Content-Type": "application/pdf"},
+        )
+    assert made.status_code == 201, made.text
+    document = made.json()["id"]
+    workspace = e2e.new_workspace(server, "KEN")
+
+    e2e.sign_in(page, server, "demo-ken-focal-point")
+    page.goto(f"{server.base}/ui/#/w/{workspace}")
+    field = page.locator(f'.field-wrap[data-slot="{e2e.TEXT_SLOT}"]')
+    field.get_by_role("textbox").first.fill("The Kenya Wildlife Service and the wetlands unit")
+
+    # "Cite a document": a search of the Party's library
+    field.get_by_role("button", name="Cite a document").click()
+    search = field.get_by_role("searchbox", name="Search the document library")
+    expect(search).to_be_focused()
+    search.fill("wetlands policy")
+    field.get_by_role("button", name="Cite National Wetlands Policy").click()
+    expect(field.locator(".cited li")).to_have_count(1)
+    expect(field.locator(".cited li")).to_contain_text("National Wetlands Policy")
+    # a cited document is not offered again
+    expect(field.get_by_role("button", name="Cite National Wetlands Policy")).to_have_count(0)
+    e2e.wait_saved(page)
+    assert cited(server, workspace, e2e.TEXT_SLOT, [document]) == [document]
+    e2e.shot(page, "library-04-cited")
+
+    # removed, then cited again: each is saved
+    field.get_by_role("button", name="Remove National Wetlands Policy").click()
+    expect(field.locator(".cited li")).to_have_count(0)
+    e2e.wait_saved(page)
+    assert cited(server, workspace, e2e.TEXT_SLOT, []) == []
+    search.fill("")
+    search.fill("wetlands")
+    field.get_by_role("button", name="Cite National Wetlands Policy").click()
+    e2e.wait_saved(page)
+    assert cited(server, workspace, e2e.TEXT_SLOT, [document]) == [document]
+    stored = e2e.answers(server, workspace)[e2e.TEXT_SLOT]
+    assert stored["value"] == "The Kenya Wildlife Service and the wetlands unit"
+    # a reload shows the citation from the server
+    page.reload()
+    expect(field.locator(".cited li")).to_contain_text("National Wetlands Policy")
+
+    # the preview lists it, with its download
+    page.get_by_role("link", name="Preview CMS COP15").click()
+    docs = page.locator(".cited-docs")
+    expect(docs.get_by_role("heading")).to_have_text("Documents cited")
+    row = docs.locator("tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("National Wetlands Policy")
+    expect(row).to_contain_text("wetlands-policy.pdf")
+    with page.expect_download() as got:
+        row.get_by_role("link", name="Download National Wetlands Policy").click()
+    assert Path(got.value.path()).read_bytes() == content
+    e2e.shot(page, "library-05-preview")
+
+    # submitted; the CMS secretariat finds it, and the package, on the submission
+    # (in a thread of its own: Playwright's event loop runs in this one)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _fill_required(server, workspace, "CMS:COP15")).result()
+    with server.api("demo-ken-focal-point") as api:
+        sent = api.post(
+            f"/workspaces/{workspace}/submit",
+            json={"cycles": ["CMS:COP15"]},
+            headers={"Idempotency-Key": f"cite-{workspace}"},
+        )
+    assert sent.status_code == 201, sent.text
+    submission = sent.json()["submissions"][0]["id"]
+    secretariat = e2e.new_context_page(browser, "en-GB")
+    try:
+        e2e.sign_in(secretariat, server, "demo-cms-secretariat")
+        secretariat.goto(f"{server.base}/ui/#/s/{submission}")
+        row = secretariat.locator(".cited-docs tbody tr")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("National Wetlands Policy")
+        with secretariat.expect_download() as got:
+            row.get_by_role("link", name="Download National Wetlands Policy").click()
+        assert Path(got.value.path()).read_bytes() == content
+        with secretariat.expect_download() as pack:
+            secretariat.get_by_role("button", name=re.compile("Download the package of")).click()
+        archive = zipfile.ZipFile(io.BytesIO(Path(pack.value.path()).read_bytes()))
+        assert content in [archive.read(name) for name in archive.namelist()]
+        e2e.shot(secretariat, "library-06-submission")
+    finally:
+        secretariat.context.close()

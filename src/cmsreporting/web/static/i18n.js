@@ -39,6 +39,7 @@ const en = {
   "form.lang_partial": "{report}: {n} of {total} texts are in {language}; the others are shown in {fallback}.",
   "value.none": "Not answered",
   "value.rows": { one: "{n} row", other: "{n} rows" },
+  "value.documents": { one: "{n} document (listed under Documents cited)", other: "{n} documents (listed under Documents cited)" },
 
   "signin.title": "Sign in",
   "signin.intro":
@@ -653,6 +654,7 @@ const fr = {
   "form.lang_partial": "{report} : {n} textes sur {total} sont en {language} ; les autres sont affichés en {fallback}.",
   "value.none": "Sans réponse",
   "value.rows": { one: "{n} ligne", other: "{n} lignes" },
+  "value.documents": { one: "{n} document (voir Documents cités)", other: "{n} documents (voir Documents cités)" },
 
   "signin.title": "Connexion",
   "signin.intro":
@@ -1276,6 +1278,7 @@ const es = {
   "form.lang_partial": "{report}: {n} de {total} textos están en {language}; los demás se muestran en {fallback}.",
   "value.none": "Sin respuesta",
   "value.rows": { one: "{n} fila", other: "{n} filas" },
+  "value.documents": { one: "{n} documento (ver Documentos citados)", other: "{n} documentos (ver Documentos citados)" },
 
   "signin.title": "Iniciar sesión",
   "signin.intro":
