@@ -95,7 +95,9 @@ def refused(response: httpx.Response, status: int, parameter: str | None) -> dic
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     body: dict[str, Any] = response.json()
-    assert parameter is None or parameter in [e.get("parameter") for e in body.get("errors", [])], body
+    assert parameter is None or parameter in [e.get("parameter") for e in body.get("errors", [])], (
+        body
+    )
     return body
 
 
@@ -432,6 +434,13 @@ async def test_a_resumable_upload_from_creation_to_document(
     location = made.headers["location"]
     assert location.startswith(f"{API}/uploads/")
     assert made.headers["tus-resumable"] == "1.0.0"
+    assert made.json() == {
+        "id": location.rsplit("/", 1)[1],
+        "offset": 0,
+        "length": len(PDF),
+        "party": "KEN",
+        "document": None,
+    }
 
     head = await docs.head(location, headers=fp | TUS)
     assert head.status_code == 200

@@ -76,8 +76,8 @@ def test_every_operation_answers_a_typed_document(label: str, operation: dict[st
     assert ok, f"{label} documents no 2xx response"
     for code, response in ok.items():
         content = response.get("content", {})
-        if code == "204":
-            assert not content, f"{label}: a 204 has no body"
+        if code == "204" or label.startswith("HEAD "):
+            assert not content, f"{label}: a 204 or an answer to HEAD has no body"
             continue
         assert content, f"{label} {code} documents no body"
         for media_type, media in content.items():
@@ -107,6 +107,8 @@ def test_every_operation_has_an_example(label: str, operation: dict[str, Any]) -
     ]
     media += list(operation.get("requestBody", {}).get("content", {}).values())
     parameters = [p for p in operation.get("parameters", []) if "example" in p or "examples" in p]
+    if not media and not operation.get("parameters"):
+        return  # nothing to exemplify (OPTIONS /api/v1/uploads: headers only)
     assert parameters or any(has_example(m) for m in media), f"{label} has no example"
 
 

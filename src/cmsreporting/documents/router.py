@@ -13,7 +13,7 @@ from cmsreporting.auth.deps import CurrentUser, optional_principal, settings_of
 from cmsreporting.config import Settings
 from cmsreporting.db import SessionDep
 from cmsreporting.documents import safety, service, uploads
-from cmsreporting.documents.models import Document, DocumentVersion
+from cmsreporting.documents.models import Document, DocumentUpload, DocumentVersion
 from cmsreporting.documents.schemas import (
     DocumentDetailOut,
     DocumentLinks,
@@ -369,15 +369,21 @@ async def upload_options(request: Request) -> Response:
     )
 
 
-@router.post(
-    "/parties/{iso3}/uploads",
-    status_code=201,
-    response_class=Response,
-    responses={201: {"description": "Created; its URL in Location", "content": {}}},
-)
+def upload_out(upload: DocumentUpload) -> UploadOut:
+    return UploadOut(
+        id=upload.id,
+        offset=upload.upload_offset,
+        length=upload.upload_length,
+        party=upload.party_iso3,
+        document=upload.document_id,
+    )
+
+
+@router.post("/parties/{iso3}/uploads", status_code=201, response_model=UploadOut)
 async def create_upload(
     iso3: Iso3,
     request: Request,
+    response: Response,
     session: SessionDep,
     principal: CurrentUser,
     tus_resumable: Annotated[str | None, Header(max_length=20)] = None,
@@ -393,7 +399,7 @@ async def create_upload(
             ),
         ),
     ] = None,
-) -> Response:
+) -> UploadOut:
     """Start a resumable upload to the Party's library (tus creation): its metadata and
     length are checked now (422, 413); its bytes follow by PATCH to the Location."""
     uploads.check_tus(tus_resumable)
@@ -411,11 +417,10 @@ async def create_upload(
         ttl_seconds=settings.document_upload_ttl_seconds,
         folder=uploads.upload_folder(settings),
     )
-    return Response(
-        status_code=201,
-        headers=_tus_headers()
-        | {"Location": uploads.upload_location(upload.id), "Upload-Offset": "0"},
+    response.headers.update(
+        _tus_headers() | {"Location": uploads.upload_location(upload.id), "Upload-Offset": "0"}
     )
+    return upload_out(upload)
 
 
 @router.head("/uploads/{upload_id}", status_code=200, response_class=Response)
@@ -441,13 +446,7 @@ async def get_upload(
     """An upload: where it stands, and its document once complete (the creator only)."""
     upload = await uploads.get_upload(session, upload_id=upload_id, principal=principal)
     response.headers["Cache-Control"] = "no-store"
-    return UploadOut(
-        id=upload.id,
-        offset=upload.upload_offset,
-        length=upload.upload_length,
-        party=upload.party_iso3,
-        document=upload.document_id,
-    )
+    return upload_out(upload)
 
 
 OFFSET_BODY = {
