@@ -1243,6 +1243,11 @@ async def _upload_patch(ctx: Ctx) -> Request:
     )
 
 
+def _cited_in(submission: Callable[[World], int]) -> Callable[[World], str]:
+    """The path of the document Kenya's reports cite, through one of its submissions."""
+    return lambda w: f"/submissions/{submission(w)}/documents/{w.ken_cited}"
+
+
 READS |= {
     ("GET", "/api/v1/uploads/{upload_id}"): [Case("ken_fp's", OWN_KEN, write(_upload_read))],
     ("GET", "/api/v1/parties/{iso3}/documents"): [
@@ -1257,11 +1262,7 @@ READS |= {
     ],
     # the documents a submission cites, and its package: whoever reads the submission
     ("GET", "/api/v1/submissions/{submission_id}/documents/{document_id}"): [
-        Case(
-            name,
-            expect,
-            get(lambda w, of=of: f"/submissions/{of(w)}/documents/{w.ken_cited}"),
-        )
+        Case(name, expect, get(_cited_in(of)))
         for name, (of, expect) in SUBMISSIONS.items()
         if name.startswith("KEN")
     ],

@@ -374,9 +374,7 @@ async def test_a_documents_question_takes_the_partys_documents(
     refused = await patch(
         http, fp, wid, {"slot": "CMS:COP15:I.3", "value": [did, other], "base_revision": 0}
     )
-    assert [e["pointer"] for e in assert_problem(refused, 422)["errors"]] == [
-        "/answers/0/value/1"
-    ]
+    assert [e["pointer"] for e in assert_problem(refused, 422)["errors"]] == ["/answers/0/value/1"]
     malformed = await patch(
         http, fp, wid, {"slot": "CMS:COP15:I.3", "value": ["nbsap.pdf"], "base_revision": 0}
     )

@@ -30,6 +30,7 @@ FILE_MEDIA_TYPES = {
     "application/pdf",
     "text/x-gettext-translation",
     "application/octet-stream",  # a document's file, whatever its type
+    "application/zip",  # a submission's package: its report and the documents it cites
 }
 
 

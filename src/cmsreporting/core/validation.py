@@ -205,9 +205,7 @@ def compile_check(field: dict[str, Any]) -> Check:
         return multi
     if kind == "documents":
         return lambda v: (
-            isinstance(v, list)
-            and all(_is_document_id(i) for i in v)
-            and len(set(v)) == len(v)
+            isinstance(v, list) and all(_is_document_id(i) for i in v) and len(set(v)) == len(v)
         )
     if kind == "table":
         fewest, most = field.get("min_rows"), field.get("max_rows")

@@ -6,7 +6,7 @@ import contextlib
 import os
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -133,6 +133,10 @@ async def export_draft(
 
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
+SubmissionId = Annotated[int, Path(openapi_examples={"a submission": {"value": 3}})]
+CitedId = Annotated[
+    int, Path(openapi_examples={"a cited document": {"value": 7}}, description="A document id")
+]
 
 
 @router.get(
@@ -147,8 +151,8 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
     },
 )
 async def download_cited_document(
-    submission_id: int,
-    document_id: int,
+    submission_id: SubmissionId,
+    document_id: CitedId,
     request: Request,
     session: SessionDep,
     principal: CurrentUser,
@@ -184,7 +188,7 @@ async def download_cited_document(
     },
 )
 async def download_package(
-    submission_id: int,
+    submission_id: SubmissionId,
     request: Request,
     session: SessionDep,
     principal: CurrentUser,

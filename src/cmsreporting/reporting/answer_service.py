@@ -406,7 +406,9 @@ async def _write_pg(
                 "reused": [
                     json.dumps(reused[slot]) if slot in reused else None for slot, _, _ in batch
                 ],
-                "docs": [json.dumps(cited[slot]) if slot in cited else None for slot, _, _ in batch],
+                "docs": [
+                    json.dumps(cited[slot]) if slot in cited else None for slot, _, _ in batch
+                ],
                 "now": now,
                 "actor": actor,
             },
