@@ -37,8 +37,7 @@ def pdf(text: str, padding: int = 0) -> bytes:
     """A small PDF file (its bytes say so), optionally padded to a given size with a comment."""
     body = (
         b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-        + f"% {text}\n".encode()
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" + f"% {text}\n".encode()
     )
     if padding:
         body += b"%" + b"x" * max(0, padding - len(body) - 40) + b"\n"
@@ -101,7 +100,9 @@ def test_a_focal_point_keeps_the_partys_library(
     )
     expect(page.locator("#lib-chosen")).to_contain_text("nbsap-2025.pdf")
     page.get_by_role("textbox", name="Title").fill("National Biodiversity Strategy and Action Plan")
-    page.get_by_label("Description", exact=True).fill("The NBSAP adopted in 2025, aligned with the GBF")
+    page.get_by_label("Description", exact=True).fill(
+        "The NBSAP adopted in 2025, aligned with the GBF"
+    )
     page.locator("#lib-doctype").select_option("policy_plan")
     page.get_by_label("Date of the document").fill("2025-03-14")
     watch_progress(page)
@@ -111,7 +112,9 @@ def test_a_focal_point_keeps_the_partys_library(
     )
     expect(page.locator("#lib-progress")).to_have_attribute("value", "100")
     seen = percents(page)
-    assert seen and seen[-1] == 100 and seen == sorted(seen), seen
+    assert seen, seen
+    assert seen[-1] == 100, seen
+    assert seen == sorted(seen), seen
     e2e.shot(page, "library-01-uploaded")
 
     # a file dropped on the page
@@ -229,7 +232,6 @@ def test_an_upload_the_server_refuses_says_why(
     assert len(library(server)) == before
 
 
-
 def test_a_large_upload_cut_midway_resumes_where_the_server_stopped(
     browser_page: Page | None, server: e2e.Server, tmp_path: Path
 ) -> None:
@@ -279,7 +281,8 @@ def test_a_large_upload_cut_midway_resumes_where_the_server_stopped(
     upload_path = "/" + uploads[0].split("/api/v1/", 1)[1]
     with server.api("demo-ken-focal-point") as api:
         held = api.get(upload_path).json()
-    assert held["offset"] == 2 * CHUNK and held["length"] == len(content)
+    assert held["offset"] == 2 * CHUNK
+    assert held["length"] == len(content)
     assert held["document"] is None
     e2e.shot(page, "library-03-interrupted")
 
