@@ -417,3 +417,45 @@ def test_a_document_cited_in_the_form_travels_to_the_preview_and_the_submission(
         e2e.shot(secretariat, "library-06-submission")
     finally:
         secretariat.context.close()
+
+
+def test_without_resumable_uploads_a_file_goes_in_one_request(
+    browser_page: Page | None, server: e2e.Server
+) -> None:
+    """A server that does not offer tus (its OPTIONS refused here): the page sends the file in
+    one POST, with its metadata in the query and the progress of that request."""
+    page = e2e.need(browser_page)
+    from playwright.sync_api import Route, expect
+
+    def no_tus(route: Route) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=404)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/uploads", no_tus)
+    sent: list[str] = []
+    page.on(
+        "request", lambda r: sent.append(f"{r.method} {r.url}") if "/api/v1/" in r.url else None
+    )
+    open_library(page, server)
+    expect(page.get_by_role("main")).not_to_contain_text("the upload resumes where it stopped")
+    content = pdf("Species action plan for the grey crowned crane", padding=2_000_000)
+    page.locator("#lib-file").set_input_files(
+        {"name": "crane-plan.pdf", "mimeType": "application/pdf", "buffer": content}
+    )
+    page.get_by_role("textbox", name="Title").fill("Grey crowned crane action plan")
+    page.locator("#lib-doctype").select_option("policy_plan")
+    watch_progress(page)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#lib-done")).to_have_text(
+        "“Grey crowned crane action plan” is in the library."
+    )
+    assert percents(page)[-1] == 100
+    posts = [s for s in sent if s.startswith("POST ")]
+    assert len(posts) == 1, posts
+    assert "/api/v1/parties/KEN/documents?" in posts[0]
+    assert "file_name=crane-plan.pdf" in posts[0]
+    assert not [s for s in sent if s.startswith("PATCH ")]
+    stored = next(d for d in library(server) if d["title"] == "Grey crowned crane action plan")
+    assert stored["current"]["sha256"] == hashlib.sha256(content).hexdigest()

@@ -379,6 +379,7 @@ async function homeView(ctx) {
         { class: "block-head" },
         h("h2", { id: "ws-h" }, t("home.workspaces")),
         h("a", { class: "btn primary", href: "#/new" }, t("home.new")),
+        libraryParties().map((party) => h("a", { class: "btn", href: `#/library/${party}` }, t("nav.library_of", { party }))),
       ),
     );
     if (!workspaces.length) section.append(h("p", { class: "empty" }, t("home.noworkspaces")));
