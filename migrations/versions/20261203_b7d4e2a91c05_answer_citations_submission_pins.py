@@ -5,7 +5,7 @@ submission keeps the documents its report cited, each pinned to the version curr
 was submitted (a JSON list, read with the submission and never changed).
 
 Revision ID: b7d4e2a91c05
-Revises: 3f2d8a6c1e47
+Revises: b71e4d2c9a05
 Create Date: 2026-12-03 19:10:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b7d4e2a91c05"
-down_revision: str | None = "3f2d8a6c1e47"
+down_revision: str | None = "b71e4d2c9a05"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
