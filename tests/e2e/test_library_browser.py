@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tests.e2e import test_browser as e2e
-from tests.helpers import fill_required
+from tests.helpers import fill_required, minimal_template
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -459,3 +459,78 @@ def test_without_resumable_uploads_a_file_goes_in_one_request(
     assert not [s for s in sent if s.startswith("PATCH ")]
     stored = next(d for d in library(server) if d["title"] == "Grey crowned crane action plan")
     assert stored["current"]["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+def test_a_documents_question_is_filled_from_the_library(
+    browser_page: Page | None, server: e2e.Server
+) -> None:
+    """A question of type `documents` (its value the ids of the documents attached) is filled
+    with the library's picker; the preview counts and lists them."""
+    page = e2e.need(browser_page)
+    from playwright.sync_api import expect
+
+    template = minimal_template("CMS", "DOC26", "1.0.0")
+    template["sections"][0]["questions"].append(
+        {"id": "I.3", "type": "documents", "text": {"en": "Attach your NBSAP"}, "required": True}
+    )
+    with server.api("demo-admin") as api:
+        made = api.post(
+            "/cycles",
+            json={
+                "convention": "CMS",
+                "code": "DOC26",
+                "title": "CMS documents cycle",
+                "opens_on": "2026-01-01",
+                "due_on": "2026-12-31",
+            },
+        )
+        assert made.status_code == 201, made.text
+        imported = api.post("/templates", json=template)
+        assert imported.status_code == 201, imported.text
+        published = api.post(f"/templates/{imported.json()['id']}/publish")
+        assert published.status_code == 200, published.text
+        member = api.put("/parties/KEN/memberships/CMS", json={"demo": True})
+        assert member.status_code in (200, 201), member.text
+        opened = api.post("/workspaces", json={"party": "KEN", "cycles": ["CMS:DOC26"]})
+        assert opened.status_code == 201, opened.text
+    workspace = opened.json()["id"]
+    content = pdf("NBSAP of Kenya, as adopted")
+    with server.api("demo-ken-focal-point") as api:
+        uploaded = api.post(
+            "/parties/KEN/documents",
+            params={"title": "Kenya NBSAP as adopted", "language": "en", "type": "policy_plan"},
+            content=content,
+            headers={"Content-Type": "application/pdf"},
+        )
+    assert uploaded.status_code == 201, uploaded.text
+    document = uploaded.json()["id"]
+
+    e2e.sign_in(page, server, "demo-ken-focal-point")
+    page.goto(f"{server.base}/ui/#/w/{workspace}")
+    slot = "CMS:DOC26:I.3"
+    field = page.locator(f'.field-wrap[data-slot="{slot}"]')
+    expect(field.get_by_role("group", name=re.compile("Attach your NBSAP"))).to_be_visible()
+    # the question itself is the picker: no separate "Cite a document" on it
+    expect(field.get_by_role("button", name="Cite a document")).to_have_count(0)
+    field.get_by_role("button", name="Add a document").click()
+    field.get_by_role("searchbox", name="Search the document library").fill("NBSAP adopted")
+    field.get_by_role("button", name="Cite Kenya NBSAP as adopted").click()
+    expect(field.locator(".cited li")).to_contain_text("Kenya NBSAP as adopted")
+    e2e.wait_saved(page)
+    assert e2e.stored_when(server, workspace, slot, [document])["value"] == [document]
+
+    page.get_by_role("link", name="Preview CMS DOC26").click()
+    expect(page.locator(".report-table")).to_contain_text(
+        "1 document (listed under Documents cited)"
+    )
+    row = page.locator(".cited-docs tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Kenya NBSAP as adopted")
+    expect(row.locator("td").last).to_have_text("I.3")
+
+    # removed: the question is unanswered again
+    page.get_by_role("link", name="Form", exact=True).click()
+    field.get_by_role("button", name="Remove Kenya NBSAP as adopted").click()
+    expect(field.locator(".cited li")).to_have_count(0)
+    e2e.wait_saved(page)
+    assert e2e.stored_when(server, workspace, slot, None)["value"] is None
