@@ -100,7 +100,7 @@ function searchPanel({ isCited, onChoose, onClose }) {
               ),
             ),
           )
-        : h("li", { class: "muted" }, input.value.trim() || page.items.length ? t("cite.none") : t("cite.empty")),
+        : h("li", { class: "muted" }, page.items.length ? t("cite.all_cited") : input.value.trim() ? t("cite.none") : t("cite.empty")),
     );
   }
   input.addEventListener("input", () => {
