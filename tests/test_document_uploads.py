@@ -207,6 +207,15 @@ def bomb() -> bytes:
     return zipped({"zeros.bin": b"\x00" * (12 * 1024 * 1024)})
 
 
+def lying_bomb() -> bytes:
+    """A bomb whose headers declare its member 1000 bytes long (it unpacks to 12 MiB)."""
+    data = bytearray(bomb())
+    local, central = data.find(b"PK\x03\x04"), data.find(b"PK\x01\x02")
+    data[local + 22 : local + 26] = (1000).to_bytes(4, "little")
+    data[central + 24 : central + 28] = (1000).to_bytes(4, "little")
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "content_type", "params", "status", "parameter"),
     [
@@ -240,6 +249,7 @@ def bomb() -> bytes:
         ),
         (b"PK\x03\x04 not really a zip", "application/zip", {"file_name": "a.zip"}, 415, "file"),
         (bomb(), "application/zip", {"file_name": "a.zip"}, 422, "file"),
+        (lying_bomb(), "application/zip", {"file_name": "a.zip"}, 415, "file"),
         (PDF, "application/pdf", {"file_name": "../a.pdf"}, 422, "file_name"),
         (PDF, "application/pdf", {"file_name": "a\\b.pdf"}, 422, "file_name"),
         (PDF, "application/pdf", {"file_name": "bell\x07.pdf"}, 422, "file_name"),

@@ -7,6 +7,7 @@ document version refers to."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -105,6 +106,33 @@ async def test_documents_on_object_storage(
     assert part.status_code == 206, part.text
     assert part.content == large[PART - 10 : PART + 10]
     assert part.headers["content-range"] == f"bytes {PART - 10}-{PART + 9}/{len(large)}"
+
+    # a resumable upload completes into the bucket too
+    chunks = [b"%PDF-1.7 resumable ", b"on object storage"]
+    fields = {"title": "Resumed", "language": "en", "type": "data", "filename": "r.pdf"}
+    metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items())
+    tus = {"Tus-Resumable": "1.0.0"}
+    started = await docs.post(
+        f"{API}/parties/KEN/uploads",
+        headers=auth["ken_fp"]
+        | tus
+        | {"Upload-Length": str(sum(map(len, chunks))), "Upload-Metadata": metadata},
+    )
+    assert started.status_code == 201, started.text
+    offset = 0
+    for chunk in chunks:
+        sent = await docs.patch(
+            started.headers["location"],
+            content=chunk,
+            headers=auth["ken_fp"]
+            | tus
+            | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)},
+        )
+        assert sent.status_code == 204, sent.text
+        offset += len(chunk)
+    resumed = hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert PREFIX + resumed in await objects(s3_env)
+    digests = sorted([*digests, resumed])
 
     # an object left by a request that failed after storing its file
     orphan = "0" * 64

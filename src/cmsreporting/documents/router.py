@@ -3,11 +3,11 @@ replace with a new version, withdraw, download."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from cmsreporting.auth.deps import CurrentUser, optional_principal, settings_of
 from cmsreporting.config import Settings
@@ -517,8 +517,14 @@ async def patch_upload(
             await uploads.remove(session, upload_id=upload_id, folder=folder)
             await session.commit()  # the refused upload is discarded, the refusal stands
             raise
-        await session.flush()
-        await asyncio.to_thread(path.unlink, True)
+        # the partial file goes once the document's rows are committed (a failed commit
+        # leaves it to the sweep, with its upload)
+        done = BackgroundTask(path.unlink, missing_ok=True)
+        return Response(
+            status_code=204,
+            headers=_tus_headers() | {"Upload-Offset": str(now)},
+            background=done,
+        )
     return Response(status_code=204, headers=_tus_headers() | {"Upload-Offset": str(now)})
 
 
