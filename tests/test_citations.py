@@ -6,6 +6,7 @@ documents listing. On SQLite and PostgreSQL, documents in a folder."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -20,7 +21,9 @@ import pytest
 
 from cmsreporting.core.document import check_template
 from cmsreporting.core.validation import check_value
-from tests.factories.databases import Seed, app_client, clone_database
+from cmsreporting.core.xlsform import from_xlsform, to_xlsform
+from cmsreporting.errors import InvalidInput
+from tests.factories.databases import IS_POSTGRES, Seed, app_client, clone_database
 from tests.factories.exports import publish
 from tests.factories.workspaces import set_members, shared_nbsap_concept
 from tests.helpers import Headers, assert_problem, fill_required, minimal_template
@@ -198,6 +201,14 @@ async def test_a_document_cited_in_two_reports_travels_with_each_submission(
     assert pinned | {"download": ""} == listed | {"download": ""}
     assert pinned["download"] == f"{API}/submissions/{cms_sid}/documents/{did}"
 
+    # the printable report lists it, with its pinned version and download
+    printed = await http.get(
+        f"{API}/submissions/{cms_sid}/export", params={"format": "html"}, headers=fp
+    )
+    assert f'href="{API}/submissions/{cms_sid}/documents/{did}"' in printed.text
+    assert sha(NBSAP) in printed.text
+    assert "I(a).1, IV.2" in printed.text
+
     # each secretariat downloads its report's package, with the document's bytes
     check_package(await package(http, auth["cms_sec"], cms_sid), cms_sid, did, NBSAP)
     check_package(await package(http, auth["cbd_sec"], cbd_sid), cbd_sid, did, NBSAP)
@@ -272,6 +283,24 @@ async def test_a_document_cited_in_two_reports_travels_with_each_submission(
         assert row["size"] == str(len(NBSAP))
         assert row["sha256"] == sha(NBSAP)
         assert row["link"] == f"{API}/submissions/{cms_sid}/documents/{did}"
+    # the same listing as a background export job
+    job = await http.post(
+        f"{API}/cycles/CMS:COP15/exports",
+        json={"format": "csv", "layout": "documents"},
+        headers=auth["cms_sec"],
+    )
+    assert job.status_code == 202, job.text
+    assert job.json()["options"]["layout"] == "documents"
+    if not IS_POSTGRES:  # on SQLite the job runs in this process: the same file comes out
+        location = job.headers["location"]
+        for _ in range(200):
+            state = (await http.get(location, headers=auth["cms_sec"])).json()
+            if state["status"] in ("done", "failed"):
+                break
+            await asyncio.sleep(0.05)
+        assert state["status"] == "done", state
+        made = await http.get(f"{location}/download", headers=auth["cms_sec"])
+        assert made.text == listing.text
     lines = await http.get(
         f"{API}/cycles/CBD:NR7/export", params={"format": "jsonl"}, headers=auth["cbd_sec"]
     )
@@ -305,6 +334,25 @@ async def test_citations_are_kept_cleared_and_conflict_like_values(
     )
     assert_problem(stale, 409)
     assert (await answers(http, fp, wid))[slot]["documents"] == [first]
+
+    # a document cited twice, or something that is not an id: 422 naming it
+    twice = await patch(
+        http,
+        fp,
+        wid,
+        {"slot": slot, "value": "B", "base_revision": 2, "documents": [second, second]},
+    )
+    assert [e["pointer"] for e in assert_problem(twice, 422)["errors"]] == [
+        "/answers/0/documents/1"
+    ]
+    for bad in (True, "7", 0, 1.5):
+        refused = await patch(
+            http, fp, wid, {"slot": slot, "value": "B", "base_revision": 2, "documents": [bad]}
+        )
+        assert "/answers/0/documents/0" in {
+            e["pointer"] for e in assert_problem(refused, 422)["errors"]
+        }, bad
+    assert (await answers(http, fp, wid))[slot]["revision"] == 2
 
     changed = await patch(
         http,
@@ -359,6 +407,22 @@ def test_the_documents_type_is_a_list_of_document_ids() -> None:
     wrong = documents_template()
     wrong["sections"][0]["questions"][-1]["max_length"] = 3
     assert [e["pointer"] for e in check_template(wrong)] == ["/sections/0/questions/3/max_length"]
+
+
+def test_xlsform_file_questions_are_documents_questions() -> None:
+    original = documents_template()
+    workbook = to_xlsform(original)
+    header = workbook["survey"][0]
+    kind, name = header.index("type"), header.index("name")
+    assert [r[name] for r in workbook["survey"][1:] if r[kind] == "file"] == ["I.3"]
+    assert from_xlsform(workbook) == original
+    # a file column of a repeat is refused, naming its row
+    rows = workbook["survey"]
+    repeat = next(i for i, r in enumerate(rows) if r[kind] == "begin repeat")
+    rows[repeat + 1][kind] = "file"
+    with pytest.raises(InvalidInput) as refused:
+        from_xlsform(workbook)
+    assert "a file question cannot be a column of a repeat" in json.dumps(refused.value.errors)
 
 
 async def test_a_documents_question_takes_the_partys_documents(

@@ -875,6 +875,9 @@ def from_xlsform(workbook: Workbook) -> dict[str, Any]:
                     imp.error(row, "type", "a repeat inside a repeat is not supported")
                     continue
                 node["type"] = "table"
+            elif kind == "file" and top.kind == "repeat":
+                imp.error(row, "type", "a file question cannot be a column of a repeat")
+                continue
             else:
                 qtype = _field_type(imp, row, kind, lists, node)
                 if qtype is None:

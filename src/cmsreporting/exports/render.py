@@ -699,12 +699,18 @@ def report_html(
     labels: Labels,
     *,
     reused: dict[str, dict[str, Any]] | None = None,
+    documents: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A printable report: the section structure, labels in one language, tables, metadata."""
+    """A printable report: the section structure, labels in one language, tables, metadata,
+    and the documents it cites (title, file, version, SHA-256, questions, download path)."""
     view = _report_view(
         document, values, provenance, meta, labels, printable=True, reused=reused or {}
     )
-    return _jinja().get_template("report.html.j2").render(report=view, meta=meta)
+    return (
+        _jinja()
+        .get_template("report.html.j2")
+        .render(report=view, meta=meta, documents=documents or [])
+    )
 
 
 # A printed page: A4 with its number, the body in fonts Debian ships (DejaVu: Latin, Greek,

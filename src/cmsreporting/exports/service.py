@@ -106,18 +106,21 @@ async def render_submission(
     stem = f"{submission.party_iso3}_{cycle.convention_code}_{cycle.code}_v{submission.version}"
     values, provenance = submission.values, submission.provenance
     reused = submission.reused or {}
+    cited = submissions.pinned_documents(submission)
     if fmt == "json":
         shaped = render.report_json(document, values, provenance, meta, labels, reused=reused)
-        shaped["documents"] = submissions.pinned_documents(submission)
+        shaped["documents"] = cited
         body = json.dumps(shaped, ensure_ascii=False).encode()
     elif fmt == "csv":
         body = render.report_csv(document, values, provenance, labels, guard=guard).encode()
     elif fmt == "html":
         body = render.report_html(
-            document, values, provenance, meta, labels, reused=reused
+            document, values, provenance, meta, labels, reused=reused, documents=cited
         ).encode()
     elif fmt == "pdf":
-        html = render.report_html(document, values, provenance, meta, labels, reused=reused)
+        html = render.report_html(
+            document, values, provenance, meta, labels, reused=reused, documents=cited
+        )
         return Rendered(None, MEDIA_TYPES[fmt], f"{stem}.{fmt}", await pdf_file(html))
     else:
         buffer = io.BytesIO()
@@ -136,7 +139,7 @@ async def render_draft(
 ) -> Rendered:
     """What one cycle's report would be if submitted now, printable (HTML or PDF): the values
     of the preview, marked as a draft with the time it was made."""
-    context, report, reused, _ = await preview_service.preview(
+    context, report, reused, cited = await preview_service.preview(
         session, workspace=workspace, cycle_ref=cycle_ref
     )
     party = await session.get(Party, workspace.party_iso3)
@@ -156,7 +159,13 @@ async def render_draft(
         submitted_by="",
     )
     html = render.report_html(
-        document, report.values, report.provenance, meta, labels, reused=reused
+        document,
+        report.values,
+        report.provenance,
+        meta,
+        labels,
+        reused=reused,
+        documents=preview_service.with_library_links(cited),
     )
     stem = f"{workspace.party_iso3}_{context.cycle.convention_code}_{context.cycle.code}_draft"
     filename = f"{stem}_{now:%Y%m%d-%H%M}.{fmt}"

@@ -292,8 +292,18 @@ async def _citation_errors(
     """Errors of the documents each answer cites, and of the ids a `documents` question's
     value lists: each must be an active document of the workspace's Party."""
     wanted: list[tuple[str, Any]] = []
+    errors: list[FieldError] = []
     for i, item in enumerate(items):
+        first: dict[Any, int] = {}
         for j, document_id in enumerate(item.get("documents") or []):
+            if document_id in first:
+                errors.append(
+                    FieldError(
+                        f"/answers/{i}/documents/{j}",
+                        f"cited twice (first at /answers/{i}/documents/{first[document_id]})",
+                    )
+                )
+            first.setdefault(document_id, j)
             wanted.append((f"/answers/{i}/documents/{j}", document_id))
         definition = definitions.get(item["slot"])
         value = item.get("value")
@@ -301,9 +311,8 @@ async def _citation_errors(
             for j, document_id in enumerate(value):
                 wanted.append((f"/answers/{i}/value/{j}", document_id))
     if not wanted:
-        return []
+        return errors
     usable = await citations.citable(session, party=party, ids=[d for _, d in wanted])
-    errors: list[FieldError] = []
     for where, document_id in wanted:
         if not citations.is_document_id(document_id):
             continue  # a value's shape is checked with the value

@@ -26,6 +26,14 @@ async def cited_listing(
     return [found[d] | {"questions": questions} for d, questions in cited.items() if d in found]
 
 
+def with_library_links(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cited documents of a draft, each with the download of its version in the library."""
+    return [
+        d | {"download": f"/api/v1/documents/{d['document']}/versions/{d['version']}/download"}
+        for d in documents
+    ]
+
+
 async def preview(
     session: AsyncSession, *, workspace: Workspace, cycle_ref: str
 ) -> tuple[CycleContext, Report, dict[str, dict[str, Any]], list[dict[str, Any]]]:

@@ -332,10 +332,7 @@ async def get_workspace_preview(
         "submittable": not report.errors,
         **report.as_dict(),
         "reused": reused,
-        "documents": [
-            d | {"download": f"/api/v1/documents/{d['document']}/versions/{d['version']}/download"}
-            for d in documents
-        ],
+        "documents": preview_service.with_library_links(documents),
     }
 
 

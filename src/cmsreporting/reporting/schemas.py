@@ -128,7 +128,7 @@ class AnswerIn(BaseModel):
         description="The slot whose answer this value was taken from: one of the sources that "
         "GET /workspaces/{id}/suggestions offers for this slot (the value may be edited)",
     )
-    documents: list[int] | None = Field(
+    documents: list[Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]] | None = Field(
         default=None,
         max_length=100,
         description="Ids of active documents of the workspace Party's library that the answer "
