@@ -275,6 +275,9 @@ def test_a_large_upload_cut_midway_resumes_where_the_server_stopped(
 
     resume = page.get_by_role("button", name="Resume the upload")
     expect(resume).to_be_visible()
+    # no second upload of the same file meanwhile: resume it, or stop it
+    expect(page.get_by_role("button", name="Upload", exact=True)).to_be_hidden()
+    expect(page.get_by_role("button", name="Stop the upload")).to_be_visible()
     expect(page.locator("#lib-interrupted")).to_contain_text("interrupted after 8.4 MB of 30 MB")
     assert offsets == [0, CHUNK, 2 * CHUNK], offsets
     # the server holds the first two chunks, and no document yet

@@ -340,9 +340,16 @@ export async function libraryView(ctx, iso3) {
     cancelUpload.hidden = !on;
   }
 
+  /** An interrupted upload: "Resume" (or "Stop" to give it up) instead of a new upload. */
+  function interrupted(on) {
+    resumeButton.hidden = !on;
+    submit.hidden = on;
+    if (on) cancelUpload.hidden = false;
+  }
+
   async function run(step) {
     busy(true);
-    resumeButton.hidden = true;
+    interrupted(false);
     try {
       const doc = await step();
       const version = doc.version > 1;
@@ -353,7 +360,7 @@ export async function libraryView(ctx, iso3) {
       load(true);
     } catch (error) {
       if (current && current.state === "interrupted" && current.resumable) {
-        resumeButton.hidden = false;
+        interrupted(true);
         replace(uploadResult, h("p", { class: "alert warn", id: "lib-interrupted" }, t("lib.interrupted", { sent: formatBytes(current.offset), total: formatBytes(current.file.size) })));
       } else if (current && current.cancelled) {
         replace(uploadResult, h("p", { class: "alert warn" }, t("lib.cancelled")));
@@ -365,6 +372,7 @@ export async function libraryView(ctx, iso3) {
       }
     } finally {
       busy(false);
+      if (!resumeButton.hidden) cancelUpload.hidden = false; // an interrupted upload can be given up
     }
   }
 
@@ -375,7 +383,17 @@ export async function libraryView(ctx, iso3) {
   }
 
   function stopUpload() {
-    if (current) current.cancel();
+    if (!current) return;
+    const waiting = current.state === "interrupted";
+    current.cancel(); // the server's part of it is removed
+    if (waiting) {
+      // nothing is running: give the upload up here
+      current = null;
+      interrupted(false);
+      busy(false);
+      progressBox.hidden = true;
+      replace(uploadResult, h("p", { class: "alert warn" }, t("lib.cancelled")));
+    }
   }
 
   // an interrupted upload goes on by itself when the connection comes back
