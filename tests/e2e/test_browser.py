@@ -90,6 +90,7 @@ class Server:
     tokens: dict[str, str]
     passwords: dict[str, str] = field(default_factory=dict)
     mail: Path | None = None  # where the server writes its e-mail (.eml files)
+    documents: Path | None = None  # where the server keeps documents' files
 
     def api(self, user: str) -> httpx.Client:
         """An API client signed in as a demo user."""
@@ -125,6 +126,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "CMSREPORTING_MAIL_FOLDER": str(folder / "mail"),
         "CMSREPORTING_MAIL_SEND_INTERVAL_SECONDS": "0.5",
         "CMSREPORTING_PUBLIC_URL": base,
+        # documents' files in a folder of the test, not in the working directory
+        "CMSREPORTING_DOCUMENT_STORAGE": str(folder / "documents"),
     }
     env.pop("CMSREPORTING_TEST_DATABASE_URL", None)
     log = folder / "serve.log"
@@ -156,6 +159,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             tokens=tokens,
             passwords={user: pw for user, _, pw in printed},
             mail=folder / "mail",
+            documents=folder / "documents",
         )
     finally:
         proc.terminate()

@@ -7,6 +7,7 @@ import { workbenchView } from "./workbench.js";
 import { ApiError, api, getAll, setToken, setUnauthorizedHandler } from "./api.js";
 import { day, focusElement, h, refLabel, replace } from "./dom.js";
 import { ACCOUNT_LANGUAGES, LANGUAGES, applyDirection, getLang, hasChosenLang, hasInterfaceTexts, setLang, t } from "./i18n.js";
+import { libraryParties, libraryView } from "./library.js";
 import { PUBLIC_PATHS, forgotView, invitationView, resetView } from "./links.js";
 import { membersView } from "./members.js";
 import { statusView, submissionView } from "./review.js";
@@ -52,6 +53,11 @@ function renderShell() {
   if (session.isAdmin || session.isReviewer || session.secretariatOf.length) {
     links.push(h("a", { href: "#/?section=cycles" }, t("nav.cycles")));
     links.push(h("a", { href: "#/coverage" }, t("nav.coverage")));
+  }
+  // the document library of each Party whose reports the user writes
+  const libraries = libraryParties();
+  for (const party of libraries) {
+    links.push(h("a", { href: `#/library/${party}` }, libraries.length > 1 ? t("nav.library_of", { party }) : t("nav.library")));
   }
   replace(nav, h("ul", {}, links.map((a) => h("li", {}, a))));
   replace(
@@ -151,6 +157,7 @@ const routes = [
   [/^\/cycles\/([^/]+)$/, (m, ctx) => statusView(ctx, decodeURIComponent(m[1]))],
   [/^\/members\/([^/]+)$/, (m, ctx) => membersView(ctx, decodeURIComponent(m[1]))],
   [/^\/s\/(\d+)$/, (m, ctx) => submissionView(ctx, Number(m[1]))],
+  [/^\/library\/([A-Za-z]{3})$/, (m, ctx) => libraryView(ctx, m[1])],
   [/^\/coverage$/, (m, ctx) => coverageView(ctx)],
   [/^\/workbench\/([^/]+)\/([^/]+)$/, (m, ctx) => workbenchView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
   [/^\/coverage\/([^/]+)\/([^/]+)$/, (m, ctx) => coveragePairView(ctx, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
@@ -372,6 +379,7 @@ async function homeView(ctx) {
         { class: "block-head" },
         h("h2", { id: "ws-h" }, t("home.workspaces")),
         h("a", { class: "btn primary", href: "#/new" }, t("home.new")),
+        libraryParties().map((party) => h("a", { class: "btn", href: `#/library/${party}` }, t("nav.library_of", { party }))),
       ),
     );
     if (!workspaces.length) section.append(h("p", { class: "empty" }, t("home.noworkspaces")));

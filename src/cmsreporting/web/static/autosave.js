@@ -15,6 +15,11 @@
 import { ApiError, api } from "./api.js";
 import { isAnswered, sameJson, sameSaved } from "./logic.js";
 
+/** Whether two lists of cited document ids hold the same documents. */
+function sameDocuments(a, b) {
+  return sameJson([...(a || [])].sort((x, y) => x - y), [...(b || [])].sort((x, y) => x - y));
+}
+
 const MAX_BATCH = 500;
 const DEBOUNCE_MS = 700;
 const MAX_BACKOFF_MS = 30000;
@@ -173,13 +178,14 @@ export class Saver extends EventTarget {
     for (const [slot, draft] of Object.entries((record && record.pending) || {})) {
       const current = this.server.get(slot);
       // already stored (by the tab that kept it, or meanwhile): nothing is lost
-      if (current ? sameJson(current.value, draft.value) : !isAnswered(draft.value)) continue;
+      const docsStored = draft.documents === undefined || sameDocuments(current ? current.documents : [], draft.documents);
+      if ((current ? sameJson(current.value, draft.value) : !isAnswered(draft.value)) && docsStored) continue;
       const mine = this.pending.get(slot);
       if (mine && !sameJson(mine.value, draft.value)) {
         left.pending[slot] = draft;
         continue;
       }
-      this.pending.set(slot, { value: draft.value, base: draft.base ?? 0, reusedFrom: draft.reusedFrom || null });
+      this.pending.set(slot, { value: draft.value, base: draft.base ?? 0, reusedFrom: draft.reusedFrom || null, documents: draft.documents ?? undefined });
       taken.push(slot);
     }
     for (const [slot, text] of Object.entries((record && record.unreadable) || {})) {
@@ -251,7 +257,21 @@ export class Saver extends EventTarget {
       updatedBy: answer.updated_by,
       carried: answer.carried || null,
       reusedFrom: answer.reused_from || null,
+      documents: Array.isArray(answer.documents) ? answer.documents : [],
     });
+  }
+
+  /** The documents a slot's answer cites: the unsaved edit's, else the stored answer's. */
+  documents(slot) {
+    const draft = this.pending.get(slot);
+    if (draft && draft.documents !== undefined) return draft.documents;
+    const current = this.server.get(slot);
+    return current && current.documents ? current.documents : [];
+  }
+
+  /** Cite these documents (ids of the Party's library) on a slot's answer; saved with it. */
+  cite(slot, documents) {
+    this.set(slot, this.value(slot), { force: true, documents: [...documents] });
   }
 
   /** Where a slot's value was taken from (a suggestion's source slot), or null. */
@@ -275,7 +295,7 @@ export class Saver extends EventTarget {
   }
 
   /** Record the user's new value of a slot. */
-  set(slot, value, { force = false, reusedFrom = undefined } = {}) {
+  set(slot, value, { force = false, reusedFrom = undefined, documents = undefined } = {}) {
     const current = this.server.get(slot);
     const draft = this.pending.get(slot);
     // a value taken from a suggestion keeps its source through edits, until it is cleared
@@ -283,7 +303,10 @@ export class Saver extends EventTarget {
     if (!isAnswered(value)) source = null;
     this.invalid.delete(slot);
     this.unreadable.delete(slot);
-    const unchanged = current ? sameJson(current.value, value) : !isAnswered(value);
+    // citations ride with the value: an edit keeps the citations of the draft it replaces
+    const cited = documents !== undefined ? documents : draft ? draft.documents : undefined;
+    const docsUnchanged = cited === undefined || sameDocuments(current ? current.documents : [], cited);
+    const unchanged = (current ? sameJson(current.value, value) : !isAnswered(value)) && docsUnchanged;
     if (!force && unchanged && !this.conflicts.has(slot) && !this.inflightSlots.has(slot)) {
       if (!draft || draft.base === (current ? current.revision : 0)) {
         this.pending.delete(slot);
@@ -297,6 +320,7 @@ export class Saver extends EventTarget {
       value,
       base: draft ? draft.base : current ? current.revision : 0,
       reusedFrom: source,
+      documents: cited,
     });
     this.persist();
     this.emit("status", [slot]);
@@ -320,7 +344,7 @@ export class Saver extends EventTarget {
       carried: null,
     });
     const draft = this.pending.get(slot);
-    this.pending.set(slot, { value: draft ? draft.value : null, base: conflict.revision });
+    this.pending.set(slot, { value: draft ? draft.value : null, base: conflict.revision, documents: draft ? draft.documents : undefined });
     this.persist();
     this.emit("resolved", [slot]);
     this.flushSoon(0);
@@ -332,7 +356,8 @@ export class Saver extends EventTarget {
     if (!conflict) return;
     this.conflicts.delete(slot);
     this.server.set(slot, { value: conflict.theirs, revision: conflict.revision, updatedBy: conflict.updatedBy, carried: null });
-    this.pending.set(slot, { value, base: conflict.revision });
+    const draft = this.pending.get(slot);
+    this.pending.set(slot, { value, base: conflict.revision, documents: draft ? draft.documents : undefined });
     this.persist();
     this.emit("resolved", [slot]);
     this.emit("value", [slot]);
@@ -431,6 +456,7 @@ export class Saver extends EventTarget {
       const draft = this.pending.get(slot);
       const item = { slot, value: draft.value ?? null, base_revision: draft.base };
       if (draft.reusedFrom && isAnswered(draft.value)) item.reused_from = draft.reusedFrom;
+      if (draft.documents !== undefined) item.documents = draft.documents;
       return item;
     });
     this.inflightSlots = new Set(slots);
@@ -448,7 +474,8 @@ export class Saver extends EventTarget {
         const draft = this.pending.get(item.slot);
         const ack = acknowledged.get(item.slot);
         if (!draft || !ack) continue;
-        if (sameSaved(draft.value, ack.value)) this.pending.delete(item.slot);
+        const docsSaved = draft.documents === undefined || sameDocuments(draft.documents, ack.documents);
+        if (sameSaved(draft.value, ack.value) && docsSaved) this.pending.delete(item.slot);
         else draft.base = ack.revision;
       }
       this.lastSaved = new Date();
@@ -580,7 +607,10 @@ export class Saver extends EventTarget {
         return;
       }
       const pending = {};
-      for (const [slot, draft] of this.pending) pending[slot] = { value: draft.value, base: draft.base, reusedFrom: draft.reusedFrom || null };
+      for (const [slot, draft] of this.pending) {
+        pending[slot] = { value: draft.value, base: draft.base, reusedFrom: draft.reusedFrom || null };
+        if (draft.documents !== undefined) pending[slot].documents = draft.documents;
+      }
       const unreadable = Object.fromEntries([...this.unreadable].filter(([, text]) => typeof text === "string"));
       localStorage.setItem(this.storageKey, JSON.stringify({ pending, unreadable, at: new Date().toISOString() }));
     } catch {
@@ -623,6 +653,11 @@ export class Saver extends EventTarget {
           continue;
         }
         this.storeServer(a);
+        if (draft && draft.documents !== undefined && !sameDocuments(draft.documents, a.documents)) {
+          draft.base = a.revision; // the same value, other citations: this tab's still go
+          shown.push(a.slot);
+          continue;
+        }
         this.pending.delete(a.slot);
         this.held.delete(a.slot);
         shown.push(a.slot);

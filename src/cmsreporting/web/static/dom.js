@@ -104,6 +104,7 @@ export function formatValue(definition, value) {
   }
   if (type === "date") return day(value);
   if (type === "table" && Array.isArray(value)) return t("value.rows", { n: value.length });
+  if (type === "documents" && Array.isArray(value)) return t("value.documents", { n: value.length });
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }

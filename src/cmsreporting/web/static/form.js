@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { announce } from "./shared.js";
 import { NO_IMAGE, ROW_ID, applyTransform, checkValue, evaluate, isAnswered, mergeRows, newRowId, sameJson, withRowIds, withoutRowIds } from "./logic.js";
 import { formatNumber, isIsoDate, parseNumber } from "./numbers.js";
+import { citationBox, documentsControl, setLibraryParty } from "./picker.js";
 
 const RADIO_LIMIT = 7; // more options than this: a select
 
@@ -124,6 +125,7 @@ export function control(def, { id, label, describedBy, onChange }) {
     return choiceControl(def, { id, label, describedBy, change });
   }
   if (type === "table") return tableControl(def, { id, label, describedBy, change });
+  if (type === "documents") return documentsControl(def, { id, label, describedBy, change });
   let input;
   const described = describedBy || null;
   if (type === "number") {
@@ -642,8 +644,10 @@ function feedChip(feed) {
  * Render the form into `container` and keep it in step with the saver. Returns
  * {focusSlot(slot), refresh(), detach()}.
  */
-export function renderForm(container, { model, saver, toc }) {
+export function renderForm(container, { model, saver, toc, party = null }) {
   const form = model.form;
+  if (party) setLibraryParty(party);
+  const citations = new Map(); // slot -> the documents its answer cites (picker.js)
   const controls = new Map(); // slot -> control
   const entries = []; // {item, el, feeds: [{feed, chip, direct}]}
   const elements = new Map(); // slot -> item element (direct answers map to their item)
@@ -696,11 +700,24 @@ export function renderForm(container, { model, saver, toc }) {
     const conflictBox = h("div", { class: "conflict-box", dataset: { conflictFor: slot } });
     const carried = h("div", { class: "carried-box", dataset: { carriedFor: slot } });
     const reuse = h("div", { class: "reuse-box", dataset: { reuseFor: slot } });
+    // any question's answer may cite documents of the Party's library
+    const cites =
+      party && def.type !== "documents"
+        ? citationBox({
+            get: () => saver.documents(slot),
+            onChange: (ids) => {
+              saver.cite(slot, ids);
+              update();
+            },
+          })
+        : null;
+    if (cites) citations.set(slot, cites);
     return h(
       "div",
       { class: "field-wrap", dataset: { slot } },
       ctrl.root,
       def.help ? h("p", { class: "help", id: helpId }, def.help) : null,
+      cites ? cites.root : null,
       msg,
       carried,
       reuse,
@@ -978,6 +995,7 @@ export function renderForm(container, { model, saver, toc }) {
         );
       }
       renderReuse(slot, wrap.querySelector(":scope > .reuse-box"));
+      citations.get(slot)?.render();
       renderConflict(slot, wrap.querySelector(":scope > .conflict-box"));
     }
   }

@@ -4,6 +4,7 @@
 import { ApiError, api, download, getAll } from "./api.js";
 import { day, h, refLabel, replace, valueNode, when } from "./dom.js";
 import { getLang, t } from "./i18n.js";
+import { citedSection } from "./picker.js";
 import {
   announce,
   exportButtons,
@@ -183,7 +184,7 @@ export async function submissionView(ctx, id) {
       h("dt", {}, t("sub.template")),
       h("dd", {}, template.title, ` — ${t("version")} ${submission.template_version}`),
       h("dt", {}, t("col.exports")),
-      h("dd", {}, exportButtons(submission, lang, { onError: (error) => replace(errorBox, problemNode(error)) })),
+      h("dd", {}, exportButtons(submission, lang, { onError: (error) => replace(errorBox, problemNode(error)) }), " ", packageButton(submission, lang, errorBox)),
     ),
     errorBox,
   );
@@ -230,7 +231,32 @@ export async function submissionView(ctx, id) {
     page.append(h("section", { class: "block", "aria-labelledby": "sub-issues" }, h("h2", { id: "sub-issues" }, t("sub.issues")), issuesList(template, submission.issues)));
   }
   page.append(h("section", { class: "block", "aria-labelledby": "sub-values" }, h("h2", { id: "sub-values" }, t("sub.values")), reportTable(template, submission, { comments: comments || [] })));
+  page.append(citedSection(submission.documents || [], 2));
   ctx.show(page, { title: t("sub.heading", { party: name, cycle: refLabel(submission.cycle), v: submission.version }) });
+}
+
+/** The submission's package: the report and every document it cites, in one ZIP. */
+function packageButton(submission, lang, errorBox) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn small package",
+      "aria-label": t("docs.package_label", { what: `${refLabel(submission.cycle)} v${submission.version}` }),
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          await download(`/api/v1/submissions/${submission.id}/package?lang=${encodeURIComponent(lang)}`);
+        } catch (error) {
+          replace(errorBox, problemNode(error));
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    t("docs.package"),
+  );
 }
 
 function decisionPanel(submission) {

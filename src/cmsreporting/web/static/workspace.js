@@ -7,6 +7,7 @@ import { day, h, refLabel, replace, when } from "./dom.js";
 import { formFilters } from "./filters.js";
 import { buildModel, formSlotOf, holdReason, renderForm } from "./form.js";
 import { LANGUAGES, getLang, t } from "./i18n.js";
+import { citedSection } from "./picker.js";
 import {
   announce,
   exportButtons,
@@ -213,7 +214,7 @@ export async function workspaceView(ctx, id, tab, cycleRef) {
     }
     const container = h("div", { class: "form-main" });
     const filters = formFilters(container, { otherTexts: () => otherLanguageTexts(model) });
-    formView = renderForm(container, { model, saver, toc });
+    formView = renderForm(container, { model, saver, toc, party: workspace.party });
     const view = formView;
     // answers given elsewhere in the workspace that could answer a question: fetched now and
     // after each save (a failed fetch keeps the last ones; they are a help, not the answers)
@@ -469,6 +470,7 @@ async function previewTab(ctx, entry, cycleRef) {
         )
       : h("p", { class: "alert ok" }, t("preview.noissues")),
     h("section", { class: "block", "aria-labelledby": "values-h" }, h("h3", { id: "values-h" }, t("preview.values")), reportTable(template, preview, { linkFor: link, level: 4, comments })),
+    citedSection(preview.documents || [], 3),
   );
 }
 
