@@ -7,6 +7,7 @@ with nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -31,7 +32,8 @@ from cmsreporting.documents.models import DocumentUpload
 from cmsreporting.jobs import service as jobs_service
 from tests.factories.databases import app_client
 from tests.factories.processes import Server
-from tests.helpers import PROBLEM, Headers
+from tests.factories.workspaces import set_members
+from tests.helpers import PROBLEM, Headers, fill_required, questions_of
 
 API = "/api/v1"
 LIMIT = 256 * 1024
@@ -688,7 +690,8 @@ async def test_the_sweep_removes_expired_uploads(
     assert (await docs.head(young, headers=auth["ken_fp"] | TUS)).headers["upload-offset"] == "10"
 
 
-# --- memory stays flat: a 200 MB upload cut midway and resumed, then downloaded --------------
+# --- the issue's journey in flat memory: a 200 MB upload cut midway and resumed, downloaded,
+# cited in two reports and packaged for each secretariat -----------------------------------
 
 BLOCK = 1024 * 1024
 BLOCKS = 200
@@ -755,7 +758,68 @@ def cut_patch(server: Server, path: str, headers: dict[str, str], length: int, s
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def test_memory_stays_flat_through_a_cut_and_resumed_upload_and_its_download(
+CYCLES = ["CMS:COP15", "CBD:NR7"]
+
+
+async def cite_in_two_reports(base: str, auth: Headers, document: int) -> dict[str, int]:
+    """A workspace of Kenya's with a CMS and a CBD report, filled, one question of each report
+    citing the document, both submitted: the submission id of each cycle."""
+    fp = auth["ken_fp"]
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+        await set_members(http, auth, "KEN", "CMS", "CBD")
+        made = await http.post(
+            f"{API}/workspaces", json={"party": "KEN", "cycles": CYCLES}, headers=fp
+        )
+        assert made.status_code == 201, made.text
+        wid = made.json()["id"]
+        for cycle in CYCLES:
+            await fill_required(http, fp, wid, cycle)
+        answers = (await http.get(f"{API}/workspaces/{wid}/answers", headers=fp)).json()
+        revisions = {a["slot"]: a["revision"] for a in answers["answers"]}
+        citing = []
+        for cycle in CYCLES:
+            preview = (await http.get(f"{API}/workspaces/{wid}/preview/{cycle}", headers=fp)).json()
+            template = await http.get(f"{API}/templates/{preview['template_id']}/document")
+            qid = next(
+                q["id"]
+                for q in questions_of(template.json()).values()
+                if q["type"] == "text" and "visible_if" not in q
+            )
+            slot = f"{cycle}:{qid}"
+            citing.append(
+                {
+                    "slot": slot,
+                    "value": "See the national strategy attached",
+                    "base_revision": revisions.get(slot, 0),
+                    "documents": [document],
+                }
+            )
+        saved = await http.patch(
+            f"{API}/workspaces/{wid}/answers", json={"answers": citing}, headers=fp
+        )
+        assert saved.status_code == 200, saved.text
+        submitted = await http.post(
+            f"{API}/workspaces/{wid}/submit",
+            json={"cycles": CYCLES},
+            headers=fp | {"Idempotency-Key": "two-reports-one-document"},
+        )
+        assert submitted.status_code == 201, submitted.text
+        return {s["cycle"]: s["id"] for s in submitted.json()["submissions"]}
+
+
+def member_sha256(archive: Path, prefix: str) -> str:
+    """The SHA-256 of the one member of a ZIP file whose name starts with `prefix`, read in
+    blocks."""
+    with zipfile.ZipFile(archive) as package:
+        [name] = [n for n in package.namelist() if n.startswith(prefix)]
+        digest = hashlib.sha256()
+        with package.open(name) as member:
+            while chunk := member.read(BLOCK):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def test_a_200_mb_document_cut_resumed_cited_in_two_reports_and_packaged_in_flat_memory(
     db_url: str, tmp_path: Path, auth: Headers
 ) -> None:
     total = BLOCK * BLOCKS
@@ -831,7 +895,43 @@ def test_memory_stays_flat_through_a_cut_and_resumed_upload_and_its_download(
                         got.update(chunk)
                         size += len(chunk)
             assert (size, got.hexdigest()) == (total, expected.hexdigest())
+
+            # cited in a CMS and a CBD report of one workspace, both submitted: each
+            # secretariat downloads its report's package, which holds the whole file
+            submissions = asyncio.run(cite_in_two_reports(server.base, auth, document))
+            # a package holds the report's PDF: the first PDF a process renders loads its
+            # layout engine and fonts for good, which is not the document's doing
+            for cycle in CYCLES:
+                printed = http.get(
+                    f"{API}/submissions/{submissions[cycle]}/export",
+                    params={"format": "pdf"},
+                    headers=fp,
+                )
+                assert printed.status_code == 200, printed.text
+            rendered = rss_of(server.proc.pid)
+            with Sampler(server.proc.pid) as package_memory:
+                for cycle, who in (("CMS:COP15", "cms_sec"), ("CBD:NR7", "cbd_sec")):
+                    target = tmp_path / f"{who}.zip"
+                    url = f"{API}/submissions/{submissions[cycle]}/package"
+                    with http.stream("GET", url, headers=auth[who]) as response:
+                        assert response.status_code == 200
+                        with target.open("wb") as out:
+                            for chunk in response.iter_bytes():
+                                out.write(chunk)
+                    assert member_sha256(target, f"documents/{document}-v1") == expected.hexdigest()
+            # the secretariat of the other convention reads neither the package nor the file
+            for cycle, who in (("CMS:COP15", "cbd_sec"), ("CBD:NR7", "cms_sec")):
+                sid = submissions[cycle]
+                for path in (
+                    f"/submissions/{sid}/package",
+                    f"/submissions/{sid}/documents/{document}",
+                ):
+                    refused = http.get(API + path, headers=auth[who])
+                    assert refused.status_code == 404, refused.text
+            refused = http.get(doc["current"]["download"], headers=auth["cms_sec"])
+            assert refused.status_code == 404, refused.text
     finally:
         server.stop()
-    growth = max(upload_memory.peak, download_memory.peak) - baseline
-    assert growth < 60 * 1024 * 1024, (baseline, upload_memory.peak, download_memory.peak)
+    peaks = (upload_memory.peak, download_memory.peak)
+    assert max(peaks) - baseline < 60 * 1024 * 1024, (baseline, peaks)
+    assert package_memory.peak - rendered < 60 * 1024 * 1024, (rendered, package_memory.peak)

@@ -47,7 +47,7 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
 }
 # formats that are compressed files already (not worth compressing again in transfer)
-ALREADY_COMPRESSED = (MEDIA_TYPES["xlsx"], MEDIA_TYPES["pdf"])
+ALREADY_COMPRESSED = (MEDIA_TYPES["xlsx"], MEDIA_TYPES["pdf"], "application/zip")
 
 
 @dataclass(frozen=True)
