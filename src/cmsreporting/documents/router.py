@@ -513,10 +513,10 @@ async def patch_upload(
                 limits=limits_of(settings),
                 store=store_of(request),
             )
-        except DomainError:
+        except DomainError as refusal:
             await session.rollback()
             await uploads.remove(session, upload_id=upload_id, folder=folder)
-            await session.commit()  # the refused upload is discarded, the refusal stands
+            refusal.keep_changes = True  # the refused upload is discarded, the refusal stands
             raise
         # the partial file goes once the document's rows are committed (a failed commit
         # leaves it to the sweep, with its upload)
