@@ -440,6 +440,43 @@ async def check_party_write(session: AsyncSession, *, party: str, principal: Pri
     return code
 
 
+async def _new_version(
+    session: AsyncSession,
+    *,
+    document: Document,
+    meta: CleanMeta,
+    received: Received,
+    media_type: str,
+    principal: Principal,
+    action: str,
+    before: dict[str, Any] | None = None,
+) -> DocumentVersion:
+    """The row of the document's current version (`document.version`), for a received file,
+    and its audit record."""
+    version = DocumentVersion(
+        document_id=document.id,
+        version=document.version,
+        sha256=received.sha256,
+        size=received.size,
+        media_type=media_type,
+        file_name=meta.file_name,
+        created_at=document.updated_at,
+        created_by=principal.actor,
+    )
+    session.add(version)
+    await session.flush()
+    await record(
+        session,
+        actor=principal.actor,
+        action=action,
+        target_type="document",
+        target_id=str(document.id),
+        before=before,
+        after=_snapshot(document, version),
+    )
+    return version
+
+
 async def create_document(
     session: AsyncSession,
     *,
@@ -469,25 +506,14 @@ async def create_document(
     )
     session.add(document)
     await session.flush()
-    version = DocumentVersion(
-        document_id=document.id,
-        version=1,
-        sha256=received.sha256,
-        size=received.size,
-        media_type=media_type,
-        file_name=meta.file_name,
-        created_at=now,
-        created_by=principal.actor,
-    )
-    session.add(version)
-    await session.flush()
-    await record(
+    version = await _new_version(
         session,
-        actor=principal.actor,
+        document=document,
+        meta=meta,
+        received=received,
+        media_type=media_type,
+        principal=principal,
         action="document.create",
-        target_type="document",
-        target_id=str(document.id),
-        after=_snapshot(document, version),
     )
     return document, version
 
@@ -518,26 +544,15 @@ async def replace_document(
     document.language, document.document_date = meta.language, meta.document_date
     document.type, document.links = meta.type, dict(meta.links)
     document.updated_at, document.updated_by = now, principal.actor
-    version = DocumentVersion(
-        document_id=document.id,
-        version=document.version,
-        sha256=received.sha256,
-        size=received.size,
-        media_type=media_type,
-        file_name=meta.file_name,
-        created_at=now,
-        created_by=principal.actor,
-    )
-    session.add(version)
-    await session.flush()
-    await record(
+    version = await _new_version(
         session,
-        actor=principal.actor,
+        document=document,
+        meta=meta,
+        received=received,
+        media_type=media_type,
+        principal=principal,
         action="document.replace",
-        target_type="document",
-        target_id=str(document.id),
         before=before,
-        after=_snapshot(document, version),
     )
     return version
 
