@@ -670,13 +670,14 @@ class PublishedTemplates:
         for name, value in scope["headers"]:
             if name in (b"authorization", b"cookie"):
                 return False  # a caller to authenticate
-            if name == b"accept-language":
+            # the first of a repeated header, as the route reads it
+            if name == b"accept-language" and accept_language is None:
                 if len(value) > 500:
                     return False
                 accept_language = value.decode("latin-1")
-            elif name == b"if-none-match":
+            elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
-            elif name == b"accept-encoding":
+            elif name == b"accept-encoding" and accept_encoding is None:
                 accept_encoding = value.decode("latin-1")
         chosen = choose_language(head.languages, lang, accept_language)
         kept = template_cache.rendered_if_kept(head.id, head.digest, chosen)
