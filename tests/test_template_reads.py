@@ -143,3 +143,14 @@ async def test_liveness_answers_a_constant_with_the_request_context(
         assert live.json()["status"] == "ok"
         assert set(live.json()) == {"status", "version"}
     assert (await client.post("/health/live")).status_code == 405
+
+
+async def test_the_compression_layer_reads_q_values(client: httpx.AsyncClient) -> None:
+    # any compressible response, not only templates: gzip;q=0 refuses gzip
+    packed, packed_body = await raw_get(client, "/ui/app.js", {}, "gzip")
+    assert packed.headers["content-encoding"] == "gzip"
+    for refused in ("gzip;q=0", "deflate", "*;q=0"):
+        plain, plain_body = await raw_get(client, "/ui/app.js", {}, refused)
+        assert plain.status_code == 200
+        assert "content-encoding" not in plain.headers, refused
+        assert gzip.decompress(packed_body) == plain_body
