@@ -520,13 +520,18 @@ class Server:
         """The worker processes (the master's spawned children, resource tracker excluded)."""
         if self.process is None:
             return []
+        if self.workers == 1:  # uvicorn serves in its own process, without a supervisor
+            return [self.process.pid]
         return [
             pid for pid in _children(self.process.pid) if "resource_tracker" not in _cmdline(pid)
         ]
 
     def pids(self) -> list[int]:
-        """The master and its workers."""
-        return ([self.process.pid] if self.process else []) + self.worker_pids()
+        """The master and its workers (one process with one worker)."""
+        workers = self.worker_pids()
+        if self.process is None or self.process.pid in workers:
+            return workers
+        return [self.process.pid, *workers]
 
     def stop(self) -> int | None:
         """SIGTERM to the server's own process group, SIGKILL after 20 s; its exit code."""
