@@ -203,8 +203,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class Liveness:
-    """`GET /health/live` answered before the router with its constant body (the route stays
-    for the API description); the outer layers still give it an id, a log line and metrics."""
+    """`GET /health/live` (without a query) answered with its constant body right inside the
+    request context, which still gives it an id, a log line and metrics; the route stays for
+    the API description. The layers it skips have nothing to do for it: no body to guard, 33
+    bytes not worth compressing, no handler that could fail."""
 
     def __init__(self, app: ASGIApp, *, body: bytes) -> None:
         self.app = app
@@ -216,7 +218,12 @@ class Liveness:
         self.route: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != "/health/live":
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"] != "/health/live"
+            or scope["query_string"]
+        ):
             await self.app(scope, receive, send)
             return
         if self.route is None:
@@ -235,8 +242,11 @@ class Service(FastAPI):
 
     request_context: dict[str, bool]
 
+    liveness: bytes
+
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestContext(super().build_middleware_stack(), **self.request_context)
+        inner = Liveness(super().build_middleware_stack(), body=self.liveness)
+        return RequestContext(inner, **self.request_context)
 
 
 def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -> FastAPI:
@@ -304,6 +314,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     )
     # the same bytes for every call: rendered once, no model to validate and dump per request
     live_body = LiveOut(status="ok", version=__version__).model_dump_json().encode()
+    app.liveness = live_body
     app.request_context = {
         "log_requests": settings.access_log,
         "metrics": settings.metrics_enabled,
@@ -318,7 +329,6 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     _install_error_handlers(app)
     # innermost: the warm reads answered before the router (the layers below still apply)
     app.add_middleware(PublishedTemplates)
-    app.add_middleware(Liveness, body=live_body)
     app.add_middleware(
         BodyGuard,
         max_bytes=settings.max_body_bytes,
