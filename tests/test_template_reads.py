@@ -74,8 +74,9 @@ async def test_gzip_is_negotiated_and_served_from_the_kept_encoding(
     assert gzip.decompress(packed_body) == plain_body
     assert len(packed_body) < len(plain_body) / 3
     assert int(packed.headers["content-length"]) == len(packed_body)
-    vary = {v.strip().lower() for v in packed.headers["vary"].split(",")}
-    assert vary == {"accept-language", "accept-encoding"}
+    for reply in (packed, plain):
+        vary = [v.strip().lower() for v in reply.headers["vary"].split(",")]
+        assert sorted(vary) == ["accept-encoding", "accept-language"]  # each name once
     assert packed.headers["etag"] == plain.headers["etag"]  # the same JSON
     for refused in ("gzip;q=0", "br", "*;q=0", "identity, gzip;q=0"):
         reply, body = await raw_get(client, url, {}, refused)

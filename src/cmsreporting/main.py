@@ -245,8 +245,10 @@ class Service(FastAPI):
     liveness: bytes
 
     def build_middleware_stack(self) -> ASGIApp:
-        inner = Liveness(super().build_middleware_stack(), body=self.liveness)
-        return RequestContext(inner, **self.request_context)
+        # the warm reads right inside the request context: their answers need nothing of the
+        # layers between (no body to guard, a kept encoding or none to compress)
+        inner = PublishedTemplates(super().build_middleware_stack())
+        return RequestContext(Liveness(inner, body=self.liveness), **self.request_context)
 
 
 def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -> FastAPI:
@@ -327,8 +329,6 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         CallerCache(settings.auth_cache_seconds) if settings.auth_cache_seconds > 0 else None
     )
     _install_error_handlers(app)
-    # innermost: the warm reads answered before the router (the layers below still apply)
-    app.add_middleware(PublishedTemplates)
     app.add_middleware(
         BodyGuard,
         max_bytes=settings.max_body_bytes,

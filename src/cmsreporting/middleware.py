@@ -337,4 +337,25 @@ class Compression(GZipMiddleware):
             responder = IdentityResponder(
                 self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
             )
-        await responder(scope, receive, send)
+        await responder(scope, receive, _unique_vary(send))
+
+
+def _unique_vary(send: Send) -> Send:
+    """`send` with each name of the Vary header once: Starlette's responders add
+    Accept-Encoding to a Vary that may name it already (a template read names it itself)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", ())
+            for index, (name, value) in enumerate(headers):
+                if name.lower() == b"vary" and value.count(b",") > 0:
+                    names = [v.strip() for v in value.split(b",")]
+                    unique = list(dict.fromkeys(n for n in names if n))
+                    if len(unique) < len(names):
+                        headers = list(headers)
+                        headers[index] = (name, b", ".join(unique))
+                        message["headers"] = headers
+                    break
+        await send(message)
+
+    return sending

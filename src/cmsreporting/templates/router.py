@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -45,6 +46,8 @@ from cmsreporting.templates.schemas import (
 )
 from cmsreporting.templates.translations import PO_MEDIA_TYPE, PO_MEDIA_TYPES
 from cmsreporting.templates.xlsform import XLSX_MEDIA_TYPE
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
 
@@ -636,11 +639,15 @@ class PublishedTemplates:
     """The warm path of `GET /api/v1/templates/{id}`, ahead of the router: an anonymous request
     (no Authorization header, no cookie) for a published or retired template whose row and
     rendered JSON this process keeps is answered from them, with the bytes and headers of
-    `get_template` (`reply`); anything else goes on to the router unchanged.
+    `get_template` (`reply`); anything else goes on to the application unchanged.
 
     What it skips is what such a request does not need: route matching, dependency resolution,
-    parameter models and a database session that would not be used. The request keeps its id,
-    log line and metrics (the outer layers), under the route of `get_template`.
+    parameter models, a database session that would not be used, and the layers with nothing
+    to do for it (its path is digits and its query at most `lang=` with letters, digits and
+    hyphens: nothing for the body guard; its body is a kept gzip encoding or one the client
+    refused). The request keeps its id, log line and metrics (the request context, outside
+    it), under the route of `get_template`. Should it fail before answering, the request takes
+    the long way.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -650,30 +657,42 @@ class PublishedTemplates:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             match = _TEMPLATE_PATH.fullmatch(scope["path"])
-            if match is not None and await self._answer(scope, send, int(match.group(1))):
-                return
+            if match is not None:
+                try:
+                    answer = self._answer(scope, int(match.group(1)))
+                except Exception:  # the long way answers (or reports) it
+                    log.exception("the kept copy of a template could not be served")
+                    answer = None
+                if answer is not None:
+                    status, headers, body = answer
+                    start = {"type": "http.response.start", "status": status, "headers": headers}
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body})
+                    return
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, send: Send, template_id: int) -> bool:
+    def _answer(
+        self, scope: Scope, template_id: int
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         app = scope.get("app")
         heads = getattr(app.state, "template_heads", None) if app is not None else None
         if heads is None or (head := heads.get(template_id)) is None:
-            return False
+            return None
         query = scope["query_string"]
         lang: str | None = None
         if query:
             found = _LANG_QUERY.fullmatch(query)
             if found is None:
-                return False  # other parameters: the router's validation answers
+                return None  # other parameters: the router's validation answers
             lang = found.group(1).decode("ascii")
         accept_language = if_none_match = accept_encoding = None
         for name, value in scope["headers"]:
             if name in (b"authorization", b"cookie"):
-                return False  # a caller to authenticate
+                return None  # a caller to authenticate
             # the first of a repeated header, as the route reads it
             if name == b"accept-language" and accept_language is None:
                 if len(value) > 500:
-                    return False
+                    return None
                 accept_language = value.decode("latin-1")
             elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
@@ -682,7 +701,7 @@ class PublishedTemplates:
         chosen = choose_language(head.languages, lang, accept_language)
         kept = template_cache.rendered_if_kept(head.id, head.digest, chosen)
         if kept is None:
-            return False
+            return None
         content, content_hash = kept
         start, start_hash = _summary_json(head, chosen)
         status, headers, body = reply(
@@ -704,6 +723,4 @@ class PublishedTemplates:
                 (b"content-length", str(len(body)).encode("ascii")),
                 (b"content-type", b"application/json"),
             ]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": body})
-        return True
+        return status, raw, body
