@@ -465,23 +465,31 @@ class Server:
         """http://127.0.0.1:PORT"""
         return f"http://{HOST}:{self.port}"
 
+    def argv(self) -> list[str]:
+        """The command line that starts it."""
+        return [
+            str(VENV_BIN / "cmsreporting"),
+            "serve",
+            "--no-load",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+
+    def env(self) -> dict[str, str]:
+        """Its environment."""
+        return os.environ | {"CMSREPORTING_DATABASE_URL": self.url}
+
     def start(self, timeout: float = 90.0) -> None:
         """Start it and wait until every worker answers /health."""
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - the project's own command, fixed arguments
-            [
-                str(VENV_BIN / "cmsreporting"),
-                "serve",
-                "--no-load",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-            ],
+            self.argv(),
             cwd=ROOT,
-            env=os.environ | {"CMSREPORTING_DATABASE_URL": self.url},
+            env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so that stop() ends all of it
@@ -505,19 +513,25 @@ class Server:
                     pass
             time.sleep(0.3)
         self.stop()
-        raise SystemExit(f"the server did not start in {timeout:.0f} s; see {self.log_path}")
+        tail = self.log_path.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"the server did not start in {timeout:.0f} s; its log ends:\n{tail}")
 
     def worker_pids(self) -> list[int]:
         """The worker processes (the master's spawned children, resource tracker excluded)."""
         if self.process is None:
             return []
+        if self.workers == 1:  # uvicorn serves in its own process, without a supervisor
+            return [self.process.pid]
         return [
             pid for pid in _children(self.process.pid) if "resource_tracker" not in _cmdline(pid)
         ]
 
     def pids(self) -> list[int]:
-        """The master and its workers."""
-        return ([self.process.pid] if self.process else []) + self.worker_pids()
+        """The master and its workers (one process with one worker)."""
+        workers = self.worker_pids()
+        if self.process is None or self.process.pid in workers:
+            return workers
+        return [self.process.pid, *workers]
 
     def stop(self) -> int | None:
         """SIGTERM to the server's own process group, SIGKILL after 20 s; its exit code."""
@@ -557,6 +571,48 @@ class Server:
             "exceptions": dict(exceptions.most_common(10)),
             "log": str(keep) if keep else None,
         }
+
+
+class BareServer(Server):
+    """The bare baseline (bench/bare.py) under uvicorn with the service's settings: the same
+    workers, and uvicorn's access line per request when the service writes its own
+    (``CMSREPORTING_ACCESS_LOG``, on by default), serving the files of `bodies`."""
+
+    def __init__(self, bodies: Path, *, workers: int, log_path: Path) -> None:
+        super().__init__("", workers=workers, log_path=log_path)
+        self.bodies = bodies
+        self.access_log = os.environ.get("CMSREPORTING_ACCESS_LOG", "true").lower() not in (
+            "0",
+            "false",
+            "no",
+            "off",
+        )
+        self.command = " ".join(
+            [f"CMSR_BARE_BODIES={bodies}", *self.argv()[0:1], *self.argv()[1:]]
+        ).replace(str(VENV_BIN) + "/", ".venv/bin/")
+
+    def argv(self) -> list[str]:
+        """uvicorn as `cmsreporting serve` runs it: the same loop, parser and proxy headers."""
+        return [
+            str(VENV_BIN / "uvicorn"),
+            "bench.bare:app",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--proxy-headers",
+            "--timeout-worker-healthcheck",
+            "60",
+            "--log-level",
+            "info",
+            "--access-log" if self.access_log else "--no-access-log",
+        ]
+
+    def env(self) -> dict[str, str]:
+        """The bodies' folder."""
+        return os.environ | {"CMSR_BARE_BODIES": str(self.bodies)}
 
 
 # --- CPU accounting ------------------------------------------------------------------------

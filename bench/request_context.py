@@ -39,7 +39,7 @@ from cmsreporting import bootstrap, migrate
 from cmsreporting.config import Settings
 from cmsreporting.db import create_engine, create_session_factory
 from cmsreporting.logs import configure_logging
-from cmsreporting.main import create_app
+from cmsreporting.main import Liveness, create_app
 from cmsreporting.middleware import RequestContext
 
 ROUTES = ("/health/live", "/api/v1/cycles/CMS:COP15")
@@ -58,7 +58,7 @@ async def _seed(url: str) -> None:
 
 def _stack(app: FastAPI, variant: str) -> Any:
     """The app's ASGI stack for one variant (built the way Service builds it)."""
-    inner = FastAPI.build_middleware_stack(app)
+    inner = Liveness(FastAPI.build_middleware_stack(app), body=app.liveness)  # type: ignore[attr-defined]
     if variant == "bare":
         return inner
     return RequestContext(

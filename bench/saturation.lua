@@ -2,7 +2,7 @@
 --
 --   wrk -t N -c N -d 20s --timeout 30s -s bench/saturation.lua http://127.0.0.1:P \
 --       -- save CAP DATA DUMP
---   wrk -t N -c N -d 20s --timeout 30s -s bench/saturation.lua http://127.0.0.1:P -- get CAP PATH
+--   wrk -t N -c N -d 20s --timeout 30s -s bench/saturation.lua http://127.0.0.1:P -- get CAP PATH [ENCODING]
 --
 -- One connection per thread (-t equal to -c), so that each connection is one focal point: its
 -- own Party, workspace and token, saving 20 answers at a time with no pause, each save based on
@@ -52,7 +52,12 @@ function init(args)
       ["Content-Type"] = "application/json",
     }
   else
-    static = wrk.format("GET", args[3])
+    -- ARGS[4], when given, is sent as Accept-Encoding (e.g. gzip)
+    local get_headers = {}
+    if args[4] and args[4] ~= "" then
+      get_headers["Accept-Encoding"] = args[4]
+    end
+    static = wrk.format("GET", args[3], get_headers)
   end
 end
 

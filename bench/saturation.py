@@ -29,6 +29,7 @@ to ``bench/results/saturation.json``.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +50,12 @@ LUA = Path(__file__).resolve().parent / "saturation.lua"
 MAX_RATE = 5000  # requests per second per run at most (the cap on wrk's threads)
 TARGET_SAVES = 400.0
 TARGET_TEMPLATE_SHARE = 0.60
+# the service's share of the bare app (bench/bare.py) serving the same bytes, same run
+TARGET_BARE_SHARE = {
+    "template": 0.50,
+    "template_gzip": 0.50,
+    "health_live": 0.60,
+}
 KNEE_SHARE = 0.90
 
 
@@ -238,6 +246,100 @@ def _print_run(label: str, r: dict[str, Any]) -> None:
     )
 
 
+# each GET of the service (path, Accept-Encoding) and what the bare app serves for it
+GETS: dict[str, tuple[str, str]] = {
+    "health_live": ("/health/live", ""),
+    "health": ("/health", ""),
+    "template": ("{template}", ""),
+    "template_gzip": ("{template}", "gzip"),
+    "template_bundled_cms_cop15": ("{bundled}", ""),
+    "template_bundled_cms_cop15_gzip": ("{bundled}", "gzip"),
+}
+BARE_PATHS = {
+    "health_live": "/health/live",
+    "health": "/health",
+    "template": "/body/template",
+    "template_gzip": "/body/template",
+    "template_bundled_cms_cop15": "/body/bundled",
+    "template_bundled_cms_cop15_gzip": "/body/bundled",
+}
+BARE_COMMAND = (
+    "CMSR_BARE_BODIES=DIR .venv/bin/uvicorn bench.bare:app --host 127.0.0.1 --port P "
+    "--workers N --proxy-headers --log-level info --access-log (or --no-access-log as the "
+    "service's CMSREPORTING_ACCESS_LOG)"
+)
+
+
+def fetch(base: str, path: str, encoding: str) -> tuple[int, bytes, str | None]:
+    """One GET: status, the body as it travelled, its Content-Encoding."""
+    request = urllib.request.Request(  # noqa: S310 - 127.0.0.1 only
+        base + path, headers={"Accept-Encoding": encoding or "identity"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
+        return reply.status, reply.read(), reply.headers.get("Content-Encoding")
+
+
+def _decoded(reply: tuple[int, bytes, str | None]) -> bytes:
+    return gzip.decompress(reply[1]) if reply[2] == "gzip" else reply[1]
+
+
+def get_runs(
+    live: loadkit.Server,
+    db: loadkit.Database,
+    fixture: dict[str, Any],
+    workdir: Path,
+    *,
+    connections: int,
+    seconds: float,
+    workers: int,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, bool]]:
+    """Each GET of GETS on the service, then the same on the bare app (bench/bare.py) started
+    with the same workers and access logging, serving the bytes the service answered: the runs
+    of both and, for each, whether both sent the same body."""
+    paths = {
+        "template": f"/api/v1/templates/{fixture['template_id']}",
+        "bundled": f"/api/v1/templates/{fixture['bundled_template_id']}",
+    }
+    bodies = workdir / "bare-bodies"
+    bodies.mkdir(exist_ok=True)
+    for name, path in paths.items():
+        for encoding, suffix in (("", ""), ("gzip", ".gz")):
+            status, body, coding = fetch(live.base, path, encoding)
+            if status != 200 or (coding == "gzip") != bool(encoding):
+                raise SystemExit(f"GET {path} ({encoding or 'identity'}): {status}, {coding}")
+            (bodies / f"{name}{suffix}").write_bytes(body)
+    bare = loadkit.BareServer(bodies, workers=workers, log_path=workdir / "bare.log")
+    bare.start()
+    print(f"[bare] {bare.command} (workers {bare.worker_pids()})", flush=True)
+    gets: dict[str, dict[str, Any]] = {}
+    bare_gets: dict[str, dict[str, Any]] = {}
+    same: dict[str, bool] = {}
+    try:
+        for name, (pattern, encoding) in GETS.items():
+            path = pattern.format(**paths)
+            ours = fetch(live.base, path, encoding)
+            theirs = fetch(bare.base, BARE_PATHS[name], encoding)
+            # the templates' bytes are the service's (a gzip header may hold another time);
+            # /health's body names the migration, the bare app's is a constant
+            same[name] = ours[0] == theirs[0] == 200 and ours[2] == theirs[2]
+            if name.startswith("template"):
+                same[name] = same[name] and _decoded(ours) == _decoded(theirs)
+            wrk_args = ["get", path] + ([encoding] if encoding else [])
+            gets[name] = run_wrk(live, db, connections=connections, seconds=seconds, args=wrk_args)
+            gets[name]["path"] = path
+            gets[name]["accept_encoding"] = encoding or None
+            _print_run(f"GET {name}", gets[name])
+            bare_args = ["get", BARE_PATHS[name]] + ([encoding] if encoding else [])
+            bare_gets[name] = run_wrk(
+                bare, db, connections=connections, seconds=seconds, args=bare_args
+            )
+            bare_gets[name]["path"] = BARE_PATHS[name]
+            _print_run(f"  bare {name}", bare_gets[name])
+    finally:
+        bare.stop()
+    return gets, bare_gets, same
+
+
 def knee(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The smallest connection count reaching 90 % of the best throughput."""
     best = max(r["ok_per_s"] for r in runs)
@@ -305,31 +407,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             runs.append(result)
             _print_run("saves", result)
         top = max(counts)
-        gets: dict[str, dict[str, Any]] = {}
         targets_get = {
             "health": "/health",
             "template": f"/api/v1/templates/{fixture['template_id']}",
             "template_bundled_cms_cop15": f"/api/v1/templates/{fixture['bundled_template_id']}",
         }
-        for name, path in targets_get.items():
-            gets[name] = run_wrk(
-                server, db, connections=top, seconds=args.duration, args=["get", path]
-            )
-            gets[name]["path"] = path
-            _print_run(f"GET {name}", gets[name])
+        gets, bare_gets, same_bytes = get_runs(
+            live, db, fixture, workdir, connections=top, seconds=args.duration, workers=args.workers
+        )
         profiles: dict[str, Any] = {}
         if args.profile:
             launches: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
                 ("saves", lambda: saves(top, args.profile_seconds)),
-                (
-                    "template",
-                    lambda: run_wrk(
-                        live,
-                        db,
-                        connections=top,
-                        seconds=args.profile_seconds,
-                        args=["get", targets_get["template"]],
-                    ),
+                *(
+                    (
+                        name,
+                        lambda wrk_args=wrk_args: run_wrk(
+                            live,
+                            db,
+                            connections=top,
+                            seconds=args.profile_seconds,
+                            args=wrk_args,
+                        ),
+                    )
+                    for name, wrk_args in (
+                        ("template", ["get", targets_get["template"]]),
+                        ("template_gzip", ["get", targets_get["template"], "gzip"]),
+                        ("health_live", ["get", "/health/live"]),
+                    )
                 ),
             )
             for name, launch in launches:
@@ -393,6 +498,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         at_knee = knee(runs)
         health = gets["health"]["ok_per_s"]
         template = gets["template"]["ok_per_s"]
+        shares = {
+            name: round(gets[name]["ok_per_s"] / bare_gets[name]["ok_per_s"], 3)
+            if bare_gets[name]["ok_per_s"]
+            else None
+            for name in gets
+        }
+        # the same by server CPU per response (bare / service): steadier on a shared machine,
+        # where the scheduler's share of the 2 CPUs moves from run to run
+        cpu_shares = {}
+        for name in gets:
+            ours = gets[name]["cpu_ms_per_request"].get("server")
+            theirs = bare_gets[name]["cpu_ms_per_request"].get("server")
+            cpu_shares[name] = round(theirs / ours, 3) if ours and theirs else None
         top_run = runs[-1]
         targets = {
             "saves_per_s": {
@@ -407,10 +525,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "value": round(template / health, 3) if health else None,
                 "met": bool(health) and template / health >= TARGET_TEMPLATE_SHARE,
             },
+            **{
+                f"{name}_share_of_bare": {
+                    "limit": limit,
+                    "value": shares[name],
+                    "met": (shares[name] or 0.0) >= limit,
+                }
+                for name, limit in TARGET_BARE_SHARE.items()
+            },
+            "same_bytes_as_bare": {"met": all(same_bytes.values()), "value": same_bytes},
             "errors": {
                 "limit": 0,
-                "value": sum(r["errors"] for r in [*runs, *gets.values()]),
-                "met": sum(r["errors"] for r in [*runs, *gets.values()]) == 0,
+                "value": sum(r["errors"] for r in [*runs, *gets.values(), *bare_gets.values()]),
+                "met": sum(r["errors"] for r in [*runs, *gets.values(), *bare_gets.values()]) == 0,
             },
             "lost_answers": {"met": consistency["no_lost_answers"]},
         }
@@ -432,6 +559,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "saves": runs,
             "knee": at_knee,
             "gets": gets,
+            "bare_gets": bare_gets,
+            "share_of_bare": shares,
+            "cpu_share_of_bare": cpu_shares,
+            "bare_server_command": BARE_COMMAND,
             "consistency": consistency,
             "server_log": server_log,
             "in_process": census,
@@ -451,9 +582,13 @@ def print_report(report: dict[str, Any]) -> None:
     """The figures, briefly."""
     print(f"\nknee: {report['knee']}")
     for name, r in report["gets"].items():
+        bare = report["bare_gets"][name]
         print(
             f"GET {name}: {r['ok_per_s']}/s, {r['bytes_per_response']} bytes per response, "
-            f"CPU ms per request {r['cpu_ms_per_request']}"
+            f"CPU ms per request {r['cpu_ms_per_request']}; bare {bare['ok_per_s']}/s, "
+            f"{bare['bytes_per_response']} bytes, CPU ms {bare['cpu_ms_per_request']}; "
+            f"share of bare {report['share_of_bare'][name]} "
+            f"(by server CPU per response {report['cpu_share_of_bare'][name]})"
         )
     for r in report["saves"]:
         print(f"saves at {r['connections']}: CPU ms per save {r['cpu_ms_per_request']}")

@@ -261,6 +261,9 @@ def serve(
         log_level=get_settings().log_level.lower(),
         access_log=False,  # the service writes its own line per request (cmsreporting.access)
         proxy_headers=True,
+        # a worker importing the app on a busy host may take longer than uvicorn's 5 s default
+        # to answer the supervisor's first ping, which then kills and restarts it, forever
+        timeout_worker_healthcheck=int(get_settings().serve_worker_timeout_seconds),
     )
     if made is not None:
         shutil.rmtree(made, ignore_errors=True)

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         description="json: a JSON object a line; text: for people; auto: text on a terminal",
     )
     access_log: bool = Field(default=True, description="A log line per request")
+    serve_worker_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Seconds `serve --workers N` waits for a worker process to answer its supervisor "
+            "(starting or serving) before replacing it"
+        ),
+    )
     metrics_enabled: bool = Field(default=True, description="Serve /metrics")
     metrics_allow: list[IPv4Network | IPv6Network] = Field(
         default_factory=lambda: list(LOOPBACK),

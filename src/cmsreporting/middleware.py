@@ -17,6 +17,7 @@ import time
 import uuid
 
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cmsreporting.core.strictjson import check_json
@@ -279,3 +280,82 @@ class BodyGuard:
     def _too_large(self, limit: int | None = None) -> PayloadTooLarge:
         limit = self.max_bytes if limit is None else limit
         return PayloadTooLarge(f"the request body is larger than {limit} bytes", max_bytes=limit)
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header accepts gzip (by name or `*`, with a q above 0)."""
+    if not header:
+        return False
+    if "gzip" not in header and "*" not in header:
+        return False
+    named: bool | None = None
+    star = False
+    for item in header.split(","):
+        coding, _, params = item.partition(";")
+        coding = coding.strip().lower()
+        if coding not in ("gzip", "x-gzip", "*"):
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding == "*":
+            star = quality > 0
+        else:
+            named = quality > 0
+    return named if named is not None else star
+
+
+class Compression(GZipMiddleware):
+    """Starlette's gzip layer with Accept-Encoding read as HTTP says: gzip named (or `*`) with
+    a q above 0 (Starlette's own looks for the letters "gzip" anywhere, so `gzip;q=0` got gzip).
+    A response that has a Content-Encoding already (a kept encoding) passes as it is."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        accept: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value.decode("latin-1")
+                break
+        responder: ASGIApp
+        if accepts_gzip(accept):
+            responder = GZipResponder(
+                self.app,
+                self.minimum_size,
+                compresslevel=self.compresslevel,
+                thread_minimum_size=self.thread_minimum_size,
+                exclude_content_types=self.exclude_content_types,
+            )
+        else:
+            responder = IdentityResponder(
+                self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
+            )
+        await responder(scope, receive, _unique_vary(send))
+
+
+def _unique_vary(send: Send) -> Send:
+    """`send` with each name of the Vary header once: Starlette's responders add
+    Accept-Encoding to a Vary that may name it already (a template read names it itself)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", ())
+            for index, (name, value) in enumerate(headers):
+                if name.lower() == b"vary" and value.count(b",") > 0:
+                    names = [v.strip() for v in value.split(b",")]
+                    unique = list(dict.fromkeys(n for n in names if n))
+                    if len(unique) < len(names):
+                        headers = list(headers)
+                        headers[index] = (name, b", ".join(unique))
+                        message["headers"] = headers
+                    break
+        await send(message)
+
+    return sending

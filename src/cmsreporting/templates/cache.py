@@ -104,3 +104,8 @@ async def rendered(
         render(document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     ).encode()
     return _rendered.put(key, (body, hashlib.sha256(body).hexdigest()))
+
+
+def rendered_if_kept(template_id: int, digest: str, lang: str | None) -> tuple[bytes, str] | None:
+    """What `rendered` returned for this content and language, if this process still keeps it."""
+    return _rendered.get((template_id, digest, lang))

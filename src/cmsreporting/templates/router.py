@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import logging
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cmsreporting.auth.deps import CurrentUser, MaybeUser, caller
 from cmsreporting.auth.principal import Principal
@@ -23,6 +28,7 @@ from cmsreporting.errors import (
     InvalidInput,
     UnsupportedMediaType,
 )
+from cmsreporting.middleware import accepts_gzip
 from cmsreporting.pagination import PageOut, Paging
 from cmsreporting.templates import cache as template_cache
 from cmsreporting.templates import service, translations, xlsform
@@ -40,6 +46,8 @@ from cmsreporting.templates.schemas import (
 )
 from cmsreporting.templates.translations import PO_MEDIA_TYPE, PO_MEDIA_TYPES
 from cmsreporting.templates.xlsform import XLSX_MEDIA_TYPE
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
 
@@ -190,25 +198,85 @@ def _cached_json(
     headers: dict[str, str],
 ) -> Response:
     """A template's JSON (the concatenated `parts`, `hashes` identifying them) with a validator;
-    304 when the client holds this very body.
+    304 when the client holds this very body (`reply`)."""
+    status, out, body = reply(
+        template,
+        parts,
+        hashes,
+        headers,
+        if_none_match=request.headers.get("if-none-match"),
+        accept_encoding=request.headers.get("accept-encoding"),
+    )
+    if status == 304:
+        return Response(status_code=304, headers=out)
+    return Response(body, media_type="application/json", headers=out)
+
+
+def reply(
+    template: service.TemplateHead,
+    parts: list[bytes | memoryview],
+    hashes: list[str],
+    headers: dict[str, str],
+    *,
+    if_none_match: str | None,
+    accept_encoding: str | None,
+) -> tuple[int, dict[str, str], bytes]:
+    """The status, headers and body of a template's JSON: 304 when the client holds this very
+    body, else the body, gzip-encoded when the client accepts it.
 
     Published and retired templates are public and change only in status, which the ETag
-    covers; drafts are private to their secretariat and may be replaced.
+    covers; drafts are private to their secretariat and may be replaced. The joined body, its
+    ETag and its gzip encoding are kept per process (`_encoded`): a client that accepts gzip
+    gets the compressed bytes kept, never compressed again per request (the compression layer
+    leaves a response that has a Content-Encoding as it is).
     """
-    etag = '"' + hashlib.sha256("|".join(hashes).encode()).hexdigest()[:32] + '"'
+    key = tuple(hashes)
+    encoded = _encoded.get(key)
+    if encoded is None:
+        encoded = _encoded.put(key, EncodedJson.of(b"".join(parts), hashes))
     headers = headers | {
-        "ETag": etag,
+        "ETag": encoded.etag,
         "Cache-Control": "private, no-cache"
         if template.status == "draft"
         else "public, max-age=60, must-revalidate",
     }
-    wanted = request.headers.get("if-none-match")
-    if wanted is not None and (
-        wanted.strip() == "*"
-        or etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    vary = headers.get("Vary")
+    headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+    if if_none_match is not None and (
+        if_none_match.strip() == "*"
+        or encoded.etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     ):
-        return Response(status_code=304, headers=headers)
-    return Response(b"".join(parts), media_type="application/json", headers=headers)
+        return 304, headers, b""
+    if encoded.gzipped is not None and accepts_gzip(accept_encoding):
+        headers["Content-Encoding"] = "gzip"
+        return 200, headers, encoded.gzipped
+    return 200, headers, encoded.body
+
+
+GZIP_MINIMUM = 1024  # as the compression layer: smaller bodies travel as they are
+
+
+@dataclass(frozen=True)
+class EncodedJson:
+    """A response body as sent: its bytes, its gzip encoding (None when too small to gain),
+    and its ETag (the same for both encodings: they carry the same JSON)."""
+
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes, hashes: list[str]) -> EncodedJson:
+        """Encode once: the ETag from the parts' hashes, gzip (level 9, no time stamp)."""
+        etag = '"' + hashlib.sha256("|".join(hashes).encode()).hexdigest()[:32] + '"'
+        if len(body) < GZIP_MINIMUM:
+            return cls(body, None, etag)
+        return cls(body, gzip.compress(body, compresslevel=9, mtime=0), etag)
+
+
+# The last bodies sent (a few hundred kB each with their gzip encoding), by their parts' hashes.
+MAX_ENCODED = 32
+_encoded: Memo[tuple[str, ...], EncodedJson] = Memo(MAX_ENCODED, name="template_responses")
 
 
 # The summary part of a template's JSON in one language, by what it is made of (a published
@@ -277,7 +345,9 @@ async def get_template(
     lang: Annotated[str | None, Query(max_length=35, description="Label language")] = None,
     accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response:
-    """A template with labels in ?lang= or Accept-Language, else its first language."""
+    """A template with labels in ?lang= or Accept-Language, else its first language (a
+    published template already rendered in this process is answered by `PublishedTemplates`,
+    before the router, with the same bytes and headers)."""
     principal = await caller(request, session)
     head = await service.template_head(
         session, template_id=template_id, principal=principal, heads=_heads(request)
@@ -559,3 +629,98 @@ async def delete_draft_template(
     _authorize_write(principal, template.convention_code)
     await service.delete_draft(session, actor=principal.actor, template=template)
     return Response(status_code=204)
+
+
+_TEMPLATE_PATH = re.compile(r"/api/v1/templates/([1-9][0-9]{0,17})")
+_LANG_QUERY = re.compile(rb"lang=([A-Za-z0-9-]{1,35})")
+
+
+class PublishedTemplates:
+    """The warm path of `GET /api/v1/templates/{id}`, ahead of the router: an anonymous request
+    (no Authorization header, no cookie) for a published or retired template whose row and
+    rendered JSON this process keeps is answered from them, with the bytes and headers of
+    `get_template` (`reply`); anything else goes on to the application unchanged.
+
+    What it skips is what such a request does not need: route matching, dependency resolution,
+    parameter models, a database session that would not be used, and the layers with nothing
+    to do for it (its path is digits and its query at most `lang=` with letters, digits and
+    hyphens: nothing for the body guard; its body is a kept gzip encoding or one the client
+    refused). The request keeps its id, log line and metrics (the request context, outside
+    it), under the route of `get_template`. Should it fail before answering, the request takes
+    the long way.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.route: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            match = _TEMPLATE_PATH.fullmatch(scope["path"])
+            if match is not None:
+                try:
+                    answer = self._answer(scope, int(match.group(1)))
+                except Exception:  # the long way answers (or reports) it
+                    log.exception("the kept copy of a template could not be served")
+                    answer = None
+                if answer is not None:
+                    status, headers, body = answer
+                    start = {"type": "http.response.start", "status": status, "headers": headers}
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+    def _answer(
+        self, scope: Scope, template_id: int
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        app = scope.get("app")
+        heads = getattr(app.state, "template_heads", None) if app is not None else None
+        if heads is None or (head := heads.get(template_id)) is None:
+            return None
+        query = scope["query_string"]
+        lang: str | None = None
+        if query:
+            found = _LANG_QUERY.fullmatch(query)
+            if found is None:
+                return None  # other parameters: the router's validation answers
+            lang = found.group(1).decode("ascii")
+        accept_language = if_none_match = accept_encoding = None
+        for name, value in scope["headers"]:
+            if name in (b"authorization", b"cookie"):
+                return None  # a caller to authenticate
+            # the first of a repeated header, as the route reads it
+            if name == b"accept-language" and accept_language is None:
+                if len(value) > 500:
+                    return None
+                accept_language = value.decode("latin-1")
+            elif name == b"if-none-match" and if_none_match is None:
+                if_none_match = value.decode("latin-1")
+            elif name == b"accept-encoding" and accept_encoding is None:
+                accept_encoding = value.decode("latin-1")
+        chosen = choose_language(head.languages, lang, accept_language)
+        kept = template_cache.rendered_if_kept(head.id, head.digest, chosen)
+        if kept is None:
+            return None
+        content, content_hash = kept
+        start, start_hash = _summary_json(head, chosen)
+        status, headers, body = reply(
+            head,
+            [start[:-1], b",", memoryview(content)[1:]],
+            [start_hash, content_hash],
+            {"Content-Language": chosen, "Vary": "Accept-Language"},
+            if_none_match=if_none_match,
+            accept_encoding=accept_encoding,
+        )
+        if self.route is None:  # the route as declared (the app's own may be wrapped)
+            self.route = next(
+                (r for r in router.routes if getattr(r, "endpoint", None) is get_template), None
+            )
+        scope["route"] = self.route
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if status == 200:
+            raw += [
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"content-type", b"application/json"),
+            ]
+        return status, raw, body
