@@ -52,6 +52,7 @@ from cmsreporting.storage import FolderStorage, blob_store
 from cmsreporting.templates.cycles_router import router as cycles_router
 from cmsreporting.templates.router import router as templates_router
 from cmsreporting.templates.service import HeadCache
+from cmsreporting.web.docs import mount_api_docs
 from cmsreporting.web.router import mount_web
 
 log = logging.getLogger(__name__)
@@ -273,6 +274,9 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         ),
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # /docs and /redoc are the service's own pages (web/docs.py), with nothing from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.request_context = {
         "log_requests": settings.access_log,
@@ -423,6 +427,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(links_router)
     app.include_router(audit_router)
     mount_web(app)
+    mount_api_docs(app)
     install_openapi(app)
     return app
 
