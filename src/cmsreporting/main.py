@@ -42,8 +42,8 @@ from cmsreporting.logs import configure_logging
 from cmsreporting.mail import outbox
 from cmsreporting.middleware import BodyGuard, RequestContext
 from cmsreporting.migrate import current_revision, head_revision
+from cmsreporting.openapi import TAGS, operation_id
 from cmsreporting.openapi import install as install_openapi
-from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.assignments_router import router as assignments_router
 from cmsreporting.reporting.reminders_router import router as reminders_router
@@ -274,6 +274,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         ),
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
         # /docs and /redoc are the service's own pages (web/docs.py), with nothing from a CDN
         docs_url=None,
         redoc_url=None,
@@ -310,6 +311,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
     @app.get(
         "/health/live",
+        summary="Is the process alive",
         tags=["health"],
         response_model=LiveOut,
         responses={200: {"description": "The process answers (the database is not asked)"}},
@@ -375,6 +377,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
     @app.get(
         "/health/ready",
+        summary="Is the service ready to serve",
         tags=["health"],
         response_model=None,
         responses={200: {"model": HealthOut, "description": "Ready to serve requests"}},
@@ -386,6 +389,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
     @app.get(
         "/health",
+        summary="Service and database health",
         tags=["health"],
         response_model=None,
         responses={200: {"model": HealthOut, "description": "The service and its database"}},

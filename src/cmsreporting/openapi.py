@@ -69,6 +69,67 @@ DESCRIPTIONS = {
 
 WRITES = {"post", "put", "patch", "delete"}
 
+# The groups of operations, in the order a reader needs them (/docs and /redoc show them so)
+TAGS: list[dict[str, str]] = [
+    {
+        "name": "account",
+        "description": "Sign in, your own account and your access tokens (Authorize takes one: "
+        "create it under My account in the web interface); invitations and password resets.",
+    },
+    {
+        "name": "reference data",
+        "description": "Conventions, Parties and their memberships, and reporting cycles.",
+    },
+    {
+        "name": "templates",
+        "description": "Each cycle's report template: imported as JSON or XLSForm, compared, "
+        "translated through PO files, published, retired.",
+    },
+    {
+        "name": "crosswalk",
+        "description": "The shared question bank (concepts) and the mappings of the templates' "
+        "questions to it: coverage, translation of answers, suggestions, exchange as JSON, "
+        "SSSOM or SKOS.",
+    },
+    {
+        "name": "workspaces",
+        "description": "A Party's workspace for one or several cycles: the merged form, its "
+        "answers, previews of each report and the answers to reuse.",
+    },
+    {
+        "name": "assignments",
+        "description": "Sections of a workspace given to the Party's contributors, and who is "
+        "in the form now.",
+    },
+    {
+        "name": "documents",
+        "description": "A Party's library of documents, with their versions.",
+    },
+    {
+        "name": "submissions",
+        "description": "Submitted reports, the secretariat's review (accept, return, comments) "
+        "and where each member Party stands in a cycle.",
+    },
+    {
+        "name": "reminders",
+        "description": "The reminders sent to member Parties before a cycle's due date.",
+    },
+    {
+        "name": "exports",
+        "description": "Reports as files (JSON, CSV, XLSX, HTML, PDF): one submission, a draft, "
+        "a whole cycle streamed or in the background.",
+    },
+    {
+        "name": "administration",
+        "description": "Users, their roles, tokens and sessions; invitations; the audit trail "
+        "and the outbox.",
+    },
+    {
+        "name": "health",
+        "description": "Liveness and readiness, for load balancers and orchestrators.",
+    },
+]
+
 # The JSON Schemas of the exchange documents, served as components: name -> (file, prefix of
 # the components their $defs become)
 DOCUMENT_SCHEMAS = {
