@@ -56,7 +56,8 @@ FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 DESCRIPTIONS = {
-    400: "The request cannot be read (malformed or non-standard JSON, a bad upload)",
+    400: "The request cannot be read (malformed or non-standard JSON, a bad upload, a NUL "
+    "character in the path or query)",
     401: "No valid bearer token",
     403: "The caller's roles do not allow this",
     404: "Not found, or not visible to the caller",
@@ -195,7 +196,7 @@ def document_components() -> dict[str, Any]:
 
 
 def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
-    statuses = {503}
+    statuses = {400, 503}  # a NUL character in any request's path or query is refused
     parameters = operation.get("parameters", [])
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
