@@ -11,6 +11,7 @@ import pytest
 
 from cmsreporting.config import Settings
 from cmsreporting.main import create_app
+from cmsreporting.openapi import TAGS
 
 DOCUMENT = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi()
 COMPONENTS = DOCUMENT["components"]["schemas"]
@@ -58,7 +59,7 @@ def has_example(media: dict[str, Any]) -> bool:
     if media.get("example") is not None or media.get("examples"):
         return True
     schema = resolve(media.get("schema", {}))
-    candidates = [schema]
+    candidates = [schema] + [resolve(option) for option in schema.get("anyOf", [])]
     if "items" in schema:
         candidates.append(resolve(schema["items"]))
     page_items = schema.get("properties", {}).get("items", {})
@@ -175,3 +176,96 @@ def test_the_exchange_documents_are_the_json_schemas_of_the_repository() -> None
     document = DOCUMENT["paths"]["/api/v1/templates/{template_id}/document"]["get"]
     schema = document["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/TemplateDocument"}
+
+
+# the groups of /docs and /redoc, in the order a reader needs them
+READING_ORDER = [
+    "account",
+    "reference data",
+    "templates",
+    "crosswalk",
+    "workspaces",
+    "assignments",
+    "documents",
+    "submissions",
+    "reminders",
+    "exports",
+    "administration",
+    "health",
+]
+
+
+def test_operations_are_grouped_by_tag_in_reading_order() -> None:
+    assert [tag["name"] for tag in DOCUMENT["tags"]] == READING_ORDER
+    assert DOCUMENT["tags"] == TAGS
+    for tag in DOCUMENT["tags"]:
+        assert len(tag["description"]) > 20, tag
+    used: set[str] = set()
+    for label, operation in OPERATIONS:
+        assert len(operation.get("tags", [])) == 1, f"{label}: {operation.get('tags')}"
+        assert operation["tags"][0] in READING_ORDER, f"{label}: {operation['tags']}"
+        used.add(operation["tags"][0])
+    assert used == set(READING_ORDER)
+
+
+@pytest.mark.parametrize(("label", "operation"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
+def test_every_operation_has_a_summary(label: str, operation: dict[str, Any]) -> None:
+    """Written for the reader, not FastAPI's default made from the function's name."""
+    summary = operation.get("summary", "")
+    assert summary, f"{label} has no summary"
+    assert summary != operation["operationId"].replace("_", " ").title(), f"{label}: {summary}"
+    assert len(summary) <= 60, f"{label}: {summary}"
+    assert operation.get("description"), f"{label} has no description"
+
+
+def test_summaries_are_unique() -> None:
+    summaries = [operation["summary"] for _, operation in OPERATIONS]
+    assert len(summaries) == len(set(summaries)), sorted(
+        s for s in summaries if summaries.count(s) > 1
+    )
+
+
+@pytest.mark.parametrize(("label", "operation"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
+def test_every_operation_documents_its_errors(label: str, operation: dict[str, Any]) -> None:
+    """Each 4xx it can answer, as a problem document with a description."""
+    errors = {
+        int(code): response
+        for code, response in operation["responses"].items()
+        if code.startswith("4")
+    }
+    expected = {400}
+    if operation.get("security"):
+        expected |= {401, 403}
+    if any(p["in"] == "path" for p in operation.get("parameters", [])):
+        expected.add(404)
+    if "requestBody" in operation:
+        expected |= {413, 415, 422}
+    if operation.get("parameters"):
+        expected.add(422)
+    assert expected <= set(errors), f"{label} lacks {sorted(expected - set(errors))}"
+    for code, response in errors.items():
+        assert response.get("description"), f"{label} {code}"
+        assert response["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }, f"{label} {code}"
+
+
+BODIES = [(label, operation) for label, operation in OPERATIONS if "requestBody" in operation]
+
+
+@pytest.mark.parametrize(("label", "operation"), BODIES, ids=[o[0] for o in BODIES])
+def test_every_body_has_an_example(label: str, operation: dict[str, Any]) -> None:
+    """An example body to start "Try it out" from, unless the body is a file of any type."""
+    content = operation["requestBody"]["content"]
+    files = [m for m in content.values() if resolve(m.get("schema", {})).get("format") == "binary"]
+    if len(files) == len(content):
+        return
+    assert any(has_example(m) for m in content.values()), f"{label}: no example body"
+
+
+def test_authorize_says_how_to_get_a_token() -> None:
+    bearer = DOCUMENT["components"]["securitySchemes"]["HTTPBearer"]
+    assert bearer["scheme"] == "bearer"
+    assert "My account" in bearer["description"]
+    assert "POST /api/v1/me/tokens" in bearer["description"]
+    assert "cmsreporting tokens create" in bearer["description"]

@@ -42,8 +42,8 @@ from cmsreporting.logs import configure_logging
 from cmsreporting.mail import outbox
 from cmsreporting.middleware import BodyGuard, Compression, RequestContext
 from cmsreporting.migrate import current_revision, head_revision
+from cmsreporting.openapi import TAGS, operation_id
 from cmsreporting.openapi import install as install_openapi
-from cmsreporting.openapi import operation_id
 from cmsreporting.registry.router import router as registry_router
 from cmsreporting.reporting.assignments_router import router as assignments_router
 from cmsreporting.reporting.reminders_router import router as reminders_router
@@ -53,6 +53,7 @@ from cmsreporting.templates.cycles_router import router as cycles_router
 from cmsreporting.templates.router import PublishedTemplates
 from cmsreporting.templates.router import router as templates_router
 from cmsreporting.templates.service import HeadCache
+from cmsreporting.web.docs import mount_api_docs
 from cmsreporting.web.router import mount_web
 
 log = logging.getLogger(__name__)
@@ -315,6 +316,10 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         ),
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
+        # /docs and /redoc are the service's own pages (web/docs.py), with nothing from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     # the same bytes for every call: rendered once, no model to validate and dump per request
     live_body = LiveOut(status="ok", version=__version__).model_dump_json().encode()
@@ -351,6 +356,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
     @app.get(
         "/health/live",
+        summary="Is the process alive",
         tags=["health"],
         response_model=None,
         responses={
@@ -421,6 +427,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
     @app.get(
         "/health/ready",
+        summary="Is the service ready to serve",
         tags=["health"],
         response_model=None,
         responses={200: {"model": HealthOut, "description": "Ready to serve requests"}},
@@ -432,6 +439,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
 
     @app.get(
         "/health",
+        summary="Service and database health",
         tags=["health"],
         response_model=None,
         responses={200: {"model": HealthOut, "description": "The service and its database"}},
@@ -473,6 +481,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     app.include_router(links_router)
     app.include_router(audit_router)
     mount_web(app)
+    mount_api_docs(app)
     install_openapi(app)
     return app
 

@@ -56,7 +56,8 @@ FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 DESCRIPTIONS = {
-    400: "The request cannot be read (malformed or non-standard JSON, a bad upload)",
+    400: "The request cannot be read (malformed or non-standard JSON, a bad upload, a NUL "
+    "character in the path or query)",
     401: "No valid bearer token",
     403: "The caller's roles do not allow this",
     404: "Not found, or not visible to the caller",
@@ -68,6 +69,67 @@ DESCRIPTIONS = {
 }
 
 WRITES = {"post", "put", "patch", "delete"}
+
+# The groups of operations, in the order a reader needs them (/docs and /redoc show them so)
+TAGS: list[dict[str, str]] = [
+    {
+        "name": "account",
+        "description": "Sign in, your own account and your access tokens (Authorize takes one: "
+        "create it under My account in the web interface); invitations and password resets.",
+    },
+    {
+        "name": "reference data",
+        "description": "Conventions, Parties and their memberships, and reporting cycles.",
+    },
+    {
+        "name": "templates",
+        "description": "Each cycle's report template: imported as JSON or XLSForm, compared, "
+        "translated through PO files, published, retired.",
+    },
+    {
+        "name": "crosswalk",
+        "description": "The shared question bank (concepts) and the mappings of the templates' "
+        "questions to it: coverage, translation of answers, suggestions, exchange as JSON, "
+        "SSSOM or SKOS.",
+    },
+    {
+        "name": "workspaces",
+        "description": "A Party's workspace for one or several cycles: the merged form, its "
+        "answers, previews of each report and the answers to reuse.",
+    },
+    {
+        "name": "assignments",
+        "description": "Sections of a workspace given to the Party's contributors, and who is "
+        "in the form now.",
+    },
+    {
+        "name": "documents",
+        "description": "A Party's library of documents, with their versions.",
+    },
+    {
+        "name": "submissions",
+        "description": "Submitted reports, the secretariat's review (accept, return, comments) "
+        "and where each member Party stands in a cycle.",
+    },
+    {
+        "name": "reminders",
+        "description": "The reminders sent to member Parties before a cycle's due date.",
+    },
+    {
+        "name": "exports",
+        "description": "Reports as files (JSON, CSV, XLSX, HTML, PDF): one submission, a draft, "
+        "a whole cycle streamed or in the background.",
+    },
+    {
+        "name": "administration",
+        "description": "Users, their roles, tokens and sessions; invitations; the audit trail "
+        "and the outbox.",
+    },
+    {
+        "name": "health",
+        "description": "Liveness and readiness, for load balancers and orchestrators.",
+    },
+]
 
 # The JSON Schemas of the exchange documents, served as components: name -> (file, prefix of
 # the components their $defs become)
@@ -134,7 +196,7 @@ def document_components() -> dict[str, Any]:
 
 
 def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
-    statuses = {503}
+    statuses = {400, 503}  # a NUL character in any request's path or query is refused
     parameters = operation.get("parameters", [])
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}

@@ -14,7 +14,7 @@ from cmsreporting.db import SessionDep
 from cmsreporting.mail import outbox
 from cmsreporting.pagination import PageOut, Paging
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["administration"])
 
 
 class AuditEventOut(BaseModel):
@@ -47,7 +47,7 @@ class AuditEventOut(BaseModel):
     after: Any
 
 
-@router.get("/audit", response_model=PageOut[AuditEventOut])
+@router.get("/audit", summary="List the audit events", response_model=PageOut[AuditEventOut])
 async def list_audit_events(
     session: SessionDep,
     principal: AdminUser,
@@ -121,7 +121,7 @@ class MailOut(BaseModel):
     last_error: str | None
 
 
-@router.get("/mail", response_model=PageOut[MailOut])
+@router.get("/mail", summary="List the outbox", response_model=PageOut[MailOut])
 async def list_mail(
     session: SessionDep,
     principal: AdminUser,

@@ -34,7 +34,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Declared so that the OpenAPI document names the schemes on every operation that reads the
 # caller; the credentials themselves are parsed below, where a malformed one is refused.
-bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer <token>`")
+bearer = HTTPBearer(
+    auto_error=False,
+    description=(
+        "An access token (`cmsr_…`), sent as `Authorization: Bearer <token>` (in Authorize, "
+        "paste the token alone). To get one: sign in to the web interface at `/ui/`, open "
+        '"My account" (your name in the top bar) and create an access token; or, signed in, '
+        "`POST /api/v1/me/tokens`; or, on the server, `cmsreporting tokens create NAME`. "
+        "`cmsreporting serve --demo` prints one for each demo user. The secret is shown once."
+    ),
+)
 session_cookie = APIKeyCookie(
     name=SESSION_COOKIE,
     auto_error=False,

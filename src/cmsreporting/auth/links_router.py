@@ -16,7 +16,8 @@ from cmsreporting.auth.schemas import (
 )
 from cmsreporting.db import SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["access"])
+# invitations are made by administrators and secretariats; links are used signed out
+router = APIRouter(prefix="/api/v1")
 
 RESET_ANSWER = (
     "if an active account has this address, a link to set a new password is on its way to it"
@@ -29,7 +30,13 @@ def _forget(request: Request, user_id: int) -> None:
         cache.forget_user(user_id)
 
 
-@router.post("/invitations", status_code=201, response_model=InvitationOut)
+@router.post(
+    "/invitations",
+    tags=["administration"],
+    summary="Invite a person by e-mail",
+    status_code=201,
+    response_model=InvitationOut,
+)
 async def invite_user(
     body: InvitationIn, request: Request, session: SessionDep, principal: CurrentUser
 ) -> InvitationOut:
@@ -59,7 +66,12 @@ async def invite_user(
     )
 
 
-@router.post("/invitations/accept", response_model=LinkUsed)
+@router.post(
+    "/invitations/accept",
+    tags=["account"],
+    summary="Accept an invitation (choose a password)",
+    response_model=LinkUsed,
+)
 async def accept_invitation(body: LinkUse, request: Request, session: SessionDep) -> LinkUsed:
     """Choose a password through an invitation's link (once; 422 on `/token` when the link is
     unknown, expired or used)."""
@@ -75,7 +87,13 @@ async def accept_invitation(body: LinkUse, request: Request, session: SessionDep
     return LinkUsed(name=user.name, email=user.email)
 
 
-@router.post("/auth/password-reset", status_code=202, response_model=ResetRequested)
+@router.post(
+    "/auth/password-reset",
+    tags=["account"],
+    summary="Ask for a password reset link",
+    status_code=202,
+    response_model=ResetRequested,
+)
 async def request_password_reset(
     body: ResetRequest, request: Request, session: SessionDep
 ) -> ResetRequested:
@@ -85,7 +103,12 @@ async def request_password_reset(
     return ResetRequested(detail=RESET_ANSWER)
 
 
-@router.post("/auth/password-reset/confirm", response_model=LinkUsed)
+@router.post(
+    "/auth/password-reset/confirm",
+    tags=["account"],
+    summary="Set a new password through a reset link",
+    response_model=LinkUsed,
+)
 async def reset_password(body: LinkUse, request: Request, session: SessionDep) -> LinkUsed:
     """Set a new password through a reset link (once; it ends the account's web sessions)."""
     user = await links.use_link(

@@ -38,7 +38,7 @@ from cmsreporting.auth.service import LANGUAGES
 from cmsreporting.db import SessionDep, utcnow
 from cmsreporting.errors import Forbidden
 
-router = APIRouter(prefix="/api/v1", tags=["access"])
+router = APIRouter(prefix="/api/v1", tags=["account"])
 
 
 def me_out(principal: Principal, user: User) -> MeOut:
@@ -80,7 +80,9 @@ def _clear_cookies(request: Request, response: Response) -> None:
         )
 
 
-@router.post("/auth/signin", response_model=SignInOut)
+@router.post(
+    "/auth/signin", summary="Sign in with a password (web session)", response_model=SignInOut
+)
 async def sign_in(
     body: SignInIn, request: Request, response: Response, session: SessionDep
 ) -> SignInOut:
@@ -124,7 +126,9 @@ async def sign_in(
     )
 
 
-@router.post("/auth/signout", status_code=204, response_class=Response)
+@router.post(
+    "/auth/signout", summary="Sign out of this browser", status_code=204, response_class=Response
+)
 async def sign_out(request: Request, session: SessionDep, csrf: CsrfHeader = None) -> Response:
     """End this browser's web session and clear its cookies (a bearer token is not touched;
     without a session there is nothing to end)."""
@@ -151,7 +155,12 @@ async def sign_out(request: Request, session: SessionDep, csrf: CsrfHeader = Non
     return response
 
 
-@router.post("/auth/signout-everywhere", status_code=204, response_class=Response)
+@router.post(
+    "/auth/signout-everywhere",
+    summary="Sign out of every browser",
+    status_code=204,
+    response_class=Response,
+)
 async def sign_out_everywhere(
     principal: CurrentUser, request: Request, session: SessionDep, csrf: CsrfHeader = None
 ) -> Response:
@@ -166,14 +175,14 @@ async def sign_out_everywhere(
     return response
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", summary="Who am I", response_model=MeOut)
 async def get_me(principal: CurrentUser, session: SessionDep) -> MeOut:
     """The caller's account and roles."""
     user = await service.get_user_by_id(session, user_id=principal.user_id)
     return me_out(principal, user)
 
 
-@router.patch("/me", response_model=MeOut)
+@router.patch("/me", summary="Change my name or language", response_model=MeOut)
 async def update_me(body: MeUpdate, principal: CurrentUser, session: SessionDep) -> MeOut:
     """Change the caller's display name or interface language."""
     user = await service.get_user_by_id(session, user_id=principal.user_id)
@@ -187,7 +196,7 @@ async def update_me(body: MeUpdate, principal: CurrentUser, session: SessionDep)
     return me_out(principal, user)
 
 
-@router.put("/me/password", status_code=204, response_class=Response)
+@router.put("/me/password", summary="Change my password", status_code=204, response_class=Response)
 async def change_my_password(
     body: PasswordChange, principal: CurrentUser, request: Request, session: SessionDep
 ) -> Response:
@@ -228,7 +237,7 @@ def session_out(row: UserSession, principal: Principal) -> SessionOut:
     )
 
 
-@router.get("/me/sessions", response_model=list[SessionOut])
+@router.get("/me/sessions", summary="List my web sessions", response_model=list[SessionOut])
 async def list_my_sessions(
     principal: CurrentUser, request: Request, session: SessionDep
 ) -> list[SessionOut]:
@@ -239,7 +248,12 @@ async def list_my_sessions(
     return [session_out(row, principal) for row in rows]
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/me/sessions/{session_id}",
+    summary="End one of my web sessions",
+    status_code=204,
+    response_class=Response,
+)
 async def end_my_session(
     session_id: SessionId, principal: CurrentUser, request: Request, session: SessionDep
 ) -> Response:
@@ -254,14 +268,16 @@ async def end_my_session(
     return Response(status_code=204)
 
 
-@router.get("/me/tokens", response_model=list[TokenOut])
+@router.get("/me/tokens", summary="List my access tokens", response_model=list[TokenOut])
 async def list_my_tokens(principal: CurrentUser, session: SessionDep) -> list[TokenOut]:
     """The caller's API tokens, newest first (revoked and expired ones too)."""
     user = await service.get_user_by_id(session, user_id=principal.user_id)
     return [token_out(row) for row in await service.list_tokens(session, user=user)]
 
 
-@router.post("/me/tokens", status_code=201, response_model=TokenCreated)
+@router.post(
+    "/me/tokens", summary="Create an access token", status_code=201, response_model=TokenCreated
+)
 async def create_my_token(
     body: TokenIn, principal: CurrentUser, request: Request, session: SessionDep
 ) -> TokenCreated:
@@ -279,7 +295,12 @@ async def create_my_token(
     return TokenCreated(**token_out(row).model_dump(), token=token)
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/me/tokens/{token_id}",
+    summary="Revoke one of my access tokens",
+    status_code=204,
+    response_class=Response,
+)
 async def revoke_my_token(
     token_id: TokenId, principal: CurrentUser, request: Request, session: SessionDep
 ) -> Response:

@@ -12,7 +12,7 @@ from cmsreporting.auth.schemas import GrantIn, TokenOut, UserGrantOut, UserOut, 
 from cmsreporting.db import SessionDep
 from cmsreporting.pagination import PageOut, Paging
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(prefix="/api/v1", tags=["administration"])
 
 
 def user_out(user: User, grants: list[RoleGrant]) -> UserOut:
@@ -45,7 +45,7 @@ def _forget(request: Request, user: User) -> None:
         callers.forget_user(user.id)
 
 
-@router.get("/users", response_model=PageOut[UserOut])
+@router.get("/users", summary="List the users", response_model=PageOut[UserOut])
 async def list_users(session: SessionDep, principal: AdminUser, paging: Paging) -> PageOut[UserOut]:
     """Users with their roles, oldest first (admin)."""
     page = await service.list_users(session, limit=paging.limit, cursor=paging.cursor)
@@ -55,13 +55,13 @@ async def list_users(session: SessionDep, principal: AdminUser, paging: Paging) 
     )
 
 
-@router.get("/users/{name}", response_model=UserOut)
+@router.get("/users/{name}", summary="Get a user", response_model=UserOut)
 async def get_user(name: UserName, session: SessionDep, principal: AdminUser) -> UserOut:
     """One user with their roles (admin)."""
     return await _one(session, await service.get_user(session, name=name))
 
 
-@router.patch("/users/{name}", response_model=UserOut)
+@router.patch("/users/{name}", summary="Change or deactivate a user", response_model=UserOut)
 async def update_user(
     name: UserName, body: UserUpdate, request: Request, session: SessionDep, principal: AdminUser
 ) -> UserOut:
@@ -82,7 +82,9 @@ async def update_user(
     return await _one(session, user)
 
 
-@router.post("/users/{name}/roles", status_code=201, response_model=UserOut)
+@router.post(
+    "/users/{name}/roles", summary="Give a user a role", status_code=201, response_model=UserOut
+)
 async def grant_user_role(
     name: UserName, body: GrantIn, request: Request, session: SessionDep, principal: AdminUser
 ) -> UserOut:
@@ -100,7 +102,12 @@ async def grant_user_role(
     return await _one(session, user)
 
 
-@router.delete("/users/{name}/roles/{grant_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/users/{name}/roles/{grant_id}",
+    summary="Take a role from a user",
+    status_code=204,
+    response_class=Response,
+)
 async def revoke_user_role(
     name: UserName, grant_id: GrantId, request: Request, session: SessionDep, principal: AdminUser
 ) -> Response:
@@ -111,7 +118,9 @@ async def revoke_user_role(
     return Response(status_code=204)
 
 
-@router.get("/users/{name}/tokens", response_model=list[TokenOut])
+@router.get(
+    "/users/{name}/tokens", summary="List a user's access tokens", response_model=list[TokenOut]
+)
 async def list_user_tokens(
     name: UserName, session: SessionDep, principal: AdminUser
 ) -> list[TokenOut]:
@@ -120,7 +129,12 @@ async def list_user_tokens(
     return [token_out(row) for row in await service.list_tokens(session, user=user)]
 
 
-@router.delete("/users/{name}/tokens/{token_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/users/{name}/tokens/{token_id}",
+    summary="Revoke a user's access token",
+    status_code=204,
+    response_class=Response,
+)
 async def revoke_user_token(
     name: UserName, token_id: TokenId, request: Request, session: SessionDep, principal: AdminUser
 ) -> Response:
@@ -134,7 +148,12 @@ async def revoke_user_token(
     return Response(status_code=204)
 
 
-@router.delete("/users/{name}/sessions", status_code=204, response_class=Response)
+@router.delete(
+    "/users/{name}/sessions",
+    summary="End a user's web sessions",
+    status_code=204,
+    response_class=Response,
+)
 async def end_user_sessions(
     name: UserName, request: Request, session: SessionDep, principal: AdminUser
 ) -> Response:

@@ -88,7 +88,11 @@ def mapping_out(m: Mapping) -> MappingOut:
 # --- concepts -----------------------------------------------------------------------------
 
 
-@router.get("/concepts", response_model=PageOut[ConceptOut], tags=["concepts"])
+@router.get(
+    "/concepts",
+    summary="List the concepts of the question bank",
+    response_model=PageOut[ConceptOut],
+)
 async def list_concepts(
     session: SessionDep,
     paging: Paging,
@@ -105,7 +109,7 @@ async def list_concepts(
     return PageOut(items=[concept_out(c) for c in page.items], next_cursor=page.next_cursor)
 
 
-@router.post("/concepts", response_model=list[ConceptOut], status_code=201, tags=["concepts"])
+@router.post("/concepts", summary="Add concepts", response_model=list[ConceptOut], status_code=201)
 async def create_concepts(
     body: Annotated[
         dict[str, Any] | list[Any],
@@ -140,13 +144,13 @@ async def create_concepts(
     return [concept_out(c) for c in created]
 
 
-@router.get("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
+@router.get("/concepts/{key}", summary="Get a concept", response_model=ConceptOut)
 async def get_concept(key: str, session: SessionDep) -> ConceptOut:
     """One concept."""
     return concept_out(await concept_service.get_concept(session, key=key))
 
 
-@router.put("/concepts/{key}", response_model=ConceptOut, tags=["concepts"])
+@router.put("/concepts/{key}", summary="Replace a concept's definition", response_model=ConceptOut)
 async def replace_concept(
     key: str,
     document: Annotated[
@@ -221,7 +225,7 @@ async def _mapping_documents(request: Request) -> tuple[list[Any], list[dict[str
     return body, []
 
 
-@router.get("/mappings", response_model=PageOut[MappingOut], tags=["mappings"])
+@router.get("/mappings", summary="List the mappings", response_model=PageOut[MappingOut])
 async def list_mappings(
     session: SessionDep,
     principal: MaybeUser,
@@ -251,9 +255,9 @@ async def list_mappings(
 
 @router.post(
     "/mappings",
+    summary="Add mappings (JSON or SSSOM)",
     response_model=list[MappingOut],
     status_code=201,
-    tags=["mappings"],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -311,7 +315,7 @@ def _authorize_change(principal: Principal, mapping: Mapping) -> None:
         raise Forbidden(f"only admins and the {convention} secretariat change its mappings")
 
 
-@router.get("/mappings/{mapping_id}", response_model=MappingOut, tags=["mappings"])
+@router.get("/mappings/{mapping_id}", summary="Get a mapping", response_model=MappingOut)
 async def get_mapping(mapping_id: int, session: SessionDep, principal: MaybeUser) -> MappingOut:
     """One mapping (those of a draft only for admins and its secretariat)."""
     return mapping_out(
@@ -319,7 +323,9 @@ async def get_mapping(mapping_id: int, session: SessionDep, principal: MaybeUser
     )
 
 
-@router.patch("/mappings/{mapping_id}", response_model=MappingOut, tags=["mappings"])
+@router.patch(
+    "/mappings/{mapping_id}", summary="Change or approve a mapping", response_model=MappingOut
+)
 async def update_mapping(
     mapping_id: int, body: MappingPatch, session: SessionDep, principal: CurrentUser
 ) -> MappingOut:
@@ -335,7 +341,7 @@ async def update_mapping(
     return mapping_out(updated)
 
 
-@router.delete("/mappings/{mapping_id}", status_code=204, tags=["mappings"])
+@router.delete("/mappings/{mapping_id}", summary="Remove a mapping", status_code=204)
 async def delete_mapping(
     mapping_id: Annotated[int, Path(openapi_examples={"a mapping": {"value": 4096}})],
     session: SessionDep,
@@ -351,7 +357,11 @@ async def delete_mapping(
 # --- crosswalk queries --------------------------------------------------------------------
 
 
-@router.get("/crosswalk/coverage", response_model=CoverageOut)
+@router.get(
+    "/crosswalk/coverage",
+    summary="Which questions of one template another fills",
+    response_model=CoverageOut,
+)
 async def get_crosswalk_coverage(
     session: SessionDep,
     from_: Annotated[str, Query(alias="from", max_length=81, description="CONVENTION:CYCLE")],
@@ -363,6 +373,7 @@ async def get_crosswalk_coverage(
 
 @router.post(
     "/crosswalk/translate",
+    summary="Translate answers from one template to another",
     response_model=TranslateOut,
     response_model_exclude_unset=True,  # an issue's row and column only where they apply
 )
@@ -375,6 +386,7 @@ async def translate_answers(body: TranslateIn, session: SessionDep) -> dict[str,
 
 @router.get(
     "/crosswalk/export",
+    summary="Download the crosswalk (JSON, SSSOM, SKOS)",
     response_model=None,
     responses={
         200: {
@@ -477,7 +489,10 @@ async def export_crosswalk(
 
 
 @router.get(
-    "/crosswalk/suggestions", response_model=SuggestionsOut, response_model_exclude_unset=True
+    "/crosswalk/suggestions",
+    summary="Suggested mappings between two templates",
+    response_model=SuggestionsOut,
+    response_model_exclude_unset=True,
 )
 async def list_suggestions(
     session: SessionDep,
@@ -507,7 +522,12 @@ async def list_suggestions(
     )
 
 
-@router.post("/crosswalk/suggestions/accept", response_model=list[MappingOut], status_code=201)
+@router.post(
+    "/crosswalk/suggestions/accept",
+    summary="Accept a suggested mapping",
+    response_model=list[MappingOut],
+    status_code=201,
+)
 async def accept_suggestion(
     body: SuggestionAcceptIn, session: SessionDep, principal: CurrentUser
 ) -> list[MappingOut]:
@@ -519,7 +539,12 @@ async def accept_suggestion(
     return [mapping_out(m) for m in created]
 
 
-@router.post("/crosswalk/suggestions/reject", response_model=NegativeMappingOut, status_code=201)
+@router.post(
+    "/crosswalk/suggestions/reject",
+    summary="Reject a suggested mapping",
+    response_model=NegativeMappingOut,
+    status_code=201,
+)
 async def reject_suggestion(
     body: SuggestionDecisionIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -531,7 +556,11 @@ async def reject_suggestion(
     return {"id": negative.id, **suggest_service.negative_document(negative)}
 
 
-@router.get("/crosswalk/rejections", response_model=PageOut[NegativeMappingOut])
+@router.get(
+    "/crosswalk/rejections",
+    summary="List the rejected pairs",
+    response_model=PageOut[NegativeMappingOut],
+)
 async def list_rejections(session: SessionDep, paging: Paging) -> PageOut[NegativeMappingOut]:
     """Rejected pairs (negative mappings), oldest first."""
     page = await suggest_service.list_rejections(session, limit=paging.limit, cursor=paging.cursor)
@@ -543,7 +572,11 @@ async def list_rejections(session: SessionDep, paging: Paging) -> PageOut[Negati
     )
 
 
-@router.get("/crosswalk/{question_ref}", response_model=QuestionLinksOut)
+@router.get(
+    "/crosswalk/{question_ref}",
+    summary="Everything linked to one question",
+    response_model=QuestionLinksOut,
+)
 async def get_question_links(
     question_ref: str,
     session: SessionDep,

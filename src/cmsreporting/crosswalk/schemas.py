@@ -114,7 +114,15 @@ class MappingOut(BaseModel):
 class MappingPatch(BaseModel):
     """Changes to a mapping; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"status": "approved"},
+                {"relation": "closeMatch", "justification": "Asks the same, for any committee"},
+            ]
+        },
+    )
 
     relation: Relation | None = None
     transform: dict[str, Any] | None = None
@@ -127,7 +135,19 @@ class MappingPatch(BaseModel):
 class TranslateIn(BaseModel):
     """Answers given in one template, to be translated into another."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "CMS:COP15",
+                    "to": "AEWA:MOP9",
+                    "answers": {"CMS:COP15:I(a).3": True},
+                }
+            ]
+        },
+    )
 
     from_: str = Field(alias="from", description="Cycle reference CONVENTION:CYCLE", max_length=81)
     to: str = Field(description="Cycle reference CONVENTION:CYCLE", max_length=81)
@@ -457,7 +477,19 @@ class SuggestionsOut(BaseModel):
 class SuggestionDecisionIn(BaseModel):
     """A suggested pair, as accepted or rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_question": "CMS:COP15:I(a).3",
+                    "to_question": "AEWA:MOP9:A.4",
+                    "relation": "closeMatch",
+                    "justification": "Both ask whether a national committee coordinates the work",
+                }
+            ]
+        },
+    )
 
     from_question: str = Field(max_length=220, pattern=QUESTION_REF)
     to_question: str = Field(
@@ -481,6 +513,20 @@ class SuggestionAcceptIn(SuggestionDecisionIn):
     it links the question without a concept to the concept of the other (`concept` chooses
     one); its relation combines that concept's relation with the pair's.
     """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_question": "CMS:COP15:I(a).3",
+                    "to_question": "AEWA:MOP9:A.4",
+                    "relation": "closeMatch",
+                    "status": "proposed",
+                }
+            ]
+        },
+    )
 
     transform: dict[str, Any] | None = Field(
         default=None,

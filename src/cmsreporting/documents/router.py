@@ -135,7 +135,7 @@ def _media_type(request: Request) -> str:
 
 
 @router.post(
-    "/parties/{iso3}/documents",
+    "/parties/{iso3}/documents", summary="Upload a document to a Party's library",
     response_model=DocumentDetailOut,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
@@ -182,7 +182,7 @@ async def upload_document(
     return await _detail(session, document)
 
 
-@router.get("/parties/{iso3}/documents", response_model=PageOut[DocumentOut])
+@router.get("/parties/{iso3}/documents", summary="List a Party's documents", response_model=PageOut[DocumentOut])
 async def list_documents(
     iso3: Iso3,
     session: SessionDep,
@@ -212,7 +212,7 @@ async def list_documents(
     return PageOut(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/documents/{document_id}", response_model=DocumentDetailOut)
+@router.get("/documents/{document_id}", summary="Get a document and its versions", response_model=DocumentDetailOut)
 async def get_document(
     document_id: DocumentId, session: SessionDep, principal: CurrentUser
 ) -> DocumentDetailOut:
@@ -222,7 +222,7 @@ async def get_document(
 
 
 @router.post(
-    "/documents/{document_id}/versions",
+    "/documents/{document_id}/versions", summary="Upload a new version of a document",
     response_model=DocumentDetailOut,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
@@ -270,7 +270,7 @@ async def replace_document(
     return await _detail(session, document)
 
 
-@router.post("/documents/{document_id}/withdraw", response_model=DocumentDetailOut)
+@router.post("/documents/{document_id}/withdraw", summary="Withdraw a document", response_model=DocumentDetailOut)
 async def withdraw_document(
     document_id: DocumentId, session: SessionDep, principal: CurrentUser
 ) -> DocumentDetailOut:
@@ -284,7 +284,7 @@ async def withdraw_document(
 
 
 @router.get(
-    "/documents/{document_id}/versions/{version}/download",
+    "/documents/{document_id}/versions/{version}/download", summary="Download a version of a document",
     response_class=StreamingResponse,
     responses={
         200: {

@@ -61,7 +61,7 @@ def download(rendered: service.Rendered, disposition: str) -> Response:
 
 
 @router.get(
-    "/submissions/{submission_id}/export",
+    "/submissions/{submission_id}/export", summary="Download a submitted report",
     response_class=Response,
     responses={
         200: {
@@ -97,7 +97,7 @@ async def export_submission(
 
 
 @router.get(
-    "/workspaces/{workspace_id}/preview/{cycle_ref}/export",
+    "/workspaces/{workspace_id}/preview/{cycle_ref}/export", summary="Download a draft report (HTML or PDF)",
     response_class=Response,
     responses={
         200: {
@@ -225,7 +225,7 @@ CYCLE_EXPORT_CONTENT: dict[str, dict[str, Any]] = {
 
 
 @router.get(
-    "/cycles/{ref}/export",
+    "/cycles/{ref}/export", summary="Download all reports of a cycle (streamed)",
     response_class=StreamingResponse,
     responses={
         200: {

@@ -60,6 +60,7 @@ def _out(job: ExportJob) -> ExportJobOut:
 
 @router.post(
     "/cycles/{ref}/exports",
+    summary="Start a background export of a cycle",
     status_code=202,
     response_model=ExportJobOut,
     responses={202: {"description": "Queued; `Location` names the job to follow"}},
@@ -87,7 +88,9 @@ async def start_cycle_export(
     return _out(job)
 
 
-@router.get("/exports/{export_id}", response_model=ExportJobOut)
+@router.get(
+    "/exports/{export_id}", summary="Follow a background export", response_model=ExportJobOut
+)
 async def get_cycle_export(
     export_id: int, session: SessionDep, principal: CurrentUser
 ) -> ExportJobOut:
@@ -98,6 +101,7 @@ async def get_cycle_export(
 
 @router.get(
     "/exports/{export_id}/download",
+    summary="Download a finished export",
     response_class=StreamingResponse,
     responses={
         200: {

@@ -29,7 +29,9 @@ from cmsreporting.registry.schemas import (
     cycle_out,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["registry"], dependencies=[Depends(optional_principal)])
+router = APIRouter(
+    prefix="/api/v1", tags=["reference data"], dependencies=[Depends(optional_principal)]
+)
 
 
 def _convention_out(c: Convention) -> ConventionOut:
@@ -73,14 +75,14 @@ NameLang = Annotated[
 ]
 
 
-@router.get("/conventions", response_model=PageOut[ConventionOut])
+@router.get("/conventions", summary="List the conventions", response_model=PageOut[ConventionOut])
 async def list_conventions(session: SessionDep) -> PageOut[ConventionOut]:
     """All conventions and instruments, with their official languages."""
     items = await service.list_conventions(session)
     return PageOut(items=[_convention_out(c) for c in items], next_cursor=None)
 
 
-@router.get("/conventions/{code}", response_model=ConventionOut)
+@router.get("/conventions/{code}", summary="Get a convention", response_model=ConventionOut)
 async def get_convention(code: str, session: SessionDep) -> ConventionOut:
     """One convention."""
     return _convention_out(await service.get_convention(session, code=code))
@@ -94,8 +96,8 @@ OnDay = Annotated[
 
 @router.get(
     "/conventions/{code}/memberships",
+    summary="A convention's members on a day",
     response_model=ConventionMembershipOut,
-    tags=["registry"],
 )
 async def get_convention_memberships(
     code: str, session: SessionDep, paging: Paging, on: OnDay = None
@@ -133,8 +135,8 @@ CSV_EXAMPLE = (
 
 @router.put(
     "/conventions/{code}/memberships",
+    summary="Replace a convention's memberships from a published list",
     response_model=MembershipImportOut,
-    tags=["registry"],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -220,7 +222,7 @@ async def import_memberships(
     return MembershipImportOut.model_validate(result)
 
 
-@router.get("/parties", response_model=PageOut[PartyOut])
+@router.get("/parties", summary="List the Parties", response_model=PageOut[PartyOut])
 async def list_parties(
     session: SessionDep,
     paging: Paging,
@@ -244,7 +246,7 @@ async def list_parties(
     )
 
 
-@router.get("/parties/{iso3}", response_model=PartyOut)
+@router.get("/parties/{iso3}", summary="Get a Party and its memberships", response_model=PartyOut)
 async def get_party(iso3: str, session: SessionDep, lang: NameLang = None) -> PartyOut:
     """One Party and its memberships."""
     party = await service.get_party(session, iso3=iso3)
@@ -254,6 +256,7 @@ async def get_party(iso3: str, session: SessionDep, lang: NameLang = None) -> Pa
 
 @router.put(
     "/parties/{iso3}/memberships/{code}",
+    summary="Set a Party's membership of a convention",
     response_model=MembershipOut,
     responses={201: {"model": MembershipOut, "description": "Membership created"}},
 )
@@ -282,7 +285,11 @@ async def set_membership(
     return _membership_out(membership)
 
 
-@router.delete("/parties/{iso3}/memberships/{code}", status_code=204)
+@router.delete(
+    "/parties/{iso3}/memberships/{code}",
+    summary="Remove a Party's membership of a convention",
+    status_code=204,
+)
 async def delete_membership(
     iso3: Annotated[str, Path(openapi_examples={"Tanzania": {"value": "TZA"}})],
     code: Annotated[str, Path(openapi_examples={"AEWA": {"value": "AEWA"}})],
@@ -294,7 +301,7 @@ async def delete_membership(
     return Response(status_code=204)
 
 
-@router.post("/cycles", response_model=CycleOut, status_code=201)
+@router.post("/cycles", summary="Open a reporting cycle", response_model=CycleOut, status_code=201)
 async def create_cycle(body: CycleIn, session: SessionDep, principal: CurrentUser) -> CycleOut:
     """Open a new reporting cycle (admin or the convention's secretariat)."""
     if not principal.can_manage_convention(body.convention):

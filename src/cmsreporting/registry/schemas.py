@@ -116,7 +116,19 @@ class PartyOut(BaseModel):
 class MembershipIn(BaseModel):
     """Set a membership: from when, and the public source that says so."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "since": "2003-05-01",
+                    "source": "https://www.cms.int/en/parties-range-states",
+                    "source_name": "CMS Parties and Range States",
+                    "source_read_on": "2026-01-15",
+                }
+            ]
+        },
+    )
 
     since: date | None = None
     withdrawn_on: date | None = None

@@ -45,7 +45,11 @@ def assignment_out(found: assignments.Assigned) -> AssignmentOut:
     )
 
 
-@router.get("/workspaces/{workspace_id}/contributors", response_model=list[ContributorOut])
+@router.get(
+    "/workspaces/{workspace_id}/contributors",
+    summary="List a workspace's contributors",
+    response_model=list[ContributorOut],
+)
 async def list_workspace_contributors(
     workspace_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[ContributorOut]:
@@ -58,7 +62,11 @@ async def list_workspace_contributors(
     return [ContributorOut(name=u.name, display_name=u.display_name, email=u.email) for u in users]
 
 
-@router.delete("/workspaces/{workspace_id}/contributors/{name}", status_code=204)
+@router.delete(
+    "/workspaces/{workspace_id}/contributors/{name}",
+    summary="Remove a contributor from a Party",
+    status_code=204,
+)
 async def remove_workspace_contributor(
     workspace_id: int,
     name: UserName,
@@ -80,7 +88,11 @@ async def remove_workspace_contributor(
     return Response(status_code=204)
 
 
-@router.get("/workspaces/{workspace_id}/assignments", response_model=list[AssignmentOut])
+@router.get(
+    "/workspaces/{workspace_id}/assignments",
+    summary="List a workspace's assignments",
+    response_model=list[AssignmentOut],
+)
 async def list_workspace_assignments(
     workspace_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[AssignmentOut]:
@@ -93,7 +105,10 @@ async def list_workspace_assignments(
 
 
 @router.post(
-    "/workspaces/{workspace_id}/assignments", response_model=AssignmentOut, status_code=201
+    "/workspaces/{workspace_id}/assignments",
+    summary="Assign a section to a contributor",
+    response_model=AssignmentOut,
+    status_code=201,
 )
 async def create_workspace_assignment(
     workspace_id: int,
@@ -121,7 +136,9 @@ async def create_workspace_assignment(
 
 
 @router.patch(
-    "/workspaces/{workspace_id}/assignments/{assignment_id}", response_model=AssignmentOut
+    "/workspaces/{workspace_id}/assignments/{assignment_id}",
+    summary="Move an assignment on (ready, done, reopened)",
+    response_model=AssignmentOut,
 )
 async def update_workspace_assignment(
     workspace_id: int,
@@ -145,7 +162,11 @@ async def update_workspace_assignment(
     return assignment_out(moved)
 
 
-@router.delete("/workspaces/{workspace_id}/assignments/{assignment_id}", status_code=204)
+@router.delete(
+    "/workspaces/{workspace_id}/assignments/{assignment_id}",
+    summary="Take a section back from its contributor",
+    status_code=204,
+)
 async def delete_workspace_assignment(
     workspace_id: int, assignment_id: AssignmentId, session: SessionDep, principal: CurrentUser
 ) -> Response:
@@ -159,7 +180,11 @@ async def delete_workspace_assignment(
     return Response(status_code=204)
 
 
-@router.put("/workspaces/{workspace_id}/presence", response_model=PresenceListOut)
+@router.put(
+    "/workspaces/{workspace_id}/presence",
+    summary="Say who is in the form (heartbeat)",
+    response_model=PresenceListOut,
+)
 async def put_workspace_presence(
     workspace_id: int, body: PresenceIn, session: SessionDep, principal: CurrentUser
 ) -> PresenceListOut:

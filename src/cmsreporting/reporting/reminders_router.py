@@ -107,7 +107,9 @@ def _out(cycle: Cycle) -> ScheduleOut:
     )
 
 
-@router.get("/cycles/{ref}/reminders", response_model=ScheduleOut)
+@router.get(
+    "/cycles/{ref}/reminders", summary="A cycle's reminder schedule", response_model=ScheduleOut
+)
 async def get_schedule(ref: str, session: SessionDep, principal: CurrentUser) -> ScheduleOut:
     """The days before the due date on which member Parties that have not submitted are
     reminded (the cycle's own schedule, else the service's default)."""
@@ -116,7 +118,9 @@ async def get_schedule(ref: str, session: SessionDep, principal: CurrentUser) ->
     return _out(cycle)
 
 
-@router.put("/cycles/{ref}/reminders", response_model=ScheduleOut)
+@router.put(
+    "/cycles/{ref}/reminders", summary="Set a cycle's reminder schedule", response_model=ScheduleOut
+)
 async def set_schedule(
     ref: str, body: ScheduleIn, session: SessionDep, principal: CurrentUser
 ) -> ScheduleOut:
@@ -139,7 +143,11 @@ async def set_schedule(
     return _out(cycle)
 
 
-@router.get("/cycles/{ref}/reminders/sent", response_model=PageOut[SentOut])
+@router.get(
+    "/cycles/{ref}/reminders/sent",
+    summary="The reminders a cycle has sent",
+    response_model=PageOut[SentOut],
+)
 async def list_sent(
     ref: str,
     session: SessionDep,

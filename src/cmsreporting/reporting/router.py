@@ -109,7 +109,13 @@ def comment_out(comment: Comment, version: int) -> CommentOut:
 # --- workspaces ---------------------------------------------------------------------------
 
 
-@router.post("/workspaces", response_model=WorkspaceOut, status_code=201, tags=["workspaces"])
+@router.post(
+    "/workspaces",
+    summary="Open a workspace for a Party's cycles",
+    response_model=WorkspaceOut,
+    status_code=201,
+    tags=["workspaces"],
+)
 async def create_workspace(
     body: WorkspaceIn, session: SessionDep, principal: CurrentUser, response: Response
 ) -> WorkspaceOut:
@@ -131,7 +137,12 @@ async def create_workspace(
     return workspace_out(workspace, carried)
 
 
-@router.get("/workspaces", response_model=PageOut[WorkspaceOut], tags=["workspaces"])
+@router.get(
+    "/workspaces",
+    summary="List the caller's workspaces",
+    response_model=PageOut[WorkspaceOut],
+    tags=["workspaces"],
+)
 async def list_workspaces(
     session: SessionDep,
     principal: CurrentUser,
@@ -145,7 +156,12 @@ async def list_workspaces(
     return PageOut(items=[workspace_out(w) for w in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/workspaces/{workspace_id}", response_model=WorkspaceOut, tags=["workspaces"])
+@router.get(
+    "/workspaces/{workspace_id}",
+    summary="Get a workspace",
+    response_model=WorkspaceOut,
+    tags=["workspaces"],
+)
 async def get_workspace(
     workspace_id: int, session: SessionDep, principal: CurrentUser
 ) -> WorkspaceOut:
@@ -157,7 +173,12 @@ async def get_workspace(
     )
 
 
-@router.get("/workspaces/{workspace_id}/form", response_model=FormOut, tags=["workspaces"])
+@router.get(
+    "/workspaces/{workspace_id}/form",
+    summary="The merged form of a workspace",
+    response_model=FormOut,
+    tags=["workspaces"],
+)
 async def get_workspace_form(
     workspace_id: int,
     session: SessionDep,
@@ -183,7 +204,12 @@ async def get_workspace_form(
     return {"workspace_id": workspace.id, "party": workspace.party_iso3} | merged
 
 
-@router.get("/workspaces/{workspace_id}/answers", response_model=AnswersOut, tags=["workspaces"])
+@router.get(
+    "/workspaces/{workspace_id}/answers",
+    summary="The answers of a workspace",
+    response_model=AnswersOut,
+    tags=["workspaces"],
+)
 async def get_workspace_answers(
     workspace_id: int,
     session: SessionDep,
@@ -220,6 +246,7 @@ async def get_workspace_answers(
 
 @router.patch(
     "/workspaces/{workspace_id}/answers",
+    summary="Save answers",
     response_model=AnswersOut,
     tags=["workspaces"],
     responses={
@@ -252,7 +279,10 @@ async def patch_workspace_answers(
 
 
 @router.get(
-    "/workspaces/{workspace_id}/review", response_model=WorkspaceReviewOut, tags=["workspaces"]
+    "/workspaces/{workspace_id}/review",
+    summary="A workspace as its secretariats see it",
+    response_model=WorkspaceReviewOut,
+    tags=["workspaces"],
 )
 async def get_workspace_review(
     workspace_id: int, session: SessionDep, principal: CurrentUser
@@ -286,6 +316,7 @@ async def get_workspace_review(
 
 @router.get(
     "/workspaces/{workspace_id}/suggestions",
+    summary="Answers to reuse from earlier reports",
     response_model=WorkspaceSuggestionsOut,
     response_model_exclude_none=True,
     tags=["workspaces"],
@@ -308,6 +339,7 @@ async def get_workspace_suggestions(
 
 @router.get(
     "/workspaces/{workspace_id}/preview/{cycle_ref}",
+    summary="Preview one cycle's report before submitting",
     response_model=PreviewOut,
     response_model_exclude_unset=True,  # an issue's row and column only where they apply
     tags=["workspaces"],
@@ -338,6 +370,7 @@ async def get_workspace_preview(
 
 @router.post(
     "/workspaces/{workspace_id}/submit",
+    summary="Submit reports",
     status_code=201,
     response_model=None,
     tags=["submissions"],
@@ -384,7 +417,12 @@ async def submit_workspace(
 # --- submissions ----------------------------------------------------------------------------
 
 
-@router.get("/submissions", response_model=SubmissionPageOut, tags=["submissions"])
+@router.get(
+    "/submissions",
+    summary="List the submissions",
+    response_model=SubmissionPageOut,
+    tags=["submissions"],
+)
 async def list_submissions(
     session: SessionDep,
     principal: CurrentUser,
@@ -413,6 +451,7 @@ async def list_submissions(
 
 @router.get(
     "/submissions/{submission_id}",
+    summary="Get a submission",
     response_model=SubmissionDetailOut,
     response_model_exclude_unset=True,  # an issue's row and column only where they apply
     tags=["submissions"],
@@ -444,7 +483,10 @@ async def _decide(
 
 
 @router.post(
-    "/submissions/{submission_id}/accept", response_model=SubmissionOut, tags=["submissions"]
+    "/submissions/{submission_id}/accept",
+    summary="Accept a submission",
+    response_model=SubmissionOut,
+    tags=["submissions"],
 )
 async def accept_submission(
     submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
@@ -454,7 +496,10 @@ async def accept_submission(
 
 
 @router.post(
-    "/submissions/{submission_id}/return", response_model=SubmissionOut, tags=["submissions"]
+    "/submissions/{submission_id}/return",
+    summary="Return a submission to its Party",
+    response_model=SubmissionOut,
+    tags=["submissions"],
 )
 async def return_submission(
     submission_id: int, body: DecisionIn, session: SessionDep, principal: CurrentUser
@@ -464,7 +509,10 @@ async def return_submission(
 
 
 @router.get(
-    "/submissions/{submission_id}/comments", response_model=list[CommentOut], tags=["submissions"]
+    "/submissions/{submission_id}/comments",
+    summary="The feedback thread of a submission",
+    response_model=list[CommentOut],
+    tags=["submissions"],
 )
 async def list_submission_comments(
     submission_id: int, session: SessionDep, principal: CurrentUser
@@ -482,6 +530,7 @@ async def list_submission_comments(
 
 @router.post(
     "/submissions/{submission_id}/comments",
+    summary="Comment on a submission",
     response_model=CommentOut,
     status_code=201,
     tags=["submissions"],
@@ -503,7 +552,12 @@ async def add_submission_comment(
     return comment_out(comment, submission.version)
 
 
-@router.get("/submissions/{submission_id}/diff", response_model=DiffOut, tags=["submissions"])
+@router.get(
+    "/submissions/{submission_id}/diff",
+    summary="Compare two versions of a report",
+    response_model=DiffOut,
+    tags=["submissions"],
+)
 async def get_submission_diff(
     submission_id: int,
     session: SessionDep,
@@ -523,6 +577,7 @@ async def get_submission_diff(
 
 @router.get(
     "/cycles/{ref}/status",
+    summary="Where each member Party stands in a cycle",
     response_model=CycleStatusOut,
     response_model_exclude_unset=True,  # each Party's members are those of its status
     tags=["submissions"],

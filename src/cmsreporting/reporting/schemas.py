@@ -49,7 +49,10 @@ class ChangeKind(StrEnum):
 class WorkspaceIn(BaseModel):
     """A new workspace: a Party and the cycles it reports on together."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"party": "KEN", "cycles": ["CMS:COP15", "AEWA:MOP9"]}]},
+    )
 
     party: str = Field(
         min_length=2, max_length=3, description="ISO 3166-1 alpha-3, or EU for the European Union"
@@ -139,7 +142,23 @@ class AnswerIn(BaseModel):
 class AnswersIn(BaseModel):
     """A batch of answers, written all together or not at all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "answers": [
+                        {
+                            "slot": "concept:coordination.national_committee",
+                            "value": True,
+                            "base_revision": 0,
+                        },
+                        {"slot": "AEWA:MOP9:A.2", "value": "partially", "base_revision": 3},
+                    ]
+                }
+            ]
+        },
+    )
 
     answers: list[AnswerIn] = Field(max_length=500)
 
@@ -336,7 +355,10 @@ class AnswersOut(BaseModel):
 class SubmitIn(BaseModel):
     """The cycles to submit together."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"cycles": ["CMS:COP15", "AEWA:MOP9"]}]},
+    )
 
     cycles: list[str] = Field(min_length=1, max_length=20)
 
@@ -344,7 +366,15 @@ class SubmitIn(BaseModel):
 class DecisionIn(BaseModel):
     """A secretariat's decision and its comment (required to return)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"comment": "Thank you: accepted as submitted."},
+                {"comment": "Please give the year the committee was set up (question I(a).3)."},
+            ]
+        },
+    )
 
     comment: str | None = Field(default=None, max_length=20000)
 
@@ -352,7 +382,12 @@ class DecisionIn(BaseModel):
 class CommentIn(BaseModel):
     """A comment on a submission, optionally about one question."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"body": "Which ministry chairs the committee?", "question": "I(a).3"}]
+        },
+    )
 
     body: str = Field(min_length=1, max_length=20000)
     question: str | None = Field(default=None, max_length=100)

@@ -15,14 +15,16 @@ from cmsreporting.registry.schemas import CycleOut, TemplateRef, cycle_out
 from cmsreporting.templates.models import Template
 from cmsreporting.templates.service import current_templates_of
 
-router = APIRouter(prefix="/api/v1", tags=["registry"], dependencies=[Depends(optional_principal)])
+router = APIRouter(
+    prefix="/api/v1", tags=["reference data"], dependencies=[Depends(optional_principal)]
+)
 
 
 def _ref(template: Template | None) -> TemplateRef | None:
     return TemplateRef(id=template.id, version=template.version) if template else None
 
 
-@router.get("/cycles", response_model=PageOut[CycleOut])
+@router.get("/cycles", summary="List the reporting cycles", response_model=PageOut[CycleOut])
 async def list_cycles(
     session: SessionDep,
     paging: Paging,
@@ -44,7 +46,7 @@ async def list_cycles(
     )
 
 
-@router.get("/cycles/{ref}", response_model=CycleOut)
+@router.get("/cycles/{ref}", summary="Get a reporting cycle", response_model=CycleOut)
 async def get_cycle(ref: str, session: SessionDep) -> CycleOut:
     """One cycle (CONVENTION:CYCLE) and the published template it uses."""
     cycle = await registry.get_cycle(session, ref=ref)

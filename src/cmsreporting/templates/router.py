@@ -123,6 +123,7 @@ async def _document_of(request: Request) -> Any:
 
 @router.post(
     "",
+    summary="Import a template as a draft (JSON or XLSForm)",
     response_model=TemplateSummary,
     status_code=201,
     openapi_extra={
@@ -158,7 +159,7 @@ async def import_template(
     return to_summary(template)
 
 
-@router.get("", response_model=PageOut[TemplateSummary])
+@router.get("", summary="List the templates", response_model=PageOut[TemplateSummary])
 async def list_templates(
     session: SessionDep,
     principal: MaybeUser,
@@ -331,6 +332,7 @@ def _summary_json(head: service.TemplateHead, lang: str) -> tuple[bytes, str]:
 # not applied to each response.
 @router.get(
     "/{template_id}",
+    summary="Get a template in one language",
     response_model=None,
     responses={
         200: {"model": TemplateOut, "description": "The template, labels in one language"},
@@ -378,6 +380,7 @@ async def get_template(
 
 @router.get(
     "/{template_id}/document",
+    summary="Download a template document (JSON or XLSForm)",
     response_model=None,
     responses={
         200: {
@@ -427,7 +430,11 @@ async def get_template_document(
     return _cached_json(request, head, [body], [state, body_hash], {})
 
 
-@router.get("/{template_id}/diff", response_model=TemplateDiff)
+@router.get(
+    "/{template_id}/diff",
+    summary="Compare a template with another version",
+    response_model=TemplateDiff,
+)
 async def get_template_diff(
     template_id: int,
     session: SessionDep,
@@ -463,7 +470,11 @@ async def _translatable(
     return template, template.document
 
 
-@router.get("/{template_id}/translations", response_model=TranslationReport)
+@router.get(
+    "/{template_id}/translations",
+    summary="How far each language is translated",
+    response_model=TranslationReport,
+)
 async def get_translation_report(
     template_id: int, session: SessionDep, principal: CurrentUser
 ) -> TranslationReport:
@@ -489,6 +500,7 @@ async def get_translation_report(
 
 @router.get(
     "/{template_id}/translations/{lang}",
+    summary="Download a template's texts for translation (PO)",
     response_model=None,
     response_class=Response,
     responses={
@@ -532,6 +544,7 @@ async def export_translation(
 
 @router.post(
     "/{template_id}/translations/{lang}",
+    summary="Upload a translation (PO) as a new draft",
     response_model=TemplateSummary,
     status_code=201,
     openapi_extra={
@@ -576,7 +589,7 @@ async def import_translation(
     return to_summary(draft)
 
 
-@router.put("/{template_id}", response_model=TemplateSummary)
+@router.put("/{template_id}", summary="Replace a draft template", response_model=TemplateSummary)
 async def replace_draft_template(
     template_id: int, document: DocumentBody, session: SessionDep, principal: CurrentUser
 ) -> TemplateSummary:
@@ -589,7 +602,9 @@ async def replace_draft_template(
     return to_summary(template)
 
 
-@router.post("/{template_id}/publish", response_model=PublishReport)
+@router.post(
+    "/{template_id}/publish", summary="Publish a draft template", response_model=PublishReport
+)
 async def publish_template(
     template_id: int, session: SessionDep, principal: CurrentUser
 ) -> PublishReport:
@@ -605,7 +620,9 @@ async def publish_template(
     )
 
 
-@router.post("/{template_id}/retire", response_model=TemplateSummary)
+@router.post(
+    "/{template_id}/retire", summary="Retire a published template", response_model=TemplateSummary
+)
 async def retire_template(
     template_id: int, request: Request, session: SessionDep, principal: CurrentUser
 ) -> TemplateSummary:
@@ -618,7 +635,7 @@ async def retire_template(
     return to_summary(retired)
 
 
-@router.delete("/{template_id}", status_code=204)
+@router.delete("/{template_id}", summary="Delete a draft template", status_code=204)
 async def delete_draft_template(
     template_id: Annotated[int, Path(openapi_examples={"a draft": {"value": 12}})],
     session: SessionDep,

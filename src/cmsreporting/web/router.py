@@ -28,17 +28,22 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=307)
 
 
+def security_headers(response: Response) -> Response:
+    """A content security policy, no MIME sniffing, no referrer; revalidated so that an upgrade
+    shows at once."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response
+
+
 class WebFiles(StaticFiles):
     """Static files with security headers; pages are revalidated so an upgrade shows at once."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         """The file, with a content security policy and no MIME sniffing."""
-        response = await super().get_response(path, scope)
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-cache")
-        return response
+        return security_headers(await super().get_response(path, scope))
 
 
 def mount_web(app: FastAPI) -> None:
