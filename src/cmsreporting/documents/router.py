@@ -135,7 +135,8 @@ def _media_type(request: Request) -> str:
 
 
 @router.post(
-    "/parties/{iso3}/documents", summary="Upload a document to a Party's library",
+    "/parties/{iso3}/documents",
+    summary="Upload a document to a Party's library",
     response_model=DocumentDetailOut,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
@@ -182,7 +183,11 @@ async def upload_document(
     return await _detail(session, document)
 
 
-@router.get("/parties/{iso3}/documents", summary="List a Party's documents", response_model=PageOut[DocumentOut])
+@router.get(
+    "/parties/{iso3}/documents",
+    summary="List a Party's documents",
+    response_model=PageOut[DocumentOut],
+)
 async def list_documents(
     iso3: Iso3,
     session: SessionDep,
@@ -212,7 +217,11 @@ async def list_documents(
     return PageOut(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/documents/{document_id}", summary="Get a document and its versions", response_model=DocumentDetailOut)
+@router.get(
+    "/documents/{document_id}",
+    summary="Get a document and its versions",
+    response_model=DocumentDetailOut,
+)
 async def get_document(
     document_id: DocumentId, session: SessionDep, principal: CurrentUser
 ) -> DocumentDetailOut:
@@ -222,7 +231,8 @@ async def get_document(
 
 
 @router.post(
-    "/documents/{document_id}/versions", summary="Upload a new version of a document",
+    "/documents/{document_id}/versions",
+    summary="Upload a new version of a document",
     response_model=DocumentDetailOut,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
@@ -270,7 +280,11 @@ async def replace_document(
     return await _detail(session, document)
 
 
-@router.post("/documents/{document_id}/withdraw", summary="Withdraw a document", response_model=DocumentDetailOut)
+@router.post(
+    "/documents/{document_id}/withdraw",
+    summary="Withdraw a document",
+    response_model=DocumentDetailOut,
+)
 async def withdraw_document(
     document_id: DocumentId, session: SessionDep, principal: CurrentUser
 ) -> DocumentDetailOut:
@@ -284,7 +298,8 @@ async def withdraw_document(
 
 
 @router.get(
-    "/documents/{document_id}/versions/{version}/download", summary="Download a version of a document",
+    "/documents/{document_id}/versions/{version}/download",
+    summary="Download a version of a document",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -355,7 +370,9 @@ def _tus_headers() -> dict[str, str]:
     return {"Tus-Resumable": uploads.TUS_VERSION, "Cache-Control": "no-store"}
 
 
-@router.options("/uploads", status_code=204, response_class=Response)
+@router.options(
+    "/uploads", summary="What resumable uploads support", status_code=204, response_class=Response
+)
 async def upload_options(request: Request) -> Response:
     """What the server's tus endpoint supports (tus 1.0.0: creation and termination)."""
     settings = settings_of(request)
@@ -380,7 +397,12 @@ def upload_out(upload: DocumentUpload) -> UploadOut:
     )
 
 
-@router.post("/parties/{iso3}/uploads", status_code=201, response_model=UploadOut)
+@router.post(
+    "/parties/{iso3}/uploads",
+    summary="Start a resumable upload",
+    status_code=201,
+    response_model=UploadOut,
+)
 async def create_upload(
     iso3: Iso3,
     request: Request,
@@ -424,7 +446,12 @@ async def create_upload(
     return upload_out(upload)
 
 
-@router.head("/uploads/{upload_id}", status_code=200, response_class=Response)
+@router.head(
+    "/uploads/{upload_id}",
+    summary="Where a resumable upload stands",
+    status_code=200,
+    response_class=Response,
+)
 async def head_upload(
     upload_id: UploadId, request: Request, session: SessionDep, principal: CurrentUser
 ) -> Response:
@@ -440,7 +467,7 @@ async def head_upload(
     )
 
 
-@router.get("/uploads/{upload_id}", response_model=UploadOut)
+@router.get("/uploads/{upload_id}", summary="Get a resumable upload", response_model=UploadOut)
 async def get_upload(
     upload_id: UploadId, response: Response, session: SessionDep, principal: CurrentUser
 ) -> UploadOut:
@@ -461,6 +488,7 @@ OFFSET_BODY = {
 
 @router.patch(
     "/uploads/{upload_id}",
+    summary="Send bytes of a resumable upload",
     status_code=204,
     response_class=Response,
     openapi_extra=OFFSET_BODY,
@@ -529,7 +557,12 @@ async def patch_upload(
     return Response(status_code=204, headers=_tus_headers() | {"Upload-Offset": str(now)})
 
 
-@router.delete("/uploads/{upload_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/uploads/{upload_id}",
+    summary="Cancel a resumable upload",
+    status_code=204,
+    response_class=Response,
+)
 async def delete_upload(
     upload_id: UploadId, request: Request, session: SessionDep, principal: CurrentUser
 ) -> Response:

@@ -61,7 +61,8 @@ def download(rendered: service.Rendered, disposition: str) -> Response:
 
 
 @router.get(
-    "/submissions/{submission_id}/export", summary="Download a submitted report",
+    "/submissions/{submission_id}/export",
+    summary="Download a submitted report",
     response_class=Response,
     responses={
         200: {
@@ -97,7 +98,8 @@ async def export_submission(
 
 
 @router.get(
-    "/workspaces/{workspace_id}/preview/{cycle_ref}/export", summary="Download a draft report (HTML or PDF)",
+    "/workspaces/{workspace_id}/preview/{cycle_ref}/export",
+    summary="Download a draft report (HTML or PDF)",
     response_class=Response,
     responses={
         200: {
@@ -141,6 +143,7 @@ CitedId = Annotated[
 
 @router.get(
     "/submissions/{submission_id}/documents/{document_id}",
+    summary="Download a document a submission cites",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -177,6 +180,7 @@ async def download_cited_document(
 
 @router.get(
     "/submissions/{submission_id}/package",
+    summary="Download a submission's package (ZIP)",
     response_class=Response,
     responses={
         200: {
@@ -225,7 +229,8 @@ CYCLE_EXPORT_CONTENT: dict[str, dict[str, Any]] = {
 
 
 @router.get(
-    "/cycles/{ref}/export", summary="Download all reports of a cycle (streamed)",
+    "/cycles/{ref}/export",
+    summary="Download all reports of a cycle (streamed)",
     response_class=StreamingResponse,
     responses={
         200: {
