@@ -67,6 +67,8 @@ schemathesis.serializer.alias(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/octet-stream",
 )
+# the bytes of a resumable upload (PATCH /api/v1/uploads/{id}, tus) likewise
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 # names of objects of the test database, by parameter name; filled by `live_app`
 KNOWN: dict[str, list[Any]] = {}
